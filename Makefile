@@ -1,0 +1,53 @@
+# Atelier — the two commands: `make run` (set up and start the studio) and `make test` (set up and test).
+SHELL := /bin/bash
+PYTHON ?= python3
+NPM ?= npm
+VENV := .venv
+PY := $(VENV)/bin/python
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
+
+.PHONY: setup run test bench fuzz load lint clean
+
+## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin user).
+setup: $(VENV)/.installed static/frontend/canvas.js .env
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py ensure_admin
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/frontend/canvas.js: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && $(NPM) run build --silent
+
+# Development values for a checkout; settings read this file (real environment variables win).
+.env:
+	@$(PYTHON) -c 'import secrets; print("DEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50) + "\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\nATELIER_TLS=0")' > $@
+	@echo "Wrote .env with development settings."
+
+## run: set up, then Redis (if none answers at REDIS_URL), a Celery worker and the ASGI server on :8000.
+run: setup
+	@scripts/ensure-system-packages.sh redis-server || true
+	$(PY) manage.py runstudio
+
+## test: set up, make sure Redis and Chromium are installed, run the whole suite (pytest starts and
+## stops a private Redis, a Celery worker and an ASGI server itself).
+test: setup
+	@scripts/ensure-system-packages.sh redis-server chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@scripts/ensure-system-packages.sh redis-server
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	cd frontend && $(NPM) run lint --silent
+
+clean:
+	rm -rf $(VENV) frontend/node_modules static/frontend var .pytest_cache

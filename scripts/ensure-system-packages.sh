@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Make sure the system programs that `make run` / `make test` need are installed.
+# On Debian/Ubuntu as root, install the missing ones with apt-get (without letting the package start a
+# system-wide service: Atelier starts private ones); elsewhere, print one line saying what to install.
+set -euo pipefail
+
+missing=()
+for package in "$@"; do
+  command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${missing[*]} with apt-get ..."
+  policy=/usr/sbin/policy-rc.d
+  created=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1
+  fi
+  trap '[ -n "$created" ] && rm -f "$policy"' EXIT
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "Missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}; macOS: brew install redis chromium)." >&2
+  exit 1
+fi

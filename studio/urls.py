@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", include("studio.api.urls")),
+    path("", views.home, name="home"),
+    path("experiments/new/", views.experiment_new, name="experiment-new"),
+    path("experiments/<int:experiment_id>/", views.experiment_canvas, name="experiment-canvas"),
+    path("web-services/", views.web_services, name="web-services"),
+    path("datasets/", views.datasets, name="datasets"),
+    path("trained-models/", views.trained_models, name="trained-models"),
+]

@@ -1,0 +1,70 @@
+"""Shell pages: the studio's navigation around the canvas bundle. Logic lives in services/selectors."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from experiments.selectors import experiments_of
+from experiments.services import experiment_create
+
+from .health import OK, health_report
+from .selectors import default_workspace_of, workspaces_of
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    healthy = all(state == OK for state in report.values())
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    experiments = experiments_of(request.user).select_related("created_by")
+    return render(request, "studio/experiments.html", {"experiments": experiments, "section": "experiments"})
+
+
+@login_required
+@require_POST
+def experiment_new(request: HttpRequest) -> HttpResponse:
+    workspace_id = request.POST.get("workspace")
+    if workspace_id:
+        workspace = get_object_or_404(workspaces_of(request.user), pk=workspace_id)
+    else:
+        workspace = default_workspace_of(request.user)
+    if workspace is None:
+        return HttpResponse("You are not a member of any workspace.", status=403)
+    experiment = experiment_create(
+        workspace=workspace, name=request.POST.get("name", ""), created_by=request.user
+    )
+    return redirect("experiment-canvas", experiment_id=experiment.pk)
+
+
+@login_required
+@require_GET
+def experiment_canvas(request: HttpRequest, experiment_id: int) -> HttpResponse:
+    experiment = get_object_or_404(experiments_of(request.user), pk=experiment_id)
+    return render(request, "studio/canvas.html", {"experiment": experiment, "section": "experiments"})
+
+
+def section_page(template: str, section: str):  # type: ignore[no-untyped-def]
+    """A shell page that only needs the user and its navigation section highlighted."""
+
+    @login_required
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, template, {"section": section})
+
+    view.__name__ = f"{section}_page"
+    return view
+
+
+web_services = section_page("studio/web_services.html", "web-services")
+datasets = section_page("studio/datasets.html", "datasets")
+trained_models = section_page("studio/trained_models.html", "trained-models")

@@ -1,0 +1,109 @@
+"""Pages need a login; the API answers 401 without credentials and works with a session or a token."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from experiments.models import Experiment
+
+pytestmark = pytest.mark.django_db
+
+SHELL_PAGES = ["home", "web-services", "datasets", "trained-models"]
+
+
+@pytest.mark.parametrize("name", SHELL_PAGES)
+def test_shell_pages_redirect_anonymous_users_to_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("name", SHELL_PAGES)
+def test_shell_pages_show_the_navigation_to_a_signed_in_user(owner_client, name):
+    response = owner_client.get(reverse(name))
+    assert response.status_code == 200
+    for label in ["Experiments", "Web Services", "Datasets", "Trained Models", "olivia"]:
+        assert label in response.content.decode()
+
+
+def test_admin_link_only_for_staff(owner_client, client, django_user_model):
+    assert 'data-testid="nav-admin"' not in owner_client.get("/").content.decode()
+    staff = django_user_model.objects.create_user("sam", password="pw-for-staff-123", is_staff=True)
+    client.force_login(staff)
+    assert 'data-testid="nav-admin"' in client.get("/").content.decode()
+
+
+def test_login_page_signs_a_user_in_and_lands_on_the_experiments_list(client, owner):
+    response = client.post(reverse("login"), {"username": owner.username, "password": owner.password})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_login_page_rejects_a_wrong_password_with_a_message(client, owner):
+    response = client.post(reverse("login"), {"username": owner.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
+
+
+def test_new_user_gets_a_default_workspace(owner):
+    assert owner.workspace.name == "olivia's workspace"
+    assert owner.workspace.memberships.get().role == "owner"
+    assert len(owner.workspace.id) == 32
+
+
+def test_api_without_credentials_is_401_with_a_json_detail():
+    response = APIClient().get("/api/workspaces/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": []}
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_api_with_a_bad_token_is_401():
+    response = APIClient(HTTP_AUTHORIZATION="Token not-a-real-token").get("/api/workspaces/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid token."
+
+
+def test_api_works_with_a_token_and_shows_only_the_callers_workspaces(owner, outsider):
+    token = Token.objects.create(user=owner.user)
+    response = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/workspaces/")
+    assert response.status_code == 200
+    assert [w["id"] for w in response.json()] == [owner.workspace.id]
+
+
+def test_api_me_works_with_a_session(owner_client, owner):
+    body = owner_client.get("/api/me/").json()
+    assert body["username"] == "olivia"
+    assert body["workspaces"][0]["id"] == owner.workspace.id
+
+
+def test_another_users_experiment_is_404_on_page_and_api(owner, outsider, client):
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Private")
+    client.force_login(outsider.user)
+    assert client.get(reverse("experiment-canvas", args=[experiment.pk])).status_code == 404
+    assert client.get(f"/api/experiments/{experiment.pk}/").status_code == 404
+
+
+def test_new_experiment_form_creates_it_in_the_default_workspace_and_opens_the_canvas(owner_client, owner):
+    response = owner_client.post(reverse("experiment-new"), {"name": "Income prediction"})
+    experiment = Experiment.objects.get()
+    assert response["Location"] == reverse("experiment-canvas", args=[experiment.pk])
+    assert experiment.name == "Income prediction"
+    assert (experiment.workspace, experiment.kind) == (owner.workspace, "training")
+    canvas = owner_client.get(response["Location"]).content.decode()
+    assert 'id="canvas-root"' in canvas and "frontend/canvas.js" in canvas
+
+
+def test_new_experiment_in_a_workspace_the_user_is_not_in_is_404(owner_client, outsider):
+    response = owner_client.post(reverse("experiment-new"), {"name": "x", "workspace": outsider.workspace.id})
+    assert response.status_code == 404
+    assert not Experiment.objects.exists()
+
+
+def test_openapi_schema_and_swagger_ui_are_served(owner_client):
+    schema = owner_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/workspaces/" in schema.json()["paths"]
+    assert owner_client.get("/api/docs/").status_code == 200

@@ -1,0 +1,66 @@
+"""Settings come from the environment; production refuses to start half-configured (SPEC §1)."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+from studio.settings import read_env_file, storage_backend
+
+PRODUCTION_ENV = {
+    "ATELIER_ENV_FILE": "/nonexistent/.env",
+    "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-1234567890",
+    "ALLOWED_HOSTS": "atelier.example.com",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def manage(*args, env):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=django_settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_secret_key_refuses_to_start_and_says_why():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "The environment variable SECRET_KEY is not set" in result.stderr
+
+
+def test_a_bad_boolean_names_the_variable():
+    result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_env_file_is_parsed_and_a_bad_line_is_reported(tmp_path):
+    good = tmp_path / "good.env"
+    good.write_text("# comment\nDEBUG=1\nSECRET_KEY='abc'\n\n")
+    assert read_env_file(good) == {"DEBUG": "1", "SECRET_KEY": "abc"}
+    bad = tmp_path / "bad.env"
+    bad.write_text("DEBUG\n")
+    with pytest.raises(ImproperlyConfigured, match=r"bad.env:1: expected KEY=VALUE"):
+        read_env_file(bad)
+
+
+def test_storage_url_maps_to_local_files_or_s3():
+    assert storage_backend("file:///srv/atelier")["OPTIONS"] == {"location": "/srv/atelier"}
+    s3 = storage_backend("s3://atelier?endpoint_url=http://minio:9000")
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"]["bucket_name"] == "atelier"
+    assert s3["OPTIONS"]["endpoint_url"] == "http://minio:9000"
+    with pytest.raises(ImproperlyConfigured, match="STORAGE_URL must start with file:// or s3://"):
+        storage_backend("ftp://nope")
+
+
+def test_limits_have_the_documented_defaults():
+    assert django_settings.ATELIER_MAX_REQUEST_BYTES == 4 * 1024 * 1024
+    assert django_settings.ATELIER_MAX_ROWS_PER_REQUEST == 1000
+    assert django_settings.ATELIER_ALLOW_PYTHON_SCRIPT is False

@@ -1,0 +1,29 @@
+"""The linters are part of the suite: ruff over the Python, eslint and vitest over the front end."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def run(command, cwd=ROOT):
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_finds_nothing():
+    result = run([sys.executable, "-m", "ruff", "check", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("script", ["lint", "test"])
+def test_frontend_script_passes(script):
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is needed to lint and test the front end (Node 20+)")
+    result = run([npm, "run", "--silent", script], cwd=ROOT / "frontend")
+    assert result.returncode == 0, result.stdout + result.stderr

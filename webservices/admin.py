@@ -1,0 +1,1 @@
+"""Admin registrations for web services arrive with their models."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebservicesConfig(AppConfig):
+    name = "webservices"
+    verbose_name = "Web services"
