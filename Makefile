@@ -8,10 +8,11 @@ FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o 
 
 .PHONY: setup run test bench fuzz load lint clean
 
-## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin user).
+## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin, samples).
 setup: $(VENV)/.installed static/frontend/canvas.js .env
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py ensure_admin
+	@$(PY) manage.py load_samples
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +43,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@scripts/ensure-system-packages.sh redis-server
+	@scripts/ensure-system-packages.sh redis-server wrk
 	$(PY) bench/run.py
 
 lint: setup

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Experiment
+from .models import CacheEntry, Dataset, Experiment, NodeRun, Run
 
 
 @admin.register(Experiment)
@@ -10,3 +10,43 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_filter = ["kind", "updated"]
     raw_id_fields = ["training_experiment"]
     readonly_fields = ["created", "updated"]
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "workspace", "rows", "size_bytes", "created"]
+    search_fields = ["name", "slug", "workspace__name"]
+    list_filter = ["source", "created"]
+    readonly_fields = ["sha256", "path", "created"]
+
+
+class NodeRunInline(admin.TabularInline):
+    model = NodeRun
+    extra = 0
+    fields = ["node_id", "module", "status", "progress", "duration_ms", "error"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["id", "experiment", "status", "created_by", "created", "finished"]
+    search_fields = ["experiment__name", "error", "worker"]
+    list_filter = ["status", "created"]
+    readonly_fields = ["created", "started", "finished", "heartbeat"]
+    inlines = [NodeRunInline]
+
+
+@admin.register(NodeRun)
+class NodeRunAdmin(admin.ModelAdmin):
+    list_display = ["node_id", "module", "run", "status", "duration_ms"]
+    search_fields = ["node_id", "module", "error"]
+    list_filter = ["status", "module"]
+    raw_id_fields = ["run"]
+
+
+@admin.register(CacheEntry)
+class CacheEntryAdmin(admin.ModelAdmin):
+    list_display = ["key", "module", "size_bytes", "created", "last_used"]
+    search_fields = ["key", "module"]
+    list_filter = ["module", "created"]

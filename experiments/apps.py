@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ExperimentsConfig(AppConfig):
     name = "experiments"
     verbose_name = "Experiments"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the module declaration checks)
+        from .modules.registry import autodiscover
+
+        autodiscover()

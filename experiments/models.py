@@ -36,3 +36,118 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Dataset(models.Model):
+    """A saved table: a sample shipped with Atelier (no workspace) or one uploaded into a workspace."""
+
+    class Source(models.TextChoices):
+        SAMPLE = "sample", "Sample"
+        UPLOAD = "upload", "Upload"
+        RUN = "run", "Saved from a run"
+
+    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    slug = models.SlugField(max_length=100, blank=True, help_text="Stable key of a sample dataset.")
+    path = models.CharField(max_length=500, help_text="Parquet file in the storage.")
+    sha256 = models.CharField(max_length=64)
+    origin_sha256 = models.CharField(max_length=64, blank=True, help_text="Hash of the file it was read from.")
+    rows = models.PositiveIntegerField(default=0)
+    columns = models.JSONField(default=list, help_text='[{"name", "kind", "role"}]')
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["slug"], condition=models.Q(source="sample"),
+                                               name="one_sample_per_slug")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="runs")
+    graph = models.JSONField(help_text="The graph as it was when the run started.")
+    selected = models.JSONField(default=list, blank=True, help_text="Nodes asked for; empty means all.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.experiment}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class NodeRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        CACHED = "cached", "Cached"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="node_runs")
+    node_id = models.CharField(max_length=100)
+    module = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    cache_key = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    error_parameter = models.CharField(max_length=100, blank=True)
+    error_column = models.CharField(max_length=200, blank=True)
+    traceback = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_state_per_node_and_run")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} in run {self.run_id}: {self.status}"
+
+
+class CacheEntry(models.Model):
+    """The outputs of one node execution, found again by its cache key (DESIGN §3)."""
+
+    key = models.CharField(primary_key=True, max_length=64)
+    module = models.CharField(max_length=100)
+    outputs = models.JSONField(help_text='{port: {"path", "type", "bytes", "summary"}}')
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_used"]
+        verbose_name_plural = "cache entries"
+
+    def __str__(self) -> str:
+        return f"{self.module} {self.key[:12]}"

@@ -1,13 +1,16 @@
-"""Reads for experiments, always scoped to the user's workspaces (another user's objects are 404)."""
+"""Reads for experiments, datasets and runs, always scoped to the user's workspaces (others' are 404)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from studio.models import Workspace
 from studio.selectors import workspaces_of
 
-from .models import Experiment
+from .models import Dataset, Experiment, Run
+from .modules.base import SchemaContext
+from .modules.datatable import Column, Schema
 
 
 def experiments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Experiment]:
@@ -16,3 +19,30 @@ def experiments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Experimen
 
 def experiment_visible_to(user: AbstractBaseUser | AnonymousUser, experiment_id: int) -> bool:
     return experiments_of(user).filter(pk=experiment_id).exists()
+
+
+def datasets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Dataset]:
+    """The user's workspaces' datasets and the samples everyone has."""
+    return Dataset.objects.filter(Q(workspace__in=workspaces_of(user)) | Q(source=Dataset.Source.SAMPLE))
+
+
+def datasets_in(workspace: Workspace) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(Q(workspace=workspace) | Q(source=Dataset.Source.SAMPLE))
+
+
+def runs_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Run]:
+    return Run.objects.filter(experiment__workspace__in=workspaces_of(user)).select_related("experiment")
+
+
+def dataset_schema(dataset: Dataset) -> Schema:
+    return [Column.from_json(column) for column in dataset.columns]
+
+
+def schema_context(workspace: Workspace) -> SchemaContext:
+    """Edit-time schema knowledge for validating a workspace's graphs."""
+
+    def lookup(dataset_id: int) -> Schema | None:
+        dataset = datasets_in(workspace).filter(pk=dataset_id).first()
+        return dataset_schema(dataset) if dataset else None
+
+    return SchemaContext(dataset_schema=lookup)

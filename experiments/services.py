@@ -1,14 +1,209 @@
-"""Writes for experiments."""
+"""Writes for experiments and runs: create, update with validation, start, cancel, reap dead runs."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
 
 from studio.models import Workspace
 
-from .models import Experiment
+from .engine.graph import GraphFormatError, graph_to_json, parse_graph, validate_graph
+from .models import Experiment, NodeRun, Run
+from .modules.base import Problem
+from .selectors import schema_context
+
+logger = logging.getLogger(__name__)
+STALE_AFTER = timedelta(seconds=20)
+STRUCTURAL = {"unknown-module", "edge", "cycle"}
 
 
-def experiment_create(*, workspace: Workspace, name: str, created_by: AbstractBaseUser | None) -> Experiment:
-    return Experiment.objects.create(workspace=workspace, name=name.strip() or "Untitled experiment",
-                                     created_by=created_by)
+class InvalidGraph(Exception):
+    """The graph can't be saved or run; `problems` say where."""
+
+    def __init__(self, detail: str, problems: list[Problem]) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems
+
+
+def experiment_create(*, workspace: Workspace, name: str, created_by: AbstractBaseUser | None,
+                      graph: Mapping[str, Any] | None = None) -> Experiment:
+    experiment = Experiment(workspace=workspace, name=name.strip() or "Untitled experiment", created_by=created_by)
+    if graph is not None:
+        experiment.graph = graph_to_json(_checked(graph))
+    experiment.save()
+    return experiment
+
+
+def experiment_update(*, experiment: Experiment, name: str | None = None,
+                      graph: Mapping[str, Any] | None = None) -> Experiment:
+    """Save edits. A malformed graph, an unknown module or an impossible edge is refused (the canvas can't
+    draw them); an unfinished graph (missing inputs, bad parameter values) is saved with its problems
+    listed, as the classic canvas let you save a half-built experiment, but can't be run."""
+    if name is not None:
+        experiment.name = name.strip() or experiment.name
+    if graph is not None:
+        experiment.graph = graph_to_json(_checked(graph))
+    experiment.save()
+    return experiment
+
+
+def experiment_save_as(*, experiment: Experiment, name: str, created_by: AbstractBaseUser | None) -> Experiment:
+    return Experiment.objects.create(workspace=experiment.workspace, name=name.strip() or f"{experiment.name} (copy)",
+                                     kind=experiment.kind, graph=experiment.graph, created_by=created_by)
+
+
+def _checked(graph: Mapping[str, Any]) -> Any:
+    try:
+        parsed = parse_graph(graph)
+    except GraphFormatError as error:
+        raise InvalidGraph("The graph is malformed.", error.problems) from None
+    structural = [problem for problem in validate_graph(parsed) if problem.code in STRUCTURAL]
+    if structural:
+        raise InvalidGraph(structural[0].message, structural)
+    return parsed
+
+
+def experiment_problems(experiment: Experiment) -> list[Problem]:
+    return validate_graph(parse_graph(experiment.graph), schema_context(experiment.workspace))
+
+
+@transaction.atomic
+def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
+              created_by: AbstractBaseUser | None = None) -> Run:
+    """Validate, snapshot the graph, and queue one task for the run (enqueued when the transaction commits)."""
+    graph = parse_graph(experiment.graph)
+    if not graph.nodes:
+        raise InvalidGraph("The experiment has no modules to run.", [])
+    unknown = [node for node in nodes or [] if node not in graph.nodes]
+    if unknown:
+        raise InvalidGraph(f"Node {unknown[0]} is not in the experiment.", [Problem(unknown[0], "No such node.")])
+    wanted = graph.ancestors_and_self(nodes) if nodes else set(graph.nodes)
+    problems = [p for p in experiment_problems(experiment) if p.node is None or p.node in wanted]
+    if problems:
+        raise InvalidGraph("The experiment is not valid; fix the problems listed and run again.", problems)
+    run = Run.objects.create(experiment=experiment, graph=experiment.graph, selected=list(nodes or []),
+                             created_by=created_by)
+    NodeRun.objects.bulk_create([NodeRun(run=run, node_id=node_id, module=graph.nodes[node_id].module)
+                                 for node_id in graph.order() if node_id in wanted])
+    from .tasks import run_experiment
+
+    transaction.on_commit(lambda: _enqueue(run.pk, run_experiment))
+    return run
+
+
+def _enqueue(run_id: int, task: Any) -> None:
+    result = task.delay(run_id)
+    Run.objects.filter(pk=run_id, task_id="").update(task_id=result.id)
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Ask the worker to stop at the next module boundary or progress report; a queued run stops at once."""
+    if not run.is_active:
+        return run
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    if run.status == Run.Status.QUEUED:
+        run_finish(run_id=run.pk, status=Run.Status.CANCELLED, error="Cancelled before it started")
+    run.refresh_from_db()
+    return run
+
+
+def run_finish(*, run_id: int, status: str, error: str = "") -> None:
+    now = timezone.now()
+    Run.objects.filter(pk=run_id).update(status=status, finished=now, error=error)
+    unfinished = [NodeRun.Status.QUEUED, NodeRun.Status.RUNNING]
+    node_status = NodeRun.Status.FAILED if status == Run.Status.FAILED else NodeRun.Status.SKIPPED
+    NodeRun.objects.filter(run_id=run_id, status__in=unfinished).update(
+        status=node_status, finished=now, error=error or "Not run")
+
+
+def run_reap_if_stale(run: Run) -> Run:
+    """A run whose worker stopped beating is failed, never left 'running' forever."""
+    if run.status == Run.Status.RUNNING and run.heartbeat and timezone.now() - run.heartbeat > STALE_AFTER:
+        run_finish(run_id=run.pk, status=Run.Status.FAILED,
+                   error=f"The worker running this experiment ({run.worker or 'unknown'}) stopped responding.")
+        run.refresh_from_db()
+    return run
+
+
+def runs_reap_stale() -> int:
+    """Fail every stale running run (called when a worker starts, and when a run is read)."""
+    stale = Run.objects.filter(status=Run.Status.RUNNING, heartbeat__lt=timezone.now() - STALE_AFTER)
+    return sum(1 for run in stale if run_reap_if_stale(run).status == Run.Status.FAILED)
+
+
+# --- Executing a run (on the worker) ------------------------------------------------------------
+
+
+def run_execute(*, run_id: int, worker: str) -> str:
+    """Claim the run and execute it. A run found already 'running' was redelivered after its worker
+    was lost mid-run: it is failed with that reason rather than silently executed twice."""
+    from .engine.executor import Heartbeat, RunExecutor
+
+    now = timezone.now()
+    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False).update(
+        status=Run.Status.RUNNING, started=now, heartbeat=now, worker=worker)
+    run = Run.objects.select_related("experiment").get(pk=run_id)
+    if not claimed:
+        if run.status == Run.Status.RUNNING:
+            run_finish(run_id=run_id, status=Run.Status.FAILED,
+                       error=f"The worker running this experiment ({run.worker}) was lost mid-run.")
+            _send_run_event(run, Run.Status.FAILED)
+        return Run.objects.get(pk=run_id).status
+    _send_run_event(run, Run.Status.RUNNING)
+    with Heartbeat(run_id):
+        workspace = run.experiment.workspace
+        status = RunExecutor(run, loaders_for(workspace), fingerprint_for(workspace)).execute()
+    failed = run.node_runs.filter(status=NodeRun.Status.FAILED).values_list("node_id", flat=True)
+    error = f"Failed at node {', '.join(failed)}" if status == Run.Status.FAILED else ""
+    run_finish(run_id=run_id, status=status, error=error)
+    _send_run_event(run, status)
+    return status
+
+
+def _send_run_event(run: Run, status: str) -> None:
+    from .events import experiment_event_send
+
+    try:
+        experiment_event_send(run.experiment_id, {"type": "run", "run": run.pk, "status": status})
+    except Exception:  # live events are best effort; the database is the record
+        logger.warning("Could not send the live status of run %s", run.pk, exc_info=True)
+
+
+def loaders_for(workspace: Workspace) -> dict[str, Any]:
+    """What modules may load by id while running in this workspace (nothing from other workspaces)."""
+    from .datasets import dataset_table
+    from .modules.base import ModuleError
+    from .selectors import datasets_in
+
+    def dataset(dataset_id: int) -> Any:
+        found = datasets_in(workspace).filter(pk=dataset_id).first()
+        if found is None:
+            raise ModuleError(f"Dataset {dataset_id} does not exist in this workspace", parameter="dataset")
+        return dataset_table(found)
+
+    return {"dataset": dataset}
+
+
+def fingerprint_for(workspace: Workspace) -> Any:
+    """Content hashes of the saved objects a node's parameters reference, for its cache key."""
+    from .modules.params import Reference
+    from .modules.registry import registry
+    from .selectors import datasets_in
+
+    def fingerprint(module_id: str, params: Mapping[str, Any]) -> str | None:
+        module = registry.get(module_id)
+        hashes = []
+        for key, param in module.params.items():
+            if isinstance(param, Reference) and param.to == "dataset" and params.get(key) is not None:
+                found = datasets_in(workspace).filter(pk=params[key]).values_list("sha256", flat=True).first()
+                hashes.append(found or "missing")
+        return ",".join(hashes) or None
+
+    return fingerprint

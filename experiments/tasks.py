@@ -5,11 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from .events import experiment_event_send
+from .services import run_execute, runs_reap_stale
+
+
+@shared_task(name="experiments.run_experiment", acks_late=True, reject_on_worker_lost=True, bind=True)
+def run_experiment(self: Any, run_id: int) -> str:
+    """One task per run; the executor reports every node's state as it goes."""
+    return run_execute(run_id=run_id, worker=self.request.hostname or "worker")
 
 
 @shared_task(name="experiments.publish_event")
 def experiment_event_publish(experiment_id: int, payload: dict[str, Any]) -> None:
     """Deliver an event to an experiment's canvases from the worker tier (so callers never block on Redis)."""
     experiment_event_send(experiment_id, payload)
+
+
+@worker_ready.connect
+def reap_runs_of_dead_workers(**kwargs: Any) -> None:
+    """A worker that starts fails the runs whose worker stopped beating (e.g. it was killed)."""
+    runs_reap_stale()

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+
+class ProblemsError(APIException):
+    """A request refused with a list of precise problems (node, parameter, column, message)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]], status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors
+        if status_code is not None:
+            self.status_code = status_code
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -13,10 +28,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     data = response.data
-    if isinstance(data, dict) and "detail" in data:
+    if isinstance(exc, ProblemsError):
+        body = {"detail": str(exc.detail), "errors": exc.errors}
+    elif isinstance(data, dict) and "detail" in data:
         body = {"detail": str(data["detail"]), "errors": data.get("errors", [])}
     else:
-        body = {"detail": "The request is not valid.", "errors": field_errors(data)}
+        errors = field_errors(data)
+        body = {"detail": errors[0]["message"] if len(errors) == 1 else "The request is not valid.", "errors": errors}
     response.data = body
     return response
 

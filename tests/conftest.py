@@ -74,7 +74,7 @@ def owner_client(owner: Persona) -> Client:
 def service_env() -> dict[str, str]:
     """The environment of the worker and server processes: same Redis, same (test) database file."""
     database = settings.DATABASES["default"]
-    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1", "ATELIER_ALLOW_PYTHON_SCRIPT": "1"}
     if database["ENGINE"] == "django.db.backends.sqlite3":
         env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
     return env

@@ -1,12 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
 from rest_framework import serializers
 
-from experiments.models import Experiment
+from experiments.models import Dataset, Experiment, NodeRun, Run
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
-    workspace = serializers.CharField(source="workspace_id", read_only=True)
+    workspace = serializers.CharField(required=False, write_only=False)
+    graph = serializers.JSONField(required=False)
+    predictive_experiment = serializers.SerializerMethodField()
+    validation = serializers.SerializerMethodField()
+    last_run = serializers.SerializerMethodField()
 
     class Meta:
         model = Experiment
-        fields = ["id", "name", "kind", "workspace", "training_experiment", "graph", "created", "updated"]
-        read_only_fields = fields
+        fields = ["id", "name", "kind", "workspace", "training_experiment", "predictive_experiment", "graph",
+                  "validation", "last_run", "created", "updated"]
+        read_only_fields = ["kind", "training_experiment", "created", "updated"]
+
+    def to_representation(self, instance: Experiment) -> dict[str, Any]:
+        body = super().to_representation(instance)
+        body["workspace"] = instance.workspace_id
+        return body
+
+    def get_predictive_experiment(self, experiment: Experiment) -> int | None:
+        linked = experiment.predictive_experiments.order_by("-created").values_list("pk", flat=True).first()
+        return linked
+
+    def get_validation(self, experiment: Experiment) -> list[dict[str, str]]:
+        from experiments.services import experiment_problems
+
+        return [problem.as_json() for problem in experiment_problems(experiment)]
+
+    def get_last_run(self, experiment: Experiment) -> int | None:
+        return experiment.runs.order_by("-created").values_list("pk", flat=True).first()
+
+
+class SaveAsSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class RunRequestSerializer(serializers.Serializer):
+    nodes = serializers.ListField(child=serializers.CharField(max_length=100), required=False, allow_empty=True)
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    workspace = serializers.CharField(source="workspace_id", read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "description", "source", "workspace", "rows", "columns", "size_bytes", "created"]
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    workspace = serializers.CharField(max_length=32, required=False)
+
+
+def node_run_json(node_run: NodeRun, outputs: list[str]) -> dict[str, Any]:
+    return {"status": node_run.status, "progress": node_run.progress, "duration_ms": node_run.duration_ms,
+            "error": node_run.error or None, "parameter": node_run.error_parameter or None,
+            "column": node_run.error_column or None, "traceback": node_run.traceback or None,
+            "log": node_run.log or None, "module": node_run.module,
+            "outputs": outputs if node_run.status in (NodeRun.Status.FINISHED, NodeRun.Status.CACHED) else []}
+
+
+def run_json(run: Run, ports: dict[str, list[str]]) -> dict[str, Any]:
+    return {"id": run.pk, "experiment": run.experiment_id, "status": run.status, "error": run.error or None,
+            "selected": run.selected, "created": run.created, "started": run.started, "finished": run.finished,
+            "nodes": {nr.node_id: node_run_json(nr, ports.get(nr.node_id, [])) for nr in run.node_runs.all()}}

@@ -1,7 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import ExperimentViewSet
+from .views import DatasetViewSet, ExperimentViewSet, ModuleCatalogueView, RunViewSet
 
 router = SimpleRouter()
 router.register("experiments", ExperimentViewSet, basename="experiment")
-urlpatterns = router.urls
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("runs", RunViewSet, basename="run")
+
+urlpatterns = [path("modules/", ModuleCatalogueView.as_view(), name="api-modules"), *router.urls]

@@ -1,16 +1,176 @@
+"""Studio JSON API for modules, datasets, experiments and runs (SPEC §2). Views parse, call, format."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from experiments.models import Experiment
-from experiments.selectors import experiments_of
+from experiments import services
+from experiments.datasets import DatasetError, dataset_upload
+from experiments.engine import store
+from experiments.engine.executor import all_ports_json
+from experiments.models import CacheEntry, Dataset, Experiment, NodeRun, Run
+from experiments.modules.registry import registry
+from experiments.selectors import datasets_of, experiments_of, runs_of
+from experiments.visualize import visualize
+from studio.errors import ProblemsError
+from studio.selectors import default_workspace_of, workspaces_of
 
-from .serializers import ExperimentSerializer
+from .serializers import (
+    DatasetSerializer,
+    DatasetUploadSerializer,
+    ExperimentSerializer,
+    RunRequestSerializer,
+    SaveAsSerializer,
+    run_json,
+)
 
 
-class ExperimentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Experiments in the caller's workspaces. Editing and runs arrive with the engine (SPEC §2)."""
+def problems_error(error: services.InvalidGraph) -> ProblemsError:
+    return ProblemsError(error.detail, [problem.as_json() for problem in error.problems])
+
+
+class ModuleCatalogueView(APIView):
+    """Every module a canvas can place, with ports and parameters as JSON Schema."""
+
+    @extend_schema(responses=OpenApiResponse(description="The module catalogue"))
+    def get(self, request: Request) -> Response:
+        return Response(registry.catalogue())
+
+
+def workspace_for(request: Request, workspace_id: str | None) -> Any:
+    if workspace_id:
+        return get_object_or_404(workspaces_of(request.user), pk=workspace_id)
+    workspace = default_workspace_of(request.user)
+    if workspace is None:
+        raise ProblemsError("You are not a member of any workspace.", [], status_code=403)
+    return workspace
+
+
+class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     viewsets.GenericViewSet):
+    """Saved datasets: the samples and the caller's workspaces' uploads (CSV, TSV, Parquet, JSON lines)."""
+
+    serializer_class = DatasetSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> QuerySet[Dataset]:
+        return datasets_of(self.request.user)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from experiments.datasets import dataset_table
+        from experiments.visualize import table_view
+
+        dataset = self.get_object()
+        body = DatasetSerializer(dataset).data
+        body["sample"] = table_view(dataset_table(dataset), offset=0, limit=20)["preview"]
+        return Response(body)
+
+    @extend_schema(request=DatasetUploadSerializer, responses=DatasetSerializer)
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = DatasetUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        try:
+            dataset = dataset_upload(workspace=workspace_for(request, upload.validated_data.get("workspace")),
+                                     name=upload.validated_data.get("name", ""), data=file.read(),
+                                     filename=file.name, created_by=request.user)
+        except DatasetError as error:
+            raise ProblemsError(str(error), [{"parameter": "file", "message": str(error)}]) from None
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class ExperimentViewSet(viewsets.ModelViewSet):
+    """Experiments in the caller's workspaces, with their graph and its validation problems."""
 
     serializer_class = ExperimentSerializer
 
     def get_queryset(self) -> QuerySet[Experiment]:
         return experiments_of(self.request.user)
+
+    def perform_create(self, serializer: ExperimentSerializer) -> None:
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.experiment_create(
+                workspace=workspace_for(self.request, data.get("workspace")), name=data.get("name", ""),
+                created_by=self.request.user, graph=data.get("graph"))
+        except services.InvalidGraph as error:
+            raise problems_error(error) from None
+
+    def perform_update(self, serializer: ExperimentSerializer) -> None:
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.experiment_update(experiment=serializer.instance, name=data.get("name"),
+                                                             graph=data.get("graph"))
+        except services.InvalidGraph as error:
+            raise problems_error(error) from None
+
+    @extend_schema(request=RunRequestSerializer, responses={202: OpenApiResponse(description='{"run": id}')})
+    @action(detail=True, methods=["post"])
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        body = RunRequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            run = services.run_start(experiment=self.get_object(), nodes=body.validated_data.get("nodes"),
+                                     created_by=request.user)
+        except services.InvalidGraph as error:
+            raise problems_error(error) from None
+        return Response({"run": run.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=SaveAsSerializer, responses={201: ExperimentSerializer})
+    @action(detail=True, methods=["post"], url_path="save-as")
+    def save_as(self, request: Request, pk: str | None = None) -> Response:
+        body = SaveAsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        copy = services.experiment_save_as(experiment=self.get_object(), name=body.validated_data["name"],
+                                           created_by=request.user)
+        return Response(ExperimentSerializer(copy).data, status=status.HTTP_201_CREATED)
+
+
+class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A run's state, node by node; cancel; and the visualisation of any output port."""
+
+    def get_queryset(self) -> QuerySet[Run]:
+        return runs_of(self.request.user)
+
+    @extend_schema(responses=OpenApiResponse(description="The run and its nodes' states"))
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        run = services.run_reap_if_stale(self.get_object())
+        return Response(run_json(run, all_ports_json(run)))
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="The run, cancelled or cancelling"))
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        run = services.run_cancel(run=self.get_object())
+        return Response(run_json(run, all_ports_json(run)))
+
+    @extend_schema(responses=OpenApiResponse(description="Visualisation of one output port"))
+    @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node>[^/]+)/outputs/(?P<port>[^/]+)")
+    def output(self, request: Request, pk: str | None = None, node: str = "", port: str = "") -> Response:
+        run = self.get_object()
+        node_run = get_object_or_404(NodeRun, run=run, node_id=node)
+        entry = CacheEntry.objects.filter(pk=node_run.cache_key).first() if node_run.cache_key else None
+        if entry is None or node_run.status not in (NodeRun.Status.FINISHED, NodeRun.Status.CACHED):
+            raise ProblemsError(f"Node {node} has no outputs in run {run.pk} (status: {node_run.status}).", [],
+                                status_code=404)
+        if port not in entry.outputs:
+            raise ProblemsError(f"Node {node} has no output port '{port}'.", [], status_code=404)
+        offset, limit = _int_arg(request, "offset", 0), _int_arg(request, "limit", 100)
+        return Response(visualize(store.load_output(entry.outputs[port]), offset=offset, limit=limit))
+
+
+def _int_arg(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit():
+        raise ProblemsError(f"'{name}' must be a non-negative integer; got {raw!r}.",
+                            [{"parameter": name, "message": "must be a non-negative integer"}])
+    return int(raw)

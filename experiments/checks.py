@@ -1,0 +1,39 @@
+"""System checks over every module declaration (like the admin's checks): every problem, a stable id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+
+from .modules.params import ParamInvalid
+from .modules.registry import kebab, registry
+
+
+def module_problems(cls: Any) -> list[str]:
+    problems = []
+    for attribute in ("name", "category", "description"):
+        if not getattr(cls, attribute, ""):
+            problems.append(f"declares no {attribute}")
+    if cls.id != kebab(cls.name):
+        problems.append(f"has id '{cls.id}' but its name's kebab-case is '{kebab(cls.name)}'")
+    ports = [port.name for port in cls.inputs] + [port.name for port in cls.outputs]
+    if len(set(ports)) != len(ports):
+        problems.append("repeats a port name")
+    for key, param in cls.params.items():
+        if not param.label:
+            problems.append(f"parameter '{key}' has no label")
+        try:
+            param.clean(param.default)
+        except ParamInvalid as invalid:
+            problems.append(f"parameter '{key}' has a default that is not {invalid}")
+        for other in (param.when or {}):
+            if other not in cls.params:
+                problems.append(f"parameter '{key}' depends on unknown parameter '{other}'")
+    return problems
+
+
+@checks.register()
+def check_modules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [checks.Error(f"Module {cls.__qualname__} ({cls.id}) {problem}.", id="experiments.E001", obj=cls)
+            for cls in registry.all() for problem in module_problems(cls)]

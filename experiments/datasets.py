@@ -1,0 +1,127 @@
+"""Saved datasets: reading uploads with type inference, storing them as Parquet, loading them for runs."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from studio.models import Workspace
+
+from .models import Dataset
+from .modules.datatable import DataTable
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+
+
+class DatasetError(ValueError):
+    """An upload that can't become a dataset; the message says why, naming the line or column."""
+
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """CSV, TSV, Parquet or JSON lines, chosen by extension (a .gz suffix is unpacked first)."""
+    name = filename.lower()
+    if name.endswith(".gz"):
+        data, name = _gunzip(data), name[:-3]
+    try:
+        if name.endswith(".parquet"):
+            return pd.read_parquet(io.BytesIO(data))
+        if name.endswith((".jsonl", ".json", ".ndjson")):
+            return pd.read_json(io.BytesIO(data), lines=True)
+        separator = "\t" if name.endswith((".tsv", ".tab")) else ","
+        return pd.read_csv(io.BytesIO(data), sep=separator, na_values=MISSING_MARKERS, keep_default_na=False,
+                           skipinitialspace=True, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DatasetError("The file is not UTF-8 text; save it as UTF-8 and upload it again.") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DatasetError(f"The file could not be read as a table: {error}") from None
+
+
+def _gunzip(data: bytes) -> bytes:
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+        unpacked = handle.read(MAX_UPLOAD_BYTES + 1)
+    if len(unpacked) > MAX_UPLOAD_BYTES:
+        raise DatasetError(f"The file unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MiB.")
+    return unpacked
+
+
+def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Trim text cells and header names, as the classic studio's sample data were."""
+    frame = frame.rename(columns=lambda name: str(name).strip())
+    for column in frame.columns:
+        if pd.api.types.is_string_dtype(frame[column].dtype) or frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda value: value.strip() if isinstance(value, str) else value)
+    return frame
+
+
+def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, source: str, slug: str = "",
+                  description: str = "", origin_sha256: str = "", created_by: AbstractBaseUser | None = None,
+                  existing: Dataset | None = None) -> Dataset:
+    """Write the table as Parquet (content-addressed, so identical data is stored once) and record it."""
+    data = table.to_parquet()
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"datasets/{digest[:2]}/{digest}.parquet"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(data))
+    dataset = existing or Dataset(workspace=workspace, source=source, slug=slug, created_by=created_by)
+    dataset.name, dataset.description, dataset.path, dataset.sha256 = name, description, path, digest
+    dataset.origin_sha256 = origin_sha256
+    dataset.rows, dataset.size_bytes = len(table.frame), len(data)
+    dataset.columns = [column.as_json() for column in table.schema]
+    dataset.save()
+    return dataset
+
+
+def dataset_upload(*, workspace: Workspace, name: str, data: bytes, filename: str,
+                   created_by: AbstractBaseUser | None) -> Dataset:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DatasetError(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB.")
+    origin = hashlib.sha256(data).hexdigest()
+    frame = tidy_frame(read_table(data, filename))
+    if frame.shape[1] == 0:
+        raise DatasetError("The file has no columns.")
+    try:
+        table = DataTable(frame)
+    except ValueError as error:
+        raise DatasetError(str(error)) from None
+    return dataset_store(table=table, name=name or Path(filename).stem, workspace=workspace,
+                         source=Dataset.Source.UPLOAD, origin_sha256=origin, created_by=created_by)
+
+
+def dataset_table(dataset: Dataset) -> DataTable:
+    with default_storage.open(dataset.path, "rb") as handle:
+        return DataTable.from_parquet(handle.read())
+
+
+def sample_manifest() -> list[dict[str, Any]]:
+    manifest = SAMPLE_DIR / "manifest.json"
+    return json.loads(manifest.read_text()) if manifest.is_file() else []
+
+
+def samples_load() -> list[str]:
+    """Create or refresh the sample datasets from the files shipped in experiments/sample_data/."""
+    loaded = []
+    for entry in sample_manifest():
+        data = (SAMPLE_DIR / entry["file"]).read_bytes()
+        existing = Dataset.objects.filter(source=Dataset.Source.SAMPLE, slug=entry["slug"]).first()
+        fingerprint = hashlib.sha256(data).hexdigest()
+        if existing and existing.origin_sha256 == fingerprint:
+            continue
+        frame = tidy_frame(read_table(data, entry["file"]))
+        table = DataTable(frame, {entry["label"]: "label"} if entry.get("label") else {})
+        dataset_store(table=table, name=entry["name"], workspace=None, source=Dataset.Source.SAMPLE,
+                      slug=entry["slug"], description=entry["description"], origin_sha256=fingerprint,
+                      existing=existing)
+        loaded.append(entry["name"])
+    return loaded
+

@@ -1,0 +1,67 @@
+"""Port values to bytes and back, kept in Django's storage (local files or S3) under their cache key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from experiments.modules.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
+from experiments.modules.datatable import DataTable
+from experiments.modules.ports import PortType
+
+EXTENSIONS = {PortType.DATA_TABLE: "parquet", PortType.TRAINED_MODEL: "ilearner", PortType.TRANSFORM: "itransform",
+              PortType.UNTRAINED_MODEL: "json", PortType.EVALUATION: "json"}
+
+
+def dump(port_type: PortType, value: Any) -> bytes:
+    if port_type == PortType.DATA_TABLE:
+        return value.to_parquet()
+    if port_type == PortType.TRAINED_MODEL:
+        return value.to_bytes()
+    return json.dumps(value.to_json(), default=str).encode()
+
+
+def load(port_type: PortType, data: bytes) -> Any:
+    if port_type == PortType.DATA_TABLE:
+        return DataTable.from_parquet(data)
+    if port_type == PortType.TRAINED_MODEL:
+        return TrainedModel.from_bytes(data)
+    kinds = {PortType.TRANSFORM: Transform, PortType.UNTRAINED_MODEL: UntrainedModel, PortType.EVALUATION: Evaluation}
+    return kinds[port_type].from_json(json.loads(data))
+
+
+def expected_type(port_type: PortType) -> type:
+    return {PortType.DATA_TABLE: DataTable, PortType.TRAINED_MODEL: TrainedModel, PortType.TRANSFORM: Transform,
+            PortType.UNTRAINED_MODEL: UntrainedModel, PortType.EVALUATION: Evaluation}[port_type]
+
+
+def save_output(key: str, port: str, port_type: PortType, value: Any) -> dict[str, Any]:
+    """Write one output; returns its record for the CacheEntry (path, type, size, sha256)."""
+    data = dump(port_type, value)
+    path = f"cache/{key[:2]}/{key}/{port}.{EXTENSIONS[port_type]}"
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(data))
+    return {"path": saved, "type": str(port_type), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def read_bytes(path: str) -> bytes:
+    with default_storage.open(path, "rb") as handle:
+        return handle.read()
+
+
+def load_output(record: dict[str, Any]) -> Any:
+    return load(PortType(record["type"]), read_bytes(record["path"]))
+
+
+def output_exists(record: dict[str, Any]) -> bool:
+    return default_storage.exists(record["path"])
+
+
+def delete_output(record: dict[str, Any]) -> None:
+    if default_storage.exists(record["path"]):
+        default_storage.delete(record["path"])

@@ -1,0 +1,151 @@
+"""The Module contract (DESIGN §2): declared ports and parameters, a pure `execute`, optional schema inference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .datatable import DataTable, Schema
+from .params import Param, ParamInvalid
+from .ports import InputPort, OutputPort
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, pointing at a node and, where it applies, a parameter or column."""
+
+    node: str | None
+    message: str
+    parameter: str | None = None
+    column: str | None = None
+    edge: str | None = None
+    # structural problems (malformed, unknown-module, edge, cycle) can't be saved; the rest can't be run
+    code: str = "invalid"
+
+    def as_json(self) -> dict[str, str]:
+        body = {"node": self.node, "parameter": self.parameter, "column": self.column, "edge": self.edge,
+                "message": self.message}
+        return {key: value for key, value in body.items() if value is not None}
+
+
+class ModuleError(Exception):
+    """A module could not do its work on this input; the message is for the user of the canvas."""
+
+    def __init__(self, message: str, *, parameter: str | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.column = column
+
+
+class Cancelled(Exception):
+    """The run was cancelled while this module was working."""
+
+
+@dataclass
+class Context:
+    """What a module may use besides its inputs: progress, logging and read access to saved objects."""
+
+    node_id: str = "n"
+    workspace_id: str | None = None
+    report_progress: Callable[[float], None] = lambda fraction: None
+    loaders: Mapping[str, Callable[[int], Any]] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    def progress(self, fraction: float) -> None:
+        self.report_progress(min(max(float(fraction), 0.0), 1.0))
+
+    def log(self, message: str) -> None:
+        self.messages.append(message)
+
+    def load(self, kind: str, object_id: int) -> Any:
+        """A saved dataset / trained model / transform by id (the engine provides the loaders)."""
+        if kind not in self.loaders:
+            raise ModuleError(f"Saved {kind.replace('_', ' ')}s can't be loaded here")
+        return self.loaders[kind](object_id)
+
+
+@dataclass
+class SchemaContext:
+    """Edit-time knowledge for schema inference: the columns of saved datasets."""
+
+    dataset_schema: Callable[[int], Schema | None] = lambda dataset_id: None
+
+
+class Module:
+    id: ClassVar[str]
+    name: ClassVar[str]
+    category: ClassVar[str]
+    subcategory: ClassVar[str] = ""
+    description: ClassVar[str]
+    version: ClassVar[int] = 1
+    inputs: ClassVar[list[InputPort]] = []
+    outputs: ClassVar[list[OutputPort]] = []
+    params: ClassVar[dict[str, Param]] = {}
+    # Shown in the catalogue and refused at run time unless the deployment enables it.
+    requires_setting: ClassVar[str | None] = None
+
+    def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        """Output schemas without running, for edit-time checks. Unknown (None) unless a module says."""
+        return {}
+
+    def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
+        """For source modules: a content hash that joins the cache key (a dataset's sha256)."""
+        return None
+
+    # --- Parameters ----------------------------------------------------------------------------
+
+    @classmethod
+    def param_message(cls, key: str, node: str | None, expected: str, value: Any) -> str:
+        where = f" (node {node})" if node else ""
+        return f"The '{cls.params[key].label}' parameter of {cls.name}{where} must be {expected}; got {value!r}."
+
+    @classmethod
+    def clean_params(
+        cls, raw: Mapping[str, Any] | None, node: str | None = None
+    ) -> tuple[dict[str, Any], list[Problem]]:
+        """Every declared parameter cleaned (defaults filled in), and every problem found."""
+        raw = dict(raw or {})
+        cleaned: dict[str, Any] = {}
+        problems = [Problem(node, f"{cls.name} has no parameter '{key}'.", parameter=key)
+                    for key in raw if key not in cls.params]
+        for key, param in cls.params.items():
+            value = raw.get(key, param.default)
+            try:
+                cleaned[key] = param.clean(value)
+            except ParamInvalid as invalid:
+                problems.append(Problem(node, cls.param_message(key, node, str(invalid), value), parameter=key))
+        if not problems:
+            problems.extend(cls.check_params(cleaned, node))
+        return cleaned, problems
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any], node: str | None) -> list[Problem]:
+        """Checks across parameters (e.g. minimum below maximum). None by default."""
+        return []
+
+    @classmethod
+    def catalogue_entry(cls) -> dict[str, Any]:
+        properties = {key: param.schema() for key, param in cls.params.items()}
+        return {
+            "id": cls.id, "name": cls.name, "category": cls.category, "subcategory": cls.subcategory,
+            "description": cls.description, "version": cls.version,
+            "inputs": [port.as_json() for port in cls.inputs],
+            "outputs": [port.as_json() for port in cls.outputs],
+            "parameters": {"type": "object", "properties": properties, "additionalProperties": False,
+                           "x-order": list(cls.params)},
+            "requires_setting": cls.requires_setting,
+        }
+
+
+def table_input(inputs: Mapping[str, Any], name: str) -> DataTable:
+    """A required DataTable input, with a clear error if the engine passed something else."""
+    table = inputs.get(name)
+    if not isinstance(table, DataTable):
+        raise ModuleError(f"The '{name}' input needs a dataset")
+    return table

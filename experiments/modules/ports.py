@@ -1,0 +1,36 @@
+"""Typed ports: what flows along an edge. An edge is valid only between ports of the same type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PortType(StrEnum):
+    DATA_TABLE = "DataTable"
+    UNTRAINED_MODEL = "UntrainedModel"
+    TRAINED_MODEL = "TrainedModel"
+    TRANSFORM = "Transform"
+    EVALUATION = "Evaluation"
+
+
+@dataclass(frozen=True)
+class InputPort:
+    name: str
+    type: PortType
+    optional: bool = False
+    label: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "type": str(self.type), "optional": self.optional,
+                "label": self.label or self.name}
+
+
+@dataclass(frozen=True)
+class OutputPort:
+    name: str
+    type: PortType
+    label: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "type": str(self.type), "label": self.label or self.name}

@@ -1,0 +1,168 @@
+"""Runs on the real worker and Redis, driven through the API only (the engine issue's acceptance)."""
+
+import asyncio
+import json
+import os
+import signal
+import time
+
+import pytest
+import websockets
+from rest_framework.authtoken.models import Token
+
+from experiments.datasets import samples_load
+from experiments.models import Dataset
+from tests.conftest import session_cookie_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def node(node_id, module, **params):
+    return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
+
+
+def edge(source, source_port, target, target_port):
+    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
+
+
+@pytest.fixture
+def http(owner, studio_server):
+    token = Token.objects.create(user=owner.user)
+    with studio_server.client(headers={"Authorization": f"Token {token.key}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def adult(db):
+    samples_load()
+    return Dataset.objects.get(name="Adult Census Income Binary Classification dataset")
+
+
+def income_graph(dataset_id):
+    return {"nodes": [
+        node("data", "dataset", dataset=dataset_id),
+        node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),
+        node("split", "split-data", fraction_of_rows_in_the_first_output_dataset=0.7, random_seed=42,
+             stratified_split=True, stratification_key_column=["income"]),
+        node("learner", "two-class-boosted-decision-tree"),
+        node("train", "train-model", label_column=["income"]),
+        node("score", "score-model"),
+        node("evaluate", "evaluate-model"),
+    ], "edges": [
+        edge("data", "dataset", "clean", "dataset"),
+        edge("clean", "cleaned_dataset", "split", "dataset"),
+        edge("learner", "untrained_model", "train", "untrained_model"),
+        edge("split", "results1", "train", "dataset"),
+        edge("train", "trained_model", "score", "trained_model"),
+        edge("split", "results2", "score", "dataset"),
+        edge("score", "scored_dataset", "evaluate", "scored_dataset"),
+    ]}
+
+
+def wait_for_run(http, run_id, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = http.get(f"/api/runs/{run_id}/").json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        time.sleep(0.5)
+    pytest.fail(f"run {run_id} did not finish within {timeout} s: {run}")
+
+
+def create(http, name, graph):
+    response = http.post("/api/experiments/", json={"name": name, "graph": graph})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_income_experiment_trains_scores_evaluates_then_reruns_from_cache(http, adult, worker):
+    experiment = create(http, "Income prediction", income_graph(adult.pk))
+
+    first = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"])
+    assert first["status"] == "finished", first
+    evaluation = http.get(f"/api/runs/{first['id']}/nodes/evaluate/outputs/evaluation_results/").json()
+    assert evaluation["type"] == "Evaluation" and evaluation["task"] == "binary"
+    assert evaluation["metrics"]["AUC"] >= 0.90
+    scored = http.get(f"/api/runs/{first['id']}/nodes/score/outputs/scored_dataset/?limit=5").json()
+    assert scored["preview"]["ColumnNames"][-2:] == ["Scored Labels", "Scored Probabilities"]
+    assert len(scored["preview"]["Values"]) == 5
+
+    again = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"])
+    assert {name: state["status"] for name, state in again["nodes"].items()} == dict.fromkeys(
+        ["data", "clean", "split", "learner", "train", "score", "evaluate"], "cached")
+
+
+def test_a_failing_module_shows_its_error_and_skips_what_depends_on_it(http, worker):
+    graph = {"nodes": [node("data", "enter-data-manually", data="a,b\n1,x\n2,y\n"),
+                       node("norm", "normalize-data", columns=["b"]),
+                       node("select", "select-columns-in-dataset", columns=["a"])],
+             "edges": [edge("data", "dataset", "norm", "dataset"),
+                       edge("norm", "transformed_dataset", "select", "dataset")]}
+    experiment = create(http, "Fails", graph)
+    run = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"])
+    assert run["status"] == "failed"
+    assert run["nodes"]["data"]["status"] == "finished"
+    assert run["nodes"]["norm"]["status"] == "failed"
+    assert "'b'" in run["nodes"]["norm"]["error"] and run["nodes"]["norm"]["traceback"]
+    assert run["nodes"]["select"]["status"] == "skipped"
+
+
+def test_node_events_arrive_on_the_experiments_websocket(http, owner, studio_server, worker):
+    graph = {"nodes": [node("data", "enter-data-manually", data="a\n1\n2\n")], "edges": []}
+    experiment = create(http, "Live", graph)
+    url = studio_server.url.replace("http://", "ws://") + f"/ws/experiments/{experiment['id']}/"
+    headers = {"Cookie": "sessionid=" + session_cookie_for(owner.user)["sessionid"], "Origin": studio_server.url}
+
+    async def collect():
+        events = []
+        async with websockets.connect(url, additional_headers=headers) as socket:
+            await asyncio.to_thread(http.post, f"/api/experiments/{experiment['id']}/run/")
+            while not events or events[-1].get("type") != "run" or events[-1]["status"] == "running":
+                events.append(json.loads(await asyncio.wait_for(socket.recv(), timeout=60)))
+        return events
+
+    events = asyncio.run(collect())
+    assert any(e.get("node") == "data" and e.get("status") == "running" for e in events)
+    assert any(e.get("node") == "data" and e.get("status") == "finished" for e in events)
+    assert events[-1]["type"] == "run" and events[-1]["status"] == "finished"
+
+
+SLOW_SCRIPT = "import time\ndef azureml_main(dataframe1=None, dataframe2=None):\n    time.sleep(120)\n    return dataframe1,\n"
+
+
+def slow_experiment(http, name):
+    graph = {"nodes": [node("data", "enter-data-manually", data="a\n1\n"),
+                       node("slow", "execute-python-script", python_script=SLOW_SCRIPT)],
+             "edges": [edge("data", "dataset", "slow", "dataframe1")]}
+    return create(http, name, graph)
+
+
+def wait_for_node(http, run_id, node_id, status, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if http.get(f"/api/runs/{run_id}/").json()["nodes"][node_id]["status"] == status:
+            return
+        time.sleep(0.3)
+    pytest.fail(f"node {node_id} never reached {status}")
+
+
+def test_cancel_stops_a_running_experiment(http, worker):
+    experiment = slow_experiment(http, "Cancel me")
+    run_id = http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"]
+    wait_for_node(http, run_id, "slow", "running")
+    assert http.post(f"/api/runs/{run_id}/cancel/").status_code == 200
+    run = wait_for_run(http, run_id, timeout=60)
+    assert run["status"] == "cancelled"
+    assert run["nodes"]["slow"]["status"] == "skipped"
+
+
+def test_a_run_whose_worker_is_killed_is_marked_failed(http, worker):
+    experiment = slow_experiment(http, "Killed")
+    run_id = http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"]
+    wait_for_node(http, run_id, "slow", "running")
+    os.killpg(worker.managed.pid, signal.SIGKILL)
+    worker.managed.process.wait(timeout=10)
+    worker.managed = None
+    run = wait_for_run(http, run_id, timeout=60)
+    assert run["status"] == "failed"
+    assert "stopped responding" in run["error"]
