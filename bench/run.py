@@ -1,4 +1,4 @@
-"""Run every bench/bench_*.py in turn and print their figures (`make bench`)."""
+"""Run every benchmark script in bench/ in turn and print their figures (`make bench`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+NOT_BENCHMARKS = {"run.py", "floor_app.py", "__init__.py"}
 
 
 def main() -> int:
     failures = 0
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in sorted(path for path in HERE.glob("*.py") if path.name not in NOT_BENCHMARKS):
         print(f"== {script.stem} ==", flush=True)
         failures += subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode != 0
     return 1 if failures else 0

@@ -15,5 +15,6 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/", views.experiment_canvas, name="experiment-canvas"),
     path("web-services/", views.web_services, name="web-services"),
     path("datasets/", views.datasets, name="datasets"),
+    path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("trained-models/", views.trained_models, name="trained-models"),
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from experiments.selectors import experiments_of
+from experiments.datasets import DatasetError, dataset_upload
+from experiments.selectors import datasets_of, experiments_of
 from experiments.services import experiment_create
 
 from .health import OK, health_report
@@ -65,6 +67,30 @@ def section_page(template: str, section: str):  # type: ignore[no-untyped-def]
     return view
 
 
+@login_required
+@require_GET
+def datasets(request: HttpRequest) -> HttpResponse:
+    listed = datasets_of(request.user).select_related("workspace").order_by("source", "name")
+    return render(request, "studio/datasets.html", {"datasets": listed, "section": "datasets"})
+
+
+@login_required
+@require_POST
+def dataset_new(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    workspace = default_workspace_of(request.user)
+    if upload is None or workspace is None:
+        messages.error(request, "Choose a file to upload.")
+        return redirect("datasets")
+    try:
+        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), data=upload.read(),
+                                 filename=upload.name, created_by=request.user)
+    except DatasetError as error:
+        messages.error(request, f"{upload.name}: {error}")
+    else:
+        messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns.")
+    return redirect("datasets")
+
+
 web_services = section_page("studio/web_services.html", "web-services")
-datasets = section_page("studio/datasets.html", "datasets")
 trained_models = section_page("studio/trained_models.html", "trained-models")

@@ -17,6 +17,10 @@ import pytest
 
 from studio import processes
 
+# Playwright's sync API keeps an event loop running in the test thread; Django would otherwise refuse
+# the tests' own (synchronous) database calls made while a page is open.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,

@@ -29,8 +29,11 @@ def test_user_signs_in_opens_an_experiment_and_the_react_flow_canvas_mounts(page
 
     canvas = page.get_by_test_id("canvas")
     canvas.locator(".react-flow__viewport").wait_for(state="attached", timeout=15000)
+    canvas.get_by_test_id("node-n1").wait_for(timeout=15000)
     assert page.url == f"{studio_server.url}/experiments/{experiment.pk}/"
     assert canvas.locator(".react-flow__node").count() == 1
+    assert canvas.get_by_test_id("node-n1").inner_text() == "Dataset"
+    assert canvas.get_by_test_id("port-n1-out-dataset").count() == 1
     assert errors == []
 
 

@@ -127,7 +127,8 @@ def test_node_events_arrive_on_the_experiments_websocket(http, owner, studio_ser
     assert events[-1]["type"] == "run" and events[-1]["status"] == "finished"
 
 
-SLOW_SCRIPT = "import time\ndef azureml_main(dataframe1=None, dataframe2=None):\n    time.sleep(120)\n    return dataframe1,\n"
+SLOW_SCRIPT = ("import time\ndef azureml_main(dataframe1=None, dataframe2=None):\n    time.sleep(120)\n"
+               "    return dataframe1,\n")
 
 
 def slow_experiment(http, name):

@@ -107,3 +107,21 @@ def test_openapi_schema_and_swagger_ui_are_served(owner_client):
     assert schema.status_code == 200
     assert "/api/workspaces/" in schema.json()["paths"]
     assert owner_client.get("/api/docs/").status_code == 200
+
+
+def test_datasets_page_uploads_a_file_and_lists_it(owner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("people.csv", b"age,city\n39,Paris\n25,Lyon\n", content_type="text/csv")
+    response = owner_client.post(reverse("dataset-new"), {"name": "People", "file": upload}, follow=True)
+    page = response.content.decode()
+    assert "Uploaded &#x27;People&#x27;: 2 rows, 2 columns." in page
+    assert "<td title=\"\">People</td>" in page
+
+
+def test_datasets_page_explains_a_bad_upload(owner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("bad.csv", b"\xff\xfe\x00\x01", content_type="text/csv")
+    page = owner_client.post(reverse("dataset-new"), {"file": upload}, follow=True).content.decode()
+    assert "bad.csv: The file is not UTF-8 text" in page

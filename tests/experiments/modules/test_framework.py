@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from experiments.modules.artifacts import ArtifactError, Evaluation, Transform, TrainedModel, transform_applier
+from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, transform_applier
 from experiments.modules.columns import ColumnsNotFound, resolve_columns
 from experiments.modules.datatable import Column, DataTable, Kind, Role
 from experiments.modules.params import Bool, Choice, Columns, Float, Int, ParamInvalid, Reference, Text

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from studio import processes  # noqa: E402
+from studio import processes
 
 SECONDS = os.environ.get("BENCH_SECONDS", "5")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
@@ -38,7 +38,8 @@ def wrk(url: str) -> dict[str, str]:
     p99 = re.search(r"99%\s+(\S+)", output)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     assert rate and p50 and p99, output
-    return {"rate": rate.group(1), "p50": p50.group(1), "p99": p99.group(1), "non2xx": errors.group(1) if errors else "0"}
+    return {"rate": rate.group(1), "p50": p50.group(1), "p99": p99.group(1),
+            "non2xx": errors.group(1) if errors else "0"}
 
 
 def measure(label: str, command: list[str], port: int, path: str, floor: float | None) -> float:
@@ -55,7 +56,7 @@ def measure(label: str, command: list[str], port: int, path: str, floor: float |
 
 
 def studio_command(port: int) -> list[str]:
-    return processes.asgi_command(host="127.0.0.1", port=port) + ["--log-level", "warning", "--no-access-log"]
+    return [*processes.asgi_command(host="127.0.0.1", port=port), "--log-level", "warning", "--no-access-log"]
 
 
 def main() -> None:

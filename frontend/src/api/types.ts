@@ -1,0 +1,66 @@
+// The studio API's JSON shapes (SPEC §2), mirrored for the canvas. The server is the source of truth.
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export interface GraphNode {
+  id: string;
+  module: string;
+  params: Record<string, unknown>;
+  position: Position;
+  comment: string;
+}
+
+export interface GraphEdge {
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export interface Problem {
+  node?: string;
+  parameter?: string;
+  column?: string;
+  edge?: string;
+  message: string;
+}
+
+export interface Experiment {
+  id: number;
+  name: string;
+  kind: "training" | "predictive";
+  workspace: string;
+  training_experiment: number | null;
+  predictive_experiment: number | null;
+  graph: Graph;
+  validation: Problem[];
+  last_run: number | null;
+  updated: string;
+}
+
+export interface PortSpec {
+  name: string;
+  type: string;
+  optional?: boolean;
+  label?: string;
+}
+
+export interface ModuleSpec {
+  id: string;
+  name: string;
+  category: string;
+  subcategory: string;
+  description: string;
+  version: number;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  parameters: { properties: Record<string, Record<string, unknown>> };
+}
