@@ -17,9 +17,9 @@ def module_problems(cls: Any) -> list[str]:
             problems.append(f"declares no {attribute}")
     if cls.id != kebab(cls.name):
         problems.append(f"has id '{cls.id}' but its name's kebab-case is '{kebab(cls.name)}'")
-    ports = [port.name for port in cls.inputs] + [port.name for port in cls.outputs]
-    if len(set(ports)) != len(ports):
-        problems.append("repeats a port name")
+    for ports in ([port.name for port in cls.inputs], [port.name for port in cls.outputs]):
+        if len(set(ports)) != len(ports):
+            problems.append("repeats a port name")
     for key, param in cls.params.items():
         if not param.label:
             problems.append(f"parameter '{key}' has no label")

@@ -108,10 +108,12 @@ def sample_manifest() -> list[dict[str, Any]]:
     return json.loads(manifest.read_text()) if manifest.is_file() else []
 
 
-def samples_load() -> list[str]:
-    """Create or refresh the sample datasets from the files shipped in experiments/sample_data/."""
+def samples_load(names: list[str] | None = None) -> list[str]:
+    """Create or refresh the sample datasets (all, or those named) from experiments/sample_data/."""
     loaded = []
     for entry in sample_manifest():
+        if names is not None and entry["name"] not in names:
+            continue
         data = (SAMPLE_DIR / entry["file"]).read_bytes()
         existing = Dataset.objects.filter(source=Dataset.Source.SAMPLE, slug=entry["slug"]).first()
         fingerprint = hashlib.sha256(data).hexdigest()

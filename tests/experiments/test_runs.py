@@ -34,8 +34,9 @@ def http(owner, studio_server):
 
 @pytest.fixture
 def adult(db):
-    samples_load()
-    return Dataset.objects.get(name="Adult Census Income Binary Classification dataset")
+    name = "Adult Census Income Binary Classification dataset"
+    samples_load([name])
+    return Dataset.objects.get(name=name)
 
 
 def income_graph(dataset_id):

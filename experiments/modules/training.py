@@ -1,0 +1,452 @@
+"""What Train, Score, Tune and Cross-Validate share: features, fitted pipelines, score columns and metrics.
+
+Rules, in one place so every module applies them the same way:
+
+- **Features** are every column except the label and columns marked Label, Score or Weight; DateTime
+  columns are left out (logged). Numeric columns go in as numbers; String, Categorical and Boolean
+  columns are categorical and are encoded *inside* the fitted pipeline, so scoring repeats the training
+  encoding: tree learners use ordinal codes (missing and unseen categories become NaN, which the trees
+  route natively), all other learners one-hot codes (unseen categories ignored) with missing numbers
+  replaced by the training mean.
+- **The positive class** of a two-class model is the second of its two classes in sorted order: `>50K`
+  after `<=50K`, 1 after 0, True after False, "yes" after "no". `Scored Probabilities` is its probability
+  and `Scored Labels` the class with the larger probability (scikit-learn's `predict`).
+- **Anomaly detectors** score `Scored Labels` 1 for an anomaly and `Scored Probabilities` as the logistic
+  of the detector's distance past its boundary (0.5 on the boundary).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Protocol, cast
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    precision_score,
+    r2_score,
+    recall_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .artifacts import TrainedModel, UntrainedModel
+from .base import Context, ModuleError
+from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
+from .datatable import Column, DataTable, Kind, Role
+from .registry import registry
+
+SCORED_LABELS = "Scored Labels"
+SCORED_PROBABILITIES = "Scored Probabilities"
+ASSIGNMENTS = "Assignments"
+FOLD_ASSIGNMENTS = "Fold Assignments"
+SUPERVISED = ("binary", "multiclass", "regression")
+NOT_FEATURES = {Role.LABEL, Role.SCORE, Role.WEIGHT}
+
+
+def class_probability_column(value: Any) -> str:
+    return f'Scored Probabilities for Class "{value}"'
+
+
+def distance_column(index: int) -> str:
+    return f"DistancesToClusterCenter no.{index}"
+
+
+class Learner(Protocol):
+    """What an Initialize Model module offers to training (see learners.Learner)."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    task: ClassVar[str]
+    nonnegative_label: ClassVar[bool]
+
+    @classmethod
+    def build_estimator(cls, params: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Any: ...
+
+    @classmethod
+    def feature_encoding(cls, params: Mapping[str, Any]) -> str: ...
+
+    @classmethod
+    def sweep_space(cls, params: Mapping[str, Any]) -> dict[str, list[Any]]: ...
+
+    @classmethod
+    def sweep_label(cls, params: Mapping[str, Any], key: str) -> str: ...
+
+
+def learner_for(untrained: UntrainedModel) -> type[Learner]:
+    module = registry.get(untrained.learner) if untrained.learner in registry else None
+    if module is None or not hasattr(module, "build_estimator"):
+        raise ModuleError(f"'{untrained.name or untrained.learner}' is not a learner that can be trained")
+    return cast(type[Learner], module)
+
+
+def untrained_input(inputs: Mapping[str, Any], name: str = "untrained_model") -> UntrainedModel:
+    model = inputs.get(name)
+    if not isinstance(model, UntrainedModel):
+        raise ModuleError(f"The '{name}' input needs an untrained model from an Initialize Model module")
+    return model
+
+
+def trained_input(inputs: Mapping[str, Any], name: str = "trained_model") -> TrainedModel:
+    model = inputs.get(name)
+    if not isinstance(model, TrainedModel):
+        raise ModuleError(f"The '{name}' input needs a trained model")
+    return model
+
+
+# --- Columns ---------------------------------------------------------------------------------------
+
+
+def label_name(table: DataTable, selection: Mapping[str, Any], parameter: str = "label_column") -> str:
+    """The one label column chosen; an empty choice falls back to the column marked Label."""
+    try:
+        names = resolve_columns(selection, table.schema, table.frame)
+    except ColumnsNotFound as missing:
+        raise ModuleError(f"Label column: {missing}", parameter=parameter, column=missing.missing[0]) from None
+    if not names and selection_is_empty(selection) and table.label_column():
+        names = [str(table.label_column())]
+    if len(names) != 1:
+        found = "none" if not names else ", ".join(f"'{name}'" for name in names)
+        raise ModuleError(f"Select exactly one label column; the selection matches {found}", parameter=parameter)
+    return names[0]
+
+
+def feature_columns(table: DataTable, exclude: Iterable[str] = (), ctx: Context | None = None) -> list[Column]:
+    """Every column but labels, scores, weights and `exclude`; DateTime columns can't be features."""
+    skip = set(exclude)
+    columns = [column for column in table.schema if column.role not in NOT_FEATURES and column.name not in skip]
+    dates = [column.name for column in columns if column.kind == Kind.DATETIME]
+    if dates and ctx is not None:
+        ctx.log("DateTime columns are not used as features: " + ", ".join(dates))
+    return [Column(column.name, column.kind) for column in columns if column.kind != Kind.DATETIME]
+
+
+def feature_frame(frame: pd.DataFrame, features: list[Column]) -> pd.DataFrame:
+    """The feature columns as the pipeline expects them: floats, or text with NaN for missing."""
+    missing = [column.name for column in features if column.name not in frame.columns]
+    if missing:
+        names = ", ".join(f"'{name}'" for name in missing)
+        raise ModuleError(f"The dataset lacks the column(s) {names} that the model was trained on",
+                          column=missing[0])
+    data = {column.name: _prepared(frame[column.name], column) for column in features}
+    return pd.DataFrame(data, index=frame.index)
+
+
+def _prepared(series: pd.Series, column: Column) -> pd.Series:
+    if column.kind != Kind.NUMERIC:
+        return series.astype(str).astype(object).where(series.notna(), np.nan)
+    try:
+        numbers = pd.to_numeric(series, errors="raise").astype(float)
+    except (ValueError, TypeError):
+        raise ModuleError(f"Column '{column.name}' is not numeric, but the model was trained on numbers in it",
+                          column=column.name) from None
+    return numbers.replace([np.inf, -np.inf], np.nan)
+
+
+def preprocessor(features: list[Column], encoding: str) -> ColumnTransformer:
+    numeric = [column.name for column in features if column.kind == Kind.NUMERIC]
+    categorical = [column.name for column in features if column.kind != Kind.NUMERIC]
+    if encoding == "ordinal":
+        steps: list[tuple[str, Any, list[str]]] = [
+            ("numeric", "passthrough", numeric),
+            ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), categorical)]
+    else:
+        steps = [("numeric", SimpleImputer(strategy="mean", keep_empty_features=True), numeric),
+                 ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)]
+    return ColumnTransformer([step for step in steps if step[2]], remainder="drop", sparse_threshold=0.0)
+
+
+# --- Training --------------------------------------------------------------------------------------
+
+
+def labelled_rows(table: DataTable, label: str, ctx: Context) -> DataTable:
+    present = table.frame[label].notna()
+    if dropped := int((~present).sum()):
+        ctx.log(f"{dropped} rows with a missing value in the label column '{label}' were left out")
+    return table.with_frame(table.frame.loc[present])
+
+
+def label_values(series: pd.Series) -> np.ndarray:
+    return np.asarray(series.tolist())
+
+
+def label_classes(learner: type[Learner], label: str, y: np.ndarray) -> list[Any] | None:
+    """The classes a classifier learns (sorted), after the checks users need named."""
+    if len(y) == 0:
+        raise ModuleError(f"The label column '{label}' has no values to learn from", column=label)
+    if learner.task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise ModuleError(f"The label column '{label}' is not numeric; {learner.name} needs a numeric label",
+                              column=label)
+        if learner.nonnegative_label and (y < 0).any():
+            raise ModuleError(f"The label column '{label}' has negative values; {learner.name} needs counts",
+                              column=label)
+        return None
+    classes: list[Any] = np.unique(y).tolist()
+    if len(classes) < 2:
+        needs = "a two-class learner needs two" if learner.task == "binary" else f"{learner.name} needs two or more"
+        raise ModuleError(f"The label column '{label}' has only one value ({classes[0]!r}); {needs}", column=label)
+    if learner.task == "binary" and len(classes) > 2:
+        raise ModuleError(f"The label column '{label}' has {len(classes)} values; a two-class learner needs exactly "
+                          "two (use a multiclass learner or One-vs-All Multiclass)", column=label)
+    return classes
+
+
+def train_supervised(untrained: UntrainedModel, table: DataTable, label: str, ctx: Context,
+                     overrides: Mapping[str, Any] | None = None, exclude: Iterable[str] = ()) -> TrainedModel:
+    learner = learner_for(untrained)
+    if untrained.task not in SUPERVISED:
+        trainer = "Train Clustering Model" if untrained.task == "clustering" else "Train Anomaly Detection Model"
+        raise ModuleError(f"{untrained.name} is trained with {trainer}")
+    rows = labelled_rows(table, label, ctx)
+    y = label_values(rows.frame[label])
+    classes = label_classes(learner, label, y)
+    features = feature_columns(rows, exclude=(label, *exclude), ctx=ctx)
+    target = y.astype(float) if classes is None else y
+    return fit(untrained, features, rows.frame, target, ctx, overrides, label=label, classes=classes)
+
+
+def fit(untrained: UntrainedModel, features: list[Column], frame: pd.DataFrame, y: np.ndarray | None, ctx: Context,
+        overrides: Mapping[str, Any] | None = None, *, label: str | None = None,
+        classes: list[Any] | None = None) -> TrainedModel:
+    """Fit the learner behind its feature encoding; the TrainedModel records what scoring needs."""
+    if not features:
+        raise ModuleError("The dataset has no feature columns to learn from")
+    learner = learner_for(untrained)
+    params = {**untrained.params, **(overrides or {})}
+    estimator = Pipeline([("features", preprocessor(features, learner.feature_encoding(params))),
+                          ("learner", learner.build_estimator(untrained.params, overrides))])
+    started = time.perf_counter()
+    _fit_quietly(estimator, feature_frame(frame, features), y, untrained.name, ctx)
+    info: dict[str, Any] = {"training_rows": len(frame), "training_seconds": round(time.perf_counter() - started, 3)}
+    if importances := feature_importances(estimator, features):
+        info["feature_importances"] = importances
+    return TrainedModel(learner=untrained.learner, task=untrained.task, estimator=estimator, features=features,
+                        label=label, classes=classes, params=params, name=untrained.name, info=info)
+
+
+def _fit_quietly(estimator: Pipeline, features: pd.DataFrame, y: np.ndarray | None, name: str, ctx: Context) -> None:
+    """Fit, turning scikit-learn's complaints about the data into a user error and its warnings into log lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator.fit(features, y)
+        except ValueError as error:
+            raise ModuleError(f"{name} could not be trained on this data: {error}") from None
+    for message in dict.fromkeys(str(warning.message) for warning in caught):
+        ctx.log(message)
+
+
+def feature_importances(estimator: Pipeline, features: list[Column]) -> dict[str, float] | None:
+    """Importances by input column, for learners that have them (the forests), largest first."""
+    values = getattr(estimator.named_steps["learner"], "feature_importances_", None)
+    if values is None or len(values) != len(features):
+        return None
+    ordered = [c.name for c in features if c.kind == Kind.NUMERIC] + [c.name for c in features
+                                                                         if c.kind != Kind.NUMERIC]
+    pairs = sorted(zip(ordered, (float(value) for value in values), strict=True), key=lambda pair: -pair[1])
+    return dict(pairs)
+
+
+# --- Scoring ---------------------------------------------------------------------------------------
+
+
+def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """The score columns Azure's Score Model adds for this kind of model, indexed like `frame`."""
+    features = feature_frame(frame, model.features)
+    scorers = {"binary": _class_scores, "multiclass": _class_scores, "regression": _regression_scores,
+               "clustering": _cluster_scores, "anomaly": _anomaly_scores}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scorers[model.task](model, features)
+
+
+def _apply(method: Any, features: pd.DataFrame, empty_shape: tuple[int, ...]) -> np.ndarray:
+    """A prediction method, or an empty result for an empty table (scikit-learn refuses zero rows)."""
+    return np.asarray(method(features)) if len(features) else np.zeros(empty_shape)
+
+
+def _class_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
+    classes = list(model.classes or [])
+    proba = _apply(model.estimator.predict_proba, features, (0, len(classes)))
+    labels = pd.Series([classes[i] for i in proba.argmax(axis=1)], index=features.index, dtype=None)
+    if model.task == "binary":
+        return pd.DataFrame({SCORED_LABELS: labels, SCORED_PROBABILITIES: proba[:, 1]}, index=features.index)
+    columns = {class_probability_column(value): proba[:, i] for i, value in enumerate(classes)}
+    return pd.DataFrame({**columns, SCORED_LABELS: labels}, index=features.index)
+
+
+def _regression_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
+    predicted = _apply(model.estimator.predict, features, (0,)).astype(float)
+    return pd.DataFrame({SCORED_LABELS: predicted}, index=features.index)
+
+
+def _cluster_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
+    centres = int(model.params.get("number_of_centroids", 1))
+    distances = _apply(model.estimator.transform, features, (0, centres))
+    columns = {distance_column(i): distances[:, i] for i in range(distances.shape[1])}
+    assigned = _apply(model.estimator.predict, features, (0,)).astype(np.int64)
+    return pd.DataFrame({ASSIGNMENTS: assigned, **columns}, index=features.index)
+
+
+def _anomaly_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
+    decision = _apply(model.estimator.decision_function, features, (0,)).astype(float)
+    return pd.DataFrame({SCORED_LABELS: (decision < 0).astype(np.int64), SCORED_PROBABILITIES: expit(-decision)},
+                        index=features.index)
+
+
+def scored_table(model: TrainedModel, table: DataTable, append: bool = True) -> DataTable:
+    """The input with the score columns appended (replacing older ones of the same name), or the scores alone."""
+    scores = score_frame(model, table.frame)
+    base = table.frame.drop(columns=[c for c in scores.columns if c in table.frame.columns]) if append else None
+    frame = scores if base is None else pd.concat([base, scores], axis=1)
+    roles = {**(table.roles if append else {}), **{name: Role.SCORE for name in scores.columns}}
+    if model.label and model.label in frame.columns:
+        roles[model.label] = Role.LABEL
+    return DataTable(frame, roles)
+
+
+# --- Metrics (scikit-learn's functions, so a hand-written script gets the same numbers) --------------
+
+LOWER_IS_BETTER = {"Average Log Loss", "Mean Absolute Error", "Root Mean Squared Error", "Relative Absolute Error",
+                   "Relative Squared Error"}
+FOLD_METRICS = {
+    "binary": ["Accuracy", "Precision", "Recall", "F1 Score", "AUC", "Average Log Loss"],
+    "multiclass": ["Overall accuracy", "Average accuracy", "Micro-averaged precision", "Macro-averaged precision",
+                   "Micro-averaged recall", "Macro-averaged recall", "Macro-averaged F1 Score", "Average Log Loss"],
+    "regression": ["Mean Absolute Error", "Root Mean Squared Error", "Relative Absolute Error",
+                   "Relative Squared Error", "Coefficient of Determination"],
+}
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return None if np.isnan(number) else number
+
+
+def binary_metrics(y_true: np.ndarray, predicted: np.ndarray, probability: np.ndarray,
+                   negative: Any, positive: Any) -> dict[str, Any]:
+    actual, called = np.asarray(y_true == positive, dtype=bool), np.asarray(predicted == positive, dtype=bool)
+    both = len(np.unique(actual)) == 2
+    return {
+        "Accuracy": float(accuracy_score(actual, called)),
+        "Precision": float(precision_score(actual, called, zero_division=0.0)),
+        "Recall": float(recall_score(actual, called, zero_division=0.0)),
+        "F1 Score": float(f1_score(actual, called, zero_division=0.0)),
+        "AUC": float(roc_auc_score(actual, probability)) if both else None,
+        "Threshold": 0.5,
+        "Average Log Loss": float(log_loss(actual, probability, labels=[False, True])) if len(actual) else None,
+        "Positive Label": positive, "Negative Label": negative,
+        "True Positive": int(np.sum(actual & called)), "False Negative": int(np.sum(actual & ~called)),
+        "False Positive": int(np.sum(~actual & called)), "True Negative": int(np.sum(~actual & ~called)),
+    }
+
+
+def multiclass_metrics(y_true: np.ndarray, predicted: np.ndarray, labels: list[Any]) -> dict[str, Any]:
+    matrix = confusion_matrix(y_true, predicted, labels=labels)
+    total = matrix.sum()
+    wrong = matrix.sum(axis=0) + matrix.sum(axis=1) - 2 * np.diag(matrix)  # FP + FN per class
+    kwargs: dict[str, Any] = {"labels": labels, "zero_division": 0.0}
+    return {
+        "Overall accuracy": float(accuracy_score(y_true, predicted)),
+        "Average accuracy": float(np.mean((total - wrong) / total)),
+        "Micro-averaged precision": float(precision_score(y_true, predicted, average="micro", **kwargs)),
+        "Macro-averaged precision": float(precision_score(y_true, predicted, average="macro", **kwargs)),
+        "Micro-averaged recall": float(recall_score(y_true, predicted, average="micro", **kwargs)),
+        "Macro-averaged recall": float(recall_score(y_true, predicted, average="macro", **kwargs)),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    spread = y_true - y_true.mean()
+    absolute, squared = np.abs(spread).sum(), np.square(spread).sum()
+    return {
+        "Mean Absolute Error": float(mean_absolute_error(y_true, predicted)),
+        "Root Mean Squared Error": float(root_mean_squared_error(y_true, predicted)),
+        "Relative Absolute Error": float(np.abs(y_true - predicted).sum() / absolute) if absolute else None,
+        "Relative Squared Error": float(np.square(y_true - predicted).sum() / squared) if squared else None,
+        "Coefficient of Determination": _number(r2_score(y_true, predicted)),
+    }
+
+
+def fold_metrics(task: str, y_true: np.ndarray, scores: pd.DataFrame, classes: list[Any]) -> dict[str, Any]:
+    """The metrics Cross-Validate and Tune report for one held-out set of a model's scores."""
+    predicted = np.asarray(scores[SCORED_LABELS].tolist())
+    if task == "regression":
+        return regression_metrics(y_true.astype(float), predicted.astype(float))
+    if task == "binary":
+        metrics = binary_metrics(y_true, predicted, scores[SCORED_PROBABILITIES].to_numpy(float), *classes)
+        return {name: metrics[name] for name in FOLD_METRICS["binary"]}
+    proba = scores[[class_probability_column(value) for value in classes]].to_numpy(float)
+    extra = {"Macro-averaged F1 Score": float(f1_score(y_true, predicted, labels=classes, average="macro",
+                                                       zero_division=0.0)),
+             "Average Log Loss": float(log_loss(y_true, proba, labels=classes))}
+    return multiclass_metrics(y_true, predicted, classes) | extra
+
+
+# --- Estimators that scikit-learn lacks -------------------------------------------------------------
+
+
+def first_rows_as_centroids(X: np.ndarray, n_clusters: int, random_state: Any) -> np.ndarray:
+    """K-Means 'First N' initialization: the first N rows start as the centroids."""
+    return np.asarray(X[:n_clusters], dtype=float)
+
+
+class PCAAnomalyDetector(OutlierMixin, BaseEstimator):  # type: ignore[misc]
+    """Anomaly score = how badly a low-rank PCA of the training rows reconstructs a row.
+
+    The boundary is the training errors' mean plus three standard deviations; `decision_function` is the
+    distance inside it in standard deviations (negative = anomaly), as scikit-learn's detectors report.
+    With one feature (no lower rank to project on) the error is the distance from the training mean.
+    """
+
+    def __init__(self, n_components: int = 2, n_oversamples: int = 2, normalize: bool = False,
+                 random_state: int | None = 0) -> None:
+        self.n_components = n_components
+        self.n_oversamples = n_oversamples
+        self.normalize = normalize
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> PCAAnomalyDetector:
+        X = validate_data(self, X, dtype=np.float64)
+        self.scaler_ = StandardScaler(with_std=self.normalize).fit(X)
+        rank = min(self.n_components, X.shape[1] - 1, X.shape[0] - 1)
+        self.pca_ = None
+        if rank >= 1:
+            self.pca_ = PCA(n_components=rank, svd_solver="randomized", n_oversamples=self.n_oversamples,
+                            random_state=self.random_state).fit(self.scaler_.transform(X))
+        errors = self._errors(X)
+        spread = float(errors.std())
+        self.threshold_ = float(errors.mean()) + 3 * spread
+        self.scale_ = spread if spread > 1e-12 else 1.0
+        return self
+
+    def _errors(self, X: np.ndarray) -> np.ndarray:
+        centred = self.scaler_.transform(X)
+        rebuilt = self.pca_.inverse_transform(self.pca_.transform(centred)) if self.pca_ is not None else 0.0
+        return np.asarray(np.sqrt(np.square(centred - rebuilt).sum(axis=1)))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return -self._errors(validate_data(self, X, dtype=np.float64, reset=False))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return np.asarray((self.threshold_ + self.score_samples(X)) / self.scale_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.where(self.decision_function(X) < 0, -1, 1)

@@ -1,0 +1,90 @@
+"""Web Service: the input and output of a published experiment, and sources of saved models and transforms.
+
+In the studio, Web service input passes through the sample data connected to it (or an empty table);
+when the experiment serves requests, the request's data takes its place (see webservices/scoring.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from .base import Context, Module, ModuleError, SchemaContext
+from .datatable import DataTable, Schema
+from .params import Reference, Text
+from .ports import InputPort, OutputPort, PortType
+from .registry import registry
+
+CATEGORY = "Web Service"
+
+
+@registry.register
+class WebServiceInput(Module):
+    name = "Web service input"
+    category = CATEGORY
+    description = "Marks where a web service's request data enters the experiment."
+    inputs = [InputPort("dataset", PortType.DATA_TABLE, optional=True, label="sample data")]
+    outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    params = {"name": Text("Name", "input1", allow_empty=False, help="The input's name in requests.")}
+
+    def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        sample = inputs.get("dataset")
+        return {"dataset": sample if isinstance(sample, DataTable) else DataTable(pd.DataFrame())}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        return {"dataset": inputs.get("dataset")}
+
+
+@registry.register
+class WebServiceOutput(Module):
+    name = "Web service output"
+    category = CATEGORY
+    description = "Marks the data a web service returns in its response."
+    inputs = [InputPort("dataset", PortType.DATA_TABLE)]
+    outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    params = {"name": Text("Name", "output1", allow_empty=False, help="The output's name in responses.")}
+
+    def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        table = inputs.get("dataset")
+        if not isinstance(table, DataTable):
+            raise ModuleError("Web service output needs a dataset on its input")
+        return {"dataset": table}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        return {"dataset": inputs.get("dataset")}
+
+
+class SavedSource(Module):
+    """A node that brings a saved object (by id) onto the canvas."""
+
+    category = CATEGORY
+    kind: str
+    port: str
+
+    def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        key = next(iter(self.params))
+        if params[key] is None:
+            raise ModuleError(f"Choose the saved {self.kind.replace('_', ' ')}", parameter=key)
+        return {self.port: ctx.load(self.kind, params[key])}
+
+
+@registry.register
+class TrainedModelSource(SavedSource):
+    name = "Trained Model"
+    description = "A trained model saved from a run, used as a fixed model (as Set Up Web Service places it)."
+    outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL)]
+    params = {"trained_model": Reference("Trained model", None, to="trained_model", optional=True)}
+    kind, port = "trained_model", "trained_model"
+
+
+@registry.register
+class TransformSource(SavedSource):
+    name = "Transform"
+    description = "A transformation saved from a run (cleaning, scaling, encoding), to apply to new data."
+    outputs = [OutputPort("transformation", PortType.TRANSFORM)]
+    params = {"transform": Reference("Transform", None, to="transform", optional=True)}
+    kind, port = "transform", "transformation"
