@@ -207,3 +207,42 @@ def fingerprint_for(workspace: Workspace) -> Any:
         return ",".join(hashes) or None
 
     return fingerprint
+
+
+# --- Cache housekeeping ---------------------------------------------------------------------------
+
+
+def cache_prune(*, dry_run: bool = False) -> tuple[int, int, int]:
+    """Delete cache entries no run references, then files under cache/ that no entry owns.
+
+    Returns (entries, orphaned files, bytes). Trained models deployed later keep their own copies, so
+    pruning never breaks a web service.
+    """
+    from django.core.files.storage import default_storage
+
+    from .engine import store
+    from .models import CacheEntry
+
+    referenced = set(NodeRun.objects.exclude(cache_key="").values_list("cache_key", flat=True))
+    unused = CacheEntry.objects.exclude(pk__in=referenced)
+    entries, size = unused.count(), sum(unused.values_list("size_bytes", flat=True))
+    kept_paths = {record["path"] for outputs in CacheEntry.objects.filter(pk__in=referenced)
+                  .values_list("outputs", flat=True) for record in outputs.values()}
+    orphans = [path for path in _storage_files(default_storage, "cache") if path not in kept_paths]
+    if not dry_run:
+        for entry in unused:
+            for record in entry.outputs.values():
+                store.delete_output(record)
+        unused.delete()
+        for path in orphans:
+            if default_storage.exists(path):
+                default_storage.delete(path)
+    return entries, len(orphans), size
+
+
+def _storage_files(storage: Any, folder: str) -> list[str]:
+    if not storage.exists(folder):
+        return []
+    folders, files = storage.listdir(folder)
+    return [f"{folder}/{name}" for name in files] + [path for sub in folders
+                                                     for path in _storage_files(storage, f"{folder}/{sub}")]
