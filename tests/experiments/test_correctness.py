@@ -7,6 +7,8 @@ for trees, one-hot for linear models), same estimator and seed, metrics from skl
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +44,7 @@ def pipeline_graph(dataset_id, learner, label, first_steps=()):
              node("score", "score-model"), node("evaluate", "evaluate-model")]
     chain = ["data", *[i for i, _, _ in first_steps], "split"]
     ports = {"data": "dataset", "clean": "cleaned_dataset"}
-    edges = [edge(a, ports[a], b, "dataset") for a, b in zip(chain, chain[1:], strict=False)]
+    edges = [edge(a, ports[a], b, "dataset") for a, b in itertools.pairwise(chain)]
     edges += [edge("learner", "untrained_model", "train", "untrained_model"),
               edge("split", "results1", "train", "dataset"), edge("train", "trained_model", "score", "trained_model"),
               edge("split", "results2", "score", "dataset"), edge("score", "scored_dataset", "evaluate",
