@@ -93,6 +93,8 @@ class ScoredRows:
         complete = table.frame[[label, *needed]].notna().all(axis=1)
         if skipped := int((~complete).sum()):
             ctx.log(f"{skipped} rows without a true value or a score were left out of the evaluation")
+        if not complete.any():
+            raise ModuleError("The scored dataset has no rows with both a true value and a score to evaluate")
         self.label, self.frame = label, table.frame.loc[complete]
         self.truth = label_values(self.frame[label])
         self.predicted = label_values(self.frame[SCORED_LABELS])
@@ -115,8 +117,8 @@ def evaluate_multiclass(table: DataTable, ctx: Context) -> Evaluation:
     rows = ScoredRows(table, [SCORED_LABELS], ctx)
     truth, predicted = comparable(rows.truth, rows.predicted)
     labels = sorted(set(truth.tolist()) | set(predicted.tolist()))
-    matrix = confusion_matrix(truth, predicted, labels=labels).tolist() if labels else []
-    return Evaluation(task="multiclass", metrics=multiclass_metrics(truth, predicted, labels) if labels else {},
+    matrix = confusion_matrix(truth, predicted, labels=labels).tolist()
+    return Evaluation(task="multiclass", metrics=multiclass_metrics(truth, predicted, labels),
                       confusion_matrix={"labels": labels, "matrix": matrix},
                       details={"label": rows.label, "rows": len(truth)})
 
@@ -126,15 +128,16 @@ def evaluate_regression(table: DataTable, ctx: Context) -> Evaluation:
     if rows.truth.dtype.kind not in "biuf":
         raise ModuleError(f"The label column '{rows.label}' is not numeric, but the scores are a regression's",
                           column=rows.label)
-    metrics = regression_metrics(rows.truth.astype(float), rows.predicted.astype(float)) if len(rows.truth) else {}
+    metrics = regression_metrics(rows.truth.astype(float), rows.predicted.astype(float))
     return Evaluation(task="regression", metrics=metrics, details={"label": rows.label, "rows": len(rows.truth)})
 
 
 def evaluate_clustering(table: DataTable) -> Evaluation:
     """Points per cluster and their distances to the centres, from Assignments and the distance columns."""
-    assigned = table.frame[ASSIGNMENTS].to_numpy(dtype=np.int64)
+    frame = table.frame.dropna(subset=[ASSIGNMENTS])
+    assigned = frame[ASSIGNMENTS].to_numpy(dtype=np.int64)
     count = sum(1 for name in table.columns if name.startswith(distance_column(0)[:-1]))
-    distances = table.frame[[distance_column(i) for i in range(count)]].to_numpy(dtype=float)
+    distances = frame[[distance_column(i) for i in range(count)]].to_numpy(dtype=float)
     if count and (assigned.min(initial=0) < 0 or assigned.max(initial=0) >= count):
         raise ModuleError("Assignments refer to clusters that have no distance column")
     own = distances[np.arange(len(assigned)), assigned] if count else np.zeros(len(assigned))

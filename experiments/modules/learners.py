@@ -35,24 +35,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn import ensemble, linear_model
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.cluster import KMeans
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.linear_model import (
-    BayesianRidge,
-    LogisticRegression,
-    PoissonRegressor,
-    Ridge,
-    SGDClassifier,
-    SGDRegressor,
-)
-from sklearn.linear_model import LinearRegression as OrdinaryLeastSquares
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -196,7 +182,8 @@ class BoostedTrees(Learner):
 
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
-        kind = HistGradientBoostingRegressor if cls.task == "regression" else HistGradientBoostingClassifier
+        regression = cls.task == "regression"
+        kind = ensemble.HistGradientBoostingRegressor if regression else ensemble.HistGradientBoostingClassifier
         return kind(max_leaf_nodes=p["maximum_number_of_leaves_per_tree"],
                     min_samples_leaf=p["minimum_number_of_samples_per_leaf_node"], learning_rate=p["learning_rate"],
                     max_iter=p["number_of_trees_constructed"], early_stopping=False,
@@ -222,7 +209,7 @@ class DecisionForest(Learner):
 
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
-        kind = RandomForestRegressor if cls.task == "regression" else RandomForestClassifier
+        kind = ensemble.RandomForestRegressor if cls.task == "regression" else ensemble.RandomForestClassifier
         return kind(n_estimators=p["number_of_decision_trees"], max_depth=p["maximum_depth_of_the_decision_trees"],
                     min_samples_leaf=p["minimum_number_of_samples_per_leaf_node"],
                     bootstrap=p["resampling_method"] == "Bagging", random_state=p["random_number_seed"])
@@ -289,13 +276,13 @@ class LogisticRegressions(Learner):
         l1, l2 = p["l1_regularization_weight"], p["l2_regularization_weight"]
         common = {"tol": p["optimization_tolerance"], "max_iter": 1000, "random_state": p["random_number_seed"]}
         if l1 + l2 == 0:
-            model = LogisticRegression(C=np.inf, **common)
+            model = linear_model.LogisticRegression(C=np.inf, **common)
         elif l1 == 0:
-            model = LogisticRegression(C=1.0 / l2, l1_ratio=0.0, **common)
+            model = linear_model.LogisticRegression(C=1.0 / l2, l1_ratio=0.0, **common)
         else:
             # saga needs hundreds of passes to reach 1e-7; 100 passes land within ~1e-6 of that solution.
             saga = common | {"solver": "saga", "max_iter": 100}
-            model = LogisticRegression(C=1.0 / (l1 + l2), l1_ratio=l1 / (l1 + l2), **saga)
+            model = linear_model.LogisticRegression(C=1.0 / (l1 + l2), l1_ratio=l1 / (l1 + l2), **saga)
         return Pipeline([("normalize", StandardScaler()), ("model", model)])
 
 
@@ -331,8 +318,9 @@ class TwoClassSupportVectorMachine(Learner):
         steps: list[tuple[str, Any]] = [("normalize", MinMaxScaler())] if p["normalize_features"] else []
         if p["project_to_the_unit_sphere"]:
             steps.append(("project", Normalizer()))
-        svm = SGDClassifier(loss="hinge", alpha=p["lambda"], learning_rate="optimal",
-                            max_iter=p["number_of_iterations"], tol=None, random_state=p["random_number_seed"])
+        svm = linear_model.SGDClassifier(loss="hinge", alpha=p["lambda"], learning_rate="optimal",
+                                         max_iter=p["number_of_iterations"], tol=None,
+                                         random_state=p["random_number_seed"])
         return calibrated(Pipeline([*steps, ("svm", svm)]))
 
 
@@ -349,9 +337,9 @@ class TwoClassAveragedPerceptron(Learner):
 
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
-        perceptron = SGDClassifier(loss="perceptron", penalty=None, learning_rate="constant", eta0=p["learning_rate"],
-                                   max_iter=p["maximum_number_of_iterations"], tol=None, average=True,
-                                   random_state=p["random_number_seed"])
+        perceptron = linear_model.SGDClassifier(
+            loss="perceptron", penalty=None, learning_rate="constant", eta0=p["learning_rate"],
+            max_iter=p["maximum_number_of_iterations"], tol=None, average=True, random_state=p["random_number_seed"])
         return calibrated(Pipeline([("normalize", StandardScaler()), ("perceptron", perceptron)]))
 
 
@@ -488,11 +476,13 @@ class LinearRegression(Learner):
     def estimator(cls, p: Mapping[str, Any]) -> Any:
         intercept, l2 = p["include_intercept_term"], p["l2_regularization_weight"]
         if p["solution_method"] == OLS:
-            return Ridge(alpha=l2, fit_intercept=intercept) if l2 > 0 else OrdinaryLeastSquares(fit_intercept=intercept)
-        sgd = SGDRegressor(alpha=l2, eta0=p["learning_rate"], max_iter=p["number_of_training_epochs"], tol=None,
-                           learning_rate="invscaling" if p["decrease_learning_rate"] else "constant",
-                           average=p["average_final_hypothesis"], fit_intercept=intercept,
-                           random_state=p["random_number_seed"])
+            if l2 == 0:
+                return linear_model.LinearRegression(fit_intercept=intercept)
+            return linear_model.Ridge(alpha=l2, fit_intercept=intercept)
+        sgd = linear_model.SGDRegressor(
+            alpha=l2, eta0=p["learning_rate"], max_iter=p["number_of_training_epochs"], tol=None,
+            learning_rate="invscaling" if p["decrease_learning_rate"] else "constant",
+            average=p["average_final_hypothesis"], fit_intercept=intercept, random_state=p["random_number_seed"])
         steps = [("normalize", StandardScaler())] if p["normalize_features"] else []
         return TransformedTargetRegressor(Pipeline([*steps, ("sgd", sgd)]), transformer=StandardScaler())
 
@@ -512,7 +502,8 @@ class PoissonRegression(Learner):
 
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
-        poisson = PoissonRegressor(alpha=p["l2_regularization_weight"], tol=p["optimization_tolerance"], max_iter=1000)
+        poisson = linear_model.PoissonRegressor(alpha=p["l2_regularization_weight"], tol=p["optimization_tolerance"],
+                                                max_iter=1000)
         return Pipeline([("normalize", StandardScaler()), ("poisson", poisson)])
 
 
@@ -527,7 +518,7 @@ class BayesianLinearRegression(Learner):
 
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
-        return BayesianRidge(lambda_init=p["regularization_weight"])
+        return linear_model.BayesianRidge(lambda_init=p["regularization_weight"])
 
 
 # --- Clustering and anomaly detection ---------------------------------------------------------------

@@ -209,7 +209,7 @@ def forward_messages(source: Context, target: Context) -> None:
 
 @registry.register
 class CrossValidateModel(Module):
-    name = "Cross-Validate Model"
+    name = "Cross Validate Model"
     category = CATEGORY
     subcategory = "Evaluate"
     description = "Cross-validates a classification or regression model: trains and scores it on each fold."

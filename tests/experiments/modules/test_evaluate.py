@@ -183,3 +183,8 @@ def test_more_than_two_values_with_two_class_scores_is_refused():
 def test_evaluation_round_trips_through_json():
     result = evaluation(scored(binary_frame()))
     assert Evaluation.from_json(result.to_json()).to_json() == result.to_json()
+
+
+def test_an_empty_scored_dataset_is_refused_with_a_reason():
+    with pytest.raises(ModuleError, match="no rows with both a true value and a score"):
+        evaluation(scored(binary_frame().iloc[:0]))

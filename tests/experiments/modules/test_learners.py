@@ -67,7 +67,8 @@ def test_logistic_regression_maps_l1_and_l2_weights_onto_an_elastic_net():
     default = estimator("two-class-logistic-regression", random_number_seed=3)
     assert isinstance(default, Pipeline)
     model = default.named_steps["model"]
-    assert (model.C, model.l1_ratio, model.solver, model.tol, model.random_state) == (0.5, 0.5, "saga", 1e-7, 3)
+    assert (model.C, model.l1_ratio, model.solver, model.tol, model.random_state, model.max_iter) == (
+        0.5, 0.5, "saga", 1e-7, 3, 100)
     only_l2 = estimator("two-class-logistic-regression", l1_regularization_weight=0, l2_regularization_weight=4)
     assert (only_l2.named_steps["model"].C, only_l2.named_steps["model"].solver) == (0.25, "lbfgs")
     none = estimator("multiclass-logistic-regression", l1_regularization_weight=0, l2_regularization_weight=0)
