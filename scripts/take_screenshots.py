@@ -31,8 +31,8 @@ def income_graph(dataset_id: int) -> dict:
         node("clean", "clean-missing-data", 80, 110, cleaning_mode="Replace with mode"),
         node("split", "split-data", 80, 220, fraction_of_rows_in_the_first_output_dataset=0.7, random_seed=42,
              stratified_split=True, stratification_key_column=["income"]),
-        node("learner", "two-class-boosted-decision-tree", -180, 220),
-        node("train", "train-model", -60, 330, label_column=["income"]),
+        node("learner", "two-class-boosted-decision-tree", -260, 220),
+        node("train", "train-model", -90, 330, label_column=["income"]),
         node("score", "score-model", 80, 440),
         node("evaluate", "evaluate-model", 80, 550),
     ], "edges": [

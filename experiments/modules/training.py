@@ -397,9 +397,10 @@ def fold_metrics(task: str, y_true: np.ndarray, scores: pd.DataFrame, classes: l
         metrics = binary_metrics(y_true, predicted, scores[SCORED_PROBABILITIES].to_numpy(float), *classes)
         return {name: metrics[name] for name in FOLD_METRICS["binary"]}
     proba = scores[[class_probability_column(value) for value in classes]].to_numpy(float)
+    known = set(y_true.tolist()) <= set(classes)  # a validation set may hold classes the model never saw
     extra = {"Macro-averaged F1 Score": float(f1_score(y_true, predicted, labels=classes, average="macro",
                                                        zero_division=0.0)),
-             "Average Log Loss": float(log_loss(y_true, proba, labels=classes))}
+             "Average Log Loss": float(log_loss(y_true, proba, labels=classes)) if known else None}
     return multiclass_metrics(y_true, predicted, classes) | extra
 
 

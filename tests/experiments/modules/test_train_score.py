@@ -429,3 +429,14 @@ def test_tune_refuses_auc_for_multiclass_learners():
         run("tune-model-hyperparameters", {"untrained_model": untrained("multiclass-decision-forest"),
                                            "training_dataset": DataTable(census())}, label_column=["workclass"],
             metric_for_measuring_performance_for_classification="AUC")
+
+
+def test_tune_with_a_validation_class_the_model_never_saw_does_not_fail():
+    training = census()
+    validation = census(rows=30, seed=4).assign(workclass="Without-pay")
+    outputs = run("tune-model-hyperparameters", {"untrained_model": untrained("multiclass-decision-forest"),
+                                                 "training_dataset": DataTable(training),
+                                                 "optional_validation_dataset": DataTable(validation)},
+                  label_column=["workclass"])
+    row = outputs["sweep_results"].frame.iloc[0]
+    assert row["Overall accuracy"] == 0.0 and np.isnan(row["Average Log Loss"])
