@@ -162,8 +162,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop in this thread while it
+    runs, so it is closed before other modules (which use asyncio.run) start."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

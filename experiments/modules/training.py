@@ -288,7 +288,7 @@ def _apply(method: Any, features: pd.DataFrame, empty_shape: tuple[int, ...]) ->
 def _class_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
     classes = list(model.classes or [])
     proba = _apply(model.estimator.predict_proba, features, (0, len(classes)))
-    labels = pd.Series([classes[i] for i in proba.argmax(axis=1)], index=features.index, dtype=None)
+    labels = pd.Series([classes[i] for i in proba.argmax(axis=1)], index=features.index)
     if model.task == "binary":
         return pd.DataFrame({SCORED_LABELS: labels, SCORED_PROBABILITIES: proba[:, 1]}, index=features.index)
     columns = {class_probability_column(value): proba[:, i] for i, value in enumerate(classes)}
@@ -397,11 +397,12 @@ def fold_metrics(task: str, y_true: np.ndarray, scores: pd.DataFrame, classes: l
         metrics = binary_metrics(y_true, predicted, scores[SCORED_PROBABILITIES].to_numpy(float), *classes)
         return {name: metrics[name] for name in FOLD_METRICS["binary"]}
     proba = scores[[class_probability_column(value) for value in classes]].to_numpy(float)
-    known = set(y_true.tolist()) <= set(classes)  # a validation set may hold classes the model never saw
-    extra = {"Macro-averaged F1 Score": float(f1_score(y_true, predicted, labels=classes, average="macro",
+    # A validation set may hold classes the model never saw: they count, but have no probability.
+    labels = list(dict.fromkeys([*classes, *np.unique(y_true).tolist()]))
+    extra = {"Macro-averaged F1 Score": float(f1_score(y_true, predicted, labels=labels, average="macro",
                                                        zero_division=0.0)),
-             "Average Log Loss": float(log_loss(y_true, proba, labels=classes)) if known else None}
-    return multiclass_metrics(y_true, predicted, classes) | extra
+             "Average Log Loss": float(log_loss(y_true, proba, labels=classes)) if labels == classes else None}
+    return multiclass_metrics(y_true, predicted, labels) | extra
 
 
 # --- Estimators that scikit-learn lacks -------------------------------------------------------------

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from experiments.models import Experiment
 from experiments.tasks import experiment_event_publish
@@ -46,5 +47,5 @@ def test_websocket_of_an_experiment_is_refused_to_anyone_outside_its_workspace(w
         async with websockets.connect(websocket_url(studio_server, experiment.pk), additional_headers=headers) as ws:
             await ws.recv()
 
-    with pytest.raises((websockets.exceptions.InvalidStatus, websockets.exceptions.ConnectionClosed)):
+    with pytest.raises((InvalidStatus, ConnectionClosed)):
         asyncio.run(connect())

@@ -26,6 +26,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from experiments.modules import evaluate, learners, train_score  # noqa: F401  (registers the modules)
 from experiments.modules.artifacts import TrainedModel, UntrainedModel
@@ -34,6 +35,13 @@ from experiments.modules.datatable import Column, DataTable, Kind, Role
 from experiments.modules.registry import registry
 
 TOLERANCE = 1e-9
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The hand-written references run single-threaded too, like training.py (OpenMP crawls on a busy core)."""
+    with threadpool_limits(limits=1):
+        yield
 
 
 def run(module_id: str, inputs: dict[str, Any] | None = None, ctx: Context | None = None,
