@@ -9,7 +9,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from experiments.modules.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
+from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, UntrainedModel
 from experiments.modules.datatable import DataTable
 from experiments.modules.ports import PortType
 
@@ -55,7 +55,11 @@ def read_bytes(path: str) -> bytes:
 
 
 def load_output(record: dict[str, Any]) -> Any:
-    return load(PortType(record["type"]), read_bytes(record["path"]))
+    """An output read back, refused if its bytes are not the ones written (sha256 recorded at save)."""
+    data = read_bytes(record["path"])
+    if record.get("sha256") and hashlib.sha256(data).hexdigest() != record["sha256"]:
+        raise ArtifactError(f"The stored output {record['path']} was altered or damaged (checksum mismatch)")
+    return load(PortType(record["type"]), data)
 
 
 def output_exists(record: dict[str, Any]) -> bool:

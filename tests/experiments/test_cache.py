@@ -39,3 +39,15 @@ def test_prune_cache_removes_unreferenced_entries_and_orphan_files(owner, settin
     assert store.output_exists(kept.outputs["dataset"])
     assert not store.output_exists(gone.outputs["dataset"])
     assert not store.output_exists(orphan)
+
+
+def test_a_stored_output_whose_bytes_changed_is_refused(settings, tmp_path):
+    from experiments.modules.artifacts import ArtifactError
+
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    record = store.save_output("d" * 64, "dataset", PortType.DATA_TABLE, DataTable(pd.DataFrame({"a": [1]})))
+    assert store.load_output(record).frame["a"].tolist() == [1]
+    (tmp_path / record["path"]).write_bytes(DataTable(pd.DataFrame({"a": [2]})).to_parquet())
+    with pytest.raises(ArtifactError, match="altered or damaged"):
+        store.load_output(record)

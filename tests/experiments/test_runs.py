@@ -168,3 +168,19 @@ def test_a_run_whose_worker_is_killed_is_marked_failed(http, worker):
     run = wait_for_run(http, run_id, timeout=60)
     assert run["status"] == "failed"
     assert "stopped responding" in run["error"]
+
+
+def test_running_selected_nodes_runs_only_them_and_what_they_need(http, worker):
+    graph = {"nodes": [node("data", "enter-data-manually", data="a,b\n1,x\n2,y\n"),
+                       node("left", "select-columns-in-dataset", columns=["a"]),
+                       node("right", "select-columns-in-dataset", columns=["b"])],
+             "edges": [edge("data", "dataset", "left", "dataset"), edge("data", "dataset", "right", "dataset")]}
+    experiment = create(http, "Partial", graph)
+    run = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/", json={"nodes": ["left"]})
+                       .json()["run"])
+    assert run["status"] == "finished"
+    assert sorted(run["nodes"]) == ["data", "left"]
+    preview = http.get(f"/api/runs/{run['id']}/nodes/left/outputs/results_dataset/").json()["preview"]
+    assert preview == {"ColumnNames": ["a"], "Values": [[1], [2]]}
+    unknown = http.post(f"/api/experiments/{experiment['id']}/run/", json={"nodes": ["nope"]})
+    assert unknown.status_code == 400 and unknown.json()["detail"] == "Node nope is not in the experiment."
