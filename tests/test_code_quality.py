@@ -27,3 +27,8 @@ def test_frontend_script_passes(script):
         pytest.fail("npm is needed to lint and test the front end (Node 20+)")
     result = run([npm, "run", "--silent", script], cwd=ROOT / "frontend")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_on_the_engine_and_the_module_library():
+    result = run([sys.executable, "-m", "mypy", "--strict", "experiments/engine", "experiments/modules"])
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -19,9 +20,9 @@ EXTENSIONS = {PortType.DATA_TABLE: "parquet", PortType.TRAINED_MODEL: "ilearner"
 
 def dump(port_type: PortType, value: Any) -> bytes:
     if port_type == PortType.DATA_TABLE:
-        return value.to_parquet()
+        return bytes(value.to_parquet())
     if port_type == PortType.TRAINED_MODEL:
-        return value.to_bytes()
+        return bytes(value.to_bytes())
     return json.dumps(value.to_json(), default=str).encode()
 
 
@@ -30,8 +31,10 @@ def load(port_type: PortType, data: bytes) -> Any:
         return DataTable.from_parquet(data)
     if port_type == PortType.TRAINED_MODEL:
         return TrainedModel.from_bytes(data)
-    kinds = {PortType.TRANSFORM: Transform, PortType.UNTRAINED_MODEL: UntrainedModel, PortType.EVALUATION: Evaluation}
-    return kinds[port_type].from_json(json.loads(data))
+    readers: dict[PortType, Callable[[dict[str, Any]], Any]] = {
+        PortType.TRANSFORM: Transform.from_json, PortType.UNTRAINED_MODEL: UntrainedModel.from_json,
+        PortType.EVALUATION: Evaluation.from_json}
+    return readers[port_type](json.loads(data))
 
 
 def expected_type(port_type: PortType) -> type:
@@ -51,7 +54,7 @@ def save_output(key: str, port: str, port_type: PortType, value: Any) -> dict[st
 
 def read_bytes(path: str) -> bytes:
     with default_storage.open(path, "rb") as handle:
-        return handle.read()
+        return bytes(handle.read())
 
 
 def load_output(record: dict[str, Any]) -> Any:

@@ -148,7 +148,7 @@ class ImportData(Module):
             raise ModuleError(f"Could not download {url}: {error}", parameter="url") from None
         if len(data) > MAX_IMPORT_BYTES:
             raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-        return data
+        return bytes(data)
 
     @staticmethod
     def from_storage(ctx: Context, path: str) -> bytes:
@@ -156,7 +156,7 @@ class ImportData(Module):
         if not default_storage.exists(location):
             raise ModuleError(f"There is no file '{path}' in the workspace storage", parameter="path")
         with default_storage.open(location, "rb") as handle:
-            return handle.read()
+            return bytes(handle.read())
 
 
 @registry.register

@@ -289,7 +289,7 @@ class CleanMissingData(Module):
     @staticmethod
     def in_range(table: DataTable, column: str, params: Mapping[str, Any]) -> bool:
         ratio = table.frame[column].isna().mean() if len(table.frame) else 0.0
-        return params["minimum_missing_value_ratio"] <= ratio <= params["maximum_missing_value_ratio"]
+        return bool(params["minimum_missing_value_ratio"] <= ratio <= params["maximum_missing_value_ratio"])
 
     @staticmethod
     def learn(table: DataTable, columns: list[str], params: Mapping[str, Any]) -> dict[str, Any]:
