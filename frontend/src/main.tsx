@@ -5,14 +5,15 @@ import "./canvas.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
+import { setCsrfToken } from "./api/client";
 import { Canvas } from "./canvas/Canvas";
 
 const root = document.getElementById("canvas-root");
 if (root !== null) {
-  const experimentId = Number(root.dataset.experimentId);
+  setCsrfToken(root.dataset.csrfToken ?? "");
   createRoot(root).render(
     <StrictMode>
-      <Canvas experimentId={experimentId} />
+      <Canvas experimentId={Number(root.dataset.experimentId)} />
     </StrictMode>,
   );
 }

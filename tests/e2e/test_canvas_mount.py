@@ -32,7 +32,10 @@ def test_user_signs_in_opens_an_experiment_and_the_react_flow_canvas_mounts(page
     canvas.get_by_test_id("node-n1").wait_for(timeout=15000)
     assert page.url == f"{studio_server.url}/experiments/{experiment.pk}/"
     assert canvas.locator(".react-flow__node").count() == 1
-    assert canvas.get_by_test_id("node-n1").inner_text() == "Dataset"
+    node = canvas.get_by_test_id("node-n1")
+    assert node.locator(".module-node__name").inner_text() == "Dataset"
+    # No dataset chosen yet: the node carries the validation flag with the problem as its label.
+    assert node.get_by_label("Choose the saved dataset of Dataset (node n1).").count() == 1
     assert canvas.get_by_test_id("port-n1-out-dataset").count() == 1
     assert errors == []
 

@@ -1,28 +1,46 @@
-// A small fetch wrapper for the studio API: session cookie, JSON, and the server's "detail" on errors.
+// A small fetch wrapper for the studio API: session cookie, CSRF token, JSON, and the server's "detail".
 
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly body: unknown = null,
   ) {
     super(message);
   }
 }
 
-export async function getJSON<T>(url: string): Promise<T> {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!response.ok) {
-    throw new ApiError(await errorDetail(response), response.status);
-  }
-  return (await response.json()) as T;
+let csrfToken = "";
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
 }
 
-async function errorDetail(response: Response): Promise<string> {
-  try {
-    const body = (await response.json()) as { detail?: unknown };
-    if (typeof body.detail === "string") return body.detail;
-  } catch {
-    // not JSON: fall through to the status text
+export async function getJSON<T>(url: string): Promise<T> {
+  return request<T>(url, { method: "GET" });
+}
+
+export async function sendJSON<T>(url: string, method: "POST" | "PUT" | "PATCH", body: unknown = {}): Promise<T> {
+  return request<T>(url, { method, body: JSON.stringify(body) });
+}
+
+async function request<T>(url: string, init: RequestInit): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (init.method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRFToken"] = csrfToken;
   }
-  return `${response.status} ${response.statusText}`;
+  const response = await fetch(url, { ...init, credentials: "same-origin", headers });
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(detailOf(body) ?? `${response.status} ${response.statusText}`, response.status, body);
+  }
+  return body as T;
+}
+
+function detailOf(body: unknown): string | null {
+  if (typeof body === "object" && body !== null && "detail" in body && typeof body.detail === "string") {
+    return body.detail;
+  }
+  return null;
 }

@@ -62,5 +62,41 @@ export interface ModuleSpec {
   version: number;
   inputs: PortSpec[];
   outputs: PortSpec[];
-  parameters: { properties: Record<string, Record<string, unknown>> };
+  parameters: { properties: Record<string, ParameterSchema>; "x-order"?: string[] };
+}
+
+export type NodeStatus = "queued" | "running" | "finished" | "cached" | "failed" | "skipped";
+
+export interface NodeState {
+  status: NodeStatus;
+  progress: number;
+  error: string | null;
+  outputs?: string[];
+}
+
+export interface Run {
+  id: number;
+  experiment: number;
+  status: "queued" | "running" | "finished" | "failed" | "cancelled";
+  nodes: Record<string, NodeState>;
+}
+
+export type LiveEvent =
+  | { type: "node"; run: number; node: string; status?: NodeStatus; progress?: number; error?: string }
+  | { type: "run"; run: number; status: Run["status"] };
+
+export interface ParameterSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  "x-widget"?: string;
+  "x-visible-when"?: Record<string, unknown[]>;
+  "x-reference"?: string;
+  "x-single-column"?: boolean;
 }

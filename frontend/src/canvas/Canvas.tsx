@@ -1,68 +1,254 @@
-// The experiment canvas: renders the experiment's graph with the module catalogue's ports.
-import { Background, Controls, MiniMap, ReactFlow, type Edge, type Node } from "@xyflow/react";
-import { useEffect, useMemo, useState } from "react";
+// The experiment canvas: palette, React Flow graph, toolbar and properties pane over one store.
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type Node,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { getJSON } from "../api/client";
-import type { Experiment, ModuleSpec } from "../api/types";
-import { graphToFlow } from "./graph";
+import { ApiError, getJSON, sendJSON } from "../api/client";
+import type { Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
+import { fromRun, idle, useLiveRun, type RunState } from "../live";
+import { DRAG_TYPE, Palette } from "../palette/Palette";
+import { Properties } from "../properties/Properties";
+import {
+  addNode,
+  checkConnection,
+  commit,
+  connect,
+  edgeKey,
+  historyOf,
+  moveNodes,
+  pasteNodes,
+  redo,
+  removeItems,
+  selection,
+  setParams,
+  undo,
+  type History,
+} from "../store";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
 
 const nodeTypes = { module: ModuleNode };
 
-interface Loaded {
-  experiment: Experiment | null;
-  modules: Map<string, ModuleSpec>;
-  status: string;
+/** React Flow's nodes for the graph, reusing the previous objects (selection, measured size) by id. */
+function flowNodes(graph: Graph, modules: Map<string, ModuleSpec>, run: RunState, problems: Problem[],
+                   previous: Node<ModuleNodeProps>[]): Node<ModuleNodeProps>[] {
+  const before = new Map(previous.map((node) => [node.id, node]));
+  return graph.nodes.map((node) => {
+    const spec = modules.get(node.module);
+    return {
+      ...before.get(node.id),
+      id: node.id,
+      type: "module",
+      position: node.position,
+      data: {
+        label: spec?.name ?? node.module, module: node.module, comment: node.comment,
+        inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [], state: run.nodes[node.id] ?? null,
+        problem: problems.find((p) => p.node === node.id)?.message ?? null,
+      },
+    };
+  });
 }
 
-function useExperiment(experimentId: number): Loaded {
-  const [loaded, setLoaded] = useState<Loaded>({ experiment: null, modules: new Map(), status: "Loading…" });
-  useEffect(() => {
-    let live = true;
-    Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/")])
-      .then(([experiment, catalogue]) => {
-        if (live) setLoaded({ experiment, modules: new Map(catalogue.map((m) => [m.id, m])), status: "" });
-      })
-      .catch((error: unknown) => {
-        if (live) setLoaded((before) => ({ ...before, status: error instanceof Error ? error.message : String(error) }));
+function toEdge(connection: Connection) {
+  return { source: connection.source, source_port: connection.sourceHandle ?? "", target: connection.target,
+           target_port: connection.targetHandle ?? "" };
+}
+
+interface Loaded {
+  experiment: Experiment;
+  modules: ModuleSpec[];
+}
+
+function Editor({ loaded }: { loaded: Loaded }) {
+  const { experiment } = loaded;
+  const modules = useMemo(() => new Map(loaded.modules.map((m) => [m.id, m])), [loaded.modules]);
+  const [history, setHistory] = useState<History>(() => historyOf(experiment.graph));
+  const [saved, setSaved] = useState<Graph>(experiment.graph);
+  const [problems, setProblems] = useState<Problem[]>(experiment.validation);
+  const [message, setMessage] = useState("");
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
+  const [run, setRun] = useLiveRun(experiment.id, experiment.last_run);
+  // React Flow's view of the nodes: rebuilt from the graph, keeping selection and in-flight drags local.
+  const [nodes, setNodes] = useState<Node<ModuleNodeProps>[]>(
+    () => flowNodes(experiment.graph, modules, idle, experiment.validation, []));
+  const selectedNodes = useMemo(() => new Set(nodes.filter((n) => n.selected).map((n) => n.id)), [nodes]);
+  const clipboard = useRef<Graph | null>(null);
+  const flow = useReactFlow();
+  const graph = history.present;
+  const apply = useCallback((edit: (graph: Graph) => Graph) => setHistory((h) => commit(h, edit(h.present))), []);
+
+  useEffect(() => setNodes((before) => flowNodes(graph, modules, run, problems, before)),
+            [graph, modules, run, problems]);
+  const edges: Edge[] = graph.edges.map((edge) => ({
+    id: edgeKey(edge), source: edge.source, target: edge.target, sourceHandle: edge.source_port,
+    targetHandle: edge.target_port, selected: selectedEdges.has(edgeKey(edge)),
+  }));
+
+  const onNodesChange = (changes: NodeChange<Node<ModuleNodeProps>>[]) => {
+    const removed = new Set(changes.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
+    if (removed.size) apply((g) => removeItems(g, removed, new Set()));
+    setNodes((current) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), current));
+  };
+  const onEdgesChange = (changes: EdgeChange[]) => {
+    const removed = new Set(changes.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
+    if (removed.size) apply((g) => removeItems(g, new Set(), removed));
+    const picks = changes.flatMap((c) => (c.type === "select" ? [c] : []));
+    if (picks.length) {
+      setSelectedEdges((before) => {
+        const after = new Set(before);
+        for (const pick of picks) if (pick.selected) after.add(pick.id); else after.delete(pick.id);
+        return after;
       });
-    return () => {
-      live = false;
+    }
+  };
+
+  const save = useCallback(async (): Promise<boolean> => {
+    try {
+      const body = await sendJSON<Experiment>(`/api/experiments/${experiment.id}/`, "PATCH", { graph });
+      setSaved(graph);
+      setProblems(body.validation);
+      setMessage(body.validation.length ? `${body.validation.length} problem(s) to fix before running` : "Saved");
+      return true;
+    } catch (error) {
+      setMessage(error instanceof Error ? error.message : String(error));
+      return false;
+    }
+  }, [experiment.id, graph]);
+
+  const runAll = async () => {
+    if (!(await save())) return;
+    try {
+      const { run: runId } = await sendJSON<{ run: number }>(`/api/experiments/${experiment.id}/run/`, "POST", {});
+      setRun({ ...idle, run: runId, status: "queued" });
+      setMessage(`Run ${runId} queued`);
+      getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined);
+    } catch (error) {
+      const problems = error instanceof ApiError ? (error.body as { errors?: Problem[] } | null)?.errors : undefined;
+      if (problems) setProblems(problems);
+      setMessage(error instanceof Error ? error.message : String(error));
+    }
+  };
+  const cancel = async () => {
+    if (run.run !== null) await sendJSON(`/api/runs/${run.run}/cancel/`, "POST").catch(() => undefined);
+  };
+
+  const addAt = (moduleId: string, position: { x: number; y: number }) => apply((g) => addNode(g, moduleId, position));
+  const addAtCentre = (moduleId: string) => {
+    const box = document.querySelector(".atelier-canvas__flow")?.getBoundingClientRect();
+    const centre = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
+    addAt(moduleId, flow.screenToFlowPosition(centre));
+  };
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const typing = event.target instanceof HTMLElement && event.target.closest("input, textarea, select");
+      if (!(event.ctrlKey || event.metaKey) || typing) return;
+      const key = event.key.toLowerCase();
+      if (key === "z") setHistory((h) => (event.shiftKey ? redo(h) : undo(h)));
+      else if (key === "y") setHistory(redo);
+      else if (key === "s") void save();
+      else if (key === "c") clipboard.current = selection(graph, selectedNodes);
+      else if (key === "v" && clipboard.current) {
+        const copied = clipboard.current;
+        apply((g) => pasteNodes(g, copied));
+      } else return;
+      event.preventDefault();
     };
-  }, [experimentId]);
-  return loaded;
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [apply, graph, save, selectedNodes]);
+
+  const selectedNode = selectedNodes.size === 1 ? graph.nodes.find((n) => selectedNodes.has(n.id)) ?? null : null;
+  const dirty = saved !== graph;
+  return (
+    <div className="atelier-canvas" data-testid="canvas">
+      <Palette modules={loaded.modules} onAdd={addAtCentre} />
+      <div className="atelier-canvas__main">
+        <div className="toolbar" role="toolbar" aria-label="Experiment">
+          <strong className="toolbar__title">{experiment.name}</strong>
+          <button type="button" onClick={() => void save()} data-testid="save-button">Save</button>
+          <button type="button" onClick={() => void runAll()} data-testid="run-button">Run</button>
+          <button type="button" onClick={() => void cancel()} disabled={run.status !== "running" && run.status !== "queued"}>
+            Cancel
+          </button>
+          <button type="button" onClick={() => setHistory(undo)} disabled={!history.past.length} data-testid="undo-button">
+            Undo
+          </button>
+          <button type="button" onClick={() => setHistory(redo)} disabled={!history.future.length} data-testid="redo-button">
+            Redo
+          </button>
+          <span className="toolbar__state" data-testid="save-state">{dirty ? "Unsaved changes" : "Saved"}</span>
+          <span className="toolbar__message" role="status" data-testid="canvas-status">
+            {run.status ? `Run ${run.run}: ${run.status}` : ""} {message}
+          </span>
+        </div>
+        <div
+          className="atelier-canvas__flow"
+          onDragOver={(event) => {
+            if (event.dataTransfer.types.includes(DRAG_TYPE)) event.preventDefault();
+          }}
+          onDrop={(event) => {
+            const moduleId = event.dataTransfer.getData(DRAG_TYPE);
+            if (!moduleId) return;
+            event.preventDefault();
+            addAt(moduleId, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+          }}
+        >
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onNodeDragStop={(_, __, dragged) => apply((g) => moveNodes(g, new Map(dragged.map((n) => [n.id, n.position]))))}
+            onConnect={(connection) => apply((g) => connect(g, modules, toEdge(connection)))}
+            isValidConnection={(connection) => checkConnection(graph, modules, toEdge(connection as Connection)).ok}
+            deleteKeyCode={["Delete", "Backspace"]}
+            fitView={experiment.graph.nodes.length > 0}
+            fitViewOptions={{ maxZoom: 1 }}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background />
+            <Controls />
+            <MiniMap pannable zoomable />
+          </ReactFlow>
+        </div>
+      </div>
+      <Properties
+        node={selectedNode}
+        module={selectedNode ? modules.get(selectedNode.module) ?? null : null}
+        problems={problems}
+        onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
+      />
+    </div>
+  );
 }
 
 export function Canvas({ experimentId }: { experimentId: number }) {
-  const { experiment, modules, status } = useExperiment(experimentId);
-  const { nodes, edges } = useMemo(() => {
-    if (experiment === null) return { nodes: [] as Node<ModuleNodeProps>[], edges: [] as Edge[] };
-    const flow = graphToFlow(experiment.graph, modules);
-    const typed = flow.nodes.map((node) => {
-      const spec = modules.get(node.data.module);
-      return { ...node, type: "module", data: { ...node.data, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [] } };
-    });
-    return { nodes: typed, edges: flow.edges };
-  }, [experiment, modules]);
-
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/")])
+      .then(([experiment, modules]) => setLoaded({ experiment, modules }))
+      .catch((reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)));
+  }, [experimentId]);
+  if (loaded === null) {
+    return <div className="atelier-canvas" data-testid="canvas"><p data-testid="canvas-status">{error || "Loading…"}</p></div>;
+  }
   return (
-    <div className="atelier-canvas" data-testid="canvas">
-      <aside className="palette" data-testid="palette">
-        <h2>Modules</h2>
-        <p>{modules.size} modules in the catalogue.</p>
-      </aside>
-      <div className="atelier-canvas__flow">
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView proOptions={{ hideAttribution: true }}>
-          <Background />
-          <Controls />
-          <MiniMap />
-        </ReactFlow>
-        {status ? (
-          <div className="atelier-canvas__status" data-testid="canvas-status" role="status">
-            {status}
-          </div>
-        ) : null}
-      </div>
-    </div>
+    <ReactFlowProvider>
+      <Editor loaded={loaded} />
+    </ReactFlowProvider>
   );
 }

@@ -1,0 +1,120 @@
+// The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
+import type { GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+
+type Params = Record<string, unknown>;
+
+export function visible(schema: ParameterSchema, values: Params, defaults: Params): boolean {
+  const when = schema["x-visible-when"];
+  if (when === undefined) return true;
+  return Object.entries(when).every(([other, allowed]) => allowed.includes(values[other] ?? defaults[other]));
+}
+
+export function columnNames(value: unknown): string {
+  if (Array.isArray(value)) return value.join(", ");
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null && "rules" in value && Array.isArray(value.rules)) {
+    const names = value.rules.flatMap((rule: { names?: string[] }) => rule.names ?? []);
+    return names.join(", ");
+  }
+  return "";
+}
+
+interface FieldProps {
+  name: string;
+  schema: ParameterSchema;
+  value: unknown;
+  onChange: (value: unknown) => void;
+}
+
+function Field({ name, schema, value, onChange }: FieldProps) {
+  const testId = `param-${name}`;
+  if (schema["x-widget"] === "column-selector") {
+    return (
+      <input
+        type="text"
+        data-testid={testId}
+        placeholder="column names, comma-separated"
+        defaultValue={columnNames(value)}
+        onBlur={(event) => onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))}
+      />
+    );
+  }
+  if (schema.enum !== undefined) {
+    return (
+      <select data-testid={testId} value={String(value)} onChange={(event) => onChange(event.target.value)}>
+        {schema.enum.map((choice) => (
+          <option key={choice}>{choice}</option>
+        ))}
+      </select>
+    );
+  }
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === "boolean") {
+    return <input type="checkbox" data-testid={testId} checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+  }
+  if (type === "number" || type === "integer") {
+    return (
+      <input
+        type="number"
+        data-testid={testId}
+        step={type === "integer" ? 1 : "any"}
+        min={schema.minimum}
+        max={schema.maximum}
+        defaultValue={value === null || value === undefined ? "" : String(value)}
+        onBlur={(event) => onChange(event.target.value === "" ? null : Number(event.target.value))}
+      />
+    );
+  }
+  const Tag = schema["x-widget"] === undefined ? "input" : "textarea";
+  return (
+    <Tag
+      data-testid={testId}
+      defaultValue={value === null || value === undefined ? "" : String(value)}
+      onBlur={(event: { target: { value: string } }) => onChange(event.target.value)}
+      spellCheck={false}
+    />
+  );
+}
+
+interface PropertiesProps {
+  node: GraphNode | null;
+  module: ModuleSpec | null;
+  problems: Problem[];
+  onChange: (params: Params) => void;
+}
+
+export function Properties({ node, module, problems, onChange }: PropertiesProps) {
+  if (node === null || module === null) {
+    return (
+      <aside className="properties" data-testid="properties">
+        <p className="properties__hint">Select a module to see its properties.</p>
+      </aside>
+    );
+  }
+  const properties = module.parameters.properties;
+  const order = module.parameters["x-order"] ?? Object.keys(properties);
+  const defaults = Object.fromEntries(order.map((key) => [key, properties[key]?.default]));
+  return (
+    <aside className="properties" data-testid="properties" key={node.id}>
+      <h2>{module.name}</h2>
+      <p className="properties__description">{module.description}</p>
+      {order.map((key) => {
+        const schema = properties[key];
+        if (schema === undefined || !visible(schema, node.params, defaults)) return null;
+        const problem = problems.find((p) => p.node === node.id && p.parameter === key);
+        return (
+          <label key={key} className={problem ? "field field--invalid" : "field"} title={schema.description}>
+            <span>{schema.title ?? key}</span>
+            <Field
+              name={key}
+              schema={schema}
+              value={node.params[key] ?? schema.default}
+              onChange={(value) => onChange({ ...node.params, [key]: value })}
+            />
+            {problem ? <small role="alert">{problem.message}</small> : null}
+          </label>
+        );
+      })}
+    </aside>
+  );
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+
+import type { Graph, ModuleSpec } from "./api/types";
+import {
+  addNode,
+  checkConnection,
+  commit,
+  connect,
+  historyOf,
+  moveNodes,
+  pasteNodes,
+  redo,
+  removeItems,
+  selection,
+  undo,
+} from "./store";
+
+const port = (name: string, type: string) => ({ name, type });
+const modules = new Map<string, ModuleSpec>([
+  ["dataset", { id: "dataset", outputs: [port("dataset", "DataTable")], inputs: [] } as unknown as ModuleSpec],
+  [
+    "split-data",
+    {
+      id: "split-data",
+      inputs: [port("dataset", "DataTable")],
+      outputs: [port("results1", "DataTable"), port("results2", "DataTable")],
+    } as unknown as ModuleSpec,
+  ],
+  [
+    "two-class-boosted-decision-tree",
+    { id: "two-class-boosted-decision-tree", inputs: [], outputs: [port("untrained_model", "UntrainedModel")] } as unknown as ModuleSpec,
+  ],
+]);
+
+const empty: Graph = { nodes: [], edges: [] };
+
+function built(): Graph {
+  let graph = addNode(empty, "dataset", { x: 0, y: 0 });
+  graph = addNode(graph, "split-data", { x: 0, y: 100 });
+  return connect(graph, modules, { source: "n1", source_port: "dataset", target: "n2", target_port: "dataset" });
+}
+
+describe("graph edits", () => {
+  it("adds nodes with fresh ids and connects compatible ports", () => {
+    const graph = built();
+    expect(graph.nodes.map((node) => node.id)).toEqual(["n1", "n2"]);
+    expect(graph.edges).toHaveLength(1);
+  });
+
+  it("refuses a connection between different port types, naming them", () => {
+    const graph = addNode(built(), "two-class-boosted-decision-tree", { x: 0, y: 0 });
+    const edge = { source: "n3", source_port: "untrained_model", target: "n2", target_port: "dataset" };
+    expect(checkConnection(graph, modules, edge)).toEqual({
+      ok: false,
+      reason: "A UntrainedModel output can't go into a DataTable input",
+    });
+    expect(connect(graph, modules, edge)).toBe(graph);
+  });
+
+  it("allows one edge per input", () => {
+    const graph = addNode(built(), "dataset", { x: 0, y: 0 });
+    const second = { source: "n3", source_port: "dataset", target: "n2", target_port: "dataset" };
+    expect(checkConnection(graph, modules, second)).toEqual({ ok: false, reason: "Input 'dataset' is already connected" });
+  });
+
+  it("removing a node removes its edges", () => {
+    expect(removeItems(built(), new Set(["n1"]), new Set())).toEqual({
+      nodes: [{ id: "n2", module: "split-data", params: {}, position: { x: 0, y: 100 }, comment: "" }],
+      edges: [],
+    });
+  });
+
+  it("pastes copies with new ids and the edges between them", () => {
+    const graph = built();
+    const pasted = pasteNodes(graph, selection(graph, new Set(["n1", "n2"])));
+    expect(pasted.nodes.map((node) => [node.id, node.position])).toEqual([
+      ["n1", { x: 0, y: 0 }],
+      ["n2", { x: 0, y: 100 }],
+      ["n3", { x: 40, y: 40 }],
+      ["n4", { x: 40, y: 140 }],
+    ]);
+    expect(pasted.edges.at(-1)).toEqual({ source: "n3", source_port: "dataset", target: "n4", target_port: "dataset" });
+  });
+});
+
+describe("undo and redo", () => {
+  it("walk back and forth through add, move, connect, delete and paste", () => {
+    let history = historyOf(empty);
+    const steps: Graph[] = [];
+    const apply = (next: Graph) => {
+      history = commit(history, next);
+      steps.push(history.present);
+    };
+    apply(addNode(history.present, "dataset", { x: 0, y: 0 }));
+    apply(addNode(history.present, "split-data", { x: 0, y: 100 }));
+    apply(moveNodes(history.present, new Map([["n2", { x: 10, y: 120 }]])));
+    apply(connect(history.present, modules, { source: "n1", source_port: "dataset", target: "n2", target_port: "dataset" }));
+    apply(pasteNodes(history.present, selection(history.present, new Set(["n1"]))));
+    apply(removeItems(history.present, new Set(["n1"]), new Set()));
+
+    for (let index = steps.length - 2; index >= 0; index -= 1) {
+      history = undo(history);
+      expect(history.present).toEqual(steps[index]);
+    }
+    history = undo(history);
+    expect(history.present).toEqual(empty);
+    expect(undo(history)).toBe(history);
+    for (const step of steps) {
+      history = redo(history);
+      expect(history.present).toEqual(step);
+    }
+    expect(redo(history)).toBe(history);
+  });
+
+  it("a new edit after undo drops the redo branch", () => {
+    let history = commit(historyOf(empty), addNode(empty, "dataset", { x: 0, y: 0 }));
+    history = undo(history);
+    history = commit(history, addNode(history.present, "split-data", { x: 0, y: 0 }));
+    expect(history.future).toEqual([]);
+    expect(history.present.nodes.map((node) => node.module)).toEqual(["split-data"]);
+  });
+});
