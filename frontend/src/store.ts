@@ -39,8 +39,8 @@ export function newNodeId(graph: Graph): string {
   return `n${index}`;
 }
 
-export function addNode(graph: Graph, module: string, position: Position): Graph {
-  const node: GraphNode = { id: newNodeId(graph), module, params: {}, position, comment: "" };
+export function addNode(graph: Graph, module: string, position: Position, params: Record<string, unknown> = {}): Graph {
+  const node: GraphNode = { id: newNodeId(graph), module, params, position, comment: "" };
   return { ...graph, nodes: [...graph.nodes, node] };
 }
 

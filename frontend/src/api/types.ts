@@ -100,3 +100,10 @@ export interface ParameterSchema {
   "x-reference"?: string;
   "x-single-column"?: boolean;
 }
+
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  rows: number;
+  columns: { name: string; kind: string }[];
+}

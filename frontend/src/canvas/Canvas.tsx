@@ -16,9 +16,10 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, getJSON, sendJSON } from "../api/client";
-import type { Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
+import type { DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
 import { fromRun, idle, useLiveRun, type RunState } from "../live";
-import { DRAG_TYPE, Palette } from "../palette/Palette";
+import { DATASET_PREFIX, DRAG_TYPE, Palette } from "../palette/Palette";
+import { Visualization } from "../visualize/Visualization";
 import { Properties } from "../properties/Properties";
 import {
   addNode,
@@ -65,9 +66,18 @@ function toEdge(connection: Connection) {
            target_port: connection.targetHandle ?? "" };
 }
 
+/** Output ports of a node that finished (or was cached) in the live run: those can be visualized. */
+function finishedOutputs(run: RunState, nodeId: string, modules: Map<string, ModuleSpec>, graph: Graph): string[] {
+  const state = run.nodes[nodeId];
+  if (state === undefined || (state.status !== "finished" && state.status !== "cached")) return [];
+  const module = graph.nodes.find((n) => n.id === nodeId)?.module;
+  return modules.get(module ?? "")?.outputs.map((port) => port.name) ?? [];
+}
+
 interface Loaded {
   experiment: Experiment;
   modules: ModuleSpec[];
+  datasets: DatasetSummary[];
 }
 
 function Editor({ loaded }: { loaded: Loaded }) {
@@ -143,7 +153,11 @@ function Editor({ loaded }: { loaded: Loaded }) {
     if (run.run !== null) await sendJSON(`/api/runs/${run.run}/cancel/`, "POST").catch(() => undefined);
   };
 
-  const addAt = (moduleId: string, position: { x: number; y: number }) => apply((g) => addNode(g, moduleId, position));
+  const [visualized, setVisualized] = useState<{ node: string; port: string } | null>(null);
+  const addAt = (item: string, position: { x: number; y: number }) => apply((g) =>
+    item.startsWith(DATASET_PREFIX)
+      ? addNode(g, "dataset", position, { dataset: Number(item.slice(DATASET_PREFIX.length)) })
+      : addNode(g, item, position));
   const addAtCentre = (moduleId: string) => {
     const box = document.querySelector(".atelier-canvas__flow")?.getBoundingClientRect();
     const centre = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
@@ -173,7 +187,7 @@ function Editor({ loaded }: { loaded: Loaded }) {
   const dirty = saved !== graph;
   return (
     <div className="atelier-canvas" data-testid="canvas">
-      <Palette modules={loaded.modules} onAdd={addAtCentre} />
+      <Palette modules={loaded.modules} datasets={loaded.datasets} onAdd={addAtCentre} />
       <div className="atelier-canvas__main">
         <div className="toolbar" role="toolbar" aria-label="Experiment">
           <strong className="toolbar__title">{experiment.name}</strong>
@@ -229,8 +243,15 @@ function Editor({ loaded }: { loaded: Loaded }) {
         node={selectedNode}
         module={selectedNode ? modules.get(selectedNode.module) ?? null : null}
         problems={problems}
+        datasets={loaded.datasets}
+        outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
         onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
+        onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
       />
+      {visualized && run.run !== null ? (
+        <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
+                       title={`${visualized.node} · ${visualized.port}`} onClose={() => setVisualized(null)} />
+      ) : null}
     </div>
   );
 }
@@ -239,8 +260,9 @@ export function Canvas({ experimentId }: { experimentId: number }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
-    Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/")])
-      .then(([experiment, modules]) => setLoaded({ experiment, modules }))
+    Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/"),
+                 getJSON<DatasetSummary[]>("/api/datasets/")])
+      .then(([experiment, modules, datasets]) => setLoaded({ experiment, modules, datasets }))
       .catch((reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)));
   }, [experimentId]);
   if (loaded === null) {

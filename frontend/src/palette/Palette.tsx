@@ -2,7 +2,7 @@
 // that can be dragged onto the canvas or added at the view centre with Enter.
 import { useMemo, useState } from "react";
 
-import type { ModuleSpec } from "../api/types";
+import type { DatasetSummary, ModuleSpec } from "../api/types";
 
 export const DRAG_TYPE = "application/x-atelier-module";
 
@@ -14,8 +14,38 @@ export function matches(module: ModuleSpec, query: string): boolean {
     .every((word) => text.includes(word));
 }
 
-export function Palette({ modules, onAdd }: { modules: ModuleSpec[]; onAdd: (moduleId: string) => void }) {
+export const DATASET_PREFIX = "dataset:";
+
+interface PaletteProps {
+  modules: ModuleSpec[];
+  datasets: DatasetSummary[];
+  onAdd: (item: string) => void;
+}
+
+function Item({ item, label, title, testId, onAdd }: { item: string; label: string; title: string; testId: string;
+                                                       onAdd: (item: string) => void }) {
+  return (
+    <li>
+      <button
+        type="button"
+        draggable
+        title={title}
+        data-testid={testId}
+        onDragStart={(event) => {
+          event.dataTransfer.setData(DRAG_TYPE, item);
+          event.dataTransfer.effectAllowed = "copy";
+        }}
+        onClick={() => onAdd(item)}
+      >
+        {label}
+      </button>
+    </li>
+  );
+}
+
+export function Palette({ modules, datasets, onAdd }: PaletteProps) {
   const [query, setQuery] = useState("");
+  const saved = datasets.filter((d) => `${d.name} saved datasets`.toLowerCase().includes(query.toLowerCase()));
   const groups = useMemo(() => {
     const found = new Map<string, ModuleSpec[]>();
     for (const module of modules.filter((m) => matches(m, query))) {
@@ -34,27 +64,26 @@ export function Palette({ modules, onAdd }: { modules: ModuleSpec[]; onAdd: (mod
         onChange={(event) => setQuery(event.target.value)}
         data-testid="palette-search"
       />
-      {groups.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
+      {groups.length === 0 && saved.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
+      {saved.length ? (
+        <section>
+          <h2>Saved Datasets</h2>
+          <ul>
+            {saved.map((dataset) => (
+              <Item key={dataset.id} item={`${DATASET_PREFIX}${dataset.id}`} label={dataset.name}
+                    title={`${dataset.rows} rows, ${dataset.columns.length} columns`}
+                    testId={`palette-dataset-${dataset.id}`} onAdd={onAdd} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {groups.map(([category, items]) => (
         <section key={category}>
           <h2>{category}</h2>
           <ul>
             {items.map((module) => (
-              <li key={module.id}>
-                <button
-                  type="button"
-                  draggable
-                  title={module.description}
-                  data-testid={`palette-item-${module.id}`}
-                  onDragStart={(event) => {
-                    event.dataTransfer.setData(DRAG_TYPE, module.id);
-                    event.dataTransfer.effectAllowed = "copy";
-                  }}
-                  onClick={() => onAdd(module.id)}
-                >
-                  {module.name}
-                </button>
-              </li>
+              <Item key={module.id} item={module.id} label={module.name} title={module.description}
+                    testId={`palette-item-${module.id}`} onAdd={onAdd} />
             ))}
           </ul>
         </section>

@@ -1,5 +1,5 @@
 // The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
-import type { GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+import type { DatasetSummary, GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
 
 type Params = Record<string, unknown>;
 
@@ -23,11 +23,21 @@ interface FieldProps {
   name: string;
   schema: ParameterSchema;
   value: unknown;
+  datasets: DatasetSummary[];
   onChange: (value: unknown) => void;
 }
 
-function Field({ name, schema, value, onChange }: FieldProps) {
+function Field({ name, schema, value, datasets, onChange }: FieldProps) {
   const testId = `param-${name}`;
+  if (schema["x-reference"] === "dataset") {
+    return (
+      <select data-testid={testId} value={value === null || value === undefined ? "" : String(value)}
+              onChange={(event) => onChange(event.target.value === "" ? null : Number(event.target.value))}>
+        <option value="">Choose a dataset…</option>
+        {datasets.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+      </select>
+    );
+  }
   if (schema["x-widget"] === "column-selector") {
     return (
       <input
@@ -80,10 +90,13 @@ interface PropertiesProps {
   node: GraphNode | null;
   module: ModuleSpec | null;
   problems: Problem[];
+  datasets: DatasetSummary[];
+  outputs: string[];
   onChange: (params: Params) => void;
+  onVisualize: (port: string) => void;
 }
 
-export function Properties({ node, module, problems, onChange }: PropertiesProps) {
+export function Properties({ node, module, problems, datasets, outputs, onChange, onVisualize }: PropertiesProps) {
   if (node === null || module === null) {
     return (
       <aside className="properties" data-testid="properties">
@@ -109,12 +122,20 @@ export function Properties({ node, module, problems, onChange }: PropertiesProps
               name={key}
               schema={schema}
               value={node.params[key] ?? schema.default}
+              datasets={datasets}
               onChange={(value) => onChange({ ...node.params, [key]: value })}
             />
             {problem ? <small role="alert">{problem.message}</small> : null}
           </label>
         );
       })}
+      {module.outputs.map((port) => (
+        <button key={port.name} type="button" className="properties__visualize" disabled={!outputs.includes(port.name)}
+                title={outputs.includes(port.name) ? "" : "Run the experiment to see this output"}
+                onClick={() => onVisualize(port.name)} data-testid={`visualize-${node.id}-${port.name}`}>
+          Visualize {port.label ?? port.name}
+        </button>
+      ))}
     </aside>
   );
 }
