@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from studio.models import Workspace
 from studio.selectors import workspaces_of
@@ -15,6 +15,14 @@ from .modules.datatable import Column, Schema
 
 def experiments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Experiment]:
     return Experiment.objects.filter(workspace__in=workspaces_of(user)).select_related("workspace")
+
+
+def experiments_with_last_run(user: AbstractBaseUser | AnonymousUser, query: str = "") -> QuerySet[Experiment]:
+    """The experiments list: each with its last run's status and time, filtered by name."""
+    last = Run.objects.filter(experiment=OuterRef("pk")).order_by("-created")
+    experiments = experiments_of(user).select_related("created_by").annotate(
+        last_run_status=Subquery(last.values("status")[:1]), last_run_time=Subquery(last.values("created")[:1]))
+    return experiments.filter(name__icontains=query) if query else experiments
 
 
 def experiment_visible_to(user: AbstractBaseUser | AnonymousUser, experiment_id: int) -> bool:

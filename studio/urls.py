@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("experiments/new/", views.experiment_new, name="experiment-new"),
     path("experiments/<int:experiment_id>/", views.experiment_canvas, name="experiment-canvas"),
+    path("experiments/<int:experiment_id>/<slug:action>/", views.experiment_action, name="experiment-action"),
     path("web-services/", views.web_services, name="web-services"),
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),

@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from experiments.datasets import DatasetError, dataset_upload
-from experiments.selectors import datasets_of, experiments_of
-from experiments.services import experiment_create
+from experiments.selectors import datasets_of, experiments_of, experiments_with_last_run
+from experiments.services import experiment_create, experiment_save_as, experiment_update
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
@@ -28,8 +28,31 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    experiments = experiments_of(request.user).select_related("created_by")
-    return render(request, "studio/experiments.html", {"experiments": experiments, "section": "experiments"})
+    query = request.GET.get("q", "").strip()
+    experiments = experiments_with_last_run(request.user, query)
+    return render(request, "studio/experiments.html",
+                  {"experiments": experiments, "query": query, "section": "experiments"})
+
+
+@login_required
+@require_POST
+def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> HttpResponse:
+    """Rename, Save As or delete from the experiments list (forms post here; the API does the same)."""
+    experiment = get_object_or_404(experiments_of(request.user), pk=experiment_id)
+    name = request.POST.get("name", "").strip()
+    if action == "rename" and name:
+        experiment_update(experiment=experiment, name=name)
+        messages.success(request, f"Renamed to '{name}'.")
+    elif action == "save-as":
+        copy = experiment_save_as(experiment=experiment, name=name or f"{experiment.name} (copy)",
+                                  created_by=request.user)
+        messages.success(request, f"Saved a copy as '{copy.name}'.")
+    elif action == "delete":
+        experiment.delete()
+        messages.success(request, f"Deleted '{experiment.name}'.")
+    else:
+        return HttpResponse(f"Unknown action '{action}'", status=400)
+    return redirect("home")
 
 
 @login_required

@@ -125,3 +125,23 @@ def test_datasets_page_explains_a_bad_upload(owner_client):
     upload = SimpleUploadedFile("bad.csv", b"\xff\xfe\x00\x01", content_type="text/csv")
     page = owner_client.post(reverse("dataset-new"), {"file": upload}, follow=True).content.decode()
     assert "bad.csv: The file is not UTF-8 text" in page
+
+
+def test_experiments_list_searches_renames_copies_and_deletes(owner_client, owner):
+    first = Experiment.objects.create(workspace=owner.workspace, name="Income prediction")
+    Experiment.objects.create(workspace=owner.workspace, name="Flight delays")
+    page = owner_client.get(reverse("home"), {"q": "income"}).content.decode()
+    assert "Income prediction" in page and "Flight delays" not in page
+
+    owner_client.post(reverse("experiment-action", args=[first.pk, "rename"]), {"name": "Income v2"})
+    owner_client.post(reverse("experiment-action", args=[first.pk, "save-as"]), {"name": "Income v3"})
+    assert sorted(Experiment.objects.values_list("name", flat=True)) == ["Flight delays", "Income v2", "Income v3"]
+    owner_client.post(reverse("experiment-action", args=[first.pk, "delete"]))
+    assert not Experiment.objects.filter(pk=first.pk).exists()
+
+
+def test_experiment_actions_on_another_workspace_are_404(owner_client, outsider):
+    theirs = Experiment.objects.create(workspace=outsider.workspace, name="Theirs")
+    response = owner_client.post(reverse("experiment-action", args=[theirs.pk, "delete"]))
+    assert response.status_code == 404
+    assert Experiment.objects.filter(pk=theirs.pk).exists()
