@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: setup run test bench fuzz load lint clean
+.PHONY: setup run test bench fuzz load lint clean screenshots
 
 ## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin, samples).
 setup: $(VENV)/.installed static/frontend/canvas.js .env
@@ -45,6 +45,14 @@ test: setup
 bench: setup
 	@scripts/ensure-system-packages.sh redis-server wrk
 	$(PY) bench/run.py
+
+## screenshots: start the studio on a spare port, take the README's screenshots into docs/, stop it.
+screenshots: setup
+	@scripts/ensure-system-packages.sh redis-server chromium
+	@port=8765; ( PORT=$$port $(PY) manage.py runstudio > var/logs/screenshots.log 2>&1 & echo $$! > var/screenshots.pid ); \
+	  for i in $$(seq 60); do curl -sf http://127.0.0.1:$$port/healthz >/dev/null && break; sleep 1; done; \
+	  $(PY) scripts/take_screenshots.py http://127.0.0.1:$$port admin "$$(cat var/admin-password)"; status=$$?; \
+	  kill -INT $$(cat var/screenshots.pid); rm -f var/screenshots.pid; exit $$status
 
 lint: setup
 	$(VENV)/bin/ruff check .

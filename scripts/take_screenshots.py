@@ -1,4 +1,4 @@
-"""Take the README's tour screenshots from a running studio (`make run`), with Debian's Chromium.
+"""Take the README's tour screenshots from a running studio, with Debian's Chromium (`make screenshots`).
 
     .venv/bin/python scripts/take_screenshots.py http://127.0.0.1:8000 admin "$(cat var/admin-password)"
 
@@ -68,8 +68,12 @@ def main(base: str, username: str, password: str) -> None:
         page.goto(f"{base}/")
         page.screenshot(path=OUT / "3-experiments.png")
         page.goto(f"{base}/experiments/{experiment['id']}/")
-        page.get_by_test_id("node-evaluate").wait_for()
+        page.wait_for_selector('[data-testid="node-evaluate"]:is([data-status="finished"], [data-status="cached"])')
         page.screenshot(path=OUT / "4-canvas.png")
+        page.get_by_test_id("node-evaluate").click()
+        page.get_by_test_id("visualize-evaluate-evaluation_results").click()
+        page.get_by_test_id("visualization").locator("td", has_text="AUC").wait_for()
+        page.screenshot(path=OUT / "5-evaluation.png")
         browser.close()
     print(f"Screenshots in {OUT}")
 
