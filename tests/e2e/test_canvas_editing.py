@@ -62,6 +62,11 @@ def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, work
     page.keyboard.press("Delete")
     assert page.locator(".react-flow__node").count() == 2
 
+    page.get_by_test_id("layout-button").click()
+    assert page.get_by_test_id("node-n1").bounding_box()["y"] < page.get_by_test_id("node-n2").bounding_box()["y"]
+    setup = page.get_by_test_id("setup-web-service-button")
+    assert setup.is_disabled() and setup.get_attribute("title") == "Set Up Web Service arrives with web services"
+
     page.get_by_test_id("run-button").click()
     for node_id in ("n1", "n2"):
         page.wait_for_selector(f'[data-testid="node-{node_id}"][data-status="finished"]', timeout=60000)

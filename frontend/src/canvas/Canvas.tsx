@@ -33,10 +33,12 @@ import {
   redo,
   removeItems,
   selection,
+  setComment,
   setParams,
   undo,
   type History,
 } from "../store";
+import { layoutPositions } from "./layout";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
 
 const nodeTypes = { module: ModuleNode };
@@ -136,10 +138,25 @@ function Editor({ loaded }: { loaded: Loaded }) {
     }
   }, [experiment.id, graph]);
 
-  const runAll = async () => {
+  // Autosave: a quiet save two seconds after the last edit (Ctrl+S and Run save at once).
+  useEffect(() => {
+    if (saved === graph) return;
+    const timer = window.setTimeout(() => void save(), 2000);
+    return () => window.clearTimeout(timer);
+  }, [graph, saved, save]);
+
+  const saveAs = async () => {
+    const name = window.prompt("Save a copy of this experiment as", `${experiment.name} (copy)`);
+    if (!name || !(await save())) return;
+    const copy = await sendJSON<Experiment>(`/api/experiments/${experiment.id}/save-as/`, "POST", { name });
+    window.location.assign(`/experiments/${copy.id}/`);
+  };
+
+  const runAll = async (nodeIds: string[] = []) => {
     if (!(await save())) return;
     try {
-      const { run: runId } = await sendJSON<{ run: number }>(`/api/experiments/${experiment.id}/run/`, "POST", {});
+      const body = nodeIds.length ? { nodes: nodeIds } : {};
+      const { run: runId } = await sendJSON<{ run: number }>(`/api/experiments/${experiment.id}/run/`, "POST", body);
       setRun({ ...idle, run: runId, status: "queued" });
       setMessage(`Run ${runId} queued`);
       getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined);
@@ -192,7 +209,10 @@ function Editor({ loaded }: { loaded: Loaded }) {
         <div className="toolbar" role="toolbar" aria-label="Experiment">
           <strong className="toolbar__title">{experiment.name}</strong>
           <button type="button" onClick={() => void save()} data-testid="save-button">Save</button>
+          <button type="button" onClick={() => void saveAs()} data-testid="save-as-button">Save As</button>
           <button type="button" onClick={() => void runAll()} data-testid="run-button">Run</button>
+          <button type="button" onClick={() => void runAll([...selectedNodes])} disabled={!selectedNodes.size}
+                  data-testid="run-selected-button">Run selected</button>
           <button type="button" onClick={() => void cancel()} disabled={run.status !== "running" && run.status !== "queued"}>
             Cancel
           </button>
@@ -201,6 +221,15 @@ function Editor({ loaded }: { loaded: Loaded }) {
           </button>
           <button type="button" onClick={() => setHistory(redo)} disabled={!history.future.length} data-testid="redo-button">
             Redo
+          </button>
+          <button type="button" onClick={() => apply((g) => moveNodes(g, layoutPositions(g)))} data-testid="layout-button">
+            Auto-layout
+          </button>
+          <button type="button" disabled title="Set Up Web Service arrives with web services" data-testid="setup-web-service-button">
+            Set Up Web Service
+          </button>
+          <button type="button" disabled title="Deploy Web Service arrives with web services" data-testid="deploy-button">
+            Deploy Web Service
           </button>
           <span className="toolbar__state" data-testid="save-state">{dirty ? "Unsaved changes" : "Saved"}</span>
           <span className="toolbar__message" role="status" data-testid="canvas-status">
@@ -246,6 +275,7 @@ function Editor({ loaded }: { loaded: Loaded }) {
         datasets={loaded.datasets}
         outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
         onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
+        onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
         onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
       />
       {visualized && run.run !== null ? (

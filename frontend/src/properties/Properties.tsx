@@ -93,10 +93,11 @@ interface PropertiesProps {
   datasets: DatasetSummary[];
   outputs: string[];
   onChange: (params: Params) => void;
+  onComment: (comment: string) => void;
   onVisualize: (port: string) => void;
 }
 
-export function Properties({ node, module, problems, datasets, outputs, onChange, onVisualize }: PropertiesProps) {
+export function Properties({ node, module, problems, datasets, outputs, onChange, onComment, onVisualize }: PropertiesProps) {
   if (node === null || module === null) {
     return (
       <aside className="properties" data-testid="properties">
@@ -111,6 +112,11 @@ export function Properties({ node, module, problems, datasets, outputs, onChange
     <aside className="properties" data-testid="properties" key={node.id}>
       <h2>{module.name}</h2>
       <p className="properties__description">{module.description}</p>
+      <label className="field">
+        <span>Comment</span>
+        <input type="text" defaultValue={node.comment} data-testid="node-comment"
+               onBlur={(event) => event.target.value !== node.comment && onComment(event.target.value)} />
+      </label>
       {order.map((key) => {
         const schema = properties[key];
         if (schema === undefined || !visible(schema, node.params, defaults)) return null;
