@@ -43,7 +43,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@scripts/ensure-system-packages.sh redis-server wrk
+	@scripts/ensure-system-packages.sh redis-server wrk chromium
 	$(PY) bench/run.py
 
 ## screenshots: start the studio on a spare port, take the README's screenshots into docs/, stop it.
