@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from studio.models import Workspace
 
-from .engine.graph import GraphFormatError, graph_to_json, parse_graph, validate_graph
+from .engine.graph import GraphFormatError, graph_to_json, infer_schemas, parse_graph, validate_graph
 from .models import Experiment, NodeRun, Run
 from .modules.base import Problem
 from .selectors import schema_context
@@ -72,6 +72,15 @@ def _checked(graph: Mapping[str, Any]) -> Any:
 
 def experiment_problems(experiment: Experiment) -> list[Problem]:
     return validate_graph(parse_graph(experiment.graph), schema_context(experiment.workspace))
+
+
+def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """{node: {output port: [{"name", "kind", "role"}]}} for every output knowable before running."""
+    schemas = infer_schemas(parse_graph(experiment.graph), schema_context(experiment.workspace))
+    result: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for (node, port), schema in schemas.items():
+        result.setdefault(node, {})[port] = [column.as_json() for column in schema]
+    return result
 
 
 @transaction.atomic

@@ -126,6 +126,12 @@ class ExperimentViewSet(viewsets.ModelViewSet):
             raise problems_error(error) from None
         return Response({"run": run.pk}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(responses=OpenApiResponse(description='{node: {port: [{"name", "kind", "role"}]}}'))
+    @action(detail=True, methods=["get"])
+    def schemas(self, request: Request, pk: str | None = None) -> Response:
+        """The columns each output will have, where they can be known without running (the column selector)."""
+        return Response(services.experiment_schemas(self.get_object()))
+
     @extend_schema(request=SaveAsSerializer, responses={201: ExperimentSerializer})
     @action(detail=True, methods=["post"], url_path="save-as")
     def save_as(self, request: Request, pk: str | None = None) -> Response:

@@ -146,7 +146,19 @@ def validate_graph(graph: Graph, schema_ctx: SchemaContext | None = None) -> lis
         return [*problems, Problem(cycle.args[1][0], f"The graph has a cycle: {members}.", code="cycle")]
     if problems:
         return problems
-    return _node_problems(graph, order, schema_ctx or SchemaContext())
+    return _walk(graph, order, schema_ctx or SchemaContext())[0]
+
+
+def infer_schemas(graph: Graph, schema_ctx: SchemaContext | None = None) -> dict[tuple[str, str], Schema]:
+    """The output columns of every node whose schema can be known without running (for the canvas)."""
+    try:
+        order = graph.order()
+    except CycleError:
+        return {}
+    if any(node.module not in registry for node in graph.nodes.values()):
+        return {}
+    schemas = _walk(graph, order, schema_ctx or SchemaContext())[1]
+    return {key: schema for key, schema in schemas.items() if schema is not None}
 
 
 def _edge_problems(graph: Graph) -> list[Problem]:
@@ -182,7 +194,9 @@ def _edge_problem(graph: Graph, edge: Edge) -> str | None:
     return None
 
 
-def _node_problems(graph: Graph, order: list[str], schema_ctx: SchemaContext) -> list[Problem]:
+def _walk(graph: Graph, order: list[str],
+          schema_ctx: SchemaContext) -> tuple[list[Problem], dict[tuple[str, str], Schema | None]]:
+    """One pass in execution order: each node's problems, and its output schemas where inferable."""
     problems: list[Problem] = []
     schemas: dict[tuple[str, str], Schema | None] = {}
     for node_id in order:
@@ -201,7 +215,7 @@ def _node_problems(graph: Graph, order: list[str], schema_ctx: SchemaContext) ->
         except Exception:  # inference is best effort; the run reports the real error
             outputs = {}
         schemas.update({(node_id, port): schema for port, schema in outputs.items()})
-    return problems
+    return problems, schemas
 
 
 def _column_problems(module: type[Module], node_id: str, params: Mapping[str, Any],

@@ -53,7 +53,14 @@ def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(pa
     set_param(page, "n3", "random_seed", 42)
     set_param(page, "n3", "stratified_split", True)
     set_param(page, "n3", "stratification_key_column", "income")
-    set_param(page, "n5", "label_column", "income")
+    # The label column through the column selector: it lists the columns that reach Train Model.
+    page.get_by_test_id("node-n5").click()
+    page.get_by_test_id("column-selector-label_column").click()
+    selector = page.get_by_test_id("column-selector")
+    assert "age numeric" in selector.inner_text().replace("\n", " ")
+    page.get_by_test_id("column-option-income").check()
+    page.get_by_test_id("column-selector-done").click()
+    assert page.get_by_test_id("param-label_column").input_value() == "income"
 
     page.get_by_test_id("run-button").click()
     for node_id in range(1, 8):

@@ -172,3 +172,14 @@ def test_sample_datasets_are_listed_for_everyone(api, owner):
     names = {d["name"] for d in api.get("/api/datasets/").json() if d["source"] == "sample"}
     assert "Adult Census Income Binary Classification dataset" in names
     assert Dataset.objects.filter(source="sample").count() >= 10
+
+
+def test_schemas_give_the_columns_reaching_each_node_before_any_run(api, dataset):
+    graph = {"nodes": [node("n1", "dataset", dataset=dataset["id"]), node("n2", "split-data"),
+                       node("n3", "select-columns-in-dataset", columns=["age", "income"])],
+             "edges": [edge("n1", "dataset", "n2", "dataset"), edge("n2", "results1", "n3", "dataset")]}
+    experiment = api.post("/api/experiments/", {"name": "Cols", "graph": graph}, format="json").json()
+    schemas = api.get(f"/api/experiments/{experiment['id']}/schemas/").json()
+    assert [c["name"] for c in schemas["n2"]["results1"]] == ["age", "city", "income"]
+    assert schemas["n3"]["results_dataset"] == [{"name": "age", "kind": "numeric", "role": "feature"},
+                                                {"name": "income", "kind": "string", "role": "feature"}]

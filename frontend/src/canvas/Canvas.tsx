@@ -20,6 +20,7 @@ import type { DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from
 import { fromRun, idle, useLiveRun, type RunState } from "../live";
 import { DATASET_PREFIX, DRAG_TYPE, Palette } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
+import type { UpstreamColumn } from "../properties/ColumnSelector";
 import { Properties } from "../properties/Properties";
 import {
   addNode,
@@ -74,6 +75,31 @@ function finishedOutputs(run: RunState, nodeId: string, modules: Map<string, Mod
   if (state === undefined || (state.status !== "finished" && state.status !== "cached")) return [];
   const module = graph.nodes.find((n) => n.id === nodeId)?.module;
   return modules.get(module ?? "")?.outputs.map((port) => port.name) ?? [];
+}
+
+interface TableColumns {
+  columns: UpstreamColumn[];
+}
+
+type Schemas = Record<string, Record<string, UpstreamColumn[]>>;
+
+/** The columns reaching a node's first table input: from the last run's output, else inferred by the server
+ *  from the saved graph (GET /api/experiments/{id}/schemas/). */
+async function upstreamColumns(graph: Graph, nodeId: string, modules: Map<string, ModuleSpec>,
+                               run: RunState, inferred: () => Promise<Schemas>): Promise<UpstreamColumn[]> {
+  const module = modules.get(graph.nodes.find((n) => n.id === nodeId)?.module ?? "");
+  const port = module?.inputs.find((p) => p.type === "DataTable")?.name;
+  const edge = graph.edges.find((e) => e.target === nodeId && e.target_port === port);
+  if (edge === undefined) throw new Error("Connect the module's dataset input first");
+  const source = graph.nodes.find((n) => n.id === edge.source);
+  const state = run.nodes[edge.source]?.status;
+  if (run.run !== null && (state === "finished" || state === "cached")) {
+    const view = await getJSON<TableColumns>(`/api/runs/${run.run}/nodes/${edge.source}/outputs/${edge.source_port}/?limit=0`);
+    return view.columns;
+  }
+  const known = (await inferred())[edge.source]?.[edge.source_port];
+  if (known !== undefined) return known;
+  throw new Error(`Run the experiment to see the columns that reach this module (from ${source?.module ?? "?"})`);
 }
 
 interface Loaded {
@@ -276,6 +302,12 @@ function Editor({ loaded }: { loaded: Loaded }) {
         outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
         onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
         onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
+        upstream={() => (selectedNode
+          ? upstreamColumns(graph, selectedNode.id, modules, run, async () => {
+            await save();
+            return getJSON<Schemas>(`/api/experiments/${experiment.id}/schemas/`);
+          })
+          : Promise.resolve([]))}
         onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
       />
       {visualized && run.run !== null ? (

@@ -1,5 +1,8 @@
 // The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
+import { useState } from "react";
+
 import type { DatasetSummary, GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+import { ColumnSelector, type UpstreamColumn } from "./ColumnSelector";
 
 type Params = Record<string, unknown>;
 
@@ -24,10 +27,36 @@ interface FieldProps {
   schema: ParameterSchema;
   value: unknown;
   datasets: DatasetSummary[];
+  upstream: () => Promise<UpstreamColumn[]>;
   onChange: (value: unknown) => void;
 }
 
-function Field({ name, schema, value, datasets, onChange }: FieldProps) {
+function ColumnsField({ name, schema, value, upstream, onChange }: FieldProps) {
+  const [columns, setColumns] = useState<UpstreamColumn[] | null>(null);
+  const [note, setNote] = useState("");
+  const open = () => upstream().then(setColumns, (error: unknown) => setNote(error instanceof Error ? error.message : String(error)));
+  return (
+    <>
+      <span className="columns-field">
+        <input type="text" data-testid={`param-${name}`} placeholder="column names, comma-separated"
+               key={columnNames(value)} defaultValue={columnNames(value)}
+               onBlur={(event) => onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))} />
+        <button type="button" onClick={() => void open()} data-testid={`column-selector-${name}`}
+                aria-label={`Choose ${schema.title ?? name}`}>…</button>
+      </span>
+      {note ? <small>{note}</small> : null}
+      {columns !== null ? (
+        <ColumnSelector title={schema.title ?? name} columns={columns} single={schema["x-single-column"] === true}
+                        chosen={columnNames(value).split(",").map((n) => n.trim())}
+                        onCancel={() => setColumns(null)}
+                        onDone={(names) => { setColumns(null); onChange(names); }} />
+      ) : null}
+    </>
+  );
+}
+
+function Field(props: FieldProps) {
+  const { name, schema, value, datasets, onChange } = props;
   const testId = `param-${name}`;
   if (schema["x-reference"] === "dataset") {
     return (
@@ -39,15 +68,7 @@ function Field({ name, schema, value, datasets, onChange }: FieldProps) {
     );
   }
   if (schema["x-widget"] === "column-selector") {
-    return (
-      <input
-        type="text"
-        data-testid={testId}
-        placeholder="column names, comma-separated"
-        defaultValue={columnNames(value)}
-        onBlur={(event) => onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))}
-      />
-    );
+    return <ColumnsField {...props} />;
   }
   if (schema.enum !== undefined) {
     return (
@@ -92,12 +113,14 @@ interface PropertiesProps {
   problems: Problem[];
   datasets: DatasetSummary[];
   outputs: string[];
+  upstream: () => Promise<UpstreamColumn[]>;
   onChange: (params: Params) => void;
   onComment: (comment: string) => void;
   onVisualize: (port: string) => void;
 }
 
-export function Properties({ node, module, problems, datasets, outputs, onChange, onComment, onVisualize }: PropertiesProps) {
+export function Properties(props: PropertiesProps) {
+  const { node, module, problems, datasets, outputs, upstream, onChange, onComment, onVisualize } = props;
   if (node === null || module === null) {
     return (
       <aside className="properties" data-testid="properties">
@@ -129,6 +152,7 @@ export function Properties({ node, module, problems, datasets, outputs, onChange
               schema={schema}
               value={node.params[key] ?? schema.default}
               datasets={datasets}
+              upstream={upstream}
               onChange={(value) => onChange({ ...node.params, [key]: value })}
             />
             {problem ? <small role="alert">{problem.message}</small> : null}
