@@ -59,9 +59,13 @@ def binary_curves(actual: np.ndarray, probability: np.ndarray) -> dict[str, Any]
     fraction, hits = np.arange(1, len(actual) + 1) / max(len(actual), 1), np.cumsum(actual[order])
     curves: dict[str, Any] = {}
     if len(np.unique(actual)) == 2:
-        fpr, tpr, _ = roc_curve(actual, probability)
+        fpr, tpr, thresholds = roc_curve(actual, probability)
         precision, recall, _ = precision_recall_curve(actual, probability)
-        curves["roc"] = dict(zip(("fpr", "tpr"), thin(fpr, tpr), strict=True))
+        # Thresholds (the first is +inf: nothing predicted positive) let the canvas recompute the counts
+        # at any threshold: TP = tpr * positives, FP = fpr * negatives.
+        thresholds = np.minimum(thresholds, 1.0)
+        curves["roc"] = dict(zip(("fpr", "tpr", "threshold"), thin(fpr, tpr, thresholds), strict=True))
+        curves["positives"], curves["negatives"] = int(actual.sum()), int(len(actual) - actual.sum())
         curves["pr"] = dict(zip(("recall", "precision"), thin(recall, precision), strict=True))
     if len(actual):
         curves["lift"] = dict(zip(("fraction_of_population", "true_positives"), thin(fraction, hits), strict=True))

@@ -72,3 +72,11 @@ def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(pa
     row = visualization.locator("tr", has=page.locator("td", has_text=re.compile(r"^AUC$")))
     auc = float(row.locator("td").nth(1).inner_text())
     assert auc >= 0.90
+    visualization.get_by_role("img", name="ROC").locator("svg").wait_for()
+    assert visualization.get_by_role("img", name="Confusion matrix").locator("svg").count() == 1
+    at_half = visualization.get_by_test_id("threshold-metrics").inner_text()
+    accuracy = float(re.search(r"Accuracy ([\d.]+)", at_half).group(1))
+    assert accuracy == pytest.approx(float(visualization.locator("tr", has=page.locator(
+        "td", has_text=re.compile(r"^Accuracy$"))).locator("td").nth(1).inner_text()), abs=2e-3)
+    visualization.get_by_test_id("threshold-slider").fill("0.9")
+    assert visualization.get_by_test_id("threshold-metrics").inner_text() != at_half
