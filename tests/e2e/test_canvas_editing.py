@@ -79,3 +79,20 @@ def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, work
     page.reload()
     page.get_by_test_id("node-n2").wait_for()
     assert page.locator(".react-flow__edge").count() == 1
+
+
+def test_a_second_page_on_the_same_experiment_sees_the_run_live(browser, page, owner, studio_server, worker):
+    graph = {"nodes": [{"id": "n1", "module": "enter-data-manually", "params": {"data": "a\n1\n2\n"},
+                        "position": {"x": 0, "y": 0}, "comment": ""}], "edges": []}
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Watched", graph=graph)
+    sign_in(page, studio_server, owner)
+    watcher = page.context.new_page()
+    for each in (page, watcher):
+        each.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
+        each.get_by_test_id("node-n1").wait_for()
+    watcher.wait_for_timeout(500)  # its WebSocket is open
+
+    page.get_by_test_id("run-button").click()
+
+    watcher.wait_for_selector('[data-testid="node-n1"][data-status="finished"]', timeout=60000)
+    assert re.search(r"Run \d+: finished", watcher.get_by_test_id("canvas-status").inner_text())
