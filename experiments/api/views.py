@@ -126,6 +126,13 @@ class ExperimentViewSet(viewsets.ModelViewSet):
             raise problems_error(error) from None
         return Response({"run": run.pk}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(responses=OpenApiResponse(description="The experiment's runs, newest first"))
+    @action(detail=True, methods=["get"])
+    def runs(self, request: Request, pk: str | None = None) -> Response:
+        """Run history: every run of the experiment, newest first (open one with GET /api/runs/{id}/)."""
+        runs = self.get_object().runs.order_by("-created").values("id", "status", "created", "started", "finished")
+        return Response(list(runs[:100]))
+
     @extend_schema(responses=OpenApiResponse(description='{node: {port: [{"name", "kind", "role"}]}}'))
     @action(detail=True, methods=["get"])
     def schemas(self, request: Request, pk: str | None = None) -> Response:

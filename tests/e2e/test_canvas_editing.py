@@ -71,6 +71,11 @@ def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, work
     for node_id in ("n1", "n2"):
         page.wait_for_selector(f'[data-testid="node-{node_id}"][data-status="finished"]', timeout=60000)
     assert re.search(r"Run \d+: finished", page.get_by_test_id("canvas-status").inner_text())
+    history = page.get_by_test_id("run-history")
+    history.focus()
+    page.wait_for_function("[...document.querySelector('[data-testid=run-history]').options]"
+                           ".some(option => option.text.includes('finished'))")
+    assert re.fullmatch(r"Run \d+ · finished · .+", history.locator("option").nth(1).inner_text())
 
     experiment.refresh_from_db()
     assert [node["module"] for node in experiment.graph["nodes"]] == ["enter-data-manually",

@@ -183,3 +183,13 @@ def test_schemas_give_the_columns_reaching_each_node_before_any_run(api, dataset
     assert [c["name"] for c in schemas["n2"]["results1"]] == ["age", "city", "income"]
     assert schemas["n3"]["results_dataset"] == [{"name": "age", "kind": "numeric", "role": "feature"},
                                                 {"name": "income", "kind": "string", "role": "feature"}]
+
+
+def test_run_history_lists_an_experiments_runs_newest_first(api, owner):
+    from experiments.models import Run
+
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="History")
+    first = Run.objects.create(experiment=experiment, graph={"nodes": [], "edges": []}, status="finished")
+    second = Run.objects.create(experiment=experiment, graph={"nodes": [], "edges": []}, status="failed")
+    runs = api.get(f"/api/experiments/{experiment.pk}/runs/").json()
+    assert [(r["id"], r["status"]) for r in runs] == [(second.pk, "failed"), (first.pk, "finished")]

@@ -77,6 +77,29 @@ function finishedOutputs(run: RunState, nodeId: string, modules: Map<string, Mod
   return modules.get(module ?? "")?.outputs.map((port) => port.name) ?? [];
 }
 
+interface RunSummary {
+  id: number;
+  status: string;
+  created: string;
+}
+
+/** Run history: pick a past run to see its node states and outputs (the graph shown stays the current one). */
+function RunHistory({ experimentId, current, onOpen }: { experimentId: number; current: number | null;
+                                                        onOpen: (runId: number) => void }) {
+  const [runs, setRuns] = useState<RunSummary[]>([]);
+  const load = () => void getJSON<RunSummary[]>(`/api/experiments/${experimentId}/runs/`).then(setRuns, () => undefined);
+  return (
+    <select aria-label="Run history" data-testid="run-history" value={current ?? ""} onFocus={load} onMouseDown={load}
+            onChange={(event) => event.target.value && onOpen(Number(event.target.value))}>
+      <option value="">Run history</option>
+      {current !== null && !runs.some((r) => r.id === current) ? <option value={current}>Run {current}</option> : null}
+      {runs.map((r) => (
+        <option key={r.id} value={r.id}>Run {r.id} · {r.status} · {new Date(r.created).toLocaleString()}</option>
+      ))}
+    </select>
+  );
+}
+
 interface TableColumns {
   columns: UpstreamColumn[];
 }
@@ -257,6 +280,8 @@ function Editor({ loaded }: { loaded: Loaded }) {
           <button type="button" disabled title="Deploy Web Service arrives with web services" data-testid="deploy-button">
             Deploy Web Service
           </button>
+          <RunHistory experimentId={experiment.id} current={run.run}
+                      onOpen={(runId) => getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined)} />
           <span className="toolbar__state" data-testid="save-state">{dirty ? "Unsaved changes" : "Saved"}</span>
           <span className="toolbar__message" role="status" data-testid="canvas-status">
             {run.status ? `Run ${run.run}: ${run.status}` : ""} {message}
