@@ -44,3 +44,17 @@ def test_anonymous_visitor_is_sent_to_the_login_page(page, studio_server):
     page.goto(studio_server.url + "/experiments/1/")
     assert page.url.startswith(studio_server.url + "/login/?next=")
     assert page.get_by_role("heading", name="Sign in to Atelier").is_visible()
+
+
+def test_linked_training_and_predictive_experiments_show_tabs_that_switch_without_reload(page, owner, studio_server):
+    training = Experiment.objects.create(workspace=owner.workspace, name="Income prediction")
+    predictive = Experiment.objects.create(workspace=owner.workspace, name="Income prediction [Predictive Exp.]",
+                                           kind="predictive", training_experiment=training)
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/experiments/{training.pk}/")
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_test_id("tab-predictive").click()
+    page.wait_for_url(f"{studio_server.url}/experiments/{predictive.pk}/")
+    assert page.get_by_test_id("tab-predictive").get_attribute("aria-selected") == "true"
+    assert page.locator(".toolbar__title").inner_text() == predictive.name
+    assert page.evaluate("window.stillTheSamePage") is True

@@ -343,9 +343,34 @@ function Editor({ loaded }: { loaded: Loaded }) {
   );
 }
 
-export function Canvas({ experimentId }: { experimentId: number }) {
+/** The "Training experiment" / "Predictive experiment" tabs of a linked pair; switching keeps the page. */
+function Tabs({ experiment, onSwitch }: { experiment: Experiment; onSwitch: (id: number) => void }) {
+  const training = experiment.kind === "training" ? experiment.id : experiment.training_experiment;
+  const predictive = experiment.kind === "predictive" ? experiment.id : experiment.predictive_experiment;
+  if (training === null || predictive === null) return null;
+  const tab = (id: number, label: string, testId: string) => (
+    <button type="button" role="tab" aria-selected={experiment.id === id} data-testid={testId}
+            className={experiment.id === id ? "tab tab--current" : "tab"} onClick={() => onSwitch(id)}>
+      {label}
+    </button>
+  );
+  return (
+    <nav className="tabs" role="tablist" aria-label="Linked experiments">
+      {tab(training, "Training experiment", "tab-training")}
+      {tab(predictive, "Predictive experiment", "tab-predictive")}
+    </nav>
+  );
+}
+
+export function Canvas({ experimentId: initial }: { experimentId: number }) {
+  const [experimentId, setExperimentId] = useState(initial);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState("");
+  const switchTo = (id: number) => {
+    window.history.pushState({}, "", `/experiments/${id}/`);
+    setLoaded(null);
+    setExperimentId(id);
+  };
   useEffect(() => {
     Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/"),
                  getJSON<DatasetSummary[]>("/api/datasets/")])
@@ -356,8 +381,11 @@ export function Canvas({ experimentId }: { experimentId: number }) {
     return <div className="atelier-canvas" data-testid="canvas"><p data-testid="canvas-status">{error || "Loading…"}</p></div>;
   }
   return (
-    <ReactFlowProvider>
-      <Editor loaded={loaded} />
-    </ReactFlowProvider>
+    <div className="canvas-with-tabs">
+      <Tabs experiment={loaded.experiment} onSwitch={switchTo} />
+      <ReactFlowProvider key={loaded.experiment.id}>
+        <Editor loaded={loaded} />
+      </ReactFlowProvider>
+    </div>
   );
 }
