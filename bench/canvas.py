@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from experiments.engine.graph import edge_json as edge  # noqa: E402
+from experiments.engine.graph import node_json as node  # noqa: E402
 
 NODES, EDGES = 150, 200
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,12 +46,6 @@ def prepare(workdir: Path) -> tuple[dict[str, str], int, str]:
 
 def graph_with_edges() -> dict:
     """50 data sources and 100 Add Rows nodes, each fed on both inputs: 150 nodes, 200 edges."""
-    def node(node_id: str, module: str, x: int, y: int) -> dict:
-        return {"id": node_id, "module": module, "params": {}, "comment": "", "position": {"x": x, "y": y}}
-
-    def edge(source: str, port: str, target: str, target_port: str) -> dict:
-        return {"source": source, "source_port": port, "target": target, "target_port": target_port}
-
     nodes = [node(f"s{k}", "enter-data-manually", (k % 10) * 250, (k // 10) * 330) for k in range(50)]
     edges = []
     for k in range(50):

@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from experiments.engine.graph import edge_json as edge  # noqa: E402
+from experiments.engine.graph import node_json as node  # noqa: E402
 
 LABEL = "ArrDel15"
 FEATURES = ["month", "day", "dep_time", "sched_dep_time", "dep_delay", "sched_arr_time", "carrier", "origin",
@@ -57,12 +59,6 @@ def flights_dataset():  # type: ignore[no-untyped-def]
 
 
 def pipeline(dataset_id: int, trees: int = 100) -> dict:
-    def node(node_id: str, module: str, **params: object) -> dict:
-        return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
-
-    def edge(source: str, port: str, target: str, target_port: str) -> dict:
-        return {"source": source, "source_port": port, "target": target, "target_port": target_port}
-
     return {"nodes": [
         node("data", "dataset", dataset=dataset_id),
         node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),

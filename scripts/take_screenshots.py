@@ -14,18 +14,15 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+from experiments.engine.graph import edge_json as edge
+from experiments.engine.graph import node_json as node
+
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def income_graph(dataset_id: int) -> dict:
-    def node(node_id: str, module: str, x: int, y: int, **params: object) -> dict:
-        return {"id": node_id, "module": module, "params": params, "position": {"x": x, "y": y}, "comment": ""}
-
-    def edge(source: str, port: str, target: str, target_port: str) -> dict:
-        return {"source": source, "source_port": port, "target": target, "target_port": target_port}
-
     return {"nodes": [
         node("data", "dataset", 80, 0, dataset=dataset_id),
         node("clean", "clean-missing-data", 80, 110, cleaning_mode="Replace with mode"),

@@ -124,6 +124,16 @@ def _parse_edge(raw: Any, index: int, problems: list[Problem]) -> Edge | None:
     return Edge(*(raw[key] for key in keys))
 
 
+def node_json(node_id: str, module: str, x: float = 0, y: float = 0, *, comment: str = "",
+              **params: Any) -> dict[str, Any]:
+    """One node of the graph JSON (SPEC §2), for code that builds graphs: conversion, tests, benchmarks."""
+    return {"id": node_id, "module": module, "params": params, "position": {"x": x, "y": y}, "comment": comment}
+
+
+def edge_json(source: str, source_port: str, target: str, target_port: str) -> dict[str, str]:
+    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
+
+
 def graph_to_json(graph: Graph) -> dict[str, Any]:
     return {"nodes": [{"id": n.id, "module": n.module, "params": n.params, "position": n.position,
                        "comment": n.comment} for n in graph.nodes.values()],

@@ -5,6 +5,8 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
+from experiments.engine.graph import edge_json as edge
+from experiments.engine.graph import node_json as node
 from experiments.models import Dataset, Experiment
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +19,8 @@ def api(owner):
     return client
 
 
-def node(node_id, module, **params):
-    return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
 
 
-def edge(source, source_port, target, target_port):
-    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
 
 
 @pytest.fixture

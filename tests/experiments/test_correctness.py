@@ -22,6 +22,8 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from experiments.datasets import dataset_table, samples_load
 from experiments.engine import store
+from experiments.engine.graph import edge_json as edge
+from experiments.engine.graph import node_json as node
 from experiments.models import CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.services import run_execute
 
@@ -29,12 +31,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SEED = 42
 
 
-def node(node_id, module, **params):
-    return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
 
 
-def edge(source, source_port, target, target_port):
-    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
 
 
 def pipeline_graph(dataset_id, learner, label, first_steps=()):

@@ -11,18 +11,16 @@ import websockets
 from rest_framework.authtoken.models import Token
 
 from experiments.datasets import samples_load
+from experiments.engine.graph import edge_json as edge
+from experiments.engine.graph import node_json as node
 from experiments.models import Dataset
 from tests.conftest import session_cookie_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def node(node_id, module, **params):
-    return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
 
 
-def edge(source, source_port, target, target_port):
-    return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
 
 
 @pytest.fixture
