@@ -80,10 +80,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def label_columns(table: DataTable) -> list[str]:
-    return [column for column in table.columns if table.role(column) == Role.LABEL]
-
-
 # --- Select Columns in Dataset --------------------------------------------------------------------
 
 
@@ -197,7 +193,7 @@ def to_timespan(series: pd.Series) -> pd.Series:
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         return series
     text = as_text(series)
-    days = text.where(text.str.match(NUMBER).fillna(False).astype(bool))
+    days = text.where(text.str.match(NUMBER.pattern).fillna(False).astype(bool))
     spans = pd.to_timedelta(text.where(days.isna()), errors="coerce")
     spans = spans.fillna(pd.to_timedelta(pd.to_numeric(days, errors="coerce"), unit="D"))
     fail_on_lost_values(text, spans)
@@ -390,9 +386,15 @@ def learned_value(series: pd.Series, column: str, mode: str, raw: str) -> Any:
     return plain(values.mean() if mode == "Replace with mean" else values.median())
 
 
-def kinds_agree(learned: Kind, now: Kind, value: Any) -> bool:
-    text_like = {Kind.STRING, Kind.CATEGORICAL}
-    return learned == now or (learned in text_like and now in text_like and isinstance(value, str))
+def value_fits(kind: Kind, value: Any) -> bool:
+    """Whether filling a column of this kind with the value keeps it one type (a category is added)."""
+    if kind == Kind.NUMERIC:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == Kind.BOOLEAN:
+        return isinstance(value, bool)
+    if kind == Kind.DATETIME:
+        return isinstance(value, pd.Timestamp)
+    return kind == Kind.CATEGORICAL or isinstance(value, str)
 
 
 def filled(series: pd.Series, value: Any, learned: Kind, column: str) -> pd.Series:
@@ -405,9 +407,9 @@ def filled(series: pd.Series, value: Any, learned: Kind, column: str) -> pd.Seri
         replaced = pd.Series([value] * len(series), index=series.index)
         return replaced.astype("category") if learned == Kind.CATEGORICAL else replaced
     now = infer_kind(series)
-    if not kinds_agree(learned, now, value):
-        raise ModuleError(f"Column '{column}' holds {KIND_WORDS[now]} here, but held {KIND_WORDS[learned]} "
-                          "when Clean Missing Data learned its replacement value", column=column)
+    if not value_fits(now, value):
+        raise ModuleError(f"Column '{column}' holds {KIND_WORDS[now]} here; the replacement value {value!r} "
+                          "that Clean Missing Data learned doesn't fit it", column=column)
     if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
         series = series.cat.add_categories([value])
     return series.fillna(value)
@@ -627,7 +629,7 @@ def seeded_order(rows: int, seed: int) -> np.ndarray:
 
 
 def stratified_first(order: np.ndarray, keys: pd.Series, fraction: float) -> np.ndarray:
-    """Over `order`: True for the first round(fraction × class size) rows of each class (missing is a class)."""
+    """Over `order`: True for the first round(fraction * class size) rows of each class (missing is a class)."""
     codes, _ = pd.factorize(keys.iloc[order], use_na_sentinel=False)
     ranks = pd.Series(codes).groupby(codes).cumcount().to_numpy()
     quotas = np.round(fraction * np.bincount(codes, minlength=1))  # halves to even, like Python's round
@@ -663,7 +665,9 @@ def regular_expression_mask(table: DataTable, expression: str) -> pd.Series:
         pattern = re.compile(match["pattern"])
     except re.error as error:
         raise ModuleError(f"The regular expression is not valid: {error}", parameter="regular_expression") from None
-    return series.astype("str").str.contains(pattern, regex=True, na=False).astype(bool)
+    text = series.astype("str")  # Python's re throughout, whatever storage the strings have
+    return pd.Series([isinstance(value, str) and pattern.search(value) is not None for value in text],
+                     index=series.index, dtype=bool)
 
 
 def comparison_value(series: pd.Series, column: str, raw: str) -> Any:
@@ -876,7 +880,7 @@ class PartitionAndSample(Module):
         if schema is None or mode in ("Head", "Sampling"):
             return {"output_dataset": schema}
         others = [column for column in schema if column.name != FOLD_COLUMN]
-        return {"output_dataset": others + [Column(FOLD_COLUMN, Kind.NUMERIC)] if mode == "Assign to Folds"
+        return {"output_dataset": [*others, Column(FOLD_COLUMN, Kind.NUMERIC)] if mode == "Assign to Folds"
                 else others}
 
 
