@@ -17,5 +17,6 @@ urlpatterns = [
     path("web-services/", views.web_services, name="web-services"),
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
+    path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset-detail"),
     path("trained-models/", views.trained_models, name="trained-models"),
 ]

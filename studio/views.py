@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from experiments.datasets import DatasetError, dataset_upload
+from experiments.datasets import DatasetError, dataset_table, dataset_upload
 from experiments.selectors import datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
+from experiments.visualize import table_view
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
@@ -95,6 +96,15 @@ def section_page(template: str, section: str):  # type: ignore[no-untyped-def]
 def datasets(request: HttpRequest) -> HttpResponse:
     listed = datasets_of(request.user).select_related("workspace").order_by("source", "name")
     return render(request, "studio/datasets.html", {"datasets": listed, "section": "datasets"})
+
+
+@login_required
+@require_GET
+def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """A dataset's columns with their statistics, and its first rows."""
+    dataset = get_object_or_404(datasets_of(request.user), pk=dataset_id)
+    view = table_view(dataset_table(dataset), offset=0, limit=50)
+    return render(request, "studio/dataset.html", {"dataset": dataset, "view": view, "section": "datasets"})
 
 
 @login_required

@@ -116,7 +116,7 @@ def test_datasets_page_uploads_a_file_and_lists_it(owner_client):
     response = owner_client.post(reverse("dataset-new"), {"name": "People", "file": upload}, follow=True)
     page = response.content.decode()
     assert "Uploaded &#x27;People&#x27;: 2 rows, 2 columns." in page
-    assert "<td title=\"\">People</td>" in page
+    assert ">People</a></td>" in page
 
 
 def test_datasets_page_explains_a_bad_upload(owner_client):
@@ -145,3 +145,29 @@ def test_experiment_actions_on_another_workspace_are_404(owner_client, outsider)
     response = owner_client.post(reverse("experiment-action", args=[theirs.pk, "delete"]))
     assert response.status_code == 404
     assert Experiment.objects.filter(pk=theirs.pk).exists()
+
+
+def test_dataset_page_shows_column_statistics_and_first_rows(owner_client, owner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from experiments.models import Dataset
+
+    upload = SimpleUploadedFile("people.csv", b"age,city\n39,Paris\n25,Lyon\n41,\n", content_type="text/csv")
+    owner_client.post(reverse("dataset-new"), {"name": "People", "file": upload})
+    dataset = Dataset.objects.get(name="People")
+    page = owner_client.get(reverse("dataset-detail", args=[dataset.pk])).content.decode()
+    assert "3 rows, 2 columns" in page
+    assert "<td>age</td><td>numeric</td><td>feature</td><td>0</td>" in page
+    assert "35.000" in page  # mean age
+    assert "<td>Paris</td>" in page
+
+
+def test_another_workspaces_dataset_page_is_404(owner_client, outsider):
+    import pandas as pd
+
+    from experiments.datasets import dataset_store
+    from experiments.modules.datatable import DataTable
+
+    theirs = dataset_store(table=DataTable(pd.DataFrame({"a": [1]})), name="Theirs", workspace=outsider.workspace,
+                           source="upload")
+    assert owner_client.get(reverse("dataset-detail", args=[theirs.pk])).status_code == 404
