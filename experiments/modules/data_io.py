@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import http.client
 import io
 import json
+import re
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .datatable import DataTable, Schema
+from .datatable import Column, DataTable, Kind, Schema
 from .params import Bool, Choice, Reference, Text
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
@@ -22,49 +26,13 @@ from .registry import registry
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
 IMPORT_TIMEOUT_SECONDS = 30
-MISSING = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+# The markers a dataset upload treats as missing (experiments/datasets.py), so imports read alike.
+MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+BOOLEAN_WORDS = {"true": True, "false": False}
 
 
-def parse_text_table(data: bytes, data_format: str, has_header: bool = True) -> pd.DataFrame:
-    """CSV/TSV/JSON lines/Parquet bytes as a frame; errors name the line where reading failed."""
-    try:
-        if data_format == "Parquet":
-            return pd.read_parquet(io.BytesIO(data))
-        if data_format in ("JSON", "JSON lines"):
-            return _read_json(data)
-        separator = "\t" if data_format == "TSV" else ","
-        return pd.read_csv(io.BytesIO(data), sep=separator, header=0 if has_header else None, na_values=MISSING,
-                           keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ModuleError("The data is empty") from None
-    except pd.errors.ParserError as error:
-        raise ModuleError(f"The data could not be read as {data_format}: {error}") from None
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ModuleError(f"The data could not be read as {data_format}: {error}") from None
-
-
-def _read_json(data: bytes) -> pd.DataFrame:
-    text = data.decode("utf-8").strip()
-    if text.startswith("["):
-        return pd.DataFrame(json.loads(text))
-    return pd.read_json(io.StringIO(text), lines=True)
-
-
-def workspace_path(ctx: Context, path: str) -> str:
-    """A path inside the workspace's storage; refuses anything that could step outside it."""
-    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
-    if not parts or path.startswith("/") or ".." in parts:
-        raise ModuleError(f"'{path}' is not a path inside the workspace storage", parameter="path")
-    return f"workspaces/{ctx.workspace_id}/storage/{'/'.join(parts)}"
-
-
-def frame_kinds(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns of text that are all true/false become booleans, as the classic type guessing did."""
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if len(values) and values.map(lambda v: isinstance(v, str) and v.lower() in ("true", "false")).all():
-            frame[column] = frame[column].map(lambda v: None if pd.isna(v) else v.lower() == "true").astype("boolean")
-    return frame
+# --- Saved datasets -------------------------------------------------------------------------------
 
 
 @registry.register
@@ -79,17 +47,138 @@ class Dataset(Module):
     @classmethod
     def check_params(cls, params: Mapping[str, Any], node: str | None) -> list[Problem]:
         if params["dataset"] is None:
-            return [Problem(node, f"Choose the saved dataset of {cls.name} (node {node}).", parameter="dataset")]
+            where = f" (node {node})" if node else ""
+            return [Problem(node, f"Choose the saved dataset of {cls.name}{where}.", parameter="dataset")]
         return []
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         if params["dataset"] is None:
             raise ModuleError("Choose a saved dataset", parameter="dataset")
-        return {"dataset": ctx.load("dataset", params["dataset"])}
+        table = ctx.load("dataset", params["dataset"])
+        if not isinstance(table, DataTable):
+            raise ModuleError(f"Saved dataset {params['dataset']} could not be read as a table", parameter="dataset")
+        return {"dataset": table}
+
+    def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
+        """None: the engine joins the saved dataset's sha256 to the cache key itself (Reference params)."""
+        return None
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
                      ctx: SchemaContext) -> dict[str, Schema | None]:
         return {"dataset": ctx.dataset_schema(params["dataset"]) if params["dataset"] is not None else None}
+
+
+# --- Enter Data Manually --------------------------------------------------------------------------
+
+
+def numbered_columns(count: int) -> list[str]:
+    """Names for columns of data without a header row, as the classic studio gave them."""
+    return [f"Col{index + 1}" for index in range(count)]
+
+
+def typed_text_column(values: list[str | None]) -> pd.Series:
+    """Numbers become numeric, true/false booleans, anything else text; None is missing."""
+    present = [value for value in values if value is not None]
+    if present and all(NUMBER.match(value) for value in present):
+        whole = len(present) == len(values) and all(value.lstrip("+-").isdigit() for value in present)
+        return pd.to_numeric(pd.Series(values, dtype=object)).astype("int64" if whole else "float64")
+    if present and all(value.lower() in BOOLEAN_WORDS for value in present):
+        truth = [None if value is None else BOOLEAN_WORDS[value.lower()] for value in values]
+        return pd.Series(truth, dtype="bool" if len(present) == len(values) else "boolean")
+    return pd.Series(values, dtype="str")
+
+
+def table_of_columns(names: list[str], columns: list[pd.Series]) -> DataTable:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ModuleError(f"Column names must be unique; repeated: {', '.join(repeated)}", parameter="data")
+    return DataTable(pd.DataFrame(dict(zip(names, columns, strict=True))))
+
+
+def delimited_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(first line number, stripped cells) of every non-blank record; quoted cells may span lines."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    rows: list[tuple[int, list[str]]] = []
+    line = 0
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row) or len(row) > 1:
+                rows.append((line + 1, [cell.strip() for cell in row]))
+            line = reader.line_num
+    except csv.Error as error:
+        raise ModuleError(f"Line {reader.line_num} could not be read: {error}", parameter="data") from None
+    return rows
+
+
+def parse_delimited(text: str, delimiter: str, has_header: bool) -> DataTable:
+    rows = delimited_rows(text, delimiter)
+    if not rows:
+        raise ModuleError("Enter some data: the Data parameter has no rows", parameter="data")
+    width = len(rows[0][1])
+    for line, cells in rows:
+        if len(cells) != width:
+            first = "the header" if has_header else "the first row"
+            raise ModuleError(f"Line {line} has {len(cells)} value{'s' if len(cells) != 1 else ''}, but {first} "
+                              f"(line {rows[0][0]}) has {width}", parameter="data")
+    names = rows[0][1] if has_header else numbered_columns(width)
+    if not all(names):
+        raise ModuleError(f"Column {names.index('') + 1} of the header has no name", parameter="data")
+    body = [cells for _, cells in rows[1:]] if has_header else [cells for _, cells in rows]
+    columns = [typed_text_column([row[index] or None for row in body]) for index in range(width)]
+    return table_of_columns(names, columns)
+
+
+# --- Enter Data Manually: JSON lines or an array of objects ----------------------------------------
+
+
+def json_items(text: str) -> list[tuple[str, Any]]:
+    """(where, value) of each item of a JSON array, or of each non-blank line of JSON lines."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise ModuleError(f"The JSON array is not valid JSON: {error}", parameter="data") from None
+        return [(f"Item {index} of the JSON array", item) for index, item in enumerate(items, start=1)]
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                found.append((f"Line {number}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise ModuleError(f"Line {number} is not valid JSON: {error.msg}", parameter="data") from None
+    return found
+
+
+def json_records(text: str) -> list[dict[str, Any]]:
+    records = []
+    for where, item in json_items(text):
+        if not isinstance(item, dict):
+            raise ModuleError(f"{where} is not a JSON object", parameter="data")
+        records.append(item)
+    return records
+
+
+def typed_json_column(values: list[Any]) -> pd.Series:
+    """JSON is typed already: booleans, numbers and strings keep their type; a mix becomes text."""
+    present = [value for value in values if value is not None]
+    complete = len(present) == len(values)
+    if present and all(isinstance(value, bool) for value in present):
+        return pd.Series(values, dtype="bool" if complete else "boolean")
+    if present and all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in present):
+        whole = complete and all(isinstance(value, int) for value in present)
+        return pd.Series(values, dtype="int64" if whole else "float64")
+    text = [None if value is None else value if isinstance(value, str) else json.dumps(value) for value in values]
+    return pd.Series(text, dtype="str")
+
+
+def parse_json(text: str) -> DataTable:
+    records = json_records(text)
+    if not records:
+        raise ModuleError("Enter some data: the JSON has no objects", parameter="data")
+    names = list(dict.fromkeys(key for record in records for key in record))
+    return table_of_columns(names, [typed_json_column([record.get(name) for record in records])
+                                    for name in names])
 
 
 @registry.register
@@ -98,20 +187,140 @@ class EnterDataManually(Module):
     category = CATEGORY
     subcategory = "Input"
     description = "Creates a small dataset by typing or pasting values in CSV, TSV or JSON."
+    version = 2
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {
-        "data_format": Choice("DataFormat", "CSV", choices=["CSV", "TSV", "JSON"]),
+        "data_format": Choice("DataFormat", "CSV", choices=["CSV", "TSV", "JSON"],
+                              help="JSON: one object per line, or an array of objects."),
         "has_header": Bool("HasHeader", True, help="The first line holds the column names (CSV and TSV)."),
-        "data": Text("Data", "", multiline=True, help="The values, one row per line."),
+        "data": Text("Data", "", multiline=True, help="The values, one row per line; empty cells are missing."),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        if not params["data"].strip():
+        text = params["data"]
+        if not text.strip():
             raise ModuleError("Enter some data: the Data parameter is empty", parameter="data")
-        frame = parse_text_table(params["data"].encode(), params["data_format"], params["has_header"])
-        if not params["has_header"]:
-            frame.columns = [f"Col{index + 1}" for index in range(frame.shape[1])]
-        return {"dataset": DataTable(frame_kinds(frame))}
+        if params["data_format"] == "JSON":
+            return {"dataset": parse_json(text)}
+        delimiter = "\t" if params["data_format"] == "TSV" else ","
+        return {"dataset": parse_delimited(text, delimiter, params["has_header"])}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        try:  # the data is in the parameters, so the schema is known; parsing a small text is cheap
+            return {"dataset": self.execute({}, params, Context())["dataset"].schema}
+        except ModuleError:
+            return {"dataset": None}
+
+
+# --- Import Data ----------------------------------------------------------------------------------
+
+
+def workspace_path(ctx: Context, path: str, parameter: str = "path") -> str:
+    """The storage name of a path inside the workspace's storage; refuses anything that could leave it."""
+    if ctx.workspace_id is None:
+        raise ModuleError("Workspace storage is only available when the experiment runs in a workspace",
+                          parameter=parameter)
+    text = path.strip().replace("\\", "/")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if not parts or text.startswith("/") or re.match(r"^[A-Za-z]:", text) or ".." in parts or "\x00" in text:
+        raise ModuleError(f"'{path}' is not a relative path inside the workspace storage (no '..', no leading "
+                          "'/')", parameter=parameter)
+    return f"workspaces/{ctx.workspace_id}/storage/{'/'.join(parts)}"
+
+
+def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
+    """CSV/TSV/Parquet/JSON lines bytes as a table; a gzip-compressed file is unpacked first."""
+    if data[:2] == b"\x1f\x8b":
+        data = gunzipped(data)
+    try:
+        if data_format == "Parquet":
+            return DataTable.from_parquet(data)  # keeps the roles of a table Export Data wrote
+        if data_format == "JSON lines":
+            return DataTable(pd.read_json(io.BytesIO(data), lines=True))
+        frame = pd.read_csv(io.BytesIO(data), sep="\t" if data_format == "TSV" else ",",
+                            header=0 if has_header else None, na_values=MISSING_MARKERS, keep_default_na=False,
+                            skipinitialspace=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise ModuleError("The imported data is empty", parameter="data_format") from None
+    except UnicodeDecodeError:
+        raise ModuleError("The imported data is not UTF-8 text", parameter="data_format") from None
+    except (pd.errors.ParserError, ValueError, OSError) as error:
+        raise ModuleError(f"The imported data could not be read as {data_format}: {error}",
+                          parameter="data_format") from None
+    if not has_header:
+        frame.columns = numbered_columns(frame.shape[1])
+    try:
+        return DataTable(tidied(frame))
+    except ValueError as error:
+        raise ModuleError(str(error), parameter="data_format") from None
+
+
+def gunzipped(data: bytes) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            unpacked = handle.read(MAX_IMPORT_BYTES + 1)
+    except (OSError, EOFError) as error:
+        raise ModuleError(f"The imported file looks compressed but could not be unpacked: {error}") from None
+    if len(unpacked) > MAX_IMPORT_BYTES:
+        raise ModuleError(f"The imported file unpacks to more than {MAX_IMPORT_BYTES // 2**20} MiB")
+    return unpacked
+
+
+def tidied(frame: pd.DataFrame) -> pd.DataFrame:
+    """Trimmed names and text, and true/false text as booleans, as dataset uploads are read."""
+    frame = frame.rename(columns=lambda name: str(name).strip())
+    for column in frame.columns:
+        if infer_text(frame[column]):
+            values = frame[column].str.strip()
+            words = values.dropna().str.lower()
+            if len(words) and words.isin(list(BOOLEAN_WORDS)).all():
+                truth = values.str.lower().map(BOOLEAN_WORDS)
+                values = truth.astype("bool" if truth.notna().all() else "boolean")
+            frame[column] = values
+    return frame
+
+
+def infer_text(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(series.dtype)) and not isinstance(series.dtype, pd.CategoricalDtype)
+
+
+class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects only to http(s), so a server can't send Import Data to ftp:// or elsewhere."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if urlsplit(newurl).scheme not in ("http", "https"):
+            raise ModuleError(f"The server redirected to '{newurl}', which is not an http(s) URL", parameter="url")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def download(url: str) -> bytes:
+    """The body at an http(s) URL: 30 s timeout, at most 500 MB."""
+    if urlsplit(url.strip()).scheme not in ("http", "https"):
+        raise ModuleError(f"Import Data reads http:// or https:// URLs; got '{url}'", parameter="url")
+    opener = urllib.request.build_opener(HttpOnlyRedirects)
+    try:
+        with opener.open(url.strip(), timeout=IMPORT_TIMEOUT_SECONDS) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+                raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
+            data = response.read(MAX_IMPORT_BYTES + 1)
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        raise ModuleError(f"Could not download {url}: {error}", parameter="url") from None
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
+    return bytes(data)
+
+
+def read_storage(ctx: Context, path: str) -> bytes:
+    location = workspace_path(ctx, path)
+    if not default_storage.exists(location):
+        raise ModuleError(f"There is no file '{path}' in the workspace storage", parameter="path")
+    if default_storage.size(location) > MAX_IMPORT_BYTES:
+        raise ModuleError(f"'{path}' is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="path")
+    with default_storage.open(location, "rb") as handle:
+        return bytes(handle.read())
 
 
 @registry.register
@@ -120,43 +329,28 @@ class ImportData(Module):
     category = CATEGORY
     subcategory = "Input"
     description = "Loads data from a web URL over HTTP(S) or from a file in the workspace storage."
+    version = 2
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {
         "data_source": Choice("Data source", "Web URL via HTTP", choices=["Web URL via HTTP", "Workspace storage"]),
         "url": Text("Data source URL", "", when={"data_source": ["Web URL via HTTP"]}),
-        "path": Text("Path in workspace storage", "", when={"data_source": ["Workspace storage"]}),
+        "path": Text("Path in workspace storage", "", when={"data_source": ["Workspace storage"]},
+                     help="Relative to the workspace's storage, e.g. exports/data.csv."),
         "data_format": Choice("Data format", "CSV", choices=["CSV", "TSV", "Parquet", "JSON lines"]),
         "has_header": Bool("CSV or TSV has header row", True),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        data = self.from_url(params["url"]) if params["data_source"] == "Web URL via HTTP" \
-            else self.from_storage(ctx, params["path"])
-        frame = parse_text_table(data, params["data_format"], params["has_header"])
-        if not params["has_header"]:
-            frame.columns = [f"Col{index + 1}" for index in range(frame.shape[1])]
-        return {"dataset": DataTable(frame)}
+        if params["data_source"] == "Web URL via HTTP":
+            data = download(params["url"])
+        else:
+            data = read_storage(ctx, params["path"])
+        table = read_table(data, params["data_format"], params["has_header"])
+        ctx.log(f"Imported {len(table.frame)} rows and {len(table.columns)} columns")
+        return {"dataset": table}
 
-    @staticmethod
-    def from_url(url: str) -> bytes:
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ModuleError(f"Import Data reads http:// or https:// URLs; got '{url}'", parameter="url")
-        try:
-            with urllib.request.urlopen(url, timeout=IMPORT_TIMEOUT_SECONDS) as response:  # noqa: S310
-                data = response.read(MAX_IMPORT_BYTES + 1)
-        except OSError as error:
-            raise ModuleError(f"Could not download {url}: {error}", parameter="url") from None
-        if len(data) > MAX_IMPORT_BYTES:
-            raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-        return bytes(data)
 
-    @staticmethod
-    def from_storage(ctx: Context, path: str) -> bytes:
-        location = workspace_path(ctx, path)
-        if not default_storage.exists(location):
-            raise ModuleError(f"There is no file '{path}' in the workspace storage", parameter="path")
-        with default_storage.open(location, "rb") as handle:
-            return bytes(handle.read())
+# --- Export Data ----------------------------------------------------------------------------------
 
 
 @registry.register
@@ -168,9 +362,10 @@ class ExportData(Module):
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {
-        "path": Text("Path in workspace storage", "exports/data.csv"),
+        "path": Text("Path in workspace storage", "exports/data.csv",
+                     help="Relative to the workspace's storage."),
         "file_format": Choice("File format", "CSV", choices=["CSV", "Parquet"]),
-        "overwrite": Bool("Overwrite", True),
+        "overwrite": Bool("Overwrite", True, help="Replace a file that already exists at the path."),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -178,10 +373,11 @@ class ExportData(Module):
         location = workspace_path(ctx, params["path"])
         if default_storage.exists(location):
             if not params["overwrite"]:
-                raise ModuleError(f"'{params['path']}' exists and Overwrite is off", parameter="path")
+                raise ModuleError(f"'{params['path']}' already exists and Overwrite is off", parameter="overwrite")
             default_storage.delete(location)
         data = table.frame.to_csv(index=False).encode() if params["file_format"] == "CSV" else table.to_parquet()
         default_storage.save(location, ContentFile(data))
+        ctx.log(f"Wrote {len(table.frame)} rows to {params['path']}")
         return {"dataset": table}
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
@@ -189,16 +385,30 @@ class ExportData(Module):
         return {"dataset": inputs.get("dataset")}
 
 
+# --- Convert to CSV -------------------------------------------------------------------------------
+
+
 @registry.register
 class ConvertToCsv(Module):
     name = "Convert to CSV"
     category = CATEGORY
     subcategory = "Data Format Conversions"
-    description = "Converts a dataset to the text a CSV file holds, so it can be downloaded or exported as is."
+    description = "Converts a dataset to the text a CSV file holds: every value as written, missing as empty."
+    version = 2
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
-        text = pd.read_csv(io.StringIO(table.frame.to_csv(index=False)), dtype=str, keep_default_na=False)
-        return {"results_dataset": DataTable(text.astype(object), table.roles)}
+        if not table.columns:
+            return {"results_dataset": table}
+        written = table.frame.to_csv(index=False)  # read back as text: exactly the cells of the file
+        text = pd.read_csv(io.StringIO(written), dtype="str", keep_default_na=False, na_filter=False)
+        text.columns = table.columns
+        return {"results_dataset": table.with_frame(text)}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        schema = inputs.get("dataset")
+        return {"results_dataset": None if schema is None else
+                [Column(column.name, Kind.STRING, column.role) for column in schema]}

@@ -141,25 +141,29 @@ def as_text(series: pd.Series) -> pd.Series:
     return series.astype("str").str.strip()
 
 
-def to_number(series: pd.Series) -> pd.Series:
+def coerced_numbers(series: pd.Series) -> pd.Series:
+    """The values as numbers, NaN where a value is not one (the caller names the first such value)."""
     kind = infer_kind(series)
     if kind in (Kind.NUMERIC, Kind.BOOLEAN):
         return series.astype("float64")
     if kind == Kind.DATETIME:
-        fail_on_lost_values(series, pd.Series(np.nan, index=series.index))
-        return series.astype("float64")  # all missing
-    text = as_text(series)
-    numbers = pd.to_numeric(text, errors="coerce")
-    fail_on_lost_values(text, numbers)
-    return numbers.astype("float64")
+        return pd.Series(np.nan, index=series.index)
+    return pd.to_numeric(as_text(series), errors="coerce").astype("float64")
+
+
+def to_number(series: pd.Series) -> pd.Series:
+    numbers = coerced_numbers(series)
+    fail_on_lost_values(series, numbers)
+    return numbers
 
 
 def to_integer(series: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(series.dtype):
         return series
-    numbers = to_number(series)
-    fail_on_lost_values(series, numbers.where(numbers % 1 == 0))
-    return numbers.astype("int64" if numbers.notna().all() else "Int64")
+    numbers = coerced_numbers(series)
+    whole = numbers.where(numbers % 1 == 0)  # the first value that is not a whole number fails
+    fail_on_lost_values(series, whole)
+    return whole.astype("int64" if whole.notna().all() else "Int64")
 
 
 def to_boolean(series: pd.Series) -> pd.Series:
@@ -205,7 +209,7 @@ def to_string(series: pd.Series) -> pd.Series:
 
 
 CONVERTERS: dict[str, Callable[[pd.Series], pd.Series]] = {
-    "String": to_string, "Integer": to_integer, "Floating point": lambda s: to_number(s),
+    "String": to_string, "Integer": to_integer, "Floating point": to_number,
     "Boolean": to_boolean, "DateTime": to_datetime, "TimeSpan": to_timespan}
 
 
@@ -245,7 +249,8 @@ def new_names(columns: list[str], text: str) -> dict[str, str]:
         return {}
     names = [name.strip() for name in text.split(",")]
     if len(names) != len(columns):
-        raise ModuleError(f"'New column names' lists {len(names)} names for {len(columns)} selected columns "
+        noun = "name" if len(names) == 1 else "names"
+        raise ModuleError(f"'New column names' lists {len(names)} {noun} for {len(columns)} selected columns "
                           f"({', '.join(columns)})", parameter="new_column_names")
     if not all(names):
         raise ModuleError("'New column names' has an empty name", parameter="new_column_names")
@@ -412,6 +417,8 @@ def filled(series: pd.Series, value: Any, learned: Kind, column: str) -> pd.Seri
                           "that Clean Missing Data learned doesn't fit it", column=column)
     if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
         series = series.cat.add_categories([value])
+    if pd.api.types.is_integer_dtype(series.dtype) and isinstance(value, float) and not value.is_integer():
+        series = series.astype("float64")  # e.g. the mean of a nullable integer column
     return series.fillna(value)
 
 
