@@ -1,25 +1,36 @@
-"""Data Transformation, continued: join and stack tables, deduplicate, bin, clip, compute, query, summarize."""
+"""Data Transformation, continued: join and stack tables, deduplicate, bin, clip, compute, query, summarize.
+
+Naming rules shared by these modules: a column that would repeat a name already in the table gets the
+suffix " (2)", " (3)"...; appended result columns are named as the classic studio named them
+(`<column>_quantized`, `<Function>(<column>)`, `<Function>(<column>_<argument>)`).
+"""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from .artifacts import Transform, transform_applier
-from .base import Context, Module, ModuleError, table_input
-from .datatable import DataTable, Kind
+from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .columns import ColumnsNotFound, resolve_columns
+from .datatable import Column, DataTable, Kind, Role, Schema
 from .params import Bool, Choice, Columns, Float, Int, Text, all_of_type
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .transform import require_numeric, selected
 
 CATEGORY = "Data Transformation"
-SQL_SECONDS = 60
+OUTPUT_MODES = ["Append", "Inplace", "ResultOnly"]
+
+
+# --- Shared by the modules of this file -----------------------------------------------------------
 
 
 def suffixed(name: str, taken: set[str]) -> str:
@@ -28,6 +39,125 @@ def suffixed(name: str, taken: set[str]) -> str:
     while candidate in taken:
         candidate, number = f"{name} ({number})", number + 1
     return candidate
+
+
+def renamed_right(left: Iterable[str], right: Iterable[str]) -> dict[str, str]:
+    """New names for the right table's columns: one the left already has gets a suffix no other column has."""
+    left, right = list(left), list(right)
+    taken = set(left) | set(right)
+    names = {}
+    for column in right:
+        names[column] = suffixed(column, taken) if column in left else column
+        taken.add(names[column])
+    return names
+
+
+def merged_roles(left: Mapping[str, Role], right: Mapping[str, Role], names: Mapping[str, str]) -> dict[str, Role]:
+    """Roles of a table made of two: the right side's label is demoted when the left has one (one label a table)."""
+    roles = dict(left)
+    has_label = Role.LABEL in roles.values()
+    for column, role in right.items():
+        if column in names and not (role == Role.LABEL and has_label):
+            roles[names[column]] = role
+    return roles
+
+
+def schema_columns(selection: Mapping[str, Any], schema: Schema | None) -> list[str] | None:
+    """The selected names at edit time, or None when the input or a name is unknown (validation reports that)."""
+    if schema is None:
+        return None
+    try:
+        return resolve_columns(selection, schema)
+    except ColumnsNotFound:
+        return None
+
+
+def placed(frame: pd.DataFrame, results: Mapping[str, pd.Series], names: Mapping[str, str], mode: str) -> pd.DataFrame:
+    """Computed columns appended under new names, written over their sources, or alone (the classic output modes)."""
+    if mode == "Inplace":
+        return frame.assign(**{column: values for column, values in results.items()})
+    renamed = {names[column]: values for column, values in results.items()}
+    if mode == "ResultOnly":
+        return pd.DataFrame(renamed, index=frame.index)
+    return frame.assign(**renamed)
+
+
+def placed_schema(schema: Schema, kinds: Mapping[str, Kind], names: Mapping[str, str], mode: str) -> Schema:
+    """What `placed` returns, from the schema alone."""
+    if mode == "Inplace":
+        return [Column(c.name, kinds.get(c.name, c.kind), c.role) for c in schema]
+    added = {names[column]: kind for column, kind in kinds.items()}
+    if mode == "ResultOnly":
+        return [Column(name, kind) for name, kind in added.items()]
+    return with_columns(schema, added)
+
+
+def with_columns(schema: Schema, added: Mapping[str, Kind]) -> Schema:
+    """The schema after assigning columns: an existing name keeps its place and role, a new one goes last."""
+    columns = {c.name: c for c in schema}
+    for name, kind in added.items():
+        columns[name] = Column(name, kind, columns[name].role if name in columns else Role.FEATURE)
+    return list(columns.values())
+
+
+# --- Join Data ------------------------------------------------------------------------------------
+
+KEY_FAMILIES = {Kind.NUMERIC: "numbers", Kind.BOOLEAN: "numbers", Kind.STRING: "text", Kind.CATEGORICAL: "text",
+                Kind.DATETIME: "dates"}
+
+
+def key_values(table: DataTable, column: str, match_case: bool) -> pd.Series:
+    """A key column as comparable values: numbers as floats (1 matches 1.0), text lower-cased unless matching case."""
+    series = table.frame[column].reset_index(drop=True)
+    family = KEY_FAMILIES[table.kind(column)]
+    if family == "numbers":
+        return series.astype("float64")
+    if family == "text":
+        text = series.astype(str)
+        return text if match_case else text.str.lower()
+    return series
+
+
+def key_frames(left: DataTable, right: DataTable, left_keys: list[str], right_keys: list[str],
+               match_case: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    lhs, rhs = {}, {}
+    for index, (lkey, rkey) in enumerate(zip(left_keys, right_keys, strict=True)):
+        lfamily, rfamily = KEY_FAMILIES[left.kind(lkey)], KEY_FAMILIES[right.kind(rkey)]
+        if lfamily != rfamily:
+            raise ModuleError(f"Join key columns '{lkey}' ({lfamily}) and '{rkey}' ({rfamily}) hold different kinds "
+                              f"of values; convert one with Edit Metadata", parameter="join_key_columns_for_r",
+                              column=rkey)
+        lhs[f"k{index}"], rhs[f"k{index}"] = key_values(left, lkey, match_case), key_values(right, rkey, match_case)
+    return pd.DataFrame(lhs), pd.DataFrame(rhs)
+
+
+def matched_pairs(lhs: pd.DataFrame, rhs: pd.DataFrame) -> pd.DataFrame:
+    """(left row, right row) positions of every pair with equal keys; a missing key matches nothing, as in SQL."""
+    keys = list(lhs.columns)
+    left = lhs.assign(left=np.arange(len(lhs))).dropna(subset=keys)
+    right = rhs.assign(right=np.arange(len(rhs))).dropna(subset=keys)
+    pairs = left.merge(right, on=keys, how="inner", sort=False)[["left", "right"]]
+    return pairs.sort_values(["left", "right"], kind="stable").reset_index(drop=True)
+
+
+def joined_positions(pairs: pd.DataFrame, rows: tuple[int, int], join_type: str) -> pd.DataFrame:
+    """Row positions of the joined table; -1 stands for the missing side of an outer join."""
+    if join_type == "Inner Join":
+        return pairs
+    unmatched_left = np.setdiff1d(np.arange(rows[0]), pairs["left"])
+    result = pd.concat([pairs, pd.DataFrame({"left": unmatched_left, "right": -1})], ignore_index=True)
+    result = result.sort_values("left", kind="stable")
+    if join_type == "Full Outer Join":
+        unmatched_right = np.setdiff1d(np.arange(rows[1]), pairs["right"])
+        result = pd.concat([result, pd.DataFrame({"left": -1, "right": unmatched_right})], ignore_index=True)
+    return result.reset_index(drop=True)
+
+
+def rows_at(frame: pd.DataFrame, positions: pd.Series) -> pd.DataFrame:
+    """Rows by position, -1 giving a row of missing values (true/false columns stay true/false)."""
+    taken = frame.reset_index(drop=True).reindex(positions.to_numpy()).reset_index(drop=True)
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype) and taken[c].dtype == object]
+    return taken.astype({column: "boolean" for column in flags})
 
 
 @registry.register
@@ -51,29 +181,63 @@ class JoinData(Module):
         left, right = table_input(inputs, "dataset1"), table_input(inputs, "dataset2")
         left_keys = selected(left, params["join_key_columns_for_l"], "join_key_columns_for_l")
         right_keys = selected(right, params["join_key_columns_for_r"], "join_key_columns_for_r")
-        if not left_keys or len(left_keys) != len(right_keys):
-            raise ModuleError(f"Join Data needs the same number of key columns on both sides; got {len(left_keys)} "
-                              f"and {len(right_keys)}", parameter="join_key_columns_for_r")
-        keys = [f"\x00key{i}" for i in range(len(left_keys))]
-        lhs = left.frame.assign(**self.keyed(left.frame, left_keys, keys, params["match_case"]))
-        rhs = right.frame.assign(**self.keyed(right.frame, right_keys, keys, params["match_case"]))
+        self.check_keys(left_keys, right_keys)
+        pairs = matched_pairs(*key_frames(left, right, left_keys, right_keys, params["match_case"]))
         if params["join_type"] == "Left Semi-Join":
-            matched = lhs.merge(rhs[keys].drop_duplicates(), on=keys, how="inner")
-            return {"results_dataset": left.with_frame(matched.drop(columns=keys))}
-        if not params["keep_right_key_columns_in_joined_table"]:
-            rhs = rhs.drop(columns=right_keys)
-        taken = set(lhs.columns)
-        renames = {c: suffixed(c, taken) for c in rhs.columns if c not in keys and c in taken}
-        how = {"Inner Join": "inner", "Left Outer Join": "left", "Full Outer Join": "outer"}[params["join_type"]]
-        joined = lhs.merge(rhs.rename(columns=renames), on=keys, how=how).drop(columns=keys)
-        return {"results_dataset": left.with_frame(joined.reset_index(drop=True))}
+            kept = left.frame.iloc[np.unique(pairs["left"].to_numpy())].reset_index(drop=True)
+            return {"results_dataset": left.with_frame(kept)}
+        positions = joined_positions(pairs, (len(left.frame), len(right.frame)), params["join_type"])
+        right_columns = self.right_columns(right.columns, right_keys, params)
+        names = renamed_right(left.columns, right_columns)
+        joined = pd.concat([rows_at(left.frame, positions["left"]),
+                            rows_at(right.frame[right_columns], positions["right"]).rename(columns=names)], axis=1)
+        return {"results_dataset": DataTable(joined, merged_roles(left.roles, right.roles, names))}
 
     @staticmethod
-    def keyed(frame: pd.DataFrame, columns: list[str], keys: list[str], match_case: bool) -> dict[str, pd.Series]:
-        def key(series: pd.Series) -> pd.Series:
-            return series if match_case or series.dtype.kind in "biufc" else series.astype(str).str.lower()
+    def check_keys(left_keys: list[str], right_keys: list[str]) -> None:
+        if not left_keys:
+            raise ModuleError("Choose the join key columns of the left dataset", parameter="join_key_columns_for_l")
+        if len(left_keys) != len(right_keys):
+            raise ModuleError(f"Join Data needs as many key columns for R as for L; got {len(left_keys)} for L and "
+                              f"{len(right_keys)} for R", parameter="join_key_columns_for_r")
 
-        return {name: key(frame[column]) for name, column in zip(keys, columns, strict=True)}
+    @staticmethod
+    def right_columns(columns: list[str], keys: list[str], params: Mapping[str, Any]) -> list[str]:
+        keep_keys = params["keep_right_key_columns_in_joined_table"]
+        return [column for column in columns if keep_keys or column not in keys]
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        left, right = inputs.get("dataset1"), inputs.get("dataset2")
+        if left is None or params["join_type"] == "Left Semi-Join":
+            return {"results_dataset": left}
+        keys = schema_columns(params["join_key_columns_for_r"], right)
+        if right is None or keys is None:
+            return {"results_dataset": None}
+        kept = self.right_columns([c.name for c in right], keys, params)
+        names = renamed_right([c.name for c in left], kept)
+        has_label = any(c.role == Role.LABEL for c in left)
+        added = [Column(names[c.name], c.kind, Role.FEATURE if c.role == Role.LABEL and has_label else c.role)
+                 for c in right if c.name in names]
+        return {"results_dataset": list(left) + added}
+
+
+# --- Add Rows, Add Columns, Remove Duplicate Rows ---------------------------------------------------
+
+
+def stackable(first: DataTable, second: DataTable) -> dict[str, str]:
+    """Columns that must become text to stack (category + text); raises for columns whose kinds can't mix."""
+    as_text = {}
+    for column in first.columns:
+        kinds = {first.kind(column), second.kind(column)}
+        if len(kinds) == 1 or first.frame[column].isna().all() or second.frame[column].isna().all():
+            continue
+        if kinds <= {Kind.STRING, Kind.CATEGORICAL}:
+            as_text[column] = "str"
+            continue
+        raise ModuleError(f"Column '{column}' holds {first.kind(column)} values in the first dataset but "
+                          f"{second.kind(column)} values in the second", column=column)
+    return as_text
 
 
 @registry.register
@@ -81,19 +245,25 @@ class AddRows(Module):
     name = "Add Rows"
     category = CATEGORY
     subcategory = "Manipulation"
-    description = "Appends the rows of the second dataset to the first; the columns must match by name."
+    description = "Appends a set of rows from an input dataset to the end of another dataset."
     inputs = [InputPort("dataset1", PortType.DATA_TABLE), InputPort("dataset2", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         first, second = table_input(inputs, "dataset1"), table_input(inputs, "dataset2")
         if set(first.columns) != set(second.columns):
-            only_first = sorted(set(first.columns) - set(second.columns))
-            only_second = sorted(set(second.columns) - set(first.columns))
-            raise ModuleError(f"The datasets' columns differ: only in the first {only_first}, only in the second "
-                              f"{only_second}")
-        stacked = pd.concat([first.frame, second.frame[first.columns]], ignore_index=True)
+            only_first = ", ".join(f"'{c}'" for c in first.columns if c not in second.columns) or "none"
+            only_second = ", ".join(f"'{c}'" for c in second.columns if c not in first.columns) or "none"
+            raise ModuleError(f"Add Rows needs datasets with the same column names; only in the first: {only_first}; "
+                              f"only in the second: {only_second}")
+        as_text = stackable(first, second)
+        stacked = pd.concat([first.frame.astype(as_text), second.frame[first.columns].astype(as_text)],
+                            ignore_index=True)
         return {"results_dataset": first.with_frame(stacked)}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        return {"results_dataset": inputs.get("dataset1")}
 
 
 @registry.register
@@ -101,24 +271,27 @@ class AddColumns(Module):
     name = "Add Columns"
     category = CATEGORY
     subcategory = "Manipulation"
-    description = "Puts the columns of two datasets with the same number of rows side by side."
+    description = "Adds a set of columns from one dataset to another."
     inputs = [InputPort("left_dataset", PortType.DATA_TABLE), InputPort("right_dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("combined_dataset", PortType.DATA_TABLE)]
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         left, right = table_input(inputs, "left_dataset"), table_input(inputs, "right_dataset")
         if len(left.frame) != len(right.frame):
-            raise ModuleError(f"Add Columns needs datasets with the same number of rows; got {len(left.frame)} and "
-                              f"{len(right.frame)}")
-        taken = set(left.columns)
-        renamed = {}
-        for column in right.columns:
-            renamed[column] = suffixed(column, taken)
-            taken.add(renamed[column])
+            raise ModuleError(f"Add Columns needs datasets with the same number of rows; the left has "
+                              f"{len(left.frame)} and the right {len(right.frame)}")
+        names = renamed_right(left.columns, right.columns)
         combined = pd.concat([left.frame.reset_index(drop=True),
-                              right.frame.rename(columns=renamed).reset_index(drop=True)], axis=1)
-        roles = dict(left.roles) | {renamed[c]: r for c, r in right.roles.items() if renamed[c] not in left.roles}
-        return {"combined_dataset": DataTable(combined, roles)}
+                              right.frame.rename(columns=names).reset_index(drop=True)], axis=1)
+        return {"combined_dataset": DataTable(combined, merged_roles(left.roles, right.roles, names))}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        left, right = inputs.get("left_dataset"), inputs.get("right_dataset")
+        if left is None or right is None:
+            return {"combined_dataset": None}
+        names = renamed_right([c.name for c in left], [c.name for c in right])
+        return {"combined_dataset": list(left) + [Column(names[c.name], c.kind) for c in right]}
 
 
 @registry.register
@@ -126,7 +299,7 @@ class RemoveDuplicateRows(Module):
     name = "Remove Duplicate Rows"
     category = CATEGORY
     subcategory = "Manipulation"
-    description = "Removes rows that repeat the values of the key columns."
+    description = "Removes the duplicate rows from a dataset: rows with the same values in the key columns."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
     params = {"key_column_selection_filter_expression": Columns("Key column selection filter expression",
@@ -138,53 +311,63 @@ class RemoveDuplicateRows(Module):
         keys = selected(table, params["key_column_selection_filter_expression"],
                         "key_column_selection_filter_expression")
         if not keys:
-            raise ModuleError("Choose the key columns", parameter="key_column_selection_filter_expression")
+            raise ModuleError("Choose the key columns that identify duplicates",
+                              parameter="key_column_selection_filter_expression")
         keep = "first" if params["retain_first_duplicate_row"] else "last"
-        return {"results_dataset": table.with_frame(table.frame.drop_duplicates(keys, keep=keep)
-                                                    .reset_index(drop=True))}
+        unique = table.frame.drop_duplicates(keys, keep=keep).reset_index(drop=True)
+        return {"results_dataset": table.with_frame(unique)}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        return {"results_dataset": inputs.get("dataset")}
 
 
 # --- Group Data into Bins -------------------------------------------------------------------------
 
 
+def bin_numbers(values: pd.Series, inner_edges: list[float], categorical: bool) -> pd.Series:
+    """Bin 1..k of each value, bins closed on the right (a, b]; missing values stay missing."""
+    x = values.astype("float64")
+    numbers = np.searchsorted(np.asarray(inner_edges, dtype=float), x.to_numpy(), side="left") + 1
+    binned = pd.Series(pd.array(numbers, dtype="Int64"), index=values.index).mask(x.isna())
+    return binned.astype("category") if categorical else binned
+
+
 @transform_applier("group-data-into-bins")
 def apply_bins(table: DataTable, state: dict[str, Any]) -> DataTable:
-    frame = table.frame.copy()
-    binned = {}
-    for column, edges in state["edges"].items():
-        if column not in frame.columns:
-            raise ModuleError(f"Column '{column}' that Group Data into Bins learned is not in the dataset",
-                              column=column)
-        cut = pd.cut(frame[column].astype("float64"), bins=np.array(edges, dtype=float), labels=False,
-                     include_lowest=True)
-        values = cut.astype("Int64") + 1
-        binned[column] = values.astype("category") if state["categorical"] else values
-    mode = state["output_mode"]
-    if mode == "Inplace":
-        frame = frame.assign(**binned)
-    elif mode == "Append":
-        frame = frame.assign(**{f"{column}_quantized": values for column, values in binned.items()})
-    else:
-        frame = pd.DataFrame({f"{column}_quantized": values for column, values in binned.items()})
-    return table.with_frame(frame)
+    missing = [column for column in state["edges"] if column not in table.frame.columns]
+    if missing:
+        raise ModuleError(f"The dataset lacks column '{missing[0]}', which Group Data into Bins learned its bins from",
+                          column=missing[0])
+    require_numeric(table, list(state["edges"]), "Group Data into Bins")
+    binned = {column: bin_numbers(table.frame[column], edges, state["categorical"])
+              for column, edges in state["edges"].items()}
+    names = {column: f"{column}_quantized" for column in binned}
+    return table.with_frame(placed(table.frame, binned, names, state["output_mode"]))
 
 
-def bin_edges(values: pd.Series, mode: str, count: int, custom: str) -> list[float]:
+def custom_edges(text: str) -> list[float]:
+    try:
+        edges = sorted({float(edge) for edge in text.split(",") if edge.strip()})
+    except ValueError:
+        raise ModuleError(f"Bin edges must be numbers separated by commas; got {text!r}",
+                          parameter="comma_separated_list_of_bin_edges") from None
+    if not edges or not all(np.isfinite(edges)):
+        raise ModuleError("Enter at least one finite bin edge, e.g. 0, 10, 100",
+                          parameter="comma_separated_list_of_bin_edges")
+    return edges
+
+
+def learned_edges(values: pd.Series, mode: str, count: int) -> list[float]:
+    """Inner bin edges (the outer bins are open-ended), learned from the training data."""
     x = values.astype("float64").dropna()
-    if mode == "Custom Edges":
-        try:
-            inner = sorted(float(edge) for edge in custom.split(",") if edge.strip())
-        except ValueError:
-            raise ModuleError(f"Bin edges must be numbers separated by commas; got {custom!r}",
-                              parameter="comma_separated_list_of_bin_edges") from None
-        return [-np.inf, *inner, np.inf]
-    if x.empty:
-        return [-np.inf, np.inf]
+    if x.empty or count == 1:
+        return []
     if mode == "Quantiles":
-        inner = list(np.unique(np.quantile(x, np.linspace(0, 1, count + 1))[1:-1]))
+        inner = np.quantile(x, np.linspace(0, 1, count + 1)[1:-1])
     else:
-        inner = list(np.linspace(x.min(), x.max(), count + 1)[1:-1])
-    return [-np.inf, *[float(edge) for edge in inner], np.inf]
+        inner = np.linspace(x.min(), x.max(), count + 1)[1:-1]
+    return [float(edge) for edge in np.unique(inner)]
 
 
 @registry.register
@@ -192,7 +375,7 @@ class GroupDataIntoBins(Module):
     name = "Group Data into Bins"
     category = CATEGORY
     subcategory = "Scale and Reduce"
-    description = "Puts numeric values into bins (quantiles, equal width or custom edges)."
+    description = "Puts numerical data into bins: quantiles, equal-width bins or bins with custom edges."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("quantized_dataset", PortType.DATA_TABLE),
                OutputPort("binning_transformation", PortType.TRANSFORM)]
@@ -202,19 +385,37 @@ class GroupDataIntoBins(Module):
         "comma_separated_list_of_bin_edges": Text("Comma-separated list of bin edges", "",
                                                   when={"binning_mode": ["Custom Edges"]}),
         "columns_to_bin": Columns("Columns to bin", all_of_type("Numeric")),
-        "output_mode": Choice("Output mode", "Append", choices=["Append", "Inplace", "ResultOnly"]),
+        "output_mode": Choice("Output mode", "Append", choices=OUTPUT_MODES),
         "tag_columns_as_categorical": Bool("Tag columns as categorical", True),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
         columns = selected(table, params["columns_to_bin"], "columns_to_bin")
+        if not columns:
+            raise ModuleError("Choose the columns to bin", parameter="columns_to_bin")
         require_numeric(table, columns, self.name, "columns_to_bin")
-        state = {"output_mode": params["output_mode"], "categorical": params["tag_columns_as_categorical"],
-                 "edges": {c: bin_edges(table.frame[c], params["binning_mode"], params["number_of_bins"],
-                                        params["comma_separated_list_of_bin_edges"]) for c in columns}}
-        transform = Transform("group-data-into-bins", state, name="Group Data into Bins")
-        return {"quantized_dataset": apply_bins(table, state), "binning_transformation": transform}
+        if params["binning_mode"] == "Custom Edges":
+            edges = custom_edges(params["comma_separated_list_of_bin_edges"])
+            learned = {column: edges for column in columns}
+        else:
+            learned = {column: learned_edges(table.frame[column], params["binning_mode"], params["number_of_bins"])
+                       for column in columns}
+        state = {"edges": learned, "output_mode": params["output_mode"],
+                 "categorical": params["tag_columns_as_categorical"]}
+        return {"quantized_dataset": apply_bins(table, state),
+                "binning_transformation": Transform("group-data-into-bins", state, name=self.name)}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        schema = inputs.get("dataset")
+        columns = schema_columns(params["columns_to_bin"], schema)
+        if schema is None or not columns:
+            return {"quantized_dataset": None}
+        kind = Kind.CATEGORICAL if params["tag_columns_as_categorical"] else Kind.NUMERIC
+        names = {column: f"{column}_quantized" for column in columns}
+        return {"quantized_dataset": placed_schema(schema, dict.fromkeys(columns, kind), names,
+                                                   params["output_mode"])}
 
 
 # --- Clip Values ----------------------------------------------------------------------------------
@@ -222,29 +423,71 @@ class GroupDataIntoBins(Module):
 SUBSTITUTES = ["Threshold", "Mean", "Median", "Missing"]
 
 
+def thresholds(x: pd.Series, params: Mapping[str, Any]) -> tuple[float, float]:
+    """(lower, upper): the constants, or the column's percentiles."""
+    if params["threshold"] == "Constant":
+        return params["constant_value_for_lower_threshold"], params["constant_value_for_upper_threshold"]
+    lower, upper = x.quantile([params["percentile_value_for_lower_threshold"] / 100,
+                               params["percentile_value_for_upper_threshold"] / 100])
+    return float(lower), float(upper)
+
+
+def clipped(x: pd.Series, params: Mapping[str, Any]) -> tuple[pd.Series, pd.Series]:
+    """The column with peaks (above upper) and subpeaks (below lower) replaced, and which rows changed."""
+    lower, upper = thresholds(x, params)
+    which = params["set_of_thresholds"]
+    peaks = x.gt(upper) if which != "ClipSubpeaks" else pd.Series(False, index=x.index)
+    subpeaks = x.lt(lower) if which != "ClipPeaks" else pd.Series(False, index=x.index)
+    statistics = {"Mean": x.mean(), "Median": x.median(), "Missing": np.nan}
+    result = x.mask(peaks, statistics.get(params["substitute_value_for_peaks"], upper))
+    result = result.mask(subpeaks, statistics.get(params["substitute_value_for_subpeaks"], lower))
+    return result, peaks | subpeaks
+
+
 @registry.register
 class ClipValues(Module):
     name = "Clip Values"
     category = CATEGORY
     subcategory = "Scale and Reduce"
-    description = "Replaces values above or below a threshold (a constant or a percentile) to tame outliers."
+    description = "Detects outliers and clips or replaces their values."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
     params = {
         "set_of_thresholds": Choice("Set of thresholds", "ClipPeaks",
                                     choices=["ClipPeaks", "ClipSubpeaks", "ClipPeaksAndSubpeaks"]),
         "threshold": Choice("Threshold", "Constant", choices=["Constant", "Percentile"]),
-        "constant_value_for_upper_threshold": Float("Constant value for upper threshold", 99.0),
-        "constant_value_for_lower_threshold": Float("Constant value for lower threshold", 1.0),
-        "percentile_value_for_upper_threshold": Int("Percentile value for upper threshold", 99, minimum=0,
-                                                    maximum=100),
-        "percentile_value_for_lower_threshold": Int("Percentile value for lower threshold", 1, minimum=0, maximum=100),
-        "substitute_value_for_peaks": Choice("Substitute value for peaks", "Threshold", choices=SUBSTITUTES),
-        "substitute_value_for_subpeaks": Choice("Substitute value for subpeaks", "Threshold", choices=SUBSTITUTES),
+        "constant_value_for_upper_threshold": Float(
+            "Constant value for upper threshold", 99.0,
+            when={"threshold": ["Constant"], "set_of_thresholds": ["ClipPeaks", "ClipPeaksAndSubpeaks"]}),
+        "constant_value_for_lower_threshold": Float(
+            "Constant value for lower threshold", 1.0,
+            when={"threshold": ["Constant"], "set_of_thresholds": ["ClipSubpeaks", "ClipPeaksAndSubpeaks"]}),
+        "percentile_value_for_upper_threshold": Int(
+            "Percentile value for upper threshold", 99, minimum=0, maximum=100,
+            when={"threshold": ["Percentile"], "set_of_thresholds": ["ClipPeaks", "ClipPeaksAndSubpeaks"]}),
+        "percentile_value_for_lower_threshold": Int(
+            "Percentile value for lower threshold", 1, minimum=0, maximum=100,
+            when={"threshold": ["Percentile"], "set_of_thresholds": ["ClipSubpeaks", "ClipPeaksAndSubpeaks"]}),
+        "substitute_value_for_peaks": Choice("Substitute value for peaks", "Threshold", choices=SUBSTITUTES,
+                                             when={"set_of_thresholds": ["ClipPeaks", "ClipPeaksAndSubpeaks"]}),
+        "substitute_value_for_subpeaks": Choice("Substitute value for subpeaks", "Threshold", choices=SUBSTITUTES,
+                                                when={"set_of_thresholds": ["ClipSubpeaks", "ClipPeaksAndSubpeaks"]}),
         "list_of_columns": Columns("List of columns", all_of_type("Numeric")),
         "overwrite_flag": Bool("Overwrite flag", True),
         "add_indicator_columns": Bool("Add indicator columns", False),
     }
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any], node: str | None) -> list[Problem]:
+        if params["set_of_thresholds"] != "ClipPeaksAndSubpeaks":
+            return []
+        kind = "constant_value" if params["threshold"] == "Constant" else "percentile_value"
+        lower, upper = params[f"{kind}_for_lower_threshold"], params[f"{kind}_for_upper_threshold"]
+        if lower <= upper:
+            return []
+        key = f"{kind}_for_lower_threshold"
+        return [Problem(node, cls.param_message(key, node, f"at most the upper threshold ({upper:g})", lower),
+                        parameter=key)]
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
@@ -252,43 +495,104 @@ class ClipValues(Module):
         require_numeric(table, columns, self.name, "list_of_columns")
         frame = table.frame.copy()
         for column in columns:
-            clipped, flags = self.clip(frame[column].astype("float64"), params)
-            target = column if params["overwrite_flag"] else f"{column}_clipped"
-            frame[target] = clipped
+            values, changed = clipped(table.frame[column].astype("float64"), params)
+            frame[column if params["overwrite_flag"] else f"{column}_clipped"] = values
             if params["add_indicator_columns"]:
-                frame[f"{column}_clipped_flag"] = flags
+                frame[f"{column}_clipped_indicator"] = changed
         return {"results_dataset": table.with_frame(frame)}
 
-    @staticmethod
-    def clip(x: pd.Series, params: Mapping[str, Any]) -> tuple[pd.Series, pd.Series]:
-        constant = params["threshold"] == "Constant"
-        upper = params["constant_value_for_upper_threshold"] if constant \
-            else x.quantile(params["percentile_value_for_upper_threshold"] / 100)
-        lower = params["constant_value_for_lower_threshold"] if constant \
-            else x.quantile(params["percentile_value_for_lower_threshold"] / 100)
-        which = params["set_of_thresholds"]
-        peaks = (x > upper) if which != "ClipSubpeaks" else pd.Series(False, index=x.index)
-        subpeaks = (x < lower) if which != "ClipPeaks" else pd.Series(False, index=x.index)
-        substitutes = {"Mean": x.mean(), "Median": x.median(), "Missing": np.nan}
-        result = x.mask(peaks, substitutes.get(params["substitute_value_for_peaks"], upper))
-        result = result.mask(subpeaks, substitutes.get(params["substitute_value_for_subpeaks"], lower))
-        return result, (peaks | subpeaks)
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        schema = inputs.get("dataset")
+        columns = schema_columns(params["list_of_columns"], schema)
+        if schema is None or columns is None:
+            return {"results_dataset": None}
+        added: dict[str, Kind] = {}
+        for column in columns:
+            if not params["overwrite_flag"]:
+                added[f"{column}_clipped"] = Kind.NUMERIC
+            if params["add_indicator_columns"]:
+                added[f"{column}_clipped_indicator"] = Kind.BOOLEAN
+        return {"results_dataset": with_columns(schema, added)}
 
 
 # --- Apply Math Operation -------------------------------------------------------------------------
 
-UNARY: dict[str, dict[str, Callable[[pd.Series], pd.Series]]] = {
-    "Basic": {"Abs": np.abs, "Exp": np.exp, "Ln": np.log, "Log10": np.log10, "Sqrt": np.sqrt,
-              "Square": np.square, "Sign": np.sign, "Negate": np.negative},
-    "Rounding": {"Ceiling": np.ceil, "Floor": np.floor, "Round": np.round},
-    "Trigonometric": {"Sin": np.sin, "Cos": np.cos, "Tan": np.tan, "Asin": np.arcsin, "Acos": np.arccos,
-                      "Atan": np.arctan},
+Operation = Callable[[pd.Series, Any], pd.Series]  # (values, second argument or None)
+
+
+def rounded(function: Callable[[Any], Any]) -> Operation:
+    """A rounding function at `digits` decimal places (negative digits round to tens, hundreds...)."""
+    return lambda x, digits: function(x * 10.0 ** digits) / 10.0 ** digits
+
+
+def nth_root(x: pd.Series, n: float) -> pd.Series:
+    """x ** (1/n), with real roots of negative numbers for odd n (the cube root of -8 is -2)."""
+    odd = float(n).is_integer() and int(n) % 2 == 1
+    return np.sign(x) * np.abs(x) ** (1 / n) if odd else x ** (1 / n)
+
+
+def compared(function: Callable[[pd.Series, float], pd.Series]) -> Operation:
+    """A comparison as true/false, missing where the value is missing."""
+    return lambda x, c: function(x, c).astype("boolean").mask(x.isna())
+
+
+MATH: dict[str, dict[str, Operation]] = {
+    "Basic": {
+        "Abs": lambda x, _: np.abs(x), "Cuberoot": lambda x, _: np.cbrt(x), "Exp": lambda x, _: np.exp(x),
+        "Exp2": lambda x, _: np.exp2(x), "ExpMinus1": lambda x, _: np.expm1(x), "Ln": lambda x, _: np.log(x),
+        "LnPlus1": lambda x, _: np.log1p(x), "Log10": lambda x, _: np.log10(x), "Log2": lambda x, _: np.log2(x),
+        "Negate": lambda x, _: -x, "Sign": lambda x, _: np.sign(x), "Sqrt": lambda x, _: np.sqrt(x),
+        "Square": lambda x, _: np.square(x), "Pow": lambda x, a: np.power(x, a),
+        "Log": lambda x, a: np.log(x) / np.log(a), "NthRoot": lambda x, a: nth_root(x, a),
+    },
+    "Compare": {
+        "EqualTo": compared(lambda x, c: x.eq(c)), "NotEqualTo": compared(lambda x, c: x.ne(c)),
+        "GreaterThan": compared(lambda x, c: x.gt(c)), "GreaterThanOrEqualTo": compared(lambda x, c: x.ge(c)),
+        "LessThan": compared(lambda x, c: x.lt(c)), "LessThanOrEqualTo": compared(lambda x, c: x.le(c)),
+        "PairMax": lambda x, c: x.where(x.isna() | (x >= c), c),
+        "PairMin": lambda x, c: x.where(x.isna() | (x <= c), c),
+    },
+    "Operations": {"Add": lambda x, c: x + c, "Subtract": lambda x, c: x - c, "Multiply": lambda x, c: x * c,
+                   "Divide": lambda x, c: x / c},
+    "Rounding": {"Ceiling": rounded(np.ceil), "Floor": rounded(np.floor), "Truncate": rounded(np.trunc),
+                 "Round": rounded(lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5))},
+    "Special": {"Erf": lambda x, _: special.erf(x), "Erfc": lambda x, _: special.erfc(x),
+                "Gamma": lambda x, _: special.gamma(x), "GammaLn": lambda x, _: special.gammaln(x)},
+    "Trigonometric": {
+        "Sin": lambda x, _: np.sin(x), "Cos": lambda x, _: np.cos(x), "Tan": lambda x, _: np.tan(x),
+        "Asin": lambda x, _: np.arcsin(x), "Acos": lambda x, _: np.arccos(x), "Atan": lambda x, _: np.arctan(x),
+        "Sinh": lambda x, _: np.sinh(x), "Cosh": lambda x, _: np.cosh(x), "Tanh": lambda x, _: np.tanh(x),
+        "SinDegrees": lambda x, _: np.sin(np.radians(x)), "CosDegrees": lambda x, _: np.cos(np.radians(x)),
+        "TanDegrees": lambda x, _: np.tan(np.radians(x)), "DegreesToRadians": lambda x, _: np.radians(x),
+        "RadiansToDegrees": lambda x, _: np.degrees(x),
+    },
 }
-BINARY: dict[str, Callable[[pd.Series, float], pd.Series]] = {
-    "Add": lambda x, c: x + c, "Subtract": lambda x, c: x - c, "Multiply": lambda x, c: x * c,
-    "Divide": lambda x, c: x / c, "Pow": lambda x, c: x ** c,
-}
-FUNCTIONS = [name for group in UNARY.values() for name in group] + list(BINARY)
+# The parameter choosing the function in each category, and the one holding its second argument (if any).
+FUNCTION_PARAMS = {"Basic": "basic_math_function", "Compare": "comparison_function",
+                   "Operations": "arithmetic_operation", "Rounding": "rounding_operation",
+                   "Special": "special_function", "Trigonometric": "trigonometric_function"}
+BASIC_WITH_ARGUMENT = ["Pow", "Log", "NthRoot"]
+BOOLEAN_RESULTS = {"EqualTo", "NotEqualTo", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"}
+
+
+def math_function_params() -> dict[str, Choice]:
+    labels = {"Basic": "Basic math function", "Compare": "Comparison function", "Operations": "Arithmetic operation",
+              "Rounding": "Rounding operation", "Special": "Special function",
+              "Trigonometric": "Trigonometric function"}
+    return {FUNCTION_PARAMS[category]: Choice(labels[category], next(iter(functions)), choices=list(functions),
+                                              when={"category": [category]})
+            for category, functions in MATH.items()}
+
+
+def math_argument(params: Mapping[str, Any]) -> float | None:
+    """The second operand of the chosen function, or None for a function of one value."""
+    category = params["category"]
+    if category == "Basic":
+        return float(params["second_argument"]) if params["basic_math_function"] in BASIC_WITH_ARGUMENT else None
+    if category in ("Compare", "Operations"):
+        return float(params["constant_operand"])
+    return float(params["constant_precision"]) if category == "Rounding" else None
 
 
 @registry.register
@@ -296,44 +600,141 @@ class ApplyMathOperation(Module):
     name = "Apply Math Operation"
     category = CATEGORY
     subcategory = "Statistical Functions"
-    description = "Applies a mathematical function (basic, rounding, trigonometric, or with a constant) to columns."
+    description = "Applies a mathematical operation to column values."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
     params = {
-        "function": Choice("Function", "Abs", choices=FUNCTIONS),
-        "constant": Float("Constant", 1.0, help="The second operand of Add, Subtract, Multiply, Divide and Pow.",
-                          when={"function": list(BINARY)}),
+        "category": Choice("Category", "Basic", choices=list(MATH)),
+        **math_function_params(),
+        "second_argument": Float("Second argument", 2.0, help="The exponent of Pow, base of Log, N of NthRoot.",
+                                 when={"category": ["Basic"], "basic_math_function": BASIC_WITH_ARGUMENT}),
+        "constant_operand": Float("Constant operand", 1.0, when={"category": ["Compare", "Operations"]}),
+        "constant_precision": Int("Constant precision", 0, minimum=-15, maximum=15,
+                                  help="Decimal places to round to.", when={"category": ["Rounding"]}),
         "column_set": Columns("Column set", all_of_type("Numeric")),
-        "output_mode": Choice("Output mode", "Append", choices=["Append", "Inplace", "ResultOnly"]),
+        "output_mode": Choice("Output mode", "Append", choices=OUTPUT_MODES),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
         columns = selected(table, params["column_set"], "column_set")
         require_numeric(table, columns, self.name, "column_set")
-        name, constant = params["function"], params["constant"]
-        results = {}
+        function = self.function(params)
+        operation, argument = MATH[params["category"]][function], math_argument(params)
         with np.errstate(all="ignore"):
-            for column in columns:
-                x = table.frame[column].astype("float64")
-                value = BINARY[name](x, constant) if name in BINARY else self.unary(name)(x)
-                label = f"{name}({column}_{constant:g})" if name in BINARY else f"{name}({column})"
-                results[column if params["output_mode"] == "Inplace" else label] = value
-        if params["output_mode"] == "ResultOnly":
-            return {"results_dataset": DataTable(pd.DataFrame(results))}
-        return {"results_dataset": table.with_frame(table.frame.assign(**results))}
+            results = {c: operation(table.frame[c].astype("float64"), argument) for c in columns}
+        frame = placed(table.frame, results, self.result_names(columns, params), params["output_mode"])
+        return {"results_dataset": table.with_frame(frame)}
 
     @staticmethod
-    def unary(name: str) -> Callable[[pd.Series], pd.Series]:
-        return next(group[name] for group in UNARY.values() if name in group)
+    def function(params: Mapping[str, Any]) -> str:
+        return str(params[FUNCTION_PARAMS[params["category"]]])
+
+    def result_names(self, columns: list[str], params: Mapping[str, Any]) -> dict[str, str]:
+        function, argument = self.function(params), math_argument(params)
+        suffix = "" if argument is None else f"_{argument:g}"
+        return {column: f"{function}({column}{suffix})" for column in columns}
+
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        schema = inputs.get("dataset")
+        columns = schema_columns(params["column_set"], schema)
+        if schema is None or columns is None:
+            return {"results_dataset": None}
+        kind = Kind.BOOLEAN if self.function(params) in BOOLEAN_RESULTS else Kind.NUMERIC
+        return {"results_dataset": placed_schema(schema, dict.fromkeys(columns, kind),
+                                                 self.result_names(columns, params), params["output_mode"])}
 
 
 # --- Apply SQL Transformation ---------------------------------------------------------------------
 
-READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+SQL_SECONDS = 60  # wall-clock limit of one run's queries
+SQL_MAX_LENGTH = 100_000_000  # longest text or blob a query may build (stops randomblob/zeroblob memory bombs)
+SQL_PROGRESS_STEPS = 10_000  # virtual-machine steps between wall-clock checks
+READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+DENIED_FUNCTIONS = {"load_extension"}
+WRITE_KEYWORDS = {"ALTER", "ANALYZE", "ATTACH", "BEGIN", "COMMIT", "CREATE", "DELETE", "DETACH", "DROP", "END",
+                  "INSERT", "PRAGMA", "REINDEX", "RELEASE", "REPLACE", "ROLLBACK", "SAVEPOINT", "UPDATE", "VACUUM"}
+LEADING_WORD = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(\w+)", re.DOTALL)
 ACTION_NAMES = {value: name.removeprefix("SQLITE_") for name, value in vars(sqlite3).items()
-                if name.startswith("SQLITE_") and isinstance(value, int) and name not in ("SQLITE_OK", "SQLITE_DENY",
-                                                                                           "SQLITE_IGNORE")}
+                if name.startswith("SQLITE_") and isinstance(value, int) and not name.startswith("SQLITE_LIMIT")
+                and name not in ("SQLITE_OK", "SQLITE_DENY", "SQLITE_IGNORE")}
+
+
+def sql_statements(script: str) -> list[str]:
+    """The script's statements, cut where sqlite says a statement is complete (so ';' in quotes stays put)."""
+    statements, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \t\r\n;"):
+                statements.append(current)
+            current = ""
+    if current.strip(" \t\r\n;"):
+        statements.append(current.removesuffix(";"))  # unfinished: sqlite names the syntax error
+    return statements
+
+
+class ReadOnly:
+    """A sqlite authorizer that allows reading and functions only, and remembers the first action it refused."""
+
+    def __init__(self) -> None:
+        self.refused: str | None = None
+
+    def __call__(self, action: int, arg1: str | None, arg2: str | None, database: str | None,
+                 source: str | None) -> int:
+        if action in READ_ACTIONS and not (action == sqlite3.SQLITE_FUNCTION and arg2 in DENIED_FUNCTIONS):
+            return sqlite3.SQLITE_OK
+        if self.refused is None:
+            name = ACTION_NAMES.get(action, str(action))
+            self.refused = arg2.upper() if action == sqlite3.SQLITE_FUNCTION and arg2 else name.split("_")[0]
+        return sqlite3.SQLITE_DENY
+
+
+def refused_word(statement: str, action: str) -> str:
+    """What to call a refused statement: its leading keyword (DROP, CREATE...), since sqlite first reports the
+    write to its schema table that a DROP or CREATE implies; else the refused action."""
+    match = LEADING_WORD.match(statement)
+    word = match.group(1).upper() if match else ""
+    return word if word in WRITE_KEYWORDS else action
+
+
+def sql_column(values: list[Any]) -> pd.Series:
+    """One result column with a single type: numbers, or text when sqlite handed back a mix."""
+    types = {type(value) for value in values if value is not None}
+    if types and types <= {int, float}:
+        return pd.Series(values, dtype="int64" if types == {int} and None not in values else "float64")
+    if types - {str}:
+        values = [value if value is None or isinstance(value, str) else str(value) for value in values]
+    return pd.Series(values, dtype="str" if types else object)
+
+
+def result_frame(cursor: sqlite3.Cursor) -> pd.DataFrame:
+    names = [str(description[0]) for description in cursor.description]
+    rows = cursor.fetchall()
+    taken: set[str] = set()
+    unique = []
+    for name in names:
+        unique.append(suffixed(name, taken))
+        taken.add(unique[-1])
+    return pd.DataFrame({name: sql_column([row[i] for row in rows]) for i, name in enumerate(unique)})
+
+
+def sql_database(inputs: Mapping[str, Any]) -> sqlite3.Connection:
+    """An in-memory database holding the connected inputs as t1, t2, t3, locked to reading from here on."""
+    connection = sqlite3.connect(":memory:")
+    for name in ("t1", "t2", "t3"):
+        table = inputs.get(name)
+        if isinstance(table, DataTable) and len(table.columns):
+            try:
+                table.frame.to_sql(name, connection, index=False)
+            except (ValueError, TypeError, sqlite3.Error) as error:
+                connection.close()
+                raise ModuleError(f"Input {name} can't be loaded into SQLite: {error}") from None
+    connection.commit()
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, SQL_MAX_LENGTH)
+    return connection
 
 
 @registry.register
@@ -341,66 +742,87 @@ class ApplySqlTransformation(Module):
     name = "Apply SQL Transformation"
     category = CATEGORY
     subcategory = "Manipulation"
-    description = "Runs a read-only SQLite query over the inputs, available as tables t1, t2 and t3."
+    description = "Runs a SQLite query on input datasets to transform the data."
     inputs = [InputPort("t1", PortType.DATA_TABLE), InputPort("t2", PortType.DATA_TABLE, optional=True),
               InputPort("t3", PortType.DATA_TABLE, optional=True)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
     params = {"sql_query_script": Text("SQL query script", "select * from t1;", language="sql", allow_empty=False)}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        with sqlite3.connect(":memory:") as connection:
-            for name in ("t1", "t2", "t3"):
-                if isinstance(inputs.get(name), DataTable):
-                    inputs[name].frame.to_sql(name, connection, index=False)
-            denied: list[str] = []
-            connection.set_authorizer(lambda action, *args: self.authorize(action, denied))
+        table_input(inputs, "t1")
+        statements = sql_statements(params["sql_query_script"])
+        if not statements:
+            raise ModuleError("The SQL query script has no statement", parameter="sql_query_script")
+        connection = sql_database(inputs)
+        try:
+            guard = ReadOnly()
+            connection.set_authorizer(guard)
             deadline = time.monotonic() + SQL_SECONDS
-            connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-            frame = self.query(connection, params["sql_query_script"], denied, deadline)
+            connection.set_progress_handler(lambda: int(time.monotonic() > deadline), SQL_PROGRESS_STEPS)
+            frame = self.run(connection, statements, guard, deadline)
+        finally:
+            connection.close()
         return {"results_dataset": DataTable(frame)}
 
     @staticmethod
-    def authorize(action: int, denied: list[str]) -> int:
-        if action in READ_ACTIONS:
-            return sqlite3.SQLITE_OK
-        denied.append(ACTION_NAMES.get(action, str(action)))
-        return sqlite3.SQLITE_DENY
+    def run(connection: sqlite3.Connection, statements: list[str], guard: ReadOnly, deadline: float) -> pd.DataFrame:
+        """Every statement in turn; the result is that of the last one that returns rows."""
+        result = None
+        for statement in statements:
+            try:
+                cursor = connection.execute(statement)
+                if cursor.description is not None:
+                    result = result_frame(cursor)
+            except sqlite3.Error as error:
+                raise sql_error(error, statement, guard, deadline) from None
+        if result is None:
+            raise ModuleError("The SQL query script returns no rows; end it with a SELECT statement",
+                              parameter="sql_query_script")
+        return result
 
-    @staticmethod
-    def query(connection: sqlite3.Connection, script: str, denied: list[str], deadline: float) -> pd.DataFrame:
-        statements = [s for s in script.split(";") if s.strip()]
-        if not statements:
-            raise ModuleError("The SQL query script is empty", parameter="sql_query_script")
-        try:
-            return pd.read_sql_query(statements[-1], connection)
-        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as error:
-            if denied:
-                raise ModuleError(f"Apply SQL Transformation only reads: '{denied[0]}' is not allowed",
-                                  parameter="sql_query_script") from None
-            if time.monotonic() > deadline:
-                raise ModuleError(f"The SQL query ran for more than {SQL_SECONDS} s and was stopped",
-                                  parameter="sql_query_script") from None
-            raise ModuleError(f"The SQL query failed: {error}", parameter="sql_query_script") from None
+
+def sql_error(error: sqlite3.Error, statement: str, guard: ReadOnly, deadline: float) -> ModuleError:
+    if guard.refused is not None:
+        word = refused_word(statement, guard.refused)
+        return ModuleError(f"Apply SQL Transformation only reads: '{word}' is not allowed",
+                           parameter="sql_query_script")
+    if time.monotonic() > deadline:
+        return ModuleError(f"The SQL query ran for more than {SQL_SECONDS} s and was stopped",
+                           parameter="sql_query_script")
+    return ModuleError(f"The SQL query failed: {error}", parameter="sql_query_script")
 
 
 # --- Summarize Data -------------------------------------------------------------------------------
 
 PERCENTILES = {"P0.5": 0.005, "P1": 0.01, "P5": 0.05, "P95": 0.95, "P99": 0.99, "P99.5": 0.995}
+SUMMARY_COLUMNS = ["Feature", "Count", "Unique Value Count", "Missing Value Count", "Min", "Max", "Mean",
+                   "Mean Deviation", "1st Quartile", "Median", "3rd Quartile", "Mode", "Range", "Sample Variance",
+                   "Sample Standard Deviation", "Sample Skewness", "Sample Kurtosis", *PERCENTILES]
+TEXT_SUMMARIES = {"Feature", "Mode"}
+COUNTS = {"Count", "Unique Value Count", "Missing Value Count"}
+
+
+def mode_text(series: pd.Series) -> str | None:
+    modes = series.mode(dropna=True)
+    if not len(modes):
+        return None
+    value = modes.iloc[0]
+    return format(value, ".15g") if isinstance(value, (float, np.floating)) else str(value)
 
 
 def summary_row(name: str, series: pd.Series, kind: Kind) -> dict[str, Any]:
-    modes = series.mode(dropna=True)
+    """One input column's statistics; the numeric ones only for numeric columns with values."""
     row: dict[str, Any] = {"Feature": name, "Count": int(series.notna().sum()),
                            "Unique Value Count": int(series.nunique(dropna=True)),
-                           "Missing Value Count": int(series.isna().sum()),
-                           "Mode": str(modes.iloc[0]) if len(modes) else None}
-    if kind == Kind.NUMERIC and series.notna().any():
-        x = series.astype("float64").dropna()
-        row.update({"Min": x.min(), "Max": x.max(), "Mean": x.mean(), "Mean Deviation": (x - x.mean()).abs().mean(),
-                    "1st Quartile": x.quantile(0.25), "Median": x.median(), "3rd Quartile": x.quantile(0.75),
-                    "Range": x.max() - x.min(), "Sample Variance": x.var(), "Sample Standard Deviation": x.std(),
-                    "Sample Skewness": x.skew(), "Sample Kurtosis": x.kurt()})
-        row.update({key: x.quantile(q) for key, q in PERCENTILES.items()})
+                           "Missing Value Count": int(series.isna().sum()), "Mode": mode_text(series)}
+    x = series.astype("float64").dropna() if kind == Kind.NUMERIC else pd.Series(dtype="float64")
+    if x.empty:
+        return row
+    row.update({"Min": x.min(), "Max": x.max(), "Mean": x.mean(), "Mean Deviation": (x - x.mean()).abs().mean(),
+                "1st Quartile": x.quantile(0.25), "Median": x.median(), "3rd Quartile": x.quantile(0.75),
+                "Range": x.max() - x.min(), "Sample Variance": x.var(), "Sample Standard Deviation": x.std(),
+                "Sample Skewness": x.skew(), "Sample Kurtosis": x.kurt()})
+    row.update({key: x.quantile(q) for key, q in PERCENTILES.items()})
     return row
 
 
@@ -409,18 +831,18 @@ class SummarizeData(Module):
     name = "Summarize Data"
     category = CATEGORY
     subcategory = "Statistical Functions"
-    description = "Computes basic statistics for each column: counts, missing values, quartiles, moments."
+    description = "Generates a basic descriptive statistics report for the columns in a dataset."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("result_dataset", PortType.DATA_TABLE)]
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
-        columns = ["Feature", "Count", "Unique Value Count", "Missing Value Count", "Min", "Max", "Mean",
-                   "Mean Deviation", "1st Quartile", "Median", "3rd Quartile", "Mode", "Range", "Sample Variance",
-                   "Sample Standard Deviation", "Sample Skewness", "Sample Kurtosis", *PERCENTILES]
         rows = [summary_row(name, table.frame[name], table.kind(name)) for name in table.columns]
-        frame = pd.DataFrame(rows, columns=columns)
-        numeric = [c for c in columns if c not in ("Feature", "Mode")]
-        frame[numeric] = frame[numeric].astype("float64")
-        return {"result_dataset": DataTable(frame)}
+        frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        types = {c: "str" if c in TEXT_SUMMARIES else "int64" if c in COUNTS else "float64" for c in SUMMARY_COLUMNS}
+        return {"result_dataset": DataTable(frame.astype(types))}
 
+    def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
+                     ctx: SchemaContext) -> dict[str, Schema | None]:
+        return {"result_dataset": [Column(c, Kind.STRING if c in TEXT_SUMMARIES else Kind.NUMERIC)
+                                   for c in SUMMARY_COLUMNS]}

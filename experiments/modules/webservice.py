@@ -24,7 +24,7 @@ CATEGORY = "Web Service"
 class WebServiceInput(Module):
     name = "Web service input"
     category = CATEGORY
-    description = "Marks where a web service's request data enters the experiment."
+    description = "Indicates where user data enters the experiment when it runs as a web service."
     inputs = [InputPort("dataset", PortType.DATA_TABLE, optional=True, label="sample data")]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {"name": Text("Name", "input1", allow_empty=False, help="The input's name in requests.")}
@@ -42,7 +42,7 @@ class WebServiceInput(Module):
 class WebServiceOutput(Module):
     name = "Web service output"
     category = CATEGORY
-    description = "Marks the data a web service returns in its response."
+    description = "Indicates where data is returned to the user when the experiment runs as a web service."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {"name": Text("Name", "output1", allow_empty=False, help="The output's name in responses.")}
@@ -75,7 +75,7 @@ class SavedSource(Module):
 @registry.register
 class TrainedModelSource(SavedSource):
     name = "Trained Model"
-    description = "A trained model saved from a run, used as a fixed model (as Set Up Web Service places it)."
+    description = "A trained model saved from an experiment, used as it is (Set Up Web Service puts one in place)."
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL)]
     params = {"trained_model": Reference("Trained model", None, to="trained_model", optional=True)}
     kind, port = "trained_model", "trained_model"
@@ -84,7 +84,7 @@ class TrainedModelSource(SavedSource):
 @registry.register
 class TransformSource(SavedSource):
     name = "Transform"
-    description = "A transformation saved from a run (cleaning, scaling, encoding), to apply to new data."
+    description = "A transformation saved from an experiment (cleaning, scaling, binning), to apply to new data."
     outputs = [OutputPort("transformation", PortType.TRANSFORM)]
     params = {"transform": Reference("Transform", None, to="transform", optional=True)}
     kind, port = "transform", "transformation"
