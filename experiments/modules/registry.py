@@ -15,8 +15,8 @@ from .base import Module
 M = TypeVar("M", bound=type[Module])
 
 # One file per category (DESIGN §2); discovery imports them in this order, which is the palette's order.
-MODULE_FILES = ["data_io", "transform", "manipulation", "feature_selection", "learners", "train_score", "evaluate",
-                "language", "webservice"]
+MODULE_FILES = ["data_io", "transform", "metadata", "sample_split", "manipulation", "sql_statistics",
+                "feature_selection", "learners", "train_score", "evaluate", "language", "webservice"]
 
 
 class AlreadyRegistered(Exception):

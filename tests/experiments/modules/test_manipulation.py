@@ -10,19 +10,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.modules import manipulation
+from experiments.modules import sql_statistics
 from experiments.modules.artifacts import Transform
 from experiments.modules.base import Context, ModuleError, SchemaContext
 from experiments.modules.datatable import DataTable, Kind, Role
 from experiments.modules.manipulation import (
     AddColumns,
     AddRows,
-    ApplyMathOperation,
-    ApplySqlTransformation,
     ClipValues,
     GroupDataIntoBins,
     JoinData,
     RemoveDuplicateRows,
+)
+from experiments.modules.sql_statistics import (
+    ApplyMathOperation,
+    ApplySqlTransformation,
     SummarizeData,
 )
 
@@ -422,7 +424,7 @@ def test_sql_reports_sqlite_syntax_errors():
 
 
 def test_sql_stops_a_query_that_runs_too_long(monkeypatch):
-    monkeypatch.setattr(manipulation, "SQL_SECONDS", 0.3)
+    monkeypatch.setattr(sql_statistics, "SQL_SECONDS", 0.3)
     endless = "with recursive c(n) as (select 1 union all select n + 1 from c) select count(*) from c"
     with pytest.raises(ModuleError, match=r"ran for more than 0\.3 s and was stopped"):
         sql(endless)

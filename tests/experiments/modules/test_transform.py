@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.modules import transform
+from experiments.modules import metadata, sample_split, transform
 from experiments.modules.artifacts import Transform
 from experiments.modules.base import Context, ModuleError, SchemaContext
 from experiments.modules.datatable import DataTable, Kind, Role
@@ -82,16 +82,16 @@ def test_select_columns_with_nothing_selected_or_an_unknown_name_fails_clearly()
 
 
 def test_edit_metadata_makes_one_label_and_clears_the_previous_one():
-    out = run(transform.EditMetadata, {"dataset": people()}, columns=["city"], fields="Label")["results_dataset"]
+    out = run(metadata.EditMetadata, {"dataset": people()}, columns=["city"], fields="Label")["results_dataset"]
     assert out.roles == {"city": Role.LABEL}
-    error = fails(transform.EditMetadata, {"dataset": people()}, columns=["city", "age"], fields="Label")
+    error = fails(metadata.EditMetadata, {"dataset": people()}, columns=["city", "age"], fields="Label")
     assert "Only one column can be the label; 2 are selected" in str(error) and error.parameter == "fields"
 
 
 def test_edit_metadata_clears_a_label_and_sets_a_weight():
-    out = run(transform.EditMetadata, {"dataset": people()}, columns=["income"], fields="Clear label")
+    out = run(metadata.EditMetadata, {"dataset": people()}, columns=["income"], fields="Clear label")
     assert out["results_dataset"].roles == {}
-    out = run(transform.EditMetadata, {"dataset": people()}, columns=["hours"], fields="Weight")
+    out = run(metadata.EditMetadata, {"dataset": people()}, columns=["hours"], fields="Weight")
     assert out["results_dataset"].roles == {"income": Role.LABEL, "hours": Role.WEIGHT}
 
 
@@ -103,7 +103,7 @@ def test_edit_metadata_converts_text_to_numbers_booleans_dates_and_spans():
                           "t": pd.Series(["2", "1 days 02:00:00", None], dtype="str")})
     table = DataTable(frame)
     convert = {"n": "Integer", "f": "Floating point", "b": "Boolean", "d": "DateTime", "t": "TimeSpan"}
-    results = {column: run(transform.EditMetadata, {"dataset": table}, columns=[column],
+    results = {column: run(metadata.EditMetadata, {"dataset": table}, columns=[column],
                            data_type=data_type)["results_dataset"].frame[column]
                for column, data_type in convert.items()}
     assert results["n"].dtype == "Int64" and results["n"].tolist()[:2] == [1, 2] and results["n"].isna().iloc[2]
@@ -116,33 +116,33 @@ def test_edit_metadata_converts_text_to_numbers_booleans_dates_and_spans():
 
 def test_edit_metadata_names_the_column_and_first_bad_value():
     table = DataTable(pd.DataFrame({"n": pd.Series(["1", "2.5", "x"], dtype="str")}))
-    error = fails(transform.EditMetadata, {"dataset": table}, columns=["n"], data_type="Integer")
+    error = fails(metadata.EditMetadata, {"dataset": table}, columns=["n"], data_type="Integer")
     assert error.column == "n" and "'2.5'" in str(error) and "Integer" in str(error)
-    error = fails(transform.EditMetadata, {"dataset": table}, columns=["n"], data_type="Floating point")
+    error = fails(metadata.EditMetadata, {"dataset": table}, columns=["n"], data_type="Floating point")
     assert "'x'" in str(error)
-    error = fails(transform.EditMetadata, {"dataset": table}, columns=["n"], data_type="Boolean")
+    error = fails(metadata.EditMetadata, {"dataset": table}, columns=["n"], data_type="Boolean")
     assert "'2.5'" in str(error)
 
 
 def test_edit_metadata_numbers_to_text_and_categorical_and_back():
     table = DataTable(pd.DataFrame({"n": [1, 2, 1]}))
-    text = run(transform.EditMetadata, {"dataset": table}, columns=["n"], data_type="String")["results_dataset"]
+    text = run(metadata.EditMetadata, {"dataset": table}, columns=["n"], data_type="String")["results_dataset"]
     assert text.frame["n"].tolist() == ["1", "2", "1"] and text.kind("n") == Kind.STRING
-    category = run(transform.EditMetadata, {"dataset": table}, columns=["n"], categorical="Make categorical")
+    category = run(metadata.EditMetadata, {"dataset": table}, columns=["n"], categorical="Make categorical")
     assert category["results_dataset"].kind("n") == Kind.CATEGORICAL
-    back = run(transform.EditMetadata, {"dataset": category["results_dataset"]}, columns=["n"],
+    back = run(metadata.EditMetadata, {"dataset": category["results_dataset"]}, columns=["n"],
                categorical="Make non-categorical")["results_dataset"]
     assert back.frame["n"].dtype == "int64" and back.frame["n"].tolist() == [1, 2, 1]
 
 
 def test_edit_metadata_renames_and_keeps_the_label_on_the_renamed_column():
-    out = run(transform.EditMetadata, {"dataset": people()}, columns=["income", "age"],
+    out = run(metadata.EditMetadata, {"dataset": people()}, columns=["income", "age"],
               new_column_names="years, class")["results_dataset"]
     assert out.columns == ["years", "city", "hours", "class"]
     assert out.roles == {"class": Role.LABEL}
-    error = fails(transform.EditMetadata, {"dataset": people()}, columns=["age", "city"], new_column_names="x")
+    error = fails(metadata.EditMetadata, {"dataset": people()}, columns=["age", "city"], new_column_names="x")
     assert "1 name for 2 selected columns" in str(error) and error.parameter == "new_column_names"
-    error = fails(transform.EditMetadata, {"dataset": people()}, columns=["age"], new_column_names="hours")
+    error = fails(metadata.EditMetadata, {"dataset": people()}, columns=["age"], new_column_names="hours")
     assert "hours" in str(error)
 
 
@@ -153,13 +153,13 @@ def test_edit_metadata_renames_and_keeps_the_label_on_the_renamed_column():
 ])
 def test_edit_metadata_inferred_schema_agrees_with_the_output(raw):
     table = DataTable(people().frame.assign(hours=[1, 0, 1, 1, 0, 0]), {"income": Role.LABEL})
-    out = run(transform.EditMetadata, {"dataset": table}, **raw)["results_dataset"]
-    assert shape(inferred(transform.EditMetadata, table, **raw)["results_dataset"]) == shape(out.schema)
+    out = run(metadata.EditMetadata, {"dataset": table}, **raw)["results_dataset"]
+    assert shape(inferred(metadata.EditMetadata, table, **raw)["results_dataset"]) == shape(out.schema)
 
 
 def test_edit_metadata_schema_is_unknown_without_an_input():
-    params, _ = transform.EditMetadata.clean_params({"columns": names_selection("a")})
-    assert transform.EditMetadata().infer_schema({}, params, SchemaContext()) == {"results_dataset": None}
+    params, _ = metadata.EditMetadata.clean_params({"columns": names_selection("a")})
+    assert metadata.EditMetadata().infer_schema({}, params, SchemaContext()) == {"results_dataset": None}
 
 
 # --- Clean Missing Data ---------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def census(rows: int = 200, seed: int = 7) -> DataTable:
 
 def test_randomized_split_is_the_seeded_permutation_in_its_order():
     table = census()
-    out = run(transform.SplitData, {"dataset": table}, fraction_of_rows_in_the_first_output_dataset=0.7,
+    out = run(sample_split.SplitData, {"dataset": table}, fraction_of_rows_in_the_first_output_dataset=0.7,
               random_seed=42)
     order = np.random.default_rng(42).permutation(200)
     expected = table.frame.iloc[order[:140]].reset_index(drop=True)
@@ -368,7 +368,7 @@ def test_randomized_split_is_the_seeded_permutation_in_its_order():
 
 def test_unrandomized_split_takes_the_first_rows():
     table = census(rows=5)
-    out = run(transform.SplitData, {"dataset": table}, fraction_of_rows_in_the_first_output_dataset=0.5,
+    out = run(sample_split.SplitData, {"dataset": table}, fraction_of_rows_in_the_first_output_dataset=0.5,
               randomized_split=False)
     assert len(out["results1"].frame) == 2  # round(2.5) is 2, halves to even
     assert out["results1"].frame["age"].tolist() == table.frame["age"].tolist()[:2]
@@ -378,7 +378,7 @@ def test_stratified_split_keeps_each_class_proportion():
     table = census(rows=1000)
     raw = {"fraction_of_rows_in_the_first_output_dataset": 0.7, "random_seed": 42, "stratified_split": True,
            "stratification_key_column": ["income"]}
-    out = run(transform.SplitData, {"dataset": table}, **raw)
+    out = run(sample_split.SplitData, {"dataset": table}, **raw)
     counts = table.frame["income"].value_counts()
     first = out["results1"].frame["income"].value_counts()
     for label, count in counts.items():
@@ -386,38 +386,38 @@ def test_stratified_split_keeps_each_class_proportion():
     assert len(out["results1"].frame) + len(out["results2"].frame) == 1000
     together = pd.concat([out["results1"].frame, out["results2"].frame])
     assert sorted(map(tuple, together.to_numpy().tolist())) == sorted(map(tuple, table.frame.to_numpy().tolist()))
-    again = run(transform.SplitData, {"dataset": table}, **raw)
+    again = run(sample_split.SplitData, {"dataset": table}, **raw)
     pd.testing.assert_frame_equal(out["results1"].frame, again["results1"].frame)
 
 
 def test_stratified_split_of_a_single_class_and_of_nothing():
     table = DataTable(pd.DataFrame({"k": ["a"] * 10, "v": range(10)}))
-    out = run(transform.SplitData, {"dataset": table}, stratified_split=True, stratification_key_column=["k"],
+    out = run(sample_split.SplitData, {"dataset": table}, stratified_split=True, stratification_key_column=["k"],
               fraction_of_rows_in_the_first_output_dataset=0.3)
     assert (len(out["results1"].frame), len(out["results2"].frame)) == (3, 7)
     empty = DataTable(pd.DataFrame({"k": pd.Series([], dtype="str"), "v": pd.Series([], dtype="int64")}))
-    out = run(transform.SplitData, {"dataset": empty}, stratified_split=True, stratification_key_column=["k"])
+    out = run(sample_split.SplitData, {"dataset": empty}, stratified_split=True, stratification_key_column=["k"])
     assert out["results1"].frame.empty and out["results2"].frame.empty
     assert out["results1"].columns == ["k", "v"]
 
 
 def test_stratified_split_needs_its_key_column():
-    _, problems = transform.SplitData.clean_params({"stratified_split": True}, "n3")
+    _, problems = sample_split.SplitData.clean_params({"stratified_split": True}, "n3")
     assert [p.message for p in problems] == ["Choose the stratification key column of Split Data (node n3)."]
-    error = fails(transform.SplitData, {"dataset": census()}, stratified_split=True,
+    error = fails(sample_split.SplitData, {"dataset": census()}, stratified_split=True,
                   stratification_key_column=["salary"])
     assert error.column == "salary"
 
 
 def test_split_fraction_out_of_range_gets_the_one_message_form():
-    _, problems = transform.SplitData.clean_params({"fraction_of_rows_in_the_first_output_dataset": 1.5}, "n3")
+    _, problems = sample_split.SplitData.clean_params({"fraction_of_rows_in_the_first_output_dataset": 1.5}, "n3")
     assert problems[0].message == ("The 'Fraction of rows in the first output dataset' parameter of Split Data "
                                    "(node n3) must be a float in [0, 1]; got 1.5.")
 
 
 def test_regular_expression_split_sends_matching_rows_first():
     table = census(rows=30)
-    out = run(transform.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
+    out = run(sample_split.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
               regular_expression='\\"text" ^a')
     starts_with_a = table.frame["text"].str.startswith("a")
     assert out["results1"].frame["text"].tolist() == table.frame["text"][starts_with_a].tolist()
@@ -426,38 +426,38 @@ def test_regular_expression_split_sends_matching_rows_first():
 
 def test_regular_expression_errors_name_the_problem():
     table = census(rows=10)
-    error = fails(transform.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
+    error = fails(sample_split.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
                   regular_expression='\\"text" (')
     assert "not valid" in str(error) and error.parameter == "regular_expression"
-    error = fails(transform.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
+    error = fails(sample_split.SplitData, {"dataset": table}, splitting_mode="Regular Expression",
                   regular_expression='\\"colour" red')
     assert error.column == "colour"
-    assert "Write the regular expression" in str(fails(transform.SplitData, {"dataset": table},
+    assert "Write the regular expression" in str(fails(sample_split.SplitData, {"dataset": table},
                                                        splitting_mode="Regular Expression", regular_expression="^a"))
 
 
 def test_relative_expression_with_and_binding_tighter_than_or():
     table = DataTable(pd.DataFrame({"age": [10.0, 30.0, 45.0, 70.0, np.nan, 18.0]}))
-    out = run(transform.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
+    out = run(sample_split.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
               relative_expression='\\"age" > 20 & \\"age" <= 45 | \\"age" == 18')
     assert out["results1"].frame["age"].tolist() == [30.0, 45.0, 18.0]
     assert out["results2"].frame["age"].tolist()[:2] == [10.0, 70.0]
     assert out["results2"].frame["age"].isna().tolist() == [False, False, True]  # missing satisfies nothing
-    out = run(transform.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
+    out = run(sample_split.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
               relative_expression='"age" != 30')
     assert out["results1"].frame["age"].tolist() == [10.0, 45.0, 70.0, 18.0]
 
 
 def test_relative_expression_needs_numbers_or_dates():
     table = census(rows=10)
-    error = fails(transform.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
+    error = fails(sample_split.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
                   relative_expression='\\"text" > 3')
     assert error.column == "text" and "Regular Expression" in str(error)
-    error = fails(transform.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
+    error = fails(sample_split.SplitData, {"dataset": table}, splitting_mode="Relative Expression",
                   relative_expression='\\"age" > old')
     assert "'old' is not a number" in str(error)
     dates = DataTable(pd.DataFrame({"day": pd.to_datetime(["2020-01-01", "2021-06-01"])}))
-    out = run(transform.SplitData, {"dataset": dates}, splitting_mode="Relative Expression",
+    out = run(sample_split.SplitData, {"dataset": dates}, splitting_mode="Relative Expression",
               relative_expression='\\"day" >= 2021-01-01')
     assert out["results1"].frame["day"].tolist() == [pd.Timestamp("2021-06-01")]
 
@@ -467,10 +467,10 @@ def test_relative_expression_needs_numbers_or_dates():
 
 def test_head_and_sampling():
     table = census()
-    head = run(transform.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Head",
+    head = run(sample_split.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Head",
                number_of_rows_to_select=3)["output_dataset"]
     pd.testing.assert_frame_equal(head.frame, table.frame.head(3))
-    sample = run(transform.PartitionAndSample, {"dataset": table}, rate_of_sampling=0.1,
+    sample = run(sample_split.PartitionAndSample, {"dataset": table}, rate_of_sampling=0.1,
                  random_seed_for_sampling=5)["output_dataset"]
     chosen = np.sort(np.random.default_rng(5).permutation(200)[:20])
     pd.testing.assert_frame_equal(sample.frame, table.frame.iloc[chosen].reset_index(drop=True))
@@ -478,7 +478,7 @@ def test_head_and_sampling():
 
 def test_stratified_sampling_keeps_class_counts():
     table = census(rows=400)
-    sample = run(transform.PartitionAndSample, {"dataset": table}, rate_of_sampling=0.25,
+    sample = run(sample_split.PartitionAndSample, {"dataset": table}, rate_of_sampling=0.25,
                  stratified_split_for_sampling=True, stratification_key_column=["income"])["output_dataset"]
     counts = table.frame["income"].value_counts()
     assert sample.frame["income"].value_counts().to_dict() == {k: round(0.25 * v) for k, v in counts.items()}
@@ -486,27 +486,27 @@ def test_stratified_sampling_keeps_class_counts():
 
 def test_assign_to_folds_deals_rows_evenly_and_pick_fold_reads_them():
     table = census(rows=23)
-    folded = run(transform.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Assign to Folds",
+    folded = run(sample_split.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Assign to Folds",
                  specify_number_of_folds_to_split_evenly_into=4)["output_dataset"]
     folds = folded.frame["Fold Assignments"]
     assert sorted(folds.value_counts().tolist()) == [5, 6, 6, 6] and set(folds) == {0, 1, 2, 3}
-    picked = run(transform.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
+    picked = run(sample_split.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
                  specify_which_fold_to_be_sampled_from=2)["output_dataset"]
     assert picked.frame["age"].tolist() == folded.frame["age"][folds == 1].tolist()
     assert "Fold Assignments" not in picked.columns
-    rest = run(transform.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
+    rest = run(sample_split.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
                specify_which_fold_to_be_sampled_from=2, pick_complement_of_the_selected_fold=True)["output_dataset"]
     assert len(rest.frame) == 23 - len(picked.frame)
-    error = fails(transform.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
+    error = fails(sample_split.PartitionAndSample, {"dataset": folded}, partition_or_sample_mode="Pick Fold",
                   specify_which_fold_to_be_sampled_from=5)
     assert "There is no fold 5: the input has 4 folds" in str(error)
-    error = fails(transform.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Pick Fold")
+    error = fails(sample_split.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Pick Fold")
     assert "Fold Assignments" in str(error)
 
 
 def test_stratified_folds_spread_each_class_evenly():
     table = census(rows=300)
-    folded = run(transform.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Assign to Folds",
+    folded = run(sample_split.PartitionAndSample, {"dataset": table}, partition_or_sample_mode="Assign to Folds",
                  stratified_split_for_sampling=True, stratification_key_column=["income"])["output_dataset"]
     per_class = folded.frame.groupby("income")["Fold Assignments"].value_counts().unstack()
     assert (per_class.max(axis=1) - per_class.min(axis=1) <= 1).all()
@@ -514,13 +514,13 @@ def test_stratified_folds_spread_each_class_evenly():
 
 def test_partition_inferred_schema_agrees_with_the_output():
     raw = {"partition_or_sample_mode": "Assign to Folds"}
-    out = run(transform.PartitionAndSample, {"dataset": census()}, **raw)["output_dataset"]
-    assert shape(inferred(transform.PartitionAndSample, census(), **raw)["output_dataset"]) == shape(out.schema)
+    out = run(sample_split.PartitionAndSample, {"dataset": census()}, **raw)["output_dataset"]
+    assert shape(inferred(sample_split.PartitionAndSample, census(), **raw)["output_dataset"]) == shape(out.schema)
 
 
 def test_split_schema_passes_an_unknown_input_through_as_unknown():
-    params, _ = transform.SplitData.clean_params({})
-    assert transform.SplitData().infer_schema({}, params, SchemaContext()) == {"results1": None, "results2": None}
+    params, _ = sample_split.SplitData.clean_params({})
+    assert sample_split.SplitData().infer_schema({}, params, SchemaContext()) == {"results1": None, "results2": None}
 
 
 # --- Convert to Indicator Values ------------------------------------------------------------------
