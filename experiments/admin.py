@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CacheEntry, Dataset, Experiment, NodeRun, Run
+from .models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 
 
 @admin.register(Experiment)
@@ -50,3 +50,12 @@ class CacheEntryAdmin(admin.ModelAdmin):
     list_display = ["key", "module", "size_bytes", "created", "last_used"]
     search_fields = ["key", "module"]
     list_filter = ["module", "created"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "workspace", "size_bytes", "created"]
+    search_fields = ["name", "workspace__name"]
+    list_filter = ["kind", "created"]
+    raw_id_fields = ["source_run"]
+    readonly_fields = ["sha256", "path", "summary", "created"]

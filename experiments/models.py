@@ -151,3 +151,33 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module} {self.key[:12]}"
+
+
+class Asset(models.Model):
+    """A trained model or transform saved from a run, with its own copy of the bytes (cache pruning never
+    breaks it). Set Up Web Service saves the run's artifacts as assets; users save them from any output."""
+
+    class Kind(models.TextChoices):
+        TRAINED_MODEL = "trained_model", "Trained model"
+        TRANSFORM = "transform", "Transform"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    path = models.CharField(max_length=500, help_text="The artifact file in the storage.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="Learner, label and features, for listings.")
+    source_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
+    source_node = models.CharField(max_length=100, blank=True)
+    source_port = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["workspace", "kind", "-created"])]
+
+    def __str__(self) -> str:
+        return self.name

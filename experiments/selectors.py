@@ -8,7 +8,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from studio.models import Workspace
 from studio.selectors import workspaces_of
 
-from .models import Dataset, Experiment, Run
+from .models import Asset, Dataset, Experiment, Run
 from .modules.base import SchemaContext
 from .modules.datatable import Column, Schema
 
@@ -36,6 +36,10 @@ def datasets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Dataset]:
 
 def datasets_in(workspace: Workspace) -> QuerySet[Dataset]:
     return Dataset.objects.filter(Q(workspace=workspace) | Q(source=Dataset.Source.SAMPLE))
+
+
+def assets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Asset]:
+    return Asset.objects.filter(workspace__in=workspaces_of(user)).select_related("source_run")
 
 
 def runs_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Run]:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from studio.models import Workspace
 
 from .engine.graph import GraphFormatError, graph_to_json, infer_schemas, parse_graph, validate_graph
-from .models import Experiment, NodeRun, Run
+from .models import Asset, Experiment, NodeRun, Run
 from .modules.base import Problem
+from .modules.columns import selector_types
 from .selectors import schema_context
 
 logger = logging.getLogger(__name__)
@@ -74,12 +75,13 @@ def experiment_problems(experiment: Experiment) -> list[Problem]:
     return validate_graph(parse_graph(experiment.graph), schema_context(experiment.workspace))
 
 
-def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[str, str]]]]:
-    """{node: {output port: [{"name", "kind", "role"}]}} for every output knowable before running."""
+def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """{node: {output port: [{"name", "kind", "role", "types"}]}} for every output knowable before running."""
     schemas = infer_schemas(parse_graph(experiment.graph), schema_context(experiment.workspace))
-    result: dict[str, dict[str, list[dict[str, str]]]] = {}
+    result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for (node, port), schema in schemas.items():
-        result.setdefault(node, {})[port] = [column.as_json() for column in schema]
+        result.setdefault(node, {})[port] = [column.as_json() | {"types": selector_types(column)}
+                                        for column in schema]
     return result
 
 
@@ -197,7 +199,19 @@ def loaders_for(workspace: Workspace) -> dict[str, Any]:
             raise ModuleError(f"Dataset {dataset_id} does not exist in this workspace", parameter="dataset")
         return dataset_table(found)
 
-    return {"dataset": dataset}
+    def asset(kind: str) -> Any:
+        from .assets import asset_load
+
+        def load(asset_id: int) -> Any:
+            found = Asset.objects.filter(workspace=workspace, kind=kind, pk=asset_id).first()
+            if found is None:
+                raise ModuleError(f"Saved {kind.replace('_', ' ')} {asset_id} does not exist in this workspace",
+                                  parameter=kind)
+            return asset_load(found)
+
+        return load
+
+    return {"dataset": dataset, "trained_model": asset("trained_model"), "transform": asset("transform")}
 
 
 def fingerprint_for(workspace: Workspace) -> Any:
@@ -210,9 +224,14 @@ def fingerprint_for(workspace: Workspace) -> Any:
         module = registry.get(module_id)
         hashes = []
         for key, param in module.params.items():
-            if isinstance(param, Reference) and param.to == "dataset" and params.get(key) is not None:
+            if not isinstance(param, Reference) or params.get(key) is None:
+                continue
+            if param.to == "dataset":
                 found = datasets_in(workspace).filter(pk=params[key]).values_list("sha256", flat=True).first()
-                hashes.append(found or "missing")
+            else:
+                found = Asset.objects.filter(workspace=workspace, kind=param.to, pk=params[key]).values_list(
+                    "sha256", flat=True).first()
+            hashes.append(found or "missing")
         return ",".join(hashes) or None
 
     return fingerprint

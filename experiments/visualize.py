@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .modules.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
-from .modules.datatable import DataTable, Kind
+from .modules.columns import selector_types
+from .modules.datatable import Column, DataTable, Kind
 
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 10
@@ -58,6 +59,7 @@ def column_stats(table: DataTable, name: str) -> dict[str, Any]:
     series = table.frame[name]
     kind = table.kind(name)
     stats: dict[str, Any] = {"name": name, "kind": str(kind), "role": str(table.role(name)),
+                             "types": selector_types(Column(name, kind, table.role(name)), table.frame),
                              "missing": int(series.isna().sum()), "unique": int(series.nunique(dropna=True))}
     if kind == Kind.NUMERIC and series.notna().any():
         values = series.dropna().astype(float)

@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from experiments.assets import asset_delete
 from experiments.datasets import DatasetError, dataset_table, dataset_upload
-from experiments.selectors import datasets_of, experiments_of, experiments_with_last_run
+from experiments.models import Asset
+from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
 from experiments.visualize import table_view
 
@@ -126,4 +128,18 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
 
 
 web_services = section_page("studio/web_services.html", "web-services")
-trained_models = section_page("studio/trained_models.html", "trained-models")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trained_models(request: HttpRequest) -> HttpResponse:
+    """Trained models and transforms saved from runs (by the user or by Set Up Web Service); delete by POST."""
+    assets = assets_of(request.user).select_related("workspace", "source_run__experiment")
+    if request.method == "POST":
+        asset = get_object_or_404(assets, pk=request.POST.get("delete", ""))
+        asset_delete(asset)
+        messages.success(request, f"Deleted '{asset.name}'.")
+        return redirect("trained-models")
+    return render(request, "studio/trained_models.html", {
+        "models": assets.filter(kind=Asset.Kind.TRAINED_MODEL), "transforms": assets.filter(kind=Asset.Kind.TRANSFORM),
+        "section": "trained-models"})

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
+from rest_framework.test import APIClient
 
 from studio import processes
 from studio.models import Workspace
@@ -65,6 +66,21 @@ def outsider(db: None) -> Persona:
 def owner_client(owner: Persona) -> Client:
     client = Client()
     client.force_login(owner.user)
+    return client
+
+
+@pytest.fixture
+def api(owner: Persona) -> APIClient:
+    """The studio API as the owner (DRF's test client, no server)."""
+    client = APIClient()
+    client.force_authenticate(owner.user)
+    return client
+
+
+@pytest.fixture
+def outsider_api(outsider: Persona) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(outsider.user)
     return client
 
 

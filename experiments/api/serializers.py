@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from experiments.models import Dataset, Experiment, NodeRun, Run
+from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -39,7 +39,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
 
 class SaveAsSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, allow_blank=True)
 
 
 class RunRequestSerializer(serializers.Serializer):
@@ -52,6 +52,22 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = ["id", "name", "description", "source", "workspace", "rows", "columns", "size_bytes", "created"]
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    workspace = serializers.CharField(source="workspace_id", read_only=True)
+    experiment = serializers.IntegerField(source="source_run.experiment_id", read_only=True, default=None)
+
+    class Meta:
+        model = Asset
+        fields = ["id", "kind", "name", "description", "workspace", "summary", "size_bytes", "source_run",
+                  "source_node", "source_port", "experiment", "created"]
+        read_only_fields = ["kind", "summary", "size_bytes", "source_run", "source_node", "source_port", "created"]
+
+
+class SaveOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DatasetUploadSerializer(serializers.Serializer):

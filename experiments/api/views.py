@@ -15,22 +15,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experiments import services
+from experiments.assets import SaveError, asset_delete, output_save
 from experiments.datasets import DatasetError, dataset_upload
 from experiments.engine import store
 from experiments.engine.executor import all_ports_json
-from experiments.models import CacheEntry, Dataset, Experiment, NodeRun, Run
+from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.registry import registry
-from experiments.selectors import datasets_of, experiments_of, runs_of
+from experiments.selectors import assets_of, datasets_of, experiments_of, runs_of
 from experiments.visualize import visualize
 from studio.errors import ProblemsError
 from studio.selectors import default_workspace_of, workspaces_of
 
 from .serializers import (
+    AssetSerializer,
     DatasetSerializer,
     DatasetUploadSerializer,
     ExperimentSerializer,
     RunRequestSerializer,
     SaveAsSerializer,
+    SaveOutputSerializer,
     run_json,
 )
 
@@ -166,6 +169,21 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         run = services.run_cancel(run=self.get_object())
         return Response(run_json(run, all_ports_json(run)))
 
+    @extend_schema(request=SaveOutputSerializer,
+                   responses=OpenApiResponse(description='{"kind": "dataset|trained_model|transform", "id", "name"}'))
+    @action(detail=True, methods=["post"], url_path=r"nodes/(?P<node>[^/]+)/outputs/(?P<port>[^/]+)/save")
+    def save_output(self, request: Request, pk: str | None = None, node: str = "", port: str = "") -> Response:
+        """Save as Dataset / Save as Trained Model / Save as Transform, as on the classic canvas."""
+        body = SaveOutputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            saved = output_save(run=self.get_object(), node=node, port=port, created_by=request.user,
+                                **body.validated_data)
+        except SaveError as error:
+            raise ProblemsError(str(error), [{"node": node, "message": str(error)}]) from None
+        kind = "dataset" if isinstance(saved, Dataset) else saved.kind
+        return Response({"kind": kind, "id": saved.pk, "name": saved.name}, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=OpenApiResponse(description="Visualisation of one output port"))
     @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node>[^/]+)/outputs/(?P<port>[^/]+)")
     def output(self, request: Request, pk: str | None = None, node: str = "", port: str = "") -> Response:
@@ -179,6 +197,24 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             raise ProblemsError(f"Node {node} has no output port '{port}'.", [], status_code=404)
         offset, limit = _int_arg(request, "offset", 0), _int_arg(request, "limit", 100)
         return Response(visualize(store.load_output(entry.outputs[port]), offset=offset, limit=limit))
+
+
+class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                   mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Saved trained models and transforms (`?kind=trained_model|transform`); rename or delete them."""
+
+    serializer_class = AssetSerializer
+
+    def get_queryset(self) -> QuerySet[Asset]:
+        assets = assets_of(self.request.user)
+        kind = self.request.query_params.get("kind")
+        if kind is not None and kind not in Asset.Kind.values:
+            raise ProblemsError(f"'kind' must be one of {', '.join(Asset.Kind.values)}; got {kind!r}.",
+                                [{"parameter": "kind", "message": "unknown kind"}])
+        return assets.filter(kind=kind) if kind else assets
+
+    def perform_destroy(self, instance: Asset) -> None:
+        asset_delete(instance)
 
 
 def _int_arg(request: Request, name: str, default: int) -> int:

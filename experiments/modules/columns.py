@@ -36,6 +36,12 @@ def _type_matches(column: Column, type_name: str, frame: pd.DataFrame | None) ->
     return is_int if type_name == "Integer" else not is_int
 
 
+def selector_types(column: Column, frame: pd.DataFrame | None = None) -> list[str]:
+    """The column selector's type names this column matches, so the canvas can preview rules without
+    knowing the mapping (served with every column list)."""
+    return [name for name in TYPE_KINDS if name != "All" and _type_matches(column, name, frame)]
+
+
 def _rule_matches(rule: Mapping[str, Any], column: Column, frame: pd.DataFrame | None) -> bool:
     if rule["by"] == "names":
         return column.name in rule["names"]

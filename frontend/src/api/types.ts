@@ -99,6 +99,16 @@ export interface ParameterSchema {
   "x-visible-when"?: Record<string, unknown[]>;
   "x-reference"?: string;
   "x-single-column"?: boolean;
+  "x-column-types"?: string[];
+  "x-column-kinds"?: string[];
+}
+
+export interface AssetSummary {
+  id: number;
+  kind: "trained_model" | "transform";
+  name: string;
+  summary: { learner?: string; task?: string; label?: string | null; features?: string[]; transform?: string };
+  created: string;
 }
 
 export interface DatasetSummary {

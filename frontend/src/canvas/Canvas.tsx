@@ -16,9 +16,9 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, getJSON, sendJSON } from "../api/client";
-import type { DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
+import type { AssetSummary, DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
 import { fromRun, idle, useLiveRun, type RunState } from "../live";
-import { DATASET_PREFIX, DRAG_TYPE, Palette } from "../palette/Palette";
+import { DRAG_TYPE, Palette, savedItem, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
 import type { UpstreamColumn } from "../properties/ColumnSelector";
 import { Properties } from "../properties/Properties";
@@ -129,10 +129,41 @@ interface Loaded {
   experiment: Experiment;
   modules: ModuleSpec[];
   datasets: DatasetSummary[];
+  assets: AssetSummary[];
 }
 
-function Editor({ loaded }: { loaded: Loaded }) {
+/** The palette's saved sections, in the classic studio's order. */
+function savedGroups({ datasets, assets }: Loaded): SavedGroup[] {
+  const of = (kind: AssetSummary["kind"]) => assets.filter((a) => a.kind === kind).map((a) => ({
+    id: a.id, name: a.name,
+    title: a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : a.summary.transform ?? "",
+  }));
+  return [
+    { title: "Saved Datasets", reference: "dataset",
+      items: datasets.map((d) => ({ id: d.id, name: d.name, title: `${d.rows} rows, ${d.columns.length} columns` })) },
+    { title: "Trained Models", reference: "trained_model", items: of("trained_model") },
+    { title: "Transforms", reference: "transform", items: of("transform") },
+  ];
+}
+
+/** The module that brings a saved object of this kind onto the canvas, and its parameter. */
+function sourceModule(modules: ModuleSpec[], reference: string): { module: string; param: string } | null {
+  for (const module of modules) {
+    const param = Object.entries(module.parameters.properties).find(([, p]) => p["x-reference"] === reference);
+    if (param) return { module: module.id, param: param[0] };
+  }
+  return null;
+}
+
+function Editor({ loaded: initial }: { loaded: Loaded }) {
+  const [loaded, setLoaded] = useState(initial);
   const { experiment } = loaded;
+  const savedObjects = useMemo(() => savedGroups(loaded), [loaded]);
+  const refreshSaved = async () => {
+    const [datasets, assets] = await Promise.all([getJSON<DatasetSummary[]>("/api/datasets/"),
+                                                  getJSON<AssetSummary[]>("/api/assets/")]);
+    setLoaded((before) => ({ ...before, datasets, assets }));
+  };
   const modules = useMemo(() => new Map(loaded.modules.map((m) => [m.id, m])), [loaded.modules]);
   const [history, setHistory] = useState<History>(() => historyOf(experiment.graph));
   const [saved, setSaved] = useState<Graph>(experiment.graph);
@@ -220,10 +251,12 @@ function Editor({ loaded }: { loaded: Loaded }) {
   };
 
   const [visualized, setVisualized] = useState<{ node: string; port: string } | null>(null);
-  const addAt = (item: string, position: { x: number; y: number }) => apply((g) =>
-    item.startsWith(DATASET_PREFIX)
-      ? addNode(g, "dataset", position, { dataset: Number(item.slice(DATASET_PREFIX.length)) })
-      : addNode(g, item, position));
+  const addAt = (item: string, position: { x: number; y: number }) => {
+    const saved = savedItem(item);
+    if (saved === null) return apply((g) => addNode(g, item, position));
+    const source = sourceModule(loaded.modules, saved.reference);
+    if (source !== null) apply((g) => addNode(g, source.module, position, { [source.param]: saved.id }));
+  };
   const addAtCentre = (moduleId: string) => {
     const box = document.querySelector(".atelier-canvas__flow")?.getBoundingClientRect();
     const centre = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
@@ -253,7 +286,7 @@ function Editor({ loaded }: { loaded: Loaded }) {
   const dirty = saved !== graph;
   return (
     <div className="atelier-canvas" data-testid="canvas">
-      <Palette modules={loaded.modules} datasets={loaded.datasets} onAdd={addAtCentre} />
+      <Palette modules={loaded.modules} saved={savedObjects} onAdd={addAtCentre} />
       <div className="atelier-canvas__main">
         <div className="toolbar" role="toolbar" aria-label="Experiment">
           <strong className="toolbar__title">{experiment.name}</strong>
@@ -271,7 +304,10 @@ function Editor({ loaded }: { loaded: Loaded }) {
           <button type="button" onClick={() => setHistory(redo)} disabled={!history.future.length} data-testid="redo-button">
             Redo
           </button>
-          <button type="button" onClick={() => apply((g) => moveNodes(g, layoutPositions(g)))} data-testid="layout-button">
+          <button type="button" data-testid="layout-button" onClick={() => {
+            apply((g) => moveNodes(g, layoutPositions(g)));
+            window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, duration: 0 }));
+          }}>
             Auto-layout
           </button>
           <button type="button" disabled title="Set Up Web Service arrives with web services" data-testid="setup-web-service-button">
@@ -323,7 +359,7 @@ function Editor({ loaded }: { loaded: Loaded }) {
         node={selectedNode}
         module={selectedNode ? modules.get(selectedNode.module) ?? null : null}
         problems={problems}
-        datasets={loaded.datasets}
+        saved={savedObjects}
         outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
         onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
         onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
@@ -334,6 +370,13 @@ function Editor({ loaded }: { loaded: Loaded }) {
           })
           : Promise.resolve([]))}
         onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
+        onSaveOutput={async (port, name) => {
+          if (selectedNode === null || run.run === null) throw new Error("Run the experiment first");
+          const made = await sendJSON<{ kind: string; id: number; name: string }>(
+            `/api/runs/${run.run}/nodes/${selectedNode.id}/outputs/${port}/save/`, "POST", { name });
+          await refreshSaved();
+          return `saved as “${made.name}”`;
+        }}
       />
       {visualized && run.run !== null ? (
         <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
@@ -371,10 +414,22 @@ export function Canvas({ experimentId: initial }: { experimentId: number }) {
     setLoaded(null);
     setExperimentId(id);
   };
+  // Back and forward move between the tabs without a reload, as the tabs themselves do.
+  useEffect(() => {
+    const onPop = () => {
+      const id = Number(/\/experiments\/(\d+)\//.exec(window.location.pathname)?.[1]);
+      if (id) {
+        setLoaded(null);
+        setExperimentId(id);
+      }
+    };
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
   useEffect(() => {
     Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/"),
-                 getJSON<DatasetSummary[]>("/api/datasets/")])
-      .then(([experiment, modules, datasets]) => setLoaded({ experiment, modules, datasets }))
+                 getJSON<DatasetSummary[]>("/api/datasets/"), getJSON<AssetSummary[]>("/api/assets/")])
+      .then(([experiment, modules, datasets, assets]) => setLoaded({ experiment, modules, datasets, assets }))
       .catch((reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)));
   }, [experimentId]);
   if (loaded === null) {

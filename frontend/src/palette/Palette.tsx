@@ -2,7 +2,7 @@
 // that can be dragged onto the canvas or added at the view centre with Enter.
 import { useMemo, useState } from "react";
 
-import type { DatasetSummary, ModuleSpec } from "../api/types";
+import type { ModuleSpec } from "../api/types";
 
 export const DRAG_TYPE = "application/x-atelier-module";
 
@@ -14,11 +14,25 @@ export function matches(module: ModuleSpec, query: string): boolean {
     .every((word) => text.includes(word));
 }
 
-export const DATASET_PREFIX = "dataset:";
+/** Saved objects (datasets, trained models, transforms) go on the canvas through the module whose parameter
+ *  references that kind (`x-reference` in the catalogue); items are dragged as "saved:<reference>:<id>". */
+export const SAVED_PREFIX = "saved:";
+
+export interface SavedGroup {
+  title: string;
+  reference: string;
+  items: { id: number; name: string; title: string }[];
+}
+
+export function savedItem(item: string): { reference: string; id: number } | null {
+  if (!item.startsWith(SAVED_PREFIX)) return null;
+  const [reference = "", id = ""] = item.slice(SAVED_PREFIX.length).split(":");
+  return { reference, id: Number(id) };
+}
 
 interface PaletteProps {
   modules: ModuleSpec[];
-  datasets: DatasetSummary[];
+  saved: SavedGroup[];
   onAdd: (item: string) => void;
 }
 
@@ -43,9 +57,13 @@ function Item({ item, label, title, testId, onAdd }: { item: string; label: stri
   );
 }
 
-export function Palette({ modules, datasets, onAdd }: PaletteProps) {
+export function Palette({ modules, saved, onAdd }: PaletteProps) {
   const [query, setQuery] = useState("");
-  const saved = datasets.filter((d) => `${d.name} saved datasets`.toLowerCase().includes(query.toLowerCase()));
+  const words = query.toLowerCase().split(/\s+/);
+  const savedShown = saved.map((group) => ({
+    ...group,
+    items: group.items.filter((item) => words.every((w) => `${item.name} ${group.title}`.toLowerCase().includes(w))),
+  })).filter((group) => group.items.length > 0);
   const groups = useMemo(() => {
     const found = new Map<string, ModuleSpec[]>();
     for (const module of modules.filter((m) => matches(m, query))) {
@@ -64,19 +82,18 @@ export function Palette({ modules, datasets, onAdd }: PaletteProps) {
         onChange={(event) => setQuery(event.target.value)}
         data-testid="palette-search"
       />
-      {groups.length === 0 && saved.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
-      {saved.length ? (
-        <section>
-          <h2>Saved Datasets</h2>
+      {groups.length === 0 && savedShown.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
+      {savedShown.map((group) => (
+        <section key={group.reference}>
+          <h2>{group.title}</h2>
           <ul>
-            {saved.map((dataset) => (
-              <Item key={dataset.id} item={`${DATASET_PREFIX}${dataset.id}`} label={dataset.name}
-                    title={`${dataset.rows} rows, ${dataset.columns.length} columns`}
-                    testId={`palette-dataset-${dataset.id}`} onAdd={onAdd} />
+            {group.items.map((item) => (
+              <Item key={item.id} item={`${SAVED_PREFIX}${group.reference}:${item.id}`} label={item.name}
+                    title={item.title} testId={`palette-${group.reference.replace("_", "-")}-${item.id}`} onAdd={onAdd} />
             ))}
           </ul>
         </section>
-      ) : null}
+      ))}
       {groups.map(([category, items]) => (
         <section key={category}>
           <h2>{category}</h2>

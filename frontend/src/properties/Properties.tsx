@@ -1,8 +1,10 @@
 // The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
 import { useState } from "react";
 
-import type { DatasetSummary, GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+import type { GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+import type { SavedGroup } from "../palette/Palette";
 import { ColumnSelector, type UpstreamColumn } from "./ColumnSelector";
+import { asSelection, describe, plainNames, type Selection } from "./selection";
 
 type Params = Record<string, unknown>;
 
@@ -12,21 +14,11 @@ export function visible(schema: ParameterSchema, values: Params, defaults: Param
   return Object.entries(when).every(([other, allowed]) => allowed.includes(values[other] ?? defaults[other]));
 }
 
-export function columnNames(value: unknown): string {
-  if (Array.isArray(value)) return value.join(", ");
-  if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null && "rules" in value && Array.isArray(value.rules)) {
-    const names = value.rules.flatMap((rule: { names?: string[] }) => rule.names ?? []);
-    return names.join(", ");
-  }
-  return "";
-}
-
 interface FieldProps {
   name: string;
   schema: ParameterSchema;
   value: unknown;
-  datasets: DatasetSummary[];
+  saved: SavedGroup[];
   upstream: () => Promise<UpstreamColumn[]>;
   onChange: (value: unknown) => void;
 }
@@ -34,36 +26,44 @@ interface FieldProps {
 function ColumnsField({ name, schema, value, upstream, onChange }: FieldProps) {
   const [columns, setColumns] = useState<UpstreamColumn[] | null>(null);
   const [note, setNote] = useState("");
+  const selection = asSelection(value);
+  const names = plainNames(selection);
   const open = () => upstream().then(setColumns, (error: unknown) => setNote(error instanceof Error ? error.message : String(error)));
+  // A plain list of names stays a list in the graph JSON (readable, and what the API also accepts).
+  const store = (next: Selection) => onChange(plainNames(next) ?? next);
   return (
     <>
       <span className="columns-field">
         <input type="text" data-testid={`param-${name}`} placeholder="column names, comma-separated"
-               key={columnNames(value)} defaultValue={columnNames(value)}
-               onBlur={(event) => onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))} />
+               key={describe(selection)} defaultValue={describe(selection)} readOnly={names === null}
+               title={names === null ? "Rules: open the column selector to change them" : undefined}
+               onBlur={(event) => names !== null && event.target.value !== describe(selection)
+                 && onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))} />
         <button type="button" onClick={() => void open()} data-testid={`column-selector-${name}`}
                 aria-label={`Choose ${schema.title ?? name}`}>…</button>
       </span>
       {note ? <small>{note}</small> : null}
       {columns !== null ? (
         <ColumnSelector title={schema.title ?? name} columns={columns} single={schema["x-single-column"] === true}
-                        chosen={columnNames(value).split(",").map((n) => n.trim())}
+                        value={selection} types={schema["x-column-types"] ?? []} kinds={schema["x-column-kinds"] ?? []}
                         onCancel={() => setColumns(null)}
-                        onDone={(names) => { setColumns(null); onChange(names); }} />
+                        onDone={(next) => { setColumns(null); store(next); }} />
       ) : null}
     </>
   );
 }
 
 function Field(props: FieldProps) {
-  const { name, schema, value, datasets, onChange } = props;
+  const { name, schema, value, saved, onChange } = props;
   const testId = `param-${name}`;
-  if (schema["x-reference"] === "dataset") {
+  const reference = schema["x-reference"];
+  if (reference !== undefined) {
+    const group = saved.find((g) => g.reference === reference);
     return (
       <select data-testid={testId} value={value === null || value === undefined ? "" : String(value)}
               onChange={(event) => onChange(event.target.value === "" ? null : Number(event.target.value))}>
-        <option value="">Choose a dataset…</option>
-        {datasets.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+        <option value="">Choose {(schema.title ?? reference).toLowerCase()}…</option>
+        {(group?.items ?? []).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
       </select>
     );
   }
@@ -111,16 +111,50 @@ interface PropertiesProps {
   node: GraphNode | null;
   module: ModuleSpec | null;
   problems: Problem[];
-  datasets: DatasetSummary[];
+  saved: SavedGroup[];
   outputs: string[];
   upstream: () => Promise<UpstreamColumn[]>;
   onChange: (params: Params) => void;
   onComment: (comment: string) => void;
   onVisualize: (port: string) => void;
+  onSaveOutput: (port: string, name: string) => Promise<string>;
+}
+
+/** What an output of each port type is saved as (classic "Save as Dataset / Trained Model / Transform"). */
+const SAVED_AS: Record<string, string> = { DataTable: "Dataset", TrainedModel: "Trained Model", Transform: "Transform" };
+
+function SaveOutput({ port, what, nodeId, onSave }: {
+  port: string; what: string; nodeId: string; onSave: (port: string, name: string) => Promise<string>;
+}) {
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState("");
+  if (!open) {
+    return (
+      <button type="button" className="properties__save" onClick={() => { setOpen(true); setNote(""); }}
+              data-testid={`save-output-${nodeId}-${port}`}>
+        Save as {what}{note ? ` — ${note}` : ""}
+      </button>
+    );
+  }
+  return (
+    <form className="properties__save-form" aria-label={`Save as ${what}`}
+          onSubmit={(event) => {
+            event.preventDefault();
+            const name = new FormData(event.currentTarget).get("name");
+            void onSave(port, String(name ?? "")).then((done) => { setNote(done); setOpen(false); },
+                                                       (error: unknown) => setNote(error instanceof Error ? error.message : String(error)));
+          }}>
+      <input name="name" aria-label={`${what} name`} placeholder={`${what} name`} autoFocus required
+             data-testid={`save-output-name-${nodeId}-${port}`} />
+      <button type="submit" data-testid={`save-output-submit-${nodeId}-${port}`}>Save</button>
+      <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+      {note ? <small role="alert">{note}</small> : null}
+    </form>
+  );
 }
 
 export function Properties(props: PropertiesProps) {
-  const { node, module, problems, datasets, outputs, upstream, onChange, onComment, onVisualize } = props;
+  const { node, module, problems, saved, outputs, upstream, onChange, onComment, onVisualize, onSaveOutput } = props;
   if (node === null || module === null) {
     return (
       <aside className="properties" data-testid="properties">
@@ -151,7 +185,7 @@ export function Properties(props: PropertiesProps) {
               name={key}
               schema={schema}
               value={node.params[key] ?? schema.default}
-              datasets={datasets}
+              saved={saved}
               upstream={upstream}
               onChange={(value) => onChange({ ...node.params, [key]: value })}
             />
@@ -160,11 +194,16 @@ export function Properties(props: PropertiesProps) {
         );
       })}
       {module.outputs.map((port) => (
-        <button key={port.name} type="button" className="properties__visualize" disabled={!outputs.includes(port.name)}
-                title={outputs.includes(port.name) ? "" : "Run the experiment to see this output"}
-                onClick={() => onVisualize(port.name)} data-testid={`visualize-${node.id}-${port.name}`}>
-          Visualize {port.label ?? port.name}
-        </button>
+        <div key={port.name} className="properties__output">
+          <button type="button" className="properties__visualize" disabled={!outputs.includes(port.name)}
+                  title={outputs.includes(port.name) ? "" : "Run the experiment to see this output"}
+                  onClick={() => onVisualize(port.name)} data-testid={`visualize-${node.id}-${port.name}`}>
+            Visualize {port.label ?? port.name}
+          </button>
+          {outputs.includes(port.name) && SAVED_AS[port.type] !== undefined ? (
+            <SaveOutput port={port.name} what={SAVED_AS[port.type] ?? ""} nodeId={node.id} onSave={onSaveOutput} />
+          ) : null}
+        </div>
       ))}
     </aside>
   );
