@@ -24,6 +24,8 @@ class Experiment(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="predictive_experiments"
     )
     graph = models.JSONField(default=empty_graph)
+    conversion = models.JSONField(default=dict, blank=True,
+                                  help_text='Set Up Web Service\'s record: {"generated": [...], "train_node", "run"}.')
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="experiments"
     )

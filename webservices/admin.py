@@ -1,1 +1,38 @@
-"""Admin registrations for web services arrive with their models."""
+from django.contrib import admin
+
+from .models import Deployment, Endpoint, WebService
+
+
+class EndpointInline(admin.TabularInline):
+    model = Endpoint
+    extra = 0
+    fields = ["name", "endpoint_id", "is_default", "primary_key_hint", "max_concurrent_calls", "version"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(WebService)
+class WebServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "workspace", "deployed_at"]
+    search_fields = ["name", "workspace__name"]
+    list_filter = ["kind", "deployed_at"]
+    raw_id_fields = ["experiment", "current"]
+    inlines = [EndpointInline]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ["service", "version", "created"]
+    search_fields = ["service__name"]
+    list_filter = ["created"]
+    raw_id_fields = ["service", "run"]
+    readonly_fields = ["graph", "input_schema", "output_schema", "resources", "created"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "is_default", "primary_key_hint", "version"]
+    search_fields = ["name", "service__name", "endpoint_id"]
+    list_filter = ["is_default", "throttle_level"]
+    raw_id_fields = ["service"]
+    readonly_fields = ["endpoint_id", "primary_key_hash", "secondary_key_hash", "created"]

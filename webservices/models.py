@@ -1,1 +1,95 @@
-"""Web services, endpoints and keys arrive with the Deploy Web Service issue (DESIGN §4)."""
+"""Web services (DESIGN §4): a service, its immutable deployment snapshots, and its endpoints with keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from experiments.models import Experiment, Run
+from studio.models import Workspace
+
+
+class WebService(models.Model):
+    """One published service. Its `current` deployment is what the default endpoint serves; redeploying
+    adds a deployment and moves `current` in one transaction, so requests in flight finish on the old one."""
+
+    class Kind(models.TextChoices):
+        PREDICTIVE = "predictive", "Predictive"
+        RETRAINING = "retraining", "Retraining"
+        DATA = "data", "Data transformation"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="web_services")
+    name = models.CharField(max_length=250)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    experiment = models.ForeignKey(Experiment, null=True, on_delete=models.SET_NULL, related_name="web_services",
+                                   help_text="The experiment deployed (predictive, or training for retraining).")
+    current = models.ForeignKey("Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at", "-created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deployment(models.Model):
+    """The frozen snapshot of a deploy: graph, artifact references with their hashes, and the schemas.
+    Never edited: scoring caches compiled scorers by (endpoint, version) and trusts it not to change."""
+
+    service = models.ForeignKey(WebService, on_delete=models.CASCADE, related_name="deployments")
+    version = models.PositiveIntegerField()
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    graph = models.JSONField()
+    input_schema = models.JSONField(default=dict, help_text='{input name: [{"name", "kind", "optional"}]}')
+    output_schema = models.JSONField(default=dict, help_text='{output name: [{"name", "kind"}]}')
+    resources = models.JSONField(default=list, help_text='[{"Name", "Kind", "Node", "Asset", "Path", "Sha256"}]')
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "-version"]
+        constraints = [models.UniqueConstraint(fields=["service", "version"], name="one_version_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service} v{self.version}"
+
+
+class Endpoint(models.Model):
+    """A named way in to a service, with two keys (stored as SHA-256 hashes; shown once when made)."""
+
+    class TraceLevel(models.TextChoices):
+        NONE = "None", "None"
+        ERROR = "Error", "Error"
+        ALL = "All", "All"
+
+    class Throttle(models.TextChoices):
+        LOW = "Low", "Low"
+        HIGH = "High", "High"
+
+    service = models.ForeignKey(WebService, on_delete=models.CASCADE, related_name="endpoints")
+    name = models.CharField(max_length=64)
+    endpoint_id = models.CharField(max_length=32, unique=True)
+    is_default = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    primary_key_hash = models.CharField(max_length=64, db_index=True)
+    secondary_key_hash = models.CharField(max_length=64, db_index=True)
+    primary_key_hint = models.CharField(max_length=8)
+    secondary_key_hint = models.CharField(max_length=8)
+    max_concurrent_calls = models.PositiveSmallIntegerField(default=20)
+    diagnostics_trace_level = models.CharField(max_length=5, choices=TraceLevel.choices, default=TraceLevel.NONE)
+    throttle_level = models.CharField(max_length=4, choices=Throttle.choices, default=Throttle.LOW)
+    resources = models.JSONField(default=list, blank=True,
+                                 help_text="Resources patched onto this endpoint (retraining), over the snapshot's.")
+    version = models.PositiveIntegerField(default=1, help_text="Bumped by every redeploy or patch.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "-is_default", "name"]
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="endpoint_names_unique_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service} / {self.name}"

@@ -65,6 +65,11 @@ class AssetSerializer(serializers.ModelSerializer):
         read_only_fields = ["kind", "summary", "size_bytes", "source_run", "source_node", "source_port", "created"]
 
 
+class SetupSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["predictive", "retraining"], default="predictive")
+    train_node = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+
+
 class SaveOutputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")

@@ -16,12 +16,14 @@ from rest_framework.views import APIView
 
 from experiments import services
 from experiments.assets import SaveError, asset_delete, output_save
+from experiments.conversion import ConversionError
 from experiments.datasets import DatasetError, dataset_upload
 from experiments.engine import store
 from experiments.engine.executor import all_ports_json
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.registry import registry
 from experiments.selectors import assets_of, datasets_of, experiments_of, runs_of
+from experiments.setup import setup_web_service
 from experiments.visualize import visualize
 from studio.errors import ProblemsError
 from studio.selectors import default_workspace_of, workspaces_of
@@ -34,6 +36,7 @@ from .serializers import (
     RunRequestSerializer,
     SaveAsSerializer,
     SaveOutputSerializer,
+    SetupSerializer,
     run_json,
 )
 
@@ -143,6 +146,22 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         return Response(services.experiment_schemas(self.get_object()))
 
     @extend_schema(request=SaveAsSerializer, responses={201: ExperimentSerializer})
+    @extend_schema(request=SetupSerializer, responses=OpenApiResponse(
+        description='{"experiment": id, "created": bool, "summary": [{"node", "action", "message"}]}'))
+    @action(detail=True, methods=["post"], url_path="setup-web-service")
+    def setup_web_service(self, request: Request, pk: str | None = None) -> Response:
+        """Set Up Web Service: the linked predictive experiment (created or rebuilt), or retraining input and
+        outputs added to this one. The summary says, node by node, what was replaced, removed and added."""
+        body = SetupSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            done = setup_web_service(experiment=self.get_object(), kind=body.validated_data["kind"],
+                                     train_node=body.validated_data.get("train_node") or None, user=request.user)
+        except (ConversionError, SaveError) as error:
+            raise ProblemsError(str(error), getattr(error, "problems", [])) from None
+        return Response({"experiment": done.experiment.pk, "created": done.created,
+                         "summary": [change.as_json() for change in done.summary]})
+
     @action(detail=True, methods=["post"], url_path="save-as")
     def save_as(self, request: Request, pk: str | None = None) -> Response:
         body = SaveAsSerializer(data=request.data)

@@ -17,7 +17,7 @@ from experiments.modules.base import Module, Problem, SchemaContext
 from experiments.modules.columns import ColumnsNotFound, resolve_columns
 from experiments.modules.datatable import Schema
 from experiments.modules.params import Columns
-from experiments.modules.ports import PortType
+from experiments.modules.ports import PortType, accepts
 from experiments.modules.registry import registry
 
 MAX_NODES = 500
@@ -198,7 +198,7 @@ def _edge_problem(graph: Graph, edge: Edge) -> str | None:
         return f"{source.name} (node {edge.source}) has no output port '{edge.source_port}'."
     if into is None:
         return f"{target.name} (node {edge.target}) has no input port '{edge.target_port}'."
-    if out.type != into.type:
+    if not accepts(into.type, out.type):
         return (f"Edge {edge.label} connects a {out.type} output to a {into.type} input; "
                 "the port types must match.")
     return None

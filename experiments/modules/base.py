@@ -85,6 +85,10 @@ class Module:
     params: ClassVar[dict[str, Param]] = {}
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
+    # What Set Up Web Service does with the module (experiments/conversion.py): "" keeps it where it
+    # lies on the scoring path; "train" freezes its trained model; "score" is where predictions are made;
+    # "sample" is bypassed (every request row is scored); "evaluate" only serves training and is removed.
+    web_service: ClassVar[str] = ""
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         raise NotImplementedError

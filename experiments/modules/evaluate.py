@@ -170,6 +170,7 @@ def evaluation_of(table: DataTable, ctx: Context) -> Evaluation:
 @registry.register
 class EvaluateModel(Module):
     name = "Evaluate Model"
+    web_service = "evaluate"
     category = "Machine Learning"
     subcategory = "Evaluate"
     description = "Evaluates the results of a classification, regression or clustering model with standard metrics."

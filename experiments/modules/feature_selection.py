@@ -209,6 +209,7 @@ def labelled(table: DataTable, model: TrainedModel) -> tuple[pd.DataFrame, np.nd
 @registry.register
 class PermutationFeatureImportance(Module):
     name = "Permutation Feature Importance"
+    web_service = "evaluate"
     category = CATEGORY
     description = ("Computes the permutation feature importance scores of feature variables given a trained model "
                    "and a test dataset.")

@@ -1,4 +1,4 @@
-"""Typed ports: what flows along an edge. An edge is valid only between ports of the same type."""
+"""Typed ports: what flows along an edge. An edge is valid only between ports of the same type (or into Any)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ class PortType(StrEnum):
     TRAINED_MODEL = "TrainedModel"
     TRANSFORM = "Transform"
     EVALUATION = "Evaluation"
+    ANY = "Any"  # inputs only: Web service output, which returns whatever reaches it
+
+
+def accepts(input_type: PortType, output_type: PortType) -> bool:
+    """Whether an output of one type may feed an input of another (the same type, or an Any input)."""
+    return input_type in (output_type, PortType.ANY)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ class SplitData(Module):
     the original order otherwise; the expression modes keep the original order."""
 
     name = "Split Data"
+    web_service = "sample"
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Partitions the rows of a dataset into two distinct sets."
@@ -201,6 +202,7 @@ class PartitionAndSample(Module):
     and drops that column so it is not mistaken for a feature. Sampling keeps the original row order."""
 
     name = "Partition and Sample"
+    web_service = "sample"
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Samples rows, takes the first rows, or assigns rows to folds for cross-validation."

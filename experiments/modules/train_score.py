@@ -61,6 +61,7 @@ def supervised_input(inputs: Mapping[str, Any], module: str) -> UntrainedModel:
 @registry.register
 class TrainModel(Module):
     name = "Train Model"
+    web_service = "train"
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a classification or regression model in a supervised manner."
@@ -84,6 +85,7 @@ def unsupervised(inputs: Mapping[str, Any], task: str, module: str) -> Untrained
 @registry.register
 class TrainClusteringModel(Module):
     name = "Train Clustering Model"
+    web_service = "train"
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a clustering model and assigns the training data to clusters."
@@ -120,6 +122,7 @@ def clustering_features(table: DataTable, selection: Mapping[str, Any], ctx: Con
 @registry.register
 class TrainAnomalyDetectionModel(Module):
     name = "Train Anomaly Detection Model"
+    web_service = "train"
     category = CATEGORY
     subcategory = "Train"
     description = "Trains an anomaly detector model on a dataset of mostly normal rows."
@@ -136,6 +139,7 @@ class TrainAnomalyDetectionModel(Module):
 @registry.register
 class ScoreModel(Module):
     name = "Score Model"
+    web_service = "score"
     category = CATEGORY
     subcategory = "Score"
     description = "Scores predictions for a trained classification, regression, clustering or anomaly model."
@@ -153,6 +157,7 @@ class ScoreModel(Module):
 @registry.register
 class AssignDataToClusters(Module):
     name = "Assign Data to Clusters"
+    web_service = "score"
     category = CATEGORY
     subcategory = "Score"
     description = "Assigns data to clusters using an existing trained clustering model."
@@ -210,6 +215,7 @@ def forward_messages(source: Context, target: Context) -> None:
 @registry.register
 class CrossValidateModel(Module):
     name = "Cross Validate Model"
+    web_service = "evaluate"
     category = CATEGORY
     subcategory = "Evaluate"
     description = "Cross-validates a classification or regression model: trains and scores it on each fold."
@@ -315,6 +321,7 @@ def sweep_points(space: Mapping[str, list[Any]], params: Mapping[str, Any]) -> l
 @registry.register
 class TuneModelHyperparameters(Module):
     name = "Tune Model Hyperparameters"
+    web_service = "train"
     category = CATEGORY
     subcategory = "Train"
     description = "Performs a parameter sweep on a model to determine the optimum parameter settings."

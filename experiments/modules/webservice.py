@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from .artifacts import Evaluation, TrainedModel
 from .base import Context, Module, ModuleError, SchemaContext
 from .datatable import DataTable, Schema
 from .params import Reference, Text
@@ -42,16 +43,25 @@ class WebServiceInput(Module):
 class WebServiceOutput(Module):
     name = "Web service output"
     category = CATEGORY
-    description = "Indicates where data is returned to the user when the experiment runs as a web service."
-    inputs = [InputPort("dataset", PortType.DATA_TABLE)]
+    description = ("Indicates where data is returned to the user when the experiment runs as a web service: "
+                   "a dataset, or for a retraining service a trained model or evaluation results.")
+    inputs = [InputPort("dataset", PortType.ANY, label="dataset, trained model or evaluation")]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {"name": Text("Name", "output1", allow_empty=False, help="The output's name in responses.")}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        table = inputs.get("dataset")
-        if not isinstance(table, DataTable):
-            raise ModuleError("Web service output needs a dataset on its input")
-        return {"dataset": table}
+        """A table passes through; an evaluation becomes its metrics (one row, the service's CSV) and a trained
+        model a one-row description (the model itself is returned as a file by the retraining job)."""
+        value = inputs.get("dataset")
+        if isinstance(value, DataTable):
+            return {"dataset": value}
+        if isinstance(value, Evaluation):
+            return {"dataset": DataTable(pd.DataFrame([value.metrics]))}
+        if isinstance(value, TrainedModel):
+            return {"dataset": DataTable(pd.DataFrame([{
+                "Learner": value.learner, "Task": value.task, "Label": value.label,
+                "Features": ", ".join(column.name for column in value.features)}]))}
+        raise ModuleError("Web service output needs a dataset, trained model or evaluation on its input")
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
                      ctx: SchemaContext) -> dict[str, Schema | None]:

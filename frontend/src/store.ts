@@ -86,7 +86,7 @@ export function checkConnection(
   const output = modules.get(source.module)?.outputs.find((port) => port.name === edge.source_port);
   const input = modules.get(target.module)?.inputs.find((port) => port.name === edge.target_port);
   if (output === undefined || input === undefined) return { ok: false, reason: "Unknown port" };
-  if (output.type !== input.type) {
+  if (output.type !== input.type && input.type !== "Any") {
     return { ok: false, reason: `A ${output.type} output can't go into a ${input.type} input` };
   }
   if (graph.edges.some((other) => other.target === edge.target && other.target_port === edge.target_port)) {

@@ -12,5 +12,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("experiments.api.urls")),
+    path("", include("webservices.api.urls")),
     path("", include(router.urls)),
 ]

@@ -137,6 +137,7 @@ EXAMPLES: dict[str, Example] = {
                                                    example_table().frame[["x1"]], {})}, {}),
     "execute-python-script": (lambda: {"dataframe1": example_table()}, {}),
     "web-service-input": (lambda: {"dataset": example_table()}, {}),
+    "web-service-output": (lambda: {"dataset": example_table()}, {}),
 }
 # Sources of saved objects and I/O against storage or the network are covered by their own tests.
 NOT_RUN_HERE = {"dataset", "trained-model", "transform", "import-data", "export-data"}

@@ -46,6 +46,20 @@ def test_web_service_output_passes_its_input_through_and_needs_one():
         run(WebServiceOutput, {})
 
 
+def test_web_service_output_turns_a_model_or_an_evaluation_into_a_one_row_table():
+    from experiments.modules.artifacts import Evaluation
+
+    evaluation = Evaluation(task="binary", metrics={"AUC": 0.9, "Accuracy": 0.8})
+    assert run(WebServiceOutput, {"dataset": evaluation})["dataset"].frame.to_dict("records") == [
+        {"AUC": 0.9, "Accuracy": 0.8}]
+    from tests.experiments.modules.test_contract import trained
+
+    model = trained()
+    described = run(WebServiceOutput, {"dataset": model})["dataset"].frame
+    assert list(described.columns) == ["Learner", "Task", "Label", "Features"]
+    assert described.loc[0, "Label"] == model.label
+
+
 def test_web_service_names_must_not_be_empty():
     _, problems = WebServiceOutput.clean_params({"name": ""}, "n1")
     assert [p.message for p in problems] == [

@@ -1,0 +1,80 @@
+"""Studio JSON API for deploying and managing web services (SPEC §2). Views parse, call, format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from experiments.selectors import experiments_of
+from studio.errors import ProblemsError
+from webservices.models import WebService
+from webservices.selectors import web_services_of
+from webservices.services import DeployError, deploy, key_regenerate
+from webservices.wire import endpoint_json, service_json
+
+
+def base_url(request: Request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+class DeploySerializer(serializers.Serializer):
+    web_service = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RegenerateSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=["primary", "secondary"])
+
+
+class DeployView(APIView):
+    """Deploy Web Service: publish the experiment's last finished run as a new service, or update its service."""
+
+    @extend_schema(request=DeploySerializer, responses=OpenApiResponse(
+        description='{"web_service": id, "endpoint": {"Name", "Id", "PrimaryKey", "SecondaryKey", "ApiLocation", '
+                    '"BatchLocation"}} (201 new; 200 redeploy, no keys)'))
+    def post(self, request: Request, pk: int) -> Response:
+        experiment = get_object_or_404(experiments_of(request.user), pk=pk)
+        body = DeploySerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        service = None
+        if body.validated_data.get("web_service") is not None:
+            service = get_object_or_404(web_services_of(request.user), pk=body.validated_data["web_service"])
+        try:
+            done = deploy(experiment=experiment, web_service=service, user=request.user)
+        except DeployError as error:
+            raise ProblemsError(str(error), []) from None
+        return Response({"web_service": done.service.pk, "version": done.service.current.version,  # type: ignore[union-attr]
+                         "endpoint": endpoint_json(base_url(request), done.endpoint, done.keys)},
+                        status=status.HTTP_201_CREATED if done.created else status.HTTP_200_OK)
+
+
+class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Web services of the caller's workspaces, with their schemas and endpoints (keys never listed)."""
+
+    def get_queryset(self) -> QuerySet[WebService]:
+        return web_services_of(self.request.user)
+
+    @extend_schema(responses=OpenApiResponse(description="Web services"))
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response([service_json(base_url(request), service) for service in self.get_queryset()])
+
+    @extend_schema(responses=OpenApiResponse(description="One web service"))
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(service_json(base_url(request), self.get_object()))
+
+    @extend_schema(request=RegenerateSerializer, responses=OpenApiResponse(description='{"PrimaryKey": "..."}'))
+    @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/regenerate-key")
+    def regenerate_key(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        body = RegenerateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        which = body.validated_data["key"]
+        key = key_regenerate(endpoint=endpoint, which=which)
+        return Response({f"{which.capitalize()}Key": key})

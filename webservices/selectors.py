@@ -1,0 +1,15 @@
+"""Reads for web services, scoped to the user's workspaces (others' are 404)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from studio.selectors import workspaces_of
+
+from .models import WebService
+
+
+def web_services_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[WebService]:
+    return (WebService.objects.filter(workspace__in=workspaces_of(user))
+            .select_related("current", "workspace", "experiment").prefetch_related("endpoints"))

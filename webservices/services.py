@@ -1,0 +1,203 @@
+"""Deploy Web Service: freeze an experiment's run into a deployment snapshot and publish it (DESIGN §4)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from experiments.assets import run_output_record
+from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE, ConversionError, require_fresh_run
+from experiments.engine import store
+from experiments.models import Asset, Dataset, Experiment, Run
+from experiments.modules.datatable import DataTable
+from experiments.modules.params import Reference
+from experiments.modules.registry import registry
+from experiments.setup import last_run_facts
+
+from .models import Deployment, Endpoint, WebService
+
+DEFAULT_ENDPOINT = "default"
+
+
+class DeployError(ValueError):
+    """Deploy can't proceed; the message says what to do."""
+
+
+@dataclass
+class Keys:
+    primary: str
+    secondary: str
+
+
+@dataclass
+class Deployed:
+    service: WebService
+    endpoint: Endpoint
+    keys: Keys | None  # only when the endpoint was created by this deploy
+    created: bool
+
+
+# --- Keys ------------------------------------------------------------------------------------------
+
+
+def new_key() -> str:
+    """88 characters of base64, like the classic studio's keys (64 random bytes)."""
+    return base64.b64encode(secrets.token_bytes(64)).decode()
+
+
+def key_hash(key: str) -> str:
+    """Keys are long random strings, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_hint(key: str) -> str:
+    return key[:4]
+
+
+def _set_key(endpoint: Endpoint, which: str) -> str:
+    key = new_key()
+    setattr(endpoint, f"{which}_key_hash", key_hash(key))
+    setattr(endpoint, f"{which}_key_hint", key_hint(key))
+    return key
+
+
+def endpoint_create(*, service: WebService, name: str, is_default: bool = False, description: str = "",
+                    max_concurrent_calls: int = 20, diagnostics_trace_level: str = Endpoint.TraceLevel.NONE,
+                    throttle_level: str = Endpoint.Throttle.LOW) -> tuple[Endpoint, Keys]:
+    endpoint = Endpoint(service=service, name=name, endpoint_id=secrets.token_hex(16), is_default=is_default,
+                        description=description, max_concurrent_calls=max_concurrent_calls,
+                        diagnostics_trace_level=diagnostics_trace_level, throttle_level=throttle_level)
+    keys = Keys(_set_key(endpoint, "primary"), _set_key(endpoint, "secondary"))
+    endpoint.save()
+    return endpoint, keys
+
+
+def key_regenerate(*, endpoint: Endpoint, which: str) -> str:
+    if which not in ("primary", "secondary"):
+        raise DeployError(f"'key' must be primary or secondary; got {which!r}.")
+    key = _set_key(endpoint, which)
+    endpoint.save(update_fields=[f"{which}_key_hash", f"{which}_key_hint"])
+    return key
+
+
+# --- The snapshot ----------------------------------------------------------------------------------
+
+
+def _nodes_of(graph: dict[str, Any], module: str) -> list[dict[str, Any]]:
+    return [node for node in graph["nodes"] if node["module"] == module]
+
+
+def _table_schema(run: Run, node: str, port: str) -> list[dict[str, Any]]:
+    value = store.load_output(run_output_record(run, node, port))
+    if not isinstance(value, DataTable):
+        return []
+    return [{"name": column.name, "kind": str(column.kind)} for column in value.schema]
+
+
+def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every saved object the graph references, with the file and hash the scorer will load."""
+    found: list[dict[str, Any]] = []
+    for node in graph["nodes"]:
+        module = registry.get(node["module"])
+        for key, param in module.params.items():
+            object_id = node.get("params", {}).get(key)
+            if not isinstance(param, Reference) or object_id is None:
+                continue
+            if param.to == "dataset":
+                dataset = Dataset.objects.filter(pk=object_id).first()
+                if dataset is None:
+                    raise DeployError(f"Node {node['id']} uses dataset {object_id}, which no longer exists.")
+                found.append({"Name": dataset.name, "Kind": "Dataset", "Node": node["id"], "Dataset": dataset.pk,
+                              "Path": dataset.path, "Sha256": dataset.sha256})
+                continue
+            asset = Asset.objects.filter(workspace=experiment.workspace, kind=param.to, pk=object_id).first()
+            if asset is None:
+                raise DeployError(f"Node {node['id']} uses a saved {param.to.replace('_', ' ')} ({object_id}) that no "
+                                  "longer exists; run Set Up Web Service again.")
+            found.append({"Name": asset.name, "Kind": "TrainedModel" if param.to == "trained_model" else "Transform",
+                          "Node": node["id"], "Asset": asset.pk, "Path": asset.path, "Sha256": asset.sha256,
+                          "Label": asset.summary.get("label")})
+    return found
+
+
+def _kind_of(experiment: Experiment, graph: dict[str, Any]) -> str:
+    if experiment.kind == Experiment.Kind.TRAINING:
+        return WebService.Kind.RETRAINING if any(registry.get(n["module"]).web_service == "train"
+                                                 for n in graph["nodes"]) else WebService.Kind.DATA
+    return WebService.Kind.PREDICTIVE if _nodes_of(graph, "trained-model") else WebService.Kind.DATA
+
+
+def snapshot(experiment: Experiment) -> dict[str, Any]:
+    """The frozen deployment: graph, resources and schemas, from a finished run of the current graph."""
+    graph = experiment.graph
+    inputs, outputs = _nodes_of(graph, INPUT_MODULE), _nodes_of(graph, OUTPUT_MODULE)
+    if not inputs or not outputs:
+        raise DeployError("The experiment has no Web service input and output; use Set Up Web Service first "
+                          "(or add them from the Web Service category).")
+    run, facts = last_run_facts(experiment)
+    try:
+        require_fresh_run(graph, facts, {node["id"] for node in inputs + outputs})
+    except ConversionError as error:
+        raise DeployError(error.message.replace("Set Up Web Service", "Deploy Web Service")) from None
+    assert run is not None
+    resources = _resources(experiment, graph)
+    labels = {resource["Label"] for resource in resources if resource.get("Label")}
+    input_schema = {
+        node["params"].get("name", "input1"): [
+            {**column, "optional": column["name"] in labels} for column in _table_schema(run, node["id"], "dataset")]
+        for node in inputs}
+    output_schema = {node["params"].get("name", "output1"): _table_schema(run, node["id"], "dataset")
+                     for node in outputs}
+    names = list(input_schema) + list(output_schema)
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise DeployError(f"Two web service inputs or outputs are named '{duplicated[0]}'; give each its own name.")
+    return {"run": run, "graph": graph, "input_schema": input_schema, "output_schema": output_schema,
+            "resources": resources, "kind": _kind_of(experiment, graph)}
+
+
+def service_name(experiment: Experiment) -> str:
+    return experiment.name
+
+
+def deploy(*, experiment: Experiment, web_service: WebService | None = None,
+           user: AbstractBaseUser | None = None) -> Deployed:
+    """Publish (or republish) the experiment. Redeploying adds a deployment and switches the service to it
+    atomically; endpoints keep their keys and bump their version so scorers reload."""
+    frozen = snapshot(experiment)
+    if web_service is None:
+        web_service = WebService.objects.filter(experiment=experiment).order_by("-created").first()
+    elif web_service.experiment_id != experiment.pk:
+        raise DeployError(f"Web service {web_service.pk} publishes another experiment; deploy that one, or "
+                          "deploy this experiment as a new service.")
+    with transaction.atomic():
+        created = web_service is None
+        if web_service is None:
+            web_service = WebService.objects.create(workspace=experiment.workspace, name=service_name(experiment),
+                                                    kind=frozen["kind"], experiment=experiment, created_by=user)
+        else:
+            web_service = WebService.objects.select_for_update().get(pk=web_service.pk)
+        version = (web_service.deployments.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        deployment = Deployment.objects.create(
+            service=web_service, version=version, run=frozen["run"], graph=frozen["graph"],
+            input_schema=frozen["input_schema"], output_schema=frozen["output_schema"],
+            resources=frozen["resources"], created_by=user)
+        web_service.current, web_service.kind = deployment, frozen["kind"]
+        web_service.name, web_service.deployed_at = service_name(experiment), timezone.now()
+        web_service.save()
+        keys = None
+        endpoint = web_service.endpoints.filter(is_default=True).first()
+        if endpoint is None:
+            endpoint, keys = endpoint_create(service=web_service, name=DEFAULT_ENDPOINT, is_default=True)
+        else:
+            Endpoint.objects.filter(service=web_service).update(version=F("version") + 1)
+            endpoint.refresh_from_db()
+    return Deployed(web_service, endpoint, keys, created)
