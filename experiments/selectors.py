@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from studio.models import Workspace
 from studio.selectors import workspaces_of
@@ -21,7 +21,8 @@ def experiments_with_last_run(user: AbstractBaseUser | AnonymousUser, query: str
     """The experiments list: each with its last run's status and time, filtered by name."""
     last = Run.objects.filter(experiment=OuterRef("pk")).order_by("-created")
     experiments = experiments_of(user).select_related("created_by").annotate(
-        last_run_status=Subquery(last.values("status")[:1]), last_run_time=Subquery(last.values("created")[:1]))
+        last_run_status=Subquery(last.values("status")[:1]), last_run_time=Subquery(last.values("created")[:1]),
+        web_service_id=Max("web_services__id"))  # the newest service deployed from it (webservices' relation)
     return experiments.filter(name__icontains=query) if query else experiments
 
 

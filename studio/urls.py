@@ -15,6 +15,7 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/", views.experiment_canvas, name="experiment-canvas"),
     path("experiments/<int:experiment_id>/<slug:action>/", views.experiment_action, name="experiment-action"),
     path("web-services/", views.web_services, name="web-services"),
+    path("web-services/<int:service_id>/", views.web_service, name="web-service"),
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset-detail"),

@@ -15,6 +15,8 @@ from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
 from experiments.visualize import table_view
+from webservices.selectors import web_services_of
+from webservices.wire import service_json
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
@@ -81,18 +83,6 @@ def experiment_canvas(request: HttpRequest, experiment_id: int) -> HttpResponse:
     return render(request, "studio/canvas.html", {"experiment": experiment, "section": "experiments"})
 
 
-def section_page(template: str, section: str):  # type: ignore[no-untyped-def]
-    """A shell page that only needs the user and its navigation section highlighted."""
-
-    @login_required
-    @require_GET
-    def view(request: HttpRequest) -> HttpResponse:
-        return render(request, template, {"section": section})
-
-    view.__name__ = f"{section}_page"
-    return view
-
-
 @login_required
 @require_GET
 def datasets(request: HttpRequest) -> HttpResponse:
@@ -127,7 +117,20 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
     return redirect("datasets")
 
 
-web_services = section_page("studio/web_services.html", "web-services")
+@login_required
+@require_GET
+def web_services(request: HttpRequest) -> HttpResponse:
+    return render(request, "studio/web_services.html",
+                  {"services": web_services_of(request.user), "section": "web-services"})
+
+
+@login_required
+@require_GET
+def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
+    """The dashboard: endpoints with their URLs and key hints, the schemas, the resources."""
+    service = get_object_or_404(web_services_of(request.user), pk=service_id)
+    body = service_json(request.build_absolute_uri("/").rstrip("/"), service)
+    return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services"})
 
 
 @login_required

@@ -20,6 +20,7 @@ import type { AssetSummary, DatasetSummary, Experiment, Graph, ModuleSpec, Probl
 import { fromRun, idle, useLiveRun, type RunState } from "../live";
 import { DRAG_TYPE, Palette, savedItem, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
+import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
 import type { UpstreamColumn } from "../properties/ColumnSelector";
 import { Properties } from "../properties/Properties";
 import {
@@ -155,7 +156,7 @@ function sourceModule(modules: ModuleSpec[], reference: string): { module: strin
   return null;
 }
 
-function Editor({ loaded: initial }: { loaded: Loaded }) {
+function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result: SetUpResult) => void }) {
   const [loaded, setLoaded] = useState(initial);
   const { experiment } = loaded;
   const savedObjects = useMemo(() => savedGroups(loaded), [loaded]);
@@ -310,12 +311,7 @@ function Editor({ loaded: initial }: { loaded: Loaded }) {
           }}>
             Auto-layout
           </button>
-          <button type="button" disabled title="Set Up Web Service arrives with web services" data-testid="setup-web-service-button">
-            Set Up Web Service
-          </button>
-          <button type="button" disabled title="Deploy Web Service arrives with web services" data-testid="deploy-button">
-            Deploy Web Service
-          </button>
+          <WebServiceButtons experiment={experiment} save={save} onSetUp={onSetUp} onMessage={setMessage} />
           <RunHistory experimentId={experiment.id} current={run.run}
                       onOpen={(runId) => getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined)} />
           <span className="toolbar__state" data-testid="save-state">{dirty ? "Unsaved changes" : "Saved"}</span>
@@ -409,6 +405,8 @@ export function Canvas({ experimentId: initial }: { experimentId: number }) {
   const [experimentId, setExperimentId] = useState(initial);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState("");
+  const [setUp, setSetUp] = useState<SetUpResult | null>(null);
+  const [generation, setGeneration] = useState(0);
   const switchTo = (id: number) => {
     window.history.pushState({}, "", `/experiments/${id}/`);
     setLoaded(null);
@@ -426,20 +424,30 @@ export function Canvas({ experimentId: initial }: { experimentId: number }) {
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
   }, []);
+  const onSetUp = (result: SetUpResult) => {
+    setSetUp(result);
+    if (result.experiment === experimentId) {
+      setLoaded(null);
+      setGeneration((n) => n + 1);  // reload this experiment: Set Up changed its graph
+    } else {
+      switchTo(result.experiment);
+    }
+  };
   useEffect(() => {
     Promise.all([getJSON<Experiment>(`/api/experiments/${experimentId}/`), getJSON<ModuleSpec[]>("/api/modules/"),
                  getJSON<DatasetSummary[]>("/api/datasets/"), getJSON<AssetSummary[]>("/api/assets/")])
       .then(([experiment, modules, datasets, assets]) => setLoaded({ experiment, modules, datasets, assets }))
       .catch((reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)));
-  }, [experimentId]);
+  }, [experimentId, generation]);
   if (loaded === null) {
     return <div className="atelier-canvas" data-testid="canvas"><p data-testid="canvas-status">{error || "Loading…"}</p></div>;
   }
   return (
     <div className="canvas-with-tabs">
       <Tabs experiment={loaded.experiment} onSwitch={switchTo} />
-      <ReactFlowProvider key={loaded.experiment.id}>
-        <Editor loaded={loaded} />
+      {setUp ? <SetUpSummary result={setUp} onClose={() => setSetUp(null)} /> : null}
+      <ReactFlowProvider key={`${loaded.experiment.id}-${generation}`}>
+        <Editor loaded={loaded} onSetUp={onSetUp} />
       </ReactFlowProvider>
     </div>
   );

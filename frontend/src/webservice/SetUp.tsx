@@ -1,0 +1,133 @@
+// Set Up Web Service (predictive / retraining) and Deploy Web Service, and the summary Set Up returns.
+import { useState } from "react";
+
+import { ApiError, sendJSON } from "../api/client";
+import type { Experiment, Problem } from "../api/types";
+
+export interface Change {
+  node: string;
+  action: "replaced" | "removed" | "added" | "kept";
+  message: string;
+}
+
+export interface SetUpResult {
+  experiment: number;
+  created: boolean;
+  summary: Change[];
+}
+
+interface Deployed {
+  web_service: number;
+  endpoint: { Name: string; PrimaryKey?: string; SecondaryKey?: string };
+}
+
+/** Keys are shown once: the dashboard reads them from here, shows them, and forgets them. */
+export function keepNewKeys(serviceId: number, endpoint: Deployed["endpoint"]): void {
+  if (endpoint.PrimaryKey === undefined) return;
+  window.sessionStorage.setItem(`atelier-new-keys-${serviceId}`, JSON.stringify(endpoint));
+}
+
+interface ToolbarProps {
+  experiment: Experiment;
+  save: () => Promise<boolean>;
+  onSetUp: (result: SetUpResult) => void;
+  onMessage: (message: string) => void;
+}
+
+export function WebServiceButtons({ experiment, save, onSetUp, onMessage }: ToolbarProps) {
+  const [open, setOpen] = useState(false);
+  const [choices, setChoices] = useState<Problem[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const training = experiment.kind === "training";
+
+  const setUp = async (kind: "predictive" | "retraining", trainNode?: string) => {
+    setOpen(false);
+    setChoices(null);
+    if (!(await save())) return;
+    setBusy(true);
+    try {
+      onSetUp(await sendJSON<SetUpResult>(`/api/experiments/${experiment.id}/setup-web-service/`, "POST",
+                                          { kind, train_node: trainNode ?? null }));
+    } catch (error) {
+      const problems = error instanceof ApiError ? (error.body as { errors?: Problem[] } | null)?.errors : undefined;
+      if (problems && problems.length > 1 && problems.every((p) => p.message.startsWith("one of the trained models"))) {
+        setChoices(problems);
+      }
+      onMessage(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const deploy = async () => {
+    if (!(await save())) return;
+    setBusy(true);
+    try {
+      const done = await sendJSON<Deployed>(`/api/experiments/${experiment.id}/deploy/`, "POST", {});
+      keepNewKeys(done.web_service, done.endpoint);
+      window.location.assign(`/web-services/${done.web_service}/`);
+    } catch (error) {
+      onMessage(error instanceof Error ? error.message : String(error));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <span className="webservice-buttons">
+      <span className="menu">
+        <button type="button" data-testid="setup-web-service-button" aria-haspopup="menu" aria-expanded={open}
+                disabled={!training || busy} onClick={() => setOpen(!open)}
+                title={training ? "Make a predictive or retraining web service from this experiment"
+                  : "Set Up starts from the training experiment; edit this one and Deploy"}>
+          Set Up Web Service ▾
+        </button>
+        {open ? (
+          <span className="menu__items" role="menu">
+            <button type="button" role="menuitem" data-testid="setup-predictive" onClick={() => void setUp("predictive")}>
+              Predictive Web Service
+            </button>
+            <button type="button" role="menuitem" data-testid="setup-retraining" onClick={() => void setUp("retraining")}>
+              Retraining Web Service
+            </button>
+          </span>
+        ) : null}
+      </span>
+      <button type="button" data-testid="deploy-button" disabled={busy} onClick={() => void deploy()}
+              title="Publish the last finished run of this experiment as a web service">
+        Deploy Web Service
+      </button>
+      {choices ? (
+        <span className="model-choice" role="group" aria-label="Choose the trained model" data-testid="setup-choose-model">
+          Use the model of
+          {choices.map((problem) => (
+            <button key={problem.node} type="button" data-testid={`setup-choose-${problem.node ?? ""}`}
+                    onClick={() => void setUp("predictive", problem.node ?? undefined)}>
+              {problem.node}
+            </button>
+          ))}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+/** What Set Up did, node by node; dismissible. */
+export function SetUpSummary({ result, onClose }: { result: SetUpResult; onClose: () => void }) {
+  const counts = (["replaced", "removed", "added"] as const).map(
+    (action) => `${result.summary.filter((c) => c.action === action).length} ${action}`);
+  return (
+    <section className="setup-summary" data-testid="setup-summary" role="status" aria-label="Set Up Web Service summary">
+      <header>
+        <strong>{result.created ? "Predictive experiment created" : "Web service set up"}</strong> — {counts.join(", ")}
+        <button type="button" aria-label="Dismiss summary" onClick={onClose}>×</button>
+      </header>
+      <ul>
+        {result.summary.filter((c) => c.action !== "kept").map((change) => (
+          <li key={`${change.action}-${change.node}`} className={`setup-summary__${change.action}`}>
+            <span>{change.action}</span> {change.message}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
