@@ -29,6 +29,7 @@ def test_frontend_script_passes(script):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_on_the_engine_and_the_module_library():
-    result = run([sys.executable, "-m", "mypy", "--strict", "experiments/engine", "experiments/modules"])
+def test_mypy_strict_on_the_engine_the_module_library_and_the_conversion():
+    result = run([sys.executable, "-m", "mypy", "--strict", "experiments/engine", "experiments/modules",
+                  "experiments/conversion.py"])
     assert result.returncode == 0, result.stdout + result.stderr

@@ -144,8 +144,9 @@ def graph_to_json(graph: Graph) -> dict[str, Any]:
 # --- Validation ----------------------------------------------------------------------------------
 
 
-def validate_graph(graph: Graph, schema_ctx: SchemaContext | None = None) -> list[Problem]:
-    """Every problem in the graph; an empty list means it can run."""
+def validate_graph(graph: Graph, schema_ctx: SchemaContext | None = None,
+                   known: Mapping[tuple[str, str], Schema] | None = None) -> list[Problem]:
+    """Every problem in the graph; an empty list means it can run. `known` as for infer_schemas."""
     problems = [Problem(node.id, f"Node {node.id} uses an unknown module '{node.module}'.", code="unknown-module")
                 for node in graph.nodes.values() if node.module not in registry]
     problems += _edge_problems(graph)
@@ -156,18 +157,20 @@ def validate_graph(graph: Graph, schema_ctx: SchemaContext | None = None) -> lis
         return [*problems, Problem(cycle.args[1][0], f"The graph has a cycle: {members}.", code="cycle")]
     if problems:
         return problems
-    return _walk(graph, order, schema_ctx or SchemaContext())[0]
+    return _walk(graph, order, schema_ctx or SchemaContext(), known)[0]
 
 
-def infer_schemas(graph: Graph, schema_ctx: SchemaContext | None = None) -> dict[tuple[str, str], Schema]:
-    """The output columns of every node whose schema can be known without running (for the canvas)."""
+def infer_schemas(graph: Graph, schema_ctx: SchemaContext | None = None,
+                  known: Mapping[tuple[str, str], Schema] | None = None) -> dict[tuple[str, str], Schema]:
+    """The output columns of every node whose schema can be known without running (for the canvas).
+    `known`: outputs already seen in a run, used as they are (inference continues from them)."""
     try:
         order = graph.order()
     except CycleError:
         return {}
     if any(node.module not in registry for node in graph.nodes.values()):
         return {}
-    schemas = _walk(graph, order, schema_ctx or SchemaContext())[1]
+    schemas = _walk(graph, order, schema_ctx or SchemaContext(), known or {})[1]
     return {key: schema for key, schema in schemas.items() if schema is not None}
 
 
@@ -204,8 +207,9 @@ def _edge_problem(graph: Graph, edge: Edge) -> str | None:
     return None
 
 
-def _walk(graph: Graph, order: list[str],
-          schema_ctx: SchemaContext) -> tuple[list[Problem], dict[tuple[str, str], Schema | None]]:
+def _walk(graph: Graph, order: list[str], schema_ctx: SchemaContext,
+          known: Mapping[tuple[str, str], Schema] | None = None,
+          ) -> tuple[list[Problem], dict[tuple[str, str], Schema | None]]:
     """One pass in execution order: each node's problems, and its output schemas where inferable."""
     problems: list[Problem] = []
     schemas: dict[tuple[str, str], Schema | None] = {}
@@ -220,8 +224,10 @@ def _walk(graph: Graph, order: list[str],
         if param_problems:
             continue
         problems += _column_problems(module, node_id, params, inputs)
+        seen = {port.name: (known or {})[(node_id, port.name)] for port in module.outputs
+                if (node_id, port.name) in (known or {})}
         try:
-            outputs = module().infer_schema(inputs, params, schema_ctx)
+            outputs = seen or module().infer_schema(inputs, params, schema_ctx)
         except Exception:  # inference is best effort; the run reports the real error
             outputs = {}
         schemas.update({(node_id, port): schema for port, schema in outputs.items()})

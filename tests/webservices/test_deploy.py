@@ -244,3 +244,54 @@ def test_scoring_needs_no_label_column_and_ignores_unknown_columns(api, owner, i
     expected = output_frame(training_run, "score", "scored_dataset").head(50)
     assert "income" not in scored.columns and scored["comment"].eq("not a feature").all()
     assert scored["Scored Probabilities"].tolist() == expected["Scored Probabilities"].tolist()
+
+
+def test_the_definition_exports_and_an_edited_one_updates_the_service(api, owner, income):
+    training, _ = income
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    pick = node("pick", "select-columns-in-dataset", columns=["age", "Scored Labels", "Scored Probabilities"])
+    out = next(e for e in predictive.graph["edges"] if e["target"] == "web-service-output")
+    predictive.graph = {"nodes": [*predictive.graph["nodes"], pick],
+                        "edges": [e for e in predictive.graph["edges"] if e is not out]
+                        + [edge("score", "scored_dataset", "pick", "dataset"),
+                           edge("pick", "results_dataset", "web-service-output", "dataset")]}
+    predictive.save()
+    run_now(owner.workspace, predictive.graph, experiment=predictive)
+    service_id = deploy(api, predictive).json()["web_service"]
+    url = f"/api/web-services/{service_id}/definition/"
+    definition = api.get(url).json()
+    props = definition["properties"]
+    assert definition["type"] == "Microsoft.MachineLearning/webServices" and props["packageType"] == "Graph"
+    assert props["package"]["nodes"]["web-service-input"] == {"inputId": "input1"}
+    assert props["package"]["nodes"]["web-service-output"] == {"outputId": "output1"}
+    model = props["assets"][props["package"]["nodes"]["train"]["assetId"]]
+    assert model["name"] == "Income prediction [trained model]" and model["type"] == "Resource"
+    assert "income" not in props["input"]["properties"]["input1"]["items"]["required"]
+    assert props["output"]["properties"]["output1"]["items"]["properties"]["age"] == {"type": "number",
+                                                                                      "format": "double"}
+
+    props["title"] = "Income scoring"
+    props["realtimeConfiguration"]["maxConcurrentCalls"] = 5
+    props["package"]["nodes"]["pick"]["parameters"]["columns"] = ["Scored Labels"]
+    updated = api.put(url, definition, format="json")
+    assert updated.status_code == 200, updated.json()
+    service = api.get(f"/api/web-services/{service_id}/").json()
+    assert service["name"] == "Income scoring" and service["version"] == 2
+    assert [c["name"] for c in service["output_schema"]["output1"]] == ["Scored Labels"]
+    assert service["endpoints"][0]["MaxConcurrentCalls"] == 5
+
+    for path, value, message in [
+        (("realtimeConfiguration", "maxConcurrentCalls"), 500, "from 1 to 200"),
+        (("package", "nodes", "pick", "parameters", "columns"), ["nope"], "'nope'"),
+        (("package", "nodes", "train", "parameters", "trained_model"), 99999, "can't be changed here"),
+        (("package", "nodes", "extra"), {"assetId": "x"}, "unknown node extra"),
+    ]:
+        edited = api.get(url).json()
+        target = edited["properties"]
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        response = api.put(url, edited, format="json")
+        assert response.status_code == 400 and message in response.json()["detail"], (path, response.json())
+    assert api.put(url, [], format="json").json()["detail"] == "'definition' must be a JSON object."
+    assert api.get(f"/api/web-services/{service_id}/").json()["version"] == 2

@@ -17,8 +17,8 @@ from experiments.selectors import experiments_of
 from studio.errors import ProblemsError
 from webservices.models import WebService
 from webservices.selectors import web_services_of
-from webservices.services import DeployError, deploy, key_regenerate
-from webservices.wire import endpoint_json, service_json
+from webservices.services import DeployError, definition_apply, deploy, key_regenerate
+from webservices.wire import definition_json, endpoint_json, service_json
 
 
 def base_url(request: Request) -> str:
@@ -68,6 +68,20 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(responses=OpenApiResponse(description="One web service"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(service_json(base_url(request), self.get_object()))
+
+    @extend_schema(request=OpenApiResponse(description="An edited definition"),
+                   responses=OpenApiResponse(description="The new-style web service definition"))
+    @action(detail=True, methods=["get", "put"])
+    def definition(self, request: Request, pk: str | None = None) -> Response:
+        """The service as Azure's new-style definition JSON; PUT an edited one to update the service."""
+        service = self.get_object()
+        if request.method == "PUT":
+            try:
+                service = definition_apply(service=service, definition=request.data, user=request.user)
+            except DeployError as error:
+                raise ProblemsError(str(error), []) from None
+            service = self.get_queryset().get(pk=service.pk)
+        return Response(definition_json(base_url(request), service))
 
     @extend_schema(request=RegenerateSerializer, responses=OpenApiResponse(description='{"PrimaryKey": "..."}'))
     @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/regenerate-key")
