@@ -246,8 +246,7 @@ class _Builder:
         if module.web_service == "sample":
             into = _table_input(module)
             edge = graph.incoming(node_id).get(into or "")
-            self.removed[node_id] = (f"{module.name} is bypassed: every row sent to the service is scored, so "
-                                     "nothing is held out.")
+            self.removed[node_id] = "bypassed: every row sent to the service is scored, so nothing is held out."
             if edge is None:
                 raise ConversionError(f"{_describe(graph, node_id)} has no input data.", [{"node": node_id,
                                                                                             "message": "no input"}])
@@ -258,12 +257,11 @@ class _Builder:
             self.artifacts[node_id] = (node_id, port)
             learners = [e.source for e in graph.incoming(node_id).values()
                         if _port_type(_module(graph, e.source), e.source_port) == PortType.UNTRAINED_MODEL]
-            self.replaced[node_id] = (f"{module.name} and its learner"
-                                      f"{' ' + ', '.join(_describe(graph, n) for n in learners) if learners else ''}"
-                                      " are replaced by one Trained Model node: the model trained in the run, "
-                                      "frozen.")
+            with_learner = f", with its learner {', '.join(_describe(graph, n) for n in learners)}," if learners else ""
+            self.replaced[node_id] = (f"replaced{with_learner} by one Trained Model node: the model trained in the "
+                                      "run, frozen.")
             for learner in learners:
-                self.removed.setdefault(learner, f"Its trained model is frozen in Trained Model ({node_id}).")
+                self.removed.setdefault(learner, f"removed: its trained model is frozen in Trained Model ({node_id}).")
             return node_id, "trained_model"
         fitted = _fitted_ports(module)
         if fitted is not None:
@@ -281,8 +279,8 @@ class _Builder:
                 self.nodes[node_id] = _node(node_id, APPLY, node.position, {}, node.comment)
                 self.edges += [_edge(transform_id, "transformation", node_id, "transformation"),
                                _edge(*data, node_id, "dataset")]
-                self.replaced[node_id] = (f"{module.name} is replaced by Apply Transformation with the Transform "
-                                          "it learned in training, so scoring uses the training statistics.")
+                self.replaced[node_id] = ("replaced by Apply Transformation with the Transform it learned in "
+                                          "training, so scoring uses the training statistics.")
                 return node_id, "transformed_dataset"
         self.keep(node_id)
         return node_id, port
@@ -376,9 +374,9 @@ def _summary(graph: Graph, order: list[str], builder: _Builder) -> list[Change]:
     for node_id in order:
         name = _describe(graph, node_id)
         if node_id in builder.replaced:
-            changes.append(Change(node_id, "replaced", f"{name}: {builder.replaced[node_id]}"))
+            changes.append(Change(node_id, "replaced", f"{name} is {builder.replaced[node_id]}"))
         elif node_id in builder.removed:
-            changes.append(Change(node_id, "removed", f"{name}: {builder.removed[node_id]}"))
+            changes.append(Change(node_id, "removed", f"{name} is {builder.removed[node_id]}"))
         elif node_id in builder.nodes:
             changes.append(Change(node_id, "kept", f"{name} is kept."))
         else:

@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/take_screenshots.py http://127.0.0.1:8000 admin "$(cat var/admin-password)"
 
-It signs in, creates the income experiment through the API, runs it, and saves PNGs in docs/screenshots/.
+It signs in, creates the income experiment through the API, runs it, sets up and deploys its web
+service from the canvas, and saves PNGs in docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -71,6 +72,21 @@ def main(base: str, username: str, password: str) -> None:
         page.get_by_test_id("visualize-evaluate-evaluation_results").click()
         page.get_by_test_id("visualization").locator("td", has_text="AUC").wait_for()
         page.screenshot(path=OUT / "5-evaluation.png")
+        page.get_by_test_id("visualization").get_by_role("button", name="Close").click()
+        page.get_by_test_id("setup-web-service-button").click()
+        page.get_by_test_id("setup-predictive").click()
+        page.get_by_test_id("setup-summary").wait_for()
+        page.get_by_test_id("node-web-service-output").wait_for()
+        page.get_by_test_id("layout-button").click()
+        page.screenshot(path=OUT / "6-predictive.png")
+        page.get_by_test_id("run-button").click()
+        page.wait_for_selector('[data-testid="node-web-service-output"]:is([data-status="finished"], '
+                               '[data-status="cached"])', timeout=120000)
+        page.get_by_test_id("deploy-button").click()
+        page.wait_for_url(f"{base}/web-services/*/")
+        page.evaluate("document.querySelectorAll('[data-key]')"
+                      ".forEach(el => { el.value = el.value.slice(0, 6) + '… (shown once)'; })")
+        page.screenshot(path=OUT / "7-web-service.png", full_page=True)
         browser.close()
     print(f"Screenshots in {OUT}")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -69,7 +70,7 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(service_json(base_url(request), self.get_object()))
 
-    @extend_schema(request=OpenApiResponse(description="An edited definition"),
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The new-style web service definition"))
     @action(detail=True, methods=["get", "put"])
     def definition(self, request: Request, pk: str | None = None) -> Response:
