@@ -46,10 +46,13 @@ bench: setup
 	@scripts/ensure-system-packages.sh redis-server wrk chromium
 	$(PY) bench/run.py
 
-## screenshots: start the studio on a spare port, take the README's screenshots into docs/, stop it.
+## screenshots: start the studio on a spare port with a fresh database, take the README's screenshots, stop it.
 screenshots: setup
 	@scripts/ensure-system-packages.sh redis-server chromium
-	@port=8765; ( PORT=$$port $(PY) manage.py runstudio > var/logs/screenshots.log 2>&1 & echo $$! > var/screenshots.pid ); \
+	@rm -f var/screenshots.sqlite3
+	@export DATABASE_URL=sqlite:///$(CURDIR)/var/screenshots.sqlite3; \
+	  $(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py ensure_admin && $(PY) manage.py load_samples >/dev/null; \
+	  port=8765; ( PORT=$$port $(PY) manage.py runstudio > var/logs/screenshots.log 2>&1 & echo $$! > var/screenshots.pid ); \
 	  for i in $$(seq 60); do curl -sf http://127.0.0.1:$$port/healthz >/dev/null && break; sleep 1; done; \
 	  $(PY) scripts/take_screenshots.py http://127.0.0.1:$$port admin "$$(cat var/admin-password)"; status=$$?; \
 	  kill -INT $$(cat var/screenshots.pid); rm -f var/screenshots.pid; exit $$status

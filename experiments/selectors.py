@@ -22,7 +22,8 @@ def experiments_with_last_run(user: AbstractBaseUser | AnonymousUser, query: str
     last = Run.objects.filter(experiment=OuterRef("pk")).order_by("-created")
     experiments = experiments_of(user).select_related("created_by").annotate(
         last_run_status=Subquery(last.values("status")[:1]), last_run_time=Subquery(last.values("created")[:1]),
-        web_service_id=Max("web_services__id"))  # the newest service deployed from it (webservices' relation)
+        web_service_id=Max("web_services__id"),  # the newest service deployed from it (webservices' relation)
+    ).order_by("-updated")  # explicit: Meta.ordering is dropped from aggregated (GROUP BY) queries
     return experiments.filter(name__icontains=query) if query else experiments
 
 

@@ -1,0 +1,33 @@
+"""The shell pages' lists: experiments newest first with their linked web service; web services."""
+
+import re
+
+import pytest
+
+from experiments.models import Experiment
+from webservices.models import WebService
+
+pytestmark = pytest.mark.django_db
+
+
+def test_experiments_list_is_newest_first_searchable_and_links_the_deployed_service(owner_client, owner):
+    edited = Experiment.objects.create(workspace=owner.workspace, name="Edited churn model")
+    newer = Experiment.objects.create(workspace=owner.workspace, name="Newer churn model",
+                                      kind=Experiment.Kind.PREDICTIVE)
+    service = WebService.objects.create(workspace=owner.workspace, name="Churn", kind="predictive", experiment=newer)
+    page = owner_client.get("/").content.decode()
+    assert page.index("Newer churn model") < page.index("Edited churn model")
+    edited.save()  # edited last: now it comes first
+    page = owner_client.get("/").content.decode()
+    assert page.index("Edited churn model") < page.index("Newer churn model")
+    assert f'href="/web-services/{service.pk}/"' in page
+    assert "Edited" not in owner_client.get("/?q=newer").content.decode()
+
+
+def test_web_services_pages_list_and_show_only_the_users_services(owner_client, owner, outsider):
+    mine = WebService.objects.create(workspace=owner.workspace, name="Mine", kind="data")
+    theirs = WebService.objects.create(workspace=outsider.workspace, name="Theirs", kind="data")
+    listing = owner_client.get("/web-services/").content.decode()
+    assert "Mine" in listing and "Theirs" not in listing
+    assert re.search(r"<h1[^>]*>Mine</h1>", owner_client.get(f"/web-services/{mine.pk}/").content.decode())
+    assert owner_client.get(f"/web-services/{theirs.pk}/").status_code == 404
