@@ -8,31 +8,17 @@ from experiments.conversion import ConversionError, RunFacts, bind, predictive, 
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
 from experiments.engine.graph import parse_graph, validate_graph
+from tests.experiments.test_runs import income_graph
 
 
 def income(extra_nodes=(), extra_edges=()):
-    """The engine issue's income experiment, with a Normalize Data on the way (a second fitted transform)."""
-    return {"nodes": [
-        node("data", "dataset", dataset=1),
-        node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),
-        node("norm", "normalize-data", columns=["age"]),
-        node("split", "split-data", fraction_of_rows_in_the_first_output_dataset=0.7, random_seed=42),
-        node("learner", "two-class-boosted-decision-tree"),
-        node("train", "train-model", label_column=["income"]),
-        node("score", "score-model"),
-        node("evaluate", "evaluate-model"),
-        *extra_nodes,
-    ], "edges": [
-        edge("data", "dataset", "clean", "dataset"),
-        edge("clean", "cleaned_dataset", "norm", "dataset"),
-        edge("norm", "transformed_dataset", "split", "dataset"),
-        edge("learner", "untrained_model", "train", "untrained_model"),
-        edge("split", "results1", "train", "dataset"),
-        edge("train", "trained_model", "score", "trained_model"),
-        edge("split", "results2", "score", "dataset"),
-        edge("score", "scored_dataset", "evaluate", "scored_dataset"),
-        *extra_edges,
-    ]}
+    """The engine issue's income experiment, with a Normalize Data between cleaning and the split (a second
+    fitted transform)."""
+    graph = income_graph(1)
+    edges = [e for e in graph["edges"] if e["source"] != "clean"]
+    return {"nodes": [*graph["nodes"], node("norm", "normalize-data", columns=["age"]), *extra_nodes],
+            "edges": [*edges, edge("clean", "cleaned_dataset", "norm", "dataset"),
+                      edge("norm", "transformed_dataset", "split", "dataset"), *extra_edges]}
 
 
 def modules(graph):

@@ -34,6 +34,24 @@ def setup(api, experiment, **body):
                     format="json")
 
 
+def use_sample(experiment, dataset):
+    """Point the predictive experiment's sample data (the Dataset before Web service input) at `dataset`."""
+    experiment.graph = {**experiment.graph, "nodes": [
+        {**n, "params": {"dataset": dataset.pk}} if n["module"] == "dataset" else n for n in experiment.graph["nodes"]]}
+    experiment.save()
+
+
+def select_before_output(experiment, columns):
+    """What a user does in the predictive experiment: Select Columns between Score Model and the output."""
+    out = next(e for e in experiment.graph["edges"] if e["target"] == "web-service-output")
+    pick = node("pick", "select-columns-in-dataset", columns=columns)
+    experiment.graph = {"nodes": [*experiment.graph["nodes"], pick],
+                        "edges": [e for e in experiment.graph["edges"] if e is not out]
+                        + [edge("score", "scored_dataset", "pick", "dataset"),
+                           edge("pick", "results_dataset", "web-service-output", "dataset")]}
+    experiment.save()
+
+
 def deploy(api, experiment, **body):
     return api.post(f"/api/experiments/{experiment.pk}/deploy/", body, format="json")
 
@@ -69,10 +87,7 @@ def test_income_set_up_run_and_deploy_scores_the_held_out_rows_exactly_as_traini
 
     # Score the held-out split through the predictive experiment: the same rows, the same scores.
     held_out = output_save(run=training_run, node="split", port="results2", name="held out")
-    predictive.graph = {**predictive.graph, "nodes": [
-        {**n, "params": {"dataset": held_out.pk}} if n["module"] == "dataset" else n
-        for n in predictive.graph["nodes"]]}
-    predictive.save()
+    use_sample(predictive, held_out)
     predictive_run = run_now(owner.workspace, predictive.graph, experiment=predictive)
     expected = output_frame(training_run, "score", "scored_dataset")
     scored = output_frame(predictive_run, "score", "scored_dataset")
@@ -102,13 +117,7 @@ def test_income_set_up_run_and_deploy_scores_the_held_out_rows_exactly_as_traini
     assert "PrimaryKey" not in service["endpoints"][0] and service["endpoints"][0]["KeyHint"].endswith("…")
 
     # Journey 2: edit, run, deploy again: the same service, a new version, the same keys.
-    pick = node("pick", "select-columns-in-dataset", columns=["Scored Labels", "Scored Probabilities"])
-    out = next(e for e in predictive.graph["edges"] if e["target"] == "web-service-output")
-    predictive.graph = {"nodes": [*predictive.graph["nodes"], pick],
-                        "edges": [e for e in predictive.graph["edges"] if e is not out]
-                        + [edge("score", "scored_dataset", "pick", "dataset"),
-                           edge("pick", "results_dataset", "web-service-output", "dataset")]}
-    predictive.save()
+    select_before_output(predictive, ["Scored Labels", "Scored Probabilities"])
     assert deploy(api, predictive).json()["detail"].startswith("The experiment changed after run")
     run_now(owner.workspace, predictive.graph, experiment=predictive)
     again = deploy(api, predictive)
@@ -235,10 +244,7 @@ def test_scoring_needs_no_label_column_and_ignores_unknown_columns(api, owner, i
     held_out = dataset_table(output_save(run=training_run, node="split", port="results2", name="held out"))
     frame = held_out.frame.drop(columns=["income"]).head(50).assign(comment="not a feature")
     unlabeled = dataset_store(table=DataTable(frame), name="no label", workspace=owner.workspace, source="upload")
-    predictive.graph = {**predictive.graph, "nodes": [
-        {**n, "params": {"dataset": unlabeled.pk}} if n["module"] == "dataset" else n
-        for n in predictive.graph["nodes"]]}
-    predictive.save()
+    use_sample(predictive, unlabeled)
     run = run_now(owner.workspace, predictive.graph, experiment=predictive)
     scored = output_frame(run, "score", "scored_dataset")
     expected = output_frame(training_run, "score", "scored_dataset").head(50)
@@ -249,13 +255,7 @@ def test_scoring_needs_no_label_column_and_ignores_unknown_columns(api, owner, i
 def test_the_definition_exports_and_an_edited_one_updates_the_service(api, owner, income):
     training, _ = income
     predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    pick = node("pick", "select-columns-in-dataset", columns=["age", "Scored Labels", "Scored Probabilities"])
-    out = next(e for e in predictive.graph["edges"] if e["target"] == "web-service-output")
-    predictive.graph = {"nodes": [*predictive.graph["nodes"], pick],
-                        "edges": [e for e in predictive.graph["edges"] if e is not out]
-                        + [edge("score", "scored_dataset", "pick", "dataset"),
-                           edge("pick", "results_dataset", "web-service-output", "dataset")]}
-    predictive.save()
+    select_before_output(predictive, ["age", "Scored Labels", "Scored Probabilities"])
     run_now(owner.workspace, predictive.graph, experiment=predictive)
     service_id = deploy(api, predictive).json()["web_service"]
     url = f"/api/web-services/{service_id}/definition/"
