@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("studio.api.urls")),
+    path("", include("webservices.urls")),
     path("", views.home, name="home"),
     path("experiments/new/", views.experiment_new, name="experiment-new"),
     path("experiments/<int:experiment_id>/", views.experiment_canvas, name="experiment-canvas"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.modules.datatable import DataTable
+
 from .models import Endpoint, WebService
 from .services import Keys
 
@@ -122,3 +124,160 @@ def definition_json(base: str, service: WebService) -> dict[str, Any]:
             "parameters": {},
         },
     }
+
+
+# --- Request-Response Service bodies (SPEC §3) -------------------------------------------------------
+
+
+class BadRequest(Exception):
+    """A scoring request that does not fit the service: `target` names the input, the message the column/row."""
+
+    def __init__(self, message: str, target: str = "") -> None:
+        super().__init__(message)
+        self.message, self.target = message, target
+
+
+def error_body(code: str, message: str, target: str = "") -> dict[str, Any]:
+    details = [{"code": code, "target": target, "message": message}] if target else []
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _convert(kind: str, value: Any, column: str, row: int) -> Any:
+    """One cell to the schema's kind; refuses with the column and the (1-based) row named."""
+    if value is None or value == "":
+        return None
+    if kind == "numeric":
+        if isinstance(value, bool):
+            raise BadRequest(f"Column '{column}', row {row}: {value!r} is not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise BadRequest(f"Column '{column}', row {row}: {value!r} is not a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise BadRequest(f"Column '{column}', row {row}: {value!r} is not a finite number")
+        return number
+    if kind == "boolean":
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        raise BadRequest(f"Column '{column}', row {row}: {value!r} is not true or false")
+    if isinstance(value, (dict, list)):
+        raise BadRequest(f"Column '{column}', row {row}: expected a single value, got {type(value).__name__}")
+    return value if isinstance(value, str) else str(value)
+
+
+def parse_inputs(body: Any, schema: dict[str, list[dict[str, Any]]], *, swagger: bool,
+                 max_rows: int) -> dict[str, DataTable]:
+    """The request's tables, typed by the input schema. Classic: {"Inputs": {name: {"ColumnNames", "Values"}}};
+    swagger: {"Inputs": {name: [{column: value}]}}. Columns the schema does not know pass through as text;
+    optional columns (the label) may be left out."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object with 'Inputs' (and optionally 'GlobalParameters').")
+    unknown = sorted(set(body) - {"Inputs", "GlobalParameters"})
+    if unknown:
+        raise BadRequest(f"Unknown top-level key '{unknown[0]}'; the body has 'Inputs' and 'GlobalParameters'.")
+    inputs = body.get("Inputs")
+    if not isinstance(inputs, dict):
+        raise BadRequest("'Inputs' must be an object naming each input, e.g. {\"input1\": ...}.")
+    if not isinstance(body.get("GlobalParameters", {}), dict):
+        raise BadRequest("'GlobalParameters' must be an object.")
+    for name in inputs:
+        if name not in schema:
+            raise BadRequest(f"Unknown input '{name}'; this service takes {', '.join(sorted(schema))}.", name)
+    tables = {}
+    for name, columns in schema.items():
+        if name not in inputs:
+            raise BadRequest(f"Input '{name}' is missing.", name)
+        names, rows = _rows(inputs[name], name, swagger)
+        if not rows:
+            raise BadRequest(f"Input '{name}' has no rows.", name)
+        if len(rows) > max_rows:
+            raise BadRequest(f"Input '{name}' has {len(rows)} rows; at most {max_rows} per request "
+                             "(use the batch service for more).", name)
+        kinds = {column["name"]: column["kind"] for column in columns}
+        missing = [c["name"] for c in columns if c["name"] not in names and not c.get("optional")]
+        if missing:
+            raise BadRequest(f"Column '{missing[0]}' is missing", name)
+        data: dict[str, Any] = {}
+        for index, column in enumerate(names):
+            kind = kinds.get(column, "string")
+            try:
+                cells = [_convert(kind, row[index], column, number) for number, row in enumerate(rows, start=1)]
+            except BadRequest as error:
+                raise BadRequest(error.message, name) from None
+            data[column] = (np.array([np.nan if c is None else c for c in cells], dtype=float) if kind == "numeric"
+                            else pd.array(cells, dtype="object"))
+        ordered = [c["name"] for c in columns if c["name"] in data] + [c for c in names if c not in kinds]
+        tables[name] = DataTable(pd.DataFrame(data, columns=ordered))
+    return tables
+
+
+def _rows(value: Any, name: str, swagger: bool) -> tuple[list[str], list[list[Any]]]:
+    if swagger:
+        if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+            raise BadRequest(f"Input '{name}' must be a list of row objects (format=swagger).", name)
+        names = list(dict.fromkeys(key for row in value for key in row))
+        return names, [[row.get(column) for column in names] for row in value]
+    if not isinstance(value, dict) or not isinstance(value.get("ColumnNames"), list) \
+            or not isinstance(value.get("Values"), list):
+        raise BadRequest(f"Input '{name}' must have 'ColumnNames' and 'Values' lists.", name)
+    names = value["ColumnNames"]
+    if not all(isinstance(column, str) for column in names) or len(set(names)) != len(names):
+        raise BadRequest(f"Input '{name}': 'ColumnNames' must be distinct strings.", name)
+    for number, row in enumerate(value["Values"], start=1):
+        if not isinstance(row, list) or len(row) != len(names):
+            size = len(row) if isinstance(row, list) else "not a list of"
+            raise BadRequest(f"Input '{name}', row {number} has {size} values; 'ColumnNames' has {len(names)}.",
+                             name)
+    return names, value["Values"]
+
+
+def _column_type(series: Any) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return "Boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "Int64"
+    if pd.api.types.is_float_dtype(series):
+        return "Double"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "DateTime"
+    return "String"
+
+
+def _cell(value: Any) -> Any:
+    """A cell as JSON: numpy scalars to Python, NaN/NaT to null."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def format_outputs(tables: dict[str, DataTable], *, swagger: bool, details: bool) -> dict[str, Any]:
+    """Results as the classic service wrote them: Values as strings (ColumnTypes with details=true), or for
+    format=swagger a list of row objects with JSON types."""
+    results: dict[str, Any] = {}
+    for name, table in tables.items():
+        frame = table.frame
+        columns = [str(column) for column in frame.columns]
+        rows = [[_cell(cell) for cell in row] for row in frame.itertuples(index=False, name=None)]
+        if swagger:
+            results[name] = [dict(zip(columns, row, strict=True)) for row in rows]
+            continue
+        value: dict[str, Any] = {"ColumnNames": columns}
+        if details:
+            value["ColumnTypes"] = [_column_type(frame[column]) for column in frame.columns]
+        value["Values"] = [[None if cell is None else str(cell) for cell in row] for row in rows]
+        results[name] = {"type": "table", "value": value}
+    return results

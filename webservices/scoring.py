@@ -1,0 +1,186 @@
+"""The hot path (DESIGN §5): a deployment snapshot compiled into a Scorer, cached per (endpoint, version).
+
+A Scorer holds the predictive graph's steps in execution order with every artifact already loaded (trained
+models, transforms, lookup datasets), so a request only builds its table, runs the module callables on it
+in memory and formats the result: no ORM query, no model load, no Celery hop per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
+from experiments.engine import store
+from experiments.engine.graph import parse_graph
+from experiments.modules.artifacts import ArtifactError
+from experiments.modules.base import Context, Module, ModuleError
+from experiments.modules.datatable import DataTable
+from experiments.modules.params import Reference
+from experiments.modules.ports import PortType
+
+KINDS = {"TrainedModel": ("trained_model", PortType.TRAINED_MODEL), "Transform": ("transform", PortType.TRANSFORM),
+         "Dataset": ("dataset", PortType.DATA_TABLE)}
+REVALIDATE_SECONDS = 1.0  # how stale an endpoint's version may be: a patch or redeploy serves within this
+
+
+class ScoringError(Exception):
+    """A request the service can't score; `target` names the input or module, `status` the HTTP status."""
+
+    def __init__(self, message: str, *, target: str = "", code: str = "BadArgument", status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.target, self.code, self.status = message, target, code, status
+
+
+@dataclass(frozen=True)
+class Step:
+    node: str
+    module: Module
+    name: str
+    params: dict[str, Any]
+    inputs: tuple[tuple[str, str, str], ...]  # (input port, source node, source port)
+
+
+def _load_resource(resource: Mapping[str, Any]) -> Any:
+    """An artifact from its file, refused when its bytes are not the ones deployed."""
+    _, port_type = KINDS[resource["Kind"]]
+    data = store.read_bytes(resource["Path"])
+    if hashlib.sha256(data).hexdigest() != resource["Sha256"]:
+        raise ArtifactError(f"The deployed {resource['Kind']} '{resource['Name']}' was altered or damaged")
+    return store.load(port_type, data)
+
+
+class Scorer:
+    """One deployment, compiled: call `score({"input1": DataTable})` -> {"output1": DataTable}."""
+
+    def __init__(self, graph: Mapping[str, Any], resources: list[Mapping[str, Any]]) -> None:
+        parsed = parse_graph(graph)
+        self.inputs = {str(n.params.get("name", "input1")): n.id for n in parsed.nodes.values()
+                       if n.module == INPUT_MODULE}
+        self.outputs = {str(n.params.get("name", "output1")): n.id for n in parsed.nodes.values()
+                        if n.module == OUTPUT_MODULE}
+        loaded: dict[str, dict[int, Any]] = {kind: {} for kind, _ in KINDS.values()}
+        for resource in resources:
+            kind, _ = KINDS[resource["Kind"]]
+            object_id = resource.get("Asset", resource.get("Dataset"))
+            loaded[kind][int(object_id)] = _load_resource(resource)
+        self._loaders = {kind: values.__getitem__ for kind, values in loaded.items()}
+        needed = self._needed(parsed)
+        self.steps: list[Step] = []
+        for node_id in parsed.order():
+            if node_id not in needed or node_id in self.inputs.values():
+                continue
+            module_cls = parsed.module(node_id)
+            params, problems = module_cls.clean_params(parsed.nodes[node_id].params, node_id)
+            if problems:
+                raise ScoringError(problems[0].message, target=node_id, code="InternalError", status=500)
+            for key, param in module_cls.params.items():
+                if isinstance(param, Reference) and params.get(key) is not None and params[key] not in loaded[param.to]:
+                    raise ScoringError(f"Node {node_id} needs a {param.to} that is not in the deployment",
+                                       target=node_id, code="InternalError", status=500)
+            incoming = tuple(sorted((port, e.source, e.source_port) for port, e in parsed.incoming(node_id).items()))
+            self.steps.append(Step(node_id, module_cls(), module_cls.name, params, incoming))
+
+    def _needed(self, graph: Any) -> set[str]:
+        """What the outputs depend on, where a Web service input is a source (its sample data is not used)."""
+        wanted: set[str] = set()
+        stack = list(self.outputs.values())
+        while stack:
+            node_id = stack.pop()
+            if node_id in wanted:
+                continue
+            wanted.add(node_id)
+            if node_id not in self.inputs.values():
+                stack.extend(edge.source for edge in graph.incoming(node_id).values())
+        return wanted
+
+    def score(self, tables: Mapping[str, DataTable]) -> dict[str, DataTable]:
+        values: dict[tuple[str, str], Any] = {(self.inputs[name], "dataset"): table for name, table in tables.items()}
+        ctx = Context(loaders=self._loaders)
+        for step in self.steps:
+            inputs = {port: values[(source, source_port)] for port, source, source_port in step.inputs}
+            ctx.node_id = step.node
+            try:
+                outputs = step.module.execute(inputs, step.params, ctx)
+            except ModuleError as error:
+                raise ScoringError(f"{step.name}: {error}", target=step.node) from None
+            except (ValueError, KeyError, TypeError) as error:  # a module meeting data it can't take
+                raise ScoringError(f"{step.name} could not process the input: {error}", target=step.node) from None
+            for port, value in outputs.items():
+                values[(step.node, port)] = value
+        return {name: values[(node_id, "dataset")] for name, node_id in self.outputs.items()}
+
+
+# --- The per-process cache ---------------------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    """What one process knows of an endpoint: enough to authenticate and score without the database."""
+
+    endpoint_pk: int
+    workspace_id: str
+    key_hashes: tuple[str, str]
+    version: int
+    max_concurrent_calls: int
+    input_schema: dict[str, list[dict[str, Any]]]
+    output_schema: dict[str, list[dict[str, Any]]]
+    scorer: Scorer
+    checked: float = field(default_factory=time.monotonic)
+    in_flight: int = 0
+
+
+_served: dict[str, Served] = {}
+_lock = threading.Lock()
+
+
+def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
+    """Reload the endpoint's facts; compile a new Scorer only when its version moved."""
+    from webservices.models import Endpoint
+
+    endpoint = (Endpoint.objects.select_related("service__current").filter(endpoint_id=endpoint_id).first())
+    if endpoint is None or endpoint.service.current is None:
+        return None
+    deployment = endpoint.service.current
+    if known is not None and known.version == endpoint.version and known.endpoint_pk == endpoint.pk:
+        known.key_hashes = (endpoint.primary_key_hash, endpoint.secondary_key_hash)
+        known.max_concurrent_calls, known.checked = endpoint.max_concurrent_calls, time.monotonic()
+        return known
+    resources = _patched(deployment.resources, endpoint.resources)
+    return Served(endpoint.pk, endpoint.service.workspace_id, (endpoint.primary_key_hash, endpoint.secondary_key_hash),
+                  endpoint.version, endpoint.max_concurrent_calls, deployment.input_schema, deployment.output_schema,
+                  Scorer(deployment.graph, resources))
+
+
+def _patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The snapshot's resources with an endpoint's patched ones (same Name) in their place."""
+    by_name = {patch["Name"]: patch for patch in patches or []}
+    return [{**resource, **by_name[resource["Name"]]} if resource["Name"] in by_name else resource
+            for resource in snapshot]
+
+
+def served(endpoint_id: str) -> Served | None:
+    """The endpoint's compiled state, revalidated against the database at most once a second."""
+    known = _served.get(endpoint_id)
+    if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
+        return known
+    with _lock:
+        known = _served.get(endpoint_id)
+        if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
+            return known
+        fresh = _fresh(endpoint_id, known)
+        if fresh is None:
+            _served.pop(endpoint_id, None)
+        else:
+            _served[endpoint_id] = fresh
+        return fresh
+
+
+def forget_all() -> None:
+    """Drop every compiled scorer (tests; a process that wants a clean start)."""
+    with _lock:
+        _served.clear()
