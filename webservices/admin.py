@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Deployment, Endpoint, WebService
+from .models import Deployment, Endpoint, RequestLog, UsageBucket, WebService
 
 
 class EndpointInline(admin.TabularInline):
@@ -36,3 +36,19 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ["is_default", "throttle_level"]
     raw_id_fields = ["service"]
     readonly_fields = ["endpoint_id", "primary_key_hash", "secondary_key_hash", "created"]
+
+
+@admin.register(UsageBucket)
+class UsageBucketAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "minute", "calls", "errors"]
+    search_fields = ["endpoint__name", "endpoint__service__name"]
+    list_filter = ["minute"]
+    raw_id_fields = ["endpoint"]
+
+
+@admin.register(RequestLog)
+class RequestLogAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "time", "status", "duration_ms"]
+    search_fields = ["endpoint__name", "endpoint__service__name"]
+    list_filter = ["status", "time"]
+    raw_id_fields = ["endpoint"]

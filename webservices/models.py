@@ -93,3 +93,43 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} / {self.name}"
+
+
+LATENCY_BOUNDS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+class UsageBucket(models.Model):
+    """Calls to one endpoint in one minute: counts and a latency histogram (bins of LATENCY_BOUNDS_MS, the
+    last open-ended), from which p50/p95 are read. Written in batches, off the request path."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="usage")
+    minute = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    total_ms = models.FloatField(default=0.0)
+    histogram = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["endpoint", "minute"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "minute"], name="one_bucket_per_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.minute:%Y-%m-%d %H:%M}: {self.calls} calls"
+
+
+class RequestLog(models.Model):
+    """One scoring call kept as the endpoint's DiagnosticsTraceLevel says (All: every call with its bodies;
+    Error: failures only)."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="requests")
+    time = models.DateTimeField(db_index=True)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.FloatField()
+    request = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-time"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.time:%Y-%m-%d %H:%M:%S} {self.status}"

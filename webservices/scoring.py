@@ -127,6 +127,7 @@ class Served:
     key_hashes: tuple[str, str]
     version: int
     max_concurrent_calls: int
+    trace_level: str
     input_schema: dict[str, list[dict[str, Any]]]
     output_schema: dict[str, list[dict[str, Any]]]
     scorer: Scorer
@@ -149,10 +150,12 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
     if known is not None and known.version == endpoint.version and known.endpoint_pk == endpoint.pk:
         known.key_hashes = (endpoint.primary_key_hash, endpoint.secondary_key_hash)
         known.max_concurrent_calls, known.checked = endpoint.max_concurrent_calls, time.monotonic()
+        known.trace_level = endpoint.diagnostics_trace_level
         return known
     resources = _patched(deployment.resources, endpoint.resources)
     return Served(endpoint.pk, endpoint.service.workspace_id, (endpoint.primary_key_hash, endpoint.secondary_key_hash),
-                  endpoint.version, endpoint.max_concurrent_calls, deployment.input_schema, deployment.output_schema,
+                  endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
+                  deployment.input_schema, deployment.output_schema,
                   Scorer(deployment.graph, resources))
 
 
@@ -161,6 +164,14 @@ def _patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> l
     by_name = {patch["Name"]: patch for patch in patches or []}
     return [{**resource, **by_name[resource["Name"]]} if resource["Name"] in by_name else resource
             for resource in snapshot]
+
+
+def cached(endpoint_id: str) -> Served | None:
+    """The endpoint's state when this process knows it and it is fresh enough (no database, no lock)."""
+    known = _served.get(endpoint_id)
+    if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
+        return known
+    return None
 
 
 def served(endpoint_id: str) -> Served | None:

@@ -1,16 +1,16 @@
 """The Request-Response Service over real HTTP (the uvicorn server), with a client written from SPEC §3 alone.
 
-The client below imports nothing from the project: it builds the classic and swagger bodies by hand, as an
+The client below (httpx only) imports nothing from the project: it builds the classic and swagger bodies by hand, as an
 existing Azure ML Studio client would, and only the base URL and key differ.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
+import time
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from experiments.assets import output_save
@@ -22,16 +22,12 @@ from tests.webservices.test_deploy import deploy, income, output_frame, setup  #
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(url, key, body, raw=None):
-    """POST JSON with a Bearer key; returns (status, parsed body). Plain urllib: nothing of Atelier."""
+def call(url, key, body, raw=None, method="POST"):
+    """Send JSON with a Bearer key; returns (status, parsed body). A plain HTTP client: nothing of Atelier."""
     data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
+    response = httpx.request(method, url, content=data, timeout=30, headers=headers)
+    return response.status_code, response.json()
 
 
 @pytest.fixture
@@ -133,3 +129,76 @@ def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status,
     assert got == status, answer
     assert fragment in answer["error"]["message"], answer
     assert answer["error"]["code"]
+
+
+def test_method_other_endpoints_key_regenerated_key_unseen_values_and_extra_columns(service, api):
+    from webservices.models import Endpoint
+    from webservices.services import endpoint_create, key_regenerate
+
+    url, key, _, rows, expected = service
+    refused = httpx.get(f"{url}?api-version=2.0", headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 405 and refused.headers["Allow"] == "POST"
+    assert refused.json()["error"]["code"] == "MethodNotAllowed"
+
+    default = Endpoint.objects.get(primary_key_hash__isnull=False, is_default=True)
+    _, other_keys = endpoint_create(service=default.service, name="partner")
+    status, body = call(f"{url}?api-version=2.0", other_keys.primary, classic_body(rows.head(1)))
+    assert status == 401
+
+    body = classic_body(rows.head(3))
+    columns = body["Inputs"]["input1"]["ColumnNames"]
+    body["Inputs"]["input1"]["Values"][0][columns.index("workclass")] = "Astronaut"  # never seen in training
+    body["Inputs"]["input1"]["Values"][1][columns.index("hours-per-week")] = None  # missing value
+    body["Inputs"]["input1"]["ColumnNames"].append("customer_id")
+    for number, row in enumerate(body["Inputs"]["input1"]["Values"]):
+        row.append(f"C-{number}")
+    status, answer = call(f"{url}?api-version=2.0", key, body)
+    assert status == 200, answer
+    value = answer["Results"]["output1"]["value"]
+    assert [row[value["ColumnNames"].index("customer_id")] for row in value["Values"]] == ["C-0", "C-1", "C-2"]
+    assert value["Values"][2][-2] == str(expected["Scored Labels"].iloc[2])
+
+    new_primary = key_regenerate(endpoint=default, which="primary")
+    deadline = time.monotonic() + 5
+    while call(f"{url}?api-version=2.0", key, classic_body(rows.head(1)))[0] != 401:
+        assert time.monotonic() < deadline, "the old key still works 5 s after regeneration"
+        time.sleep(0.2)
+    assert call(f"{url}?api-version=2.0", new_primary, classic_body(rows.head(1)))[0] == 200
+
+
+def test_the_concurrency_limit_answers_429_beyond_it_and_never_below(service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webservices.models import Endpoint
+
+    url, key, _, rows, _ = service
+    big = classic_body(rows.sample(1000, replace=True, random_state=1))
+
+    def burst(limit, parallel):
+        Endpoint.objects.filter(is_default=True).update(max_concurrent_calls=limit)
+        time.sleep(1.2)  # the server revalidates endpoint settings within a second
+        with ThreadPoolExecutor(parallel) as pool:
+            return [status for status, _ in pool.map(lambda _: call(f"{url}?api-version=2.0", key, big),
+                                                     range(parallel * 2))]
+
+    limited = burst(1, 8)
+    assert 429 in limited and 200 in limited and set(limited) <= {200, 429}
+    assert set(burst(50, 6)) == {200}
+
+
+def test_calls_are_counted_and_logged_as_the_trace_level_says(service, api):
+    from webservices.models import Endpoint, RequestLog, UsageBucket
+
+    url, key, _, rows, _ = service
+    Endpoint.objects.filter(is_default=True).update(diagnostics_trace_level="Error")
+    time.sleep(1.2)
+    assert call(f"{url}?api-version=2.0", key, classic_body(rows.head(2)))[0] == 200
+    assert call(f"{url}?api-version=2.0", key, {"Inputs": {}})[0] == 400
+    deadline = time.monotonic() + 10
+    while sum(UsageBucket.objects.values_list("calls", flat=True)) < 2:
+        assert time.monotonic() < deadline, "usage was not written within 10 s"
+        time.sleep(0.3)
+    bucket = UsageBucket.objects.get()
+    assert bucket.calls == 2 and bucket.errors == 1 and sum(bucket.histogram) == 2
+    logged = RequestLog.objects.get()
+    assert logged.status == 400 and '"Inputs"' in logged.request and "Input 'input1' is missing" in logged.response
