@@ -47,7 +47,7 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .artifacts import TrainedModel, UntrainedModel
 from .base import Context, ModuleError
@@ -246,7 +246,7 @@ def fit(untrained: UntrainedModel, features: list[Column], frame: pd.DataFrame, 
 
 def _fit_quietly(estimator: Pipeline, features: pd.DataFrame, y: np.ndarray | None, name: str, ctx: Context) -> None:
     """Fit, turning scikit-learn's complaints about the data into a user error and its warnings into log lines."""
-    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+    with warnings.catch_warnings(record=True) as caught, single_threaded():
         warnings.simplefilter("always")
         try:
             estimator.fit(features, y)
@@ -270,12 +270,24 @@ def feature_importances(estimator: Pipeline, features: list[Column]) -> dict[str
 # --- Scoring ---------------------------------------------------------------------------------------
 
 
+_controller: ThreadpoolController | None = None
+
+
+def single_threaded() -> Any:
+    """Native thread pools limited to one thread, for the duration of a fit or a prediction. The controller
+    (which inspects the loaded libraries, ~2 ms) is made once; limiting through it costs microseconds."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1)
+
+
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
     """The score columns Azure's Score Model adds for this kind of model, indexed like `frame`."""
     features = feature_frame(frame, model.features)
     scorers = {"binary": _class_scores, "multiclass": _class_scores, "regression": _regression_scores,
                "clustering": _cluster_scores, "anomaly": _anomaly_scores}
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
+    with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore")
         return scorers[model.task](model, features)
 

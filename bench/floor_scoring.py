@@ -1,0 +1,44 @@
+"""The scoring floor: a minimal ASGI app that calls the same fitted pipeline directly (bench/scoring.py).
+
+No framework, no auth, no schema checks: read the classic body, build the feature frame, predict_proba,
+answer JSON. `ATELIER_BENCH_MODEL` names the .ilearner file. Run with uvicorn (`floor_scoring:app`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from experiments.modules.artifacts import TrainedModel
+from experiments.modules.training import feature_frame
+
+threadpool_limits(limits=1)  # as Atelier's scoring processes do (webservices/scoring.py)
+
+with open(os.environ["ATELIER_BENCH_MODEL"], "rb") as handle:
+    MODEL = TrainedModel.from_bytes(handle.read())
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    table = orjson.loads(body)["Inputs"]["input1"]
+    frame = pd.DataFrame(table["Values"], columns=table["ColumnNames"])
+    for column in MODEL.features:
+        if column.kind == "numeric":
+            frame[column.name] = pd.to_numeric(frame[column.name])
+    probability = MODEL.estimator.predict_proba(feature_frame(frame, MODEL.features))[:, 1]
+    labels = [str(MODEL.classes[int(p > 0.5)]) for p in probability]  # type: ignore[index]
+    answer = orjson.dumps({"Results": {"output1": [{"Scored Labels": label, "Scored Probabilities": float(p)}
+                                                   for label, p in zip(labels, probability, strict=True)]}})
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": answer})

@@ -1,0 +1,203 @@
+"""Single-row scoring: Atelier's RRS under the production server shape vs the same pipeline served bare.
+
+Builds the income service in a throwaway var dir (train, Set Up, run, Deploy: the same code as the
+studio), then loads each server with `wrk` (a Lua POST script) on loopback, one server at a time:
+
+- Atelier: gunicorn with 2 uvicorn workers (docker-compose's web command), the classic RRS body;
+- floor: a minimal ASGI app (uvicorn, 2 workers) calling the same fitted pipeline (bench/floor_scoring.py);
+- MLflow: `mlflow models serve` (2 workers) of the same fitted scikit-learn pipeline, when an MLflow
+  install is found at $ATELIER_BENCH_MLFLOW (a venv's bin/mlflow); otherwise that row says skipped.
+
+Prints p50/p99 at concurrency 1 and 16, throughput, and the ratios Atelier/floor and Atelier/MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="atelier-bench-scoring-"))
+os.environ.update({"ATELIER_VAR_DIR": str(WORK), "DEBUG": "0", "SECRET_KEY": secrets.token_hex(32),
+                   "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "studio.settings",
+                   "LOG_LEVEL": "ERROR"})
+SECONDS = os.environ.get("BENCH_SECONDS", "5")
+ADULT = "Adult Census Income Binary Classification dataset"
+
+
+def build_service() -> tuple[str, str, Path, list[str], list[object]]:
+    """Train, set up, run and deploy the income service; returns (path, key, model file, columns, row)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    from experiments.datasets import dataset_table, samples_load
+    from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
+    from experiments.services import run_execute
+    from experiments.setup import setup_web_service
+    from studio.selectors import default_workspace_of
+    from tests.experiments.test_runs import income_graph
+    from webservices.services import deploy
+    from webservices.wire import api_location
+
+    def run(experiment: Experiment) -> None:
+        record = Run.objects.create(experiment=experiment, graph=experiment.graph)
+        NodeRun.objects.bulk_create([NodeRun(run=record, node_id=n["id"], module=n["module"])
+                                     for n in experiment.graph["nodes"]])
+        assert run_execute(run_id=record.pk, worker="bench") == "finished"
+
+    user = get_user_model().objects.create_user("bench")
+    workspace = default_workspace_of(user)
+    samples_load([ADULT])
+    adult = Dataset.objects.get(name=ADULT)
+    training = Experiment.objects.create(workspace=workspace, name="Income", graph=income_graph(adult.pk))
+    run(training)
+    predictive = setup_web_service(experiment=training, kind="predictive").experiment
+    run(predictive)
+    done = deploy(experiment=predictive)
+    model = Asset.objects.get(kind="trained_model")
+    frame = dataset_table(adult).frame.drop(columns=["income"])
+    row = [value.item() if hasattr(value, "item") else value for value in frame.iloc[0]]
+    path = api_location("", done.endpoint)
+    assert done.keys is not None
+    return path, done.keys.primary, Path(model.path if model.path.startswith("/") else WORK / "storage" / model.path), \
+        list(frame.columns), row
+
+
+def serve(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from studio import processes
+
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    if not processes.wait_until(lambda: processes.port_answers("127.0.0.1", port), timeout=120):
+        process.kill()
+        raise SystemExit(f"server did not start: {' '.join(command)}")
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def wrk(url: str, body: str, headers: dict[str, str], connections: int) -> dict[str, float]:
+    script = WORK / "post.lua"
+    (WORK / "body.json").write_text(body)
+    lines = ['wrk.method = "POST"', f'local f = io.open("{WORK / "body.json"}", "rb")', "wrk.body = f:read('*a')",
+             "f:close()"] + [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(script), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise SystemExit(f"{url} answered errors under load:\n{output}")
+
+    def ms(text: str) -> float:
+        number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+            "p50": ms(re.search(r"50%\s+(\S+)", output).group(1)),  # type: ignore[union-attr]
+            "p99": ms(re.search(r"99%\s+(\S+)", output).group(1))}  # type: ignore[union-attr]
+
+
+def measure(name: str, url: str, body: str, headers: dict[str, str]) -> dict[str, dict[str, float]]:
+    wrk(url, body, headers, 4)  # warm every worker
+    figures = {str(c): wrk(url, body, headers, c) for c in (1, 16)}
+    one, sixteen = figures["1"], figures["16"]
+    print(f"{name:<10} c=1 p50 {one['p50']:6.2f} ms  p99 {one['p99']:6.2f} ms  {one['rps']:7.0f} req/s | "
+          f"c=16 p50 {sixteen['p50']:6.2f} ms  p99 {sixteen['p99']:6.2f} ms  {sixteen['rps']:7.0f} req/s", flush=True)
+    return figures
+
+
+def mlflow_model(model_file: Path) -> Path:
+    """The same fitted pipeline saved as an MLflow sklearn model (needs the MLflow venv's python)."""
+    target = WORK / "mlflow-model"
+    code = ("import sys, pickle; sys.path.insert(0, sys.argv[3]); import mlflow.sklearn; "
+            "est = pickle.load(open(sys.argv[1], 'rb')); "
+            "mlflow.sklearn.save_model(est, sys.argv[2], serialization_format='cloudpickle')")
+    from experiments.modules.artifacts import TrainedModel
+
+    model = TrainedModel.from_bytes(model_file.read_bytes())
+    pickled = WORK / "estimator.pkl"
+    import pickle
+
+    pickled.write_bytes(pickle.dumps(model.estimator))
+    python = Path(os.environ["ATELIER_BENCH_MLFLOW"]).parent / "python"
+    done = subprocess.run([str(python), "-c", code, str(pickled), str(target), str(ROOT)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"could not save the pipeline as an MLflow model:\n{done.stderr[-2000:]}")
+    return target
+
+
+def main() -> None:
+    from studio import processes
+
+    path, key, model_file, columns, row = build_service()
+    classic = json.dumps({"Inputs": {"input1": {"ColumnNames": columns, "Values": [[str(v) for v in row]]}},
+                          "GlobalParameters": {}})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    python = sys.executable
+    results = {}
+    port = processes.free_port()
+    server = serve([str(Path(python).parent / "gunicorn"), "studio.asgi:application", "-k",
+                    "uvicorn_worker.UvicornWorker", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "error"],
+                   port, env)
+    try:
+        results["atelier"] = measure("Atelier", f"http://127.0.0.1:{port}{path}?api-version=2.0", classic,
+                                     {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    finally:
+        stop(server)
+    port = processes.free_port()
+    server = serve([python, "-m", "uvicorn", "bench.floor_scoring:app", "--workers", "2", "--port", str(port),
+                    "--log-level", "error", "--no-access-log"], port, {**env, "ATELIER_BENCH_MODEL": str(model_file)})
+    try:
+        results["floor"] = measure("floor", f"http://127.0.0.1:{port}/", classic,
+                                   {"Content-Type": "application/json"})
+    finally:
+        stop(server)
+    mlflow = os.environ.get("ATELIER_BENCH_MLFLOW", "")
+    saved = None
+    if mlflow and Path(mlflow).exists():
+        try:
+            saved = mlflow_model(model_file)
+        except RuntimeError as error:
+            print(f"MLflow     skipped: {error}")
+    if saved is not None:
+        port = processes.free_port()
+        server = serve([mlflow, "models", "serve", "-m", str(saved), "--env-manager", "local", "-p", str(port),
+                        "-w", "2"], port, {**env, "PATH": f"{Path(mlflow).parent}:{env.get('PATH', '')}"})
+        try:
+            body = json.dumps({"dataframe_split": {"columns": columns, "data": [row]}})
+            results["mlflow"] = measure("MLflow", f"http://127.0.0.1:{port}/invocations", body,
+                                        {"Content-Type": "application/json"})
+        finally:
+            stop(server)
+    elif not mlflow:
+        print("MLflow     skipped: set ATELIER_BENCH_MLFLOW to an MLflow install's bin/mlflow to include it")
+    for c in ("1", "16"):
+        ratio = results["atelier"][c]["rps"] / results["floor"][c]["rps"]
+        line = f"c={c}: Atelier / floor throughput {ratio:.2f}x"
+        if "mlflow" in results:
+            line += f", Atelier / MLflow {results['atelier'][c]['rps'] / results['mlflow'][c]['rps']:.2f}x"
+        print(line)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
