@@ -107,12 +107,15 @@ def wrk(url: str, body: str, headers: dict[str, str], connections: int) -> dict[
         raise SystemExit(f"{url} answered errors under load:\n{output}")
 
     def ms(text: str) -> float:
-        number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        found = re.match(r"([\d.]+)(\w+)", text)
+        if found is None:
+            raise SystemExit(f"unexpected wrk latency {text!r}:\n{output}")
+        number, unit = found.groups()
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-            "p50": ms(re.search(r"50%\s+(\S+)", output).group(1)),  # type: ignore[union-attr]
-            "p99": ms(re.search(r"99%\s+(\S+)", output).group(1))}  # type: ignore[union-attr]
+            "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+            "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))}  # type: ignore[union-attr]
 
 
 def measure(name: str, url: str, body: str, headers: dict[str, str]) -> dict[str, dict[str, float]]:

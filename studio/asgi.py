@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to Channels consumers (session-authenticated)."""
+"""ASGI entry point: scoring calls go straight to webservices (no middleware), other HTTP to Django,
+WebSockets to Channels consumers (session-authenticated)."""
 
 import os
 
@@ -12,10 +13,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from experiments.routing import websocket_urlpatterns  # noqa: E402
+from webservices.asgi import with_scoring  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_scoring(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

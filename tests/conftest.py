@@ -69,6 +69,16 @@ def owner_client(owner: Persona) -> Client:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _no_usage_left_behind() -> Iterator[None]:
+    """Scoring calls made in this process are counted by a background flusher; a test's leftovers must not
+    reach the next test's (or a destroyed) database."""
+    yield
+    from webservices import usage
+
+    usage.discard()
+
+
 @pytest.fixture
 def api(owner: Persona) -> APIClient:
     """The studio API as the owner (DRF's test client, no server)."""

@@ -111,6 +111,12 @@ def flush() -> int:
     return len(calls)
 
 
+def discard() -> None:
+    """Forget what is buffered (tests: a test's calls must not be written into the next test's database)."""
+    with _lock:
+        _buffer.clear()
+
+
 def percentile(histogram: list[int], fraction: float) -> float | None:
     """The latency bound (ms) under which `fraction` of the calls fell, read from a bucket histogram."""
     from .models import LATENCY_BOUNDS_MS

@@ -90,6 +90,7 @@ def test_classic_and_swagger_calls_score_exactly_as_the_training_run(service):
     ("api version", 400, "api-version must be 2.0"),
     ("unknown endpoint", 404, "No such web service endpoint"),
     ("too many rows", 413, "at most"),
+    ("huge body", 413, "larger than"),
 ])
 def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status, fragment, settings):
     url, key, _, rows, _ = service
@@ -122,6 +123,8 @@ def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status,
         target = f"{url}?api-version=1.0"
     elif case == "unknown endpoint":
         target = url.replace("/services/", "/services/0").replace("/execute", "0/execute") + "?api-version=2.0"
+    elif case == "huge body":
+        raw = b'{"Inputs": "' + b"x" * (5 * 2**20) + b'"}'
     elif case == "too many rows":
         body = classic_body(rows.head(1))
         body["Inputs"]["input1"]["Values"] *= 1001
@@ -202,3 +205,14 @@ def test_calls_are_counted_and_logged_as_the_trace_level_says(service, api):
     assert bucket.calls == 2 and bucket.errors == 1 and sum(bucket.histogram) == 2
     logged = RequestLog.objects.get()
     assert logged.status == 400 and '"Inputs"' in logged.request and "Input 'input1' is missing" in logged.response
+
+
+def test_the_django_view_serves_the_same_call_without_the_asgi_shortcut(service, client):
+    url, key, _, rows, expected = service
+    path = urlsplit(url).path
+    response = client.post(f"{path}?api-version=2.0", data=json.dumps(classic_body(rows.head(2))),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 200, response.content
+    values = response.json()["Results"]["output1"]["value"]["Values"]
+    assert [row[-2] for row in values] == expected["Scored Labels"].head(2).astype(str).tolist()
+    assert client.get(f"{path}?api-version=2.0").status_code == 405
