@@ -1,7 +1,7 @@
 import { defineConfig } from "vite";
 
-// One ES-module entry with fixed names, so Django templates can reference static/frontend/canvas.js
-// and canvas.css without a manifest. The charting library is split into a chunk loaded on first use.
+// Two ES-module entries with fixed names (canvas.js + canvas.css, dashboard.js), so Django templates can
+// reference them without a manifest. The charting library is a shared chunk loaded on first use.
 export default defineConfig({
   base: "/static/frontend/",
   esbuild: { jsx: "automatic" },
@@ -10,10 +10,10 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: true,
     rollupOptions: {
-      input: "src/main.tsx",
+      input: { canvas: "src/main.tsx", dashboard: "src/dashboard.ts" },
       output: {
-        entryFileNames: "canvas.js",
-        assetFileNames: "canvas[extname]",
+        entryFileNames: "[name].js",
+        assetFileNames: "[name][extname]",
         chunkFileNames: "chunks/[name]-[hash].js",
       },
     },

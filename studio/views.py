@@ -15,8 +15,11 @@ from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
 from experiments.visualize import table_view
+from webservices.dashboard import endpoint_help
+from webservices.scoring import served
 from webservices.selectors import web_services_of
-from webservices.wire import service_json
+from webservices.views import key_matches
+from webservices.wire import endpoint_json, openapi_document, service_json
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
@@ -146,3 +149,36 @@ def trained_models(request: HttpRequest) -> HttpResponse:
     return render(request, "studio/trained_models.html", {
         "models": assets.filter(kind=Asset.Kind.TRAINED_MODEL), "transforms": assets.filter(kind=Asset.Kind.TRANSFORM),
         "section": "trained-models"})
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@login_required
+@require_GET
+def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> HttpResponse:
+    """An endpoint's page: API help (sample request/response, code in four languages), the Test form,
+    usage and the request log (the last two filled in by dashboard.js from the API)."""
+    service = get_object_or_404(web_services_of(request.user), pk=service_id)
+    endpoint = get_object_or_404(service.endpoints, name=name)
+    return render(request, "studio/web_service_endpoint.html", {
+        "service": service, "endpoint": endpoint, "body": endpoint_json(_base(request), endpoint),
+        "help": endpoint_help(_base(request), endpoint), "section": "web-services",
+        "schema": service.current.input_schema if service.current else {}})
+
+
+@require_GET
+def web_service_swagger(request: HttpRequest, service_id: int, name: str) -> HttpResponse:
+    """OpenAPI 3 for the endpoint: for a signed-in member, or with a key of the endpoint (as clients fetch it)."""
+    from webservices.models import Endpoint
+
+    endpoint = Endpoint.objects.select_related("service__current").filter(service_id=service_id, name=name).first()
+    member = request.user.is_authenticated and web_services_of(request.user).filter(pk=service_id).exists()
+    state = served(endpoint.endpoint_id) if endpoint is not None and not member else None
+    allowed = member or (state is not None and key_matches(state, request.headers.get("Authorization", "")))
+    if endpoint is None or endpoint.service.current is None or not allowed:
+        return JsonResponse({"error": {"code": "NotFound", "message": "No such endpoint, or no access to it."}},
+                            status=404)
+    deployment = endpoint.service.current
+    return JsonResponse(openapi_document(_base(request), endpoint, deployment.input_schema, deployment.output_schema))

@@ -47,6 +47,8 @@ class Deployment(models.Model):
     input_schema = models.JSONField(default=dict, help_text='{input name: [{"name", "kind", "optional"}]}')
     output_schema = models.JSONField(default=dict, help_text='{output name: [{"name", "kind"}]}')
     resources = models.JSONField(default=list, help_text='[{"Name", "Kind", "Node", "Asset", "Path", "Sha256"}]')
+    sample = models.JSONField(default=dict, blank=True,
+                              help_text='{input: {"ColumnNames", "Values"}}: sample rows for help pages')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
 

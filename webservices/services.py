@@ -95,6 +95,21 @@ def _nodes_of(graph: dict[str, Any], module: str) -> list[dict[str, Any]]:
     return [node for node in graph["nodes"] if node["module"] == module]
 
 
+SAMPLE_ROWS = 2
+
+
+def _sample_rows(run: Run, node: str, labels: set[str]) -> dict[str, Any]:
+    """The first rows that reached a Web service input in the run (without the label), for help pages."""
+    from webservices.wire import format_outputs
+
+    value = store.load_output(run_output_record(run, node, "dataset"))
+    if not isinstance(value, DataTable):
+        return {}
+    head = DataTable(value.frame.drop(columns=[c for c in value.frame.columns if c in labels]).head(SAMPLE_ROWS))
+    table: dict[str, Any] = format_outputs({"sample": head}, swagger=False, details=False)["sample"]["value"]
+    return table
+
+
 def _table_schema(run: Run, node: str, port: str) -> list[dict[str, Any]]:
     value = store.load_output(run_output_record(run, node, port))
     if not isinstance(value, DataTable):
@@ -160,8 +175,9 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise DeployError(f"Two web service inputs or outputs are named '{duplicated[0]}'; give each its own name.")
+    sample = {node["params"].get("name", "input1"): _sample_rows(run, node["id"], labels) for node in inputs}
     return {"run": run, "graph": graph, "input_schema": input_schema, "output_schema": output_schema,
-            "resources": resources, "kind": _kind_of(experiment, graph)}
+            "resources": resources, "kind": _kind_of(experiment, graph), "sample": sample}
 
 
 def service_name(experiment: Experiment) -> str:
@@ -189,7 +205,7 @@ def deploy(*, experiment: Experiment, web_service: WebService | None = None,
         deployment = Deployment.objects.create(
             service=web_service, version=version, run=frozen["run"], graph=frozen["graph"],
             input_schema=frozen["input_schema"], output_schema=frozen["output_schema"],
-            resources=frozen["resources"], created_by=user)
+            resources=frozen["resources"], sample=frozen["sample"], created_by=user)
         web_service.current, web_service.kind = deployment, frozen["kind"]
         web_service.name, web_service.deployed_at = service_name(experiment), timezone.now()
         web_service.save()
@@ -321,7 +337,7 @@ def definition_apply(*, service: WebService, definition: Any, user: AbstractBase
             service.current = Deployment.objects.create(
                 service=service, version=version, run=deployment.run, graph=graph,
                 input_schema=deployment.input_schema, output_schema=outputs, resources=deployment.resources,
-                created_by=user)
+                sample=deployment.sample, created_by=user)
             service.deployed_at = timezone.now()
             service.save(update_fields=["current", "deployed_at"])
             Endpoint.objects.filter(service=service).update(version=F("version") + 1)

@@ -65,7 +65,7 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
                                f"{state.max_concurrent_calls} concurrent calls; retry."), {}
     state.in_flight += 1
     try:
-        status, answer = await asyncio.get_running_loop().run_in_executor(_pool, _score, query, body, state)
+        status, answer = await asyncio.get_running_loop().run_in_executor(_pool, score_body, query, body, state)
     finally:
         state.in_flight -= 1
     took = (time.perf_counter() - began) * 1000
@@ -76,8 +76,8 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     return status, answer, {}
 
 
-def _score(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int, dict[str, Any]]:
-    """Parse, score and format, off the event loop. Returns (status, body)."""
+def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int, dict[str, Any]]:
+    """Parse, score and format (off the event loop for RRS; directly for the dashboard's Test form)."""
     swagger = query.get("format", "").lower() == "swagger"
     details = query.get("details", "").lower() == "true"
     try:

@@ -1,5 +1,6 @@
 """Set Up Web Service and Deploy from the canvas, in headless Chromium, with the real worker."""
 
+import httpx
 import pytest
 
 from experiments.datasets import samples_load
@@ -50,6 +51,22 @@ def test_set_up_predictive_opens_the_predictive_tab_then_deploy_shows_the_dashbo
     page.reload()  # the keys are shown once
     assert page.get_by_test_id("new-keys").is_hidden()
     assert key[:4] in page.get_by_test_id("endpoint-default").inner_text()
+
+    # The endpoint page: help, the Test form built from the input schema, usage after a real call.
+    endpoint = Endpoint.objects.get(service=service, is_default=True)
+    sample = service.current.sample["input1"]
+    url = f"{studio_server.url}/workspaces/{owner.workspace.pk}/services/{endpoint.endpoint_id}/execute?api-version=2.0"
+    assert httpx.post(url, json={"Inputs": {"input1": sample}}, headers={"Authorization": f"Bearer {key}"}).is_success
+    page.get_by_test_id("endpoint-link-default").click()
+    page.get_by_test_id("test-input-age").wait_for()
+    age = sample["Values"][0][sample["ColumnNames"].index("age")]
+    assert page.get_by_test_id("test-input-age").input_value() == age
+    page.get_by_test_id("test-submit").click()
+    page.get_by_test_id("test-result").get_by_text("Scored Probabilities").first.wait_for()
+    page.wait_for_timeout(1500)  # the server writes usage within a second
+    page.reload()
+    page.get_by_test_id("usage-chart").locator("svg").wait_for()
+    assert page.get_by_test_id("usage-summary").inner_text().startswith("1 calls, 0 errors")
 
     page.goto(f"{studio_server.url}/web-services/")
     assert "Income prediction [predictive exp.]" in page.get_by_test_id("web-services-list").inner_text()

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from experiments.selectors import experiments_of
 from studio.errors import ProblemsError
+from webservices.dashboard import endpoint_test, endpoint_usage
 from webservices.models import WebService
 from webservices.selectors import web_services_of
 from webservices.services import DeployError, definition_apply, deploy, key_regenerate
@@ -83,6 +84,25 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 raise ProblemsError(str(error), []) from None
             service = self.get_queryset().get(pk=service.pk)
         return Response(definition_json(base_url(request), service))
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
+                   responses=OpenApiResponse(description="The RRS response for the body"))
+    @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/test")
+    def test(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """The dashboard's Test form: score a classic RRS body as a signed-in member, without a key."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        status_code, body = endpoint_test(endpoint, request.body)
+        return Response(body, status=status_code)
+
+    @extend_schema(responses=OpenApiResponse(description="Usage per minute and the request log"))
+    @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/usage")
+    def usage(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        raw = request.query_params.get("minutes", "60")
+        if not raw.isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+            raise ProblemsError("'minutes' must be a whole number from 1 to 10080.",
+                                [{"parameter": "minutes", "message": "out of range"}])
+        return Response(endpoint_usage(endpoint, int(raw)))
 
     @extend_schema(request=RegenerateSerializer, responses=OpenApiResponse(description='{"PrimaryKey": "..."}'))
     @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/regenerate-key")
