@@ -250,6 +250,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 ATELIER_ALLOW_PYTHON_SCRIPT = env_bool("ATELIER_ALLOW_PYTHON_SCRIPT", False)
 ATELIER_MAX_REQUEST_BYTES = env_int("ATELIER_MAX_REQUEST_BYTES", 4 * 1024 * 1024, minimum=1024)
 ATELIER_MAX_ROWS_PER_REQUEST = env_int("ATELIER_MAX_ROWS_PER_REQUEST", 1000, minimum=1)
+ATELIER_BES_CHUNK_ROWS = env_int("ATELIER_BES_CHUNK_ROWS", 50_000, minimum=1)  # rows per batch chunk task
 ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Deployment, Endpoint, RequestLog, UsageBucket, WebService
+from .models import BatchJob, Deployment, Endpoint, RequestLog, UsageBucket, WebService
 
 
 class EndpointInline(admin.TabularInline):
@@ -51,4 +51,12 @@ class RequestLogAdmin(admin.ModelAdmin):
     list_display = ["endpoint", "time", "status", "duration_ms"]
     search_fields = ["endpoint__name", "endpoint__service__name"]
     list_filter = ["status", "time"]
+    raw_id_fields = ["endpoint"]
+
+
+@admin.register(BatchJob)
+class BatchJobAdmin(admin.ModelAdmin):
+    list_display = ["job_id", "endpoint", "status", "rows", "created"]
+    search_fields = ["job_id", "endpoint__service__name"]
+    list_filter = ["status", "created"]
     raw_id_fields = ["endpoint"]

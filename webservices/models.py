@@ -135,3 +135,34 @@ class RequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.time:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class BatchJob(models.Model):
+    """A Batch Execution Service job: inputs and outputs name files in the workspace storage."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "NotStarted", "Not started"
+        RUNNING = "Running", "Running"
+        FAILED = "Failed", "Failed"
+        CANCELLED = "Cancelled", "Cancelled"
+        FINISHED = "Finished", "Finished"
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="jobs")
+    job_id = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NOT_STARTED)
+    inputs = models.JSONField(help_text='{input name: "container/path.csv"}')
+    outputs = models.JSONField(help_text='{output name: "container/path.csv"}')
+    details = models.TextField(blank=True)
+    chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    rows = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} ({self.status})"

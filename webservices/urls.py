@@ -1,7 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import batch_views, views
 
 urlpatterns = [
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", views.execute, name="rrs-execute"),
+    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs", batch_views.jobs, name="bes-jobs"),
+    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs/<str:job_id>", batch_views.job,
+         name="bes-job"),
+    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs/<str:job_id>/start",
+         batch_views.job_start_view, name="bes-job-start"),
+    path("workspaces/<str:workspace_id>/storage/<path:relative>", batch_views.storage_file, name="storage-file"),
 ]

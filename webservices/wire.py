@@ -332,3 +332,33 @@ def openapi_document(base: str, endpoint: Endpoint, input_schema: dict[str, list
                                       ("404", "No such endpoint"), ("413", "Too large"),
                                       ("429", "Too many concurrent calls")]}}}}},
     }
+
+
+def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], first_row: int) -> DataTable:
+    """A batch chunk read as text, typed by the input schema in one pass per column; a value that can't be
+    converted is named with its column and its row in the file (`first_row` is the chunk's first)."""
+    import pandas as pd
+
+    missing = [c["name"] for c in columns if c["name"] not in frame.columns and not c.get("optional")]
+    if missing:
+        raise BadRequest(f"Column '{missing[0]}' is missing", input_name)
+    for column in columns:
+        name = column["name"]
+        if name not in frame.columns:
+            continue
+        text = frame[name]
+        blank = text.isna() | (text.astype(str).str.strip() == "")
+        if column["kind"] == "numeric":
+            numbers = pd.to_numeric(text.where(~blank), errors="coerce")
+            bad = numbers.isna() & ~blank
+            if bad.any():
+                position = int(bad.to_numpy().argmax())
+                raise BadRequest(f"Column '{name}', row {first_row + position}: {text.iloc[position]!r} is not a "
+                                 "number", input_name)
+            frame[name] = numbers.astype(float)
+        elif column["kind"] == "boolean":
+            lowered = text.astype(str).str.strip().str.lower()
+            frame[name] = lowered.map({"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False})
+        else:
+            frame[name] = text.where(~blank, None).astype(object)
+    return DataTable(frame)

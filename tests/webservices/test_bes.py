@@ -1,0 +1,156 @@
+"""Batch Execution Service over real HTTP with the real worker: storage upload, submit, start, poll, download
+with the signed token; failures, cancellation and refusals. The client uses plain httpx and SPEC §3."""
+
+from __future__ import annotations
+
+import io
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pandas as pd
+import pytest
+
+from experiments.assets import output_save
+from experiments.datasets import dataset_table
+from experiments.models import Experiment
+from tests.experiments.helpers import run_now
+from tests.webservices.test_deploy import deploy, income, output_frame, setup  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def bes(api, owner, income, studio_server, worker):  # noqa: F811
+    training, training_run = income
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    run_now(owner.workspace, predictive.graph, experiment=predictive)
+    endpoint = deploy(api, predictive).json()["endpoint"]
+    jobs = studio_server.url + urlsplit(endpoint["BatchLocation"]).path
+    held_out = dataset_table(output_save(run=training_run, node="split", port="results2", name="held out")).frame
+    expected = output_frame(training_run, "score", "scored_dataset")
+    storage = f"{studio_server.url}/workspaces/{owner.workspace.pk}/storage"
+    return jobs, {"Authorization": f"Bearer {endpoint['PrimaryKey']}"}, storage, held_out, expected
+
+
+def upload(storage, headers, location, frame):
+    response = httpx.put(f"{storage}/{location}", content=frame.to_csv(index=False).encode(), headers=headers)
+    assert response.status_code == 201, response.text
+    return response
+
+
+def wait(jobs, headers, job_id, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()
+        if status["StatusCode"] not in ("NotStarted", "Running"):
+            return status
+        time.sleep(0.5)
+    pytest.fail(f"job {job_id} still {status}")
+
+
+def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(bes):
+    jobs, headers, storage, held_out, expected = bes
+    rows = held_out.drop(columns=["income"]).head(1500)  # 4 chunks of 400 rows in the tests
+    upload(storage, headers, "mydata/input.csv", rows)
+    body = {"Inputs": {"input1": {"ConnectionString": "", "RelativeLocation": "mydata/input.csv"}},
+            "Outputs": {"output1": {"ConnectionString": "", "RelativeLocation": "mydata/scored.csv"}},
+            "GlobalParameters": {}}
+    submitted = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers)
+    assert submitted.status_code == 200
+    job_id = submitted.json()
+    assert isinstance(job_id, str) and len(job_id) == 32
+    assert httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()["StatusCode"] == "NotStarted"
+    assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 200
+    status = wait(jobs, headers, job_id)
+    assert status["StatusCode"] == "Finished", status
+    result = status["Results"]["output1"]
+    assert result["RelativeLocation"] == "mydata/scored.csv" and result["SasBlobToken"].startswith("?")
+    download = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"])
+    assert download.status_code == 200
+    scored = pd.read_csv(io.BytesIO(download.content))
+    assert len(scored) == 1500 and "income" not in scored.columns
+    assert scored["Scored Probabilities"].tolist() == pytest.approx(
+        expected["Scored Probabilities"].head(1500).tolist(), abs=1e-9)
+    assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 409
+    tampered = result["SasBlobToken"].replace("sig=", "sig=0")
+    assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 401
+
+
+def test_a_bad_value_fails_the_job_naming_column_and_row_and_cancel_stops_a_job(bes):
+    jobs, headers, storage, held_out, _ = bes
+    rows = held_out.drop(columns=["income"]).head(900).astype(str)
+    rows.loc[850, "age"] = "forty"
+    upload(storage, headers, "mydata/bad.csv", rows)
+    body = {"Inputs": {"input1": {"RelativeLocation": "mydata/bad.csv"}},
+            "Outputs": {"output1": {"RelativeLocation": "mydata/out.csv"}}}
+    job_id = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+    httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers)
+    status = wait(jobs, headers, job_id)
+    assert status["StatusCode"] == "Failed"
+    assert "Column 'age', row 852: 'forty' is not a number" in status["Details"]
+
+    other = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+    cancelled = httpx.delete(f"{jobs}/{other}?api-version=2.0", headers=headers).json()
+    assert cancelled["StatusCode"] == "Cancelled"
+    assert httpx.post(f"{jobs}/{other}/start?api-version=2.0", headers=headers).status_code == 409
+
+
+@pytest.mark.parametrize(("case", "status", "fragment"), [
+    ("missing file", 400, "no file at 'mydata/nothing.csv'"),
+    ("unknown input", 400, "Unknown input 'input9'"),
+    ("bad location", 400, "is not a valid RelativeLocation"),
+    ("bad output", 400, "must end in .csv or .parquet"),
+    ("wrong key", 401, "wrong API key"),
+    ("not json", 400, "not valid JSON"),
+])
+def test_submissions_are_refused_with_a_message(bes, case, status, fragment):
+    jobs, headers, _, _, _ = bes
+    body = {"Inputs": {"input1": {"RelativeLocation": "mydata/nothing.csv"}}}
+    raw = None
+    if case == "unknown input":
+        body["Inputs"]["input9"] = body["Inputs"]["input1"]
+    elif case == "bad location":
+        body["Inputs"]["input1"]["RelativeLocation"] = "../etc/passwd"
+    elif case == "bad output":
+        body["Outputs"] = {"output1": {"RelativeLocation": "mydata/out.txt"}}
+        body["Inputs"]["input1"]["RelativeLocation"] = "mydata/out.txt"
+    elif case == "wrong key":
+        headers = {"Authorization": "Bearer nope"}
+    elif case == "not json":
+        raw = b"{"
+    response = httpx.post(f"{jobs}?api-version=2.0", content=raw if raw is not None else None,
+                          json=None if raw is not None else body, headers=headers)
+    if case == "bad output":
+        assert response.status_code == 400 and ("no file at" in response.text or fragment in response.text)
+        return
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]["message"]
+
+
+def test_storage_needs_a_key_to_upload_and_a_key_or_token_to_download(bes):
+    _, headers, storage, held_out, _ = bes
+    assert httpx.put(f"{storage}/mydata/x.csv", content=b"a\n1\n").status_code == 401
+    upload(storage, headers, "mydata/x.csv", held_out.head(3))
+    assert httpx.get(f"{storage}/mydata/x.csv").status_code == 401
+    assert httpx.get(f"{storage}/mydata/x.csv", headers=headers).status_code == 200
+    assert httpx.get(f"{storage}/mydata/x.csv?se=1&sig=00", headers=headers).status_code == 200
+    assert httpx.get(f"{storage}/mydata/x.csv?se=1&sig=00").status_code == 401  # expired, wrong signature
+    assert httpx.get(f"{storage}/mydata/none.csv", headers=headers).status_code == 404
+
+
+def test_a_job_whose_workers_stopped_is_failed_with_the_reason(bes):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webservices.models import BatchJob
+
+    jobs, headers, storage, held_out, _ = bes
+    upload(storage, headers, "mydata/in.csv", held_out.head(5))
+    job_id = httpx.post(f"{jobs}?api-version=2.0", json={"Inputs": {"input1": {"RelativeLocation": "mydata/in.csv"}}},
+                        headers=headers).json()
+    BatchJob.objects.filter(job_id=job_id).update(status="Running", started=timezone.now() - timedelta(hours=1),
+                                                  heartbeat=timezone.now() - timedelta(minutes=11))
+    status = httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()
+    assert status["StatusCode"] == "Failed" and "No progress for 10 minutes" in status["Details"]

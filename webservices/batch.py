@@ -1,0 +1,113 @@
+"""Batch Execution Service (SPEC §3): jobs over files in the workspace storage, scored on the workers in
+chunks that fan out across every running worker (a Celery chord) and are joined in order."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import storage
+from .models import BatchJob, Endpoint
+
+
+class JobError(ValueError):
+    def __init__(self, message: str, status: int = 400, target: str = "") -> None:
+        super().__init__(message)
+        self.message, self.status, self.target = message, status, target
+
+
+def _locations(value: Any, kind: str, names: list[str]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise JobError(f"'{kind}' must be an object naming each {kind[:-1].lower()}.")
+    unknown = sorted(set(value) - set(names))
+    if unknown:
+        raise JobError(f"Unknown {kind[:-1].lower()} '{unknown[0]}'; this service has {', '.join(names)}.",
+                       target=unknown[0])
+    found = {}
+    for name in names:
+        entry = value.get(name)
+        if not isinstance(entry, dict) or "RelativeLocation" not in entry:
+            raise JobError(f"{kind[:-1]} '{name}' needs a RelativeLocation ('container/path.csv').", target=name)
+        try:
+            found[name] = storage.clean_location(entry["RelativeLocation"])
+        except storage.StorageError as error:
+            raise JobError(error.message, target=name) from None
+    return found
+
+
+def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
+    """Check the job's inputs exist in the workspace storage and record it, not started."""
+    deployment = endpoint.service.current
+    if deployment is None:
+        raise JobError("The service has no deployment.", status=404)
+    if not isinstance(body, dict):
+        raise JobError("The body must be a JSON object with 'Inputs' and 'Outputs'.")
+    inputs = _locations(body.get("Inputs"), "Inputs", list(deployment.input_schema))
+    outputs = _locations(body.get("Outputs", {name: {"RelativeLocation": f"results/{name}.csv"}
+                                              for name in deployment.output_schema}), "Outputs",
+                         list(deployment.output_schema))
+    workspace = endpoint.service.workspace_id
+    for name, location in inputs.items():
+        if not storage.exists(workspace, location):
+            raise JobError(f"Input '{name}': no file at '{location}' in the workspace storage; upload it first.",
+                           target=name)
+    for name, location in outputs.items():
+        if not location.endswith((".csv", ".parquet")):
+            raise JobError(f"Output '{name}': RelativeLocation must end in .csv or .parquet.", target=name)
+    return BatchJob.objects.create(endpoint=endpoint, job_id=secrets.token_hex(16), inputs=inputs, outputs=outputs)
+
+
+def job_start(job: BatchJob) -> BatchJob:
+    from .tasks import bes_run
+
+    with transaction.atomic():
+        job = BatchJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != BatchJob.Status.NOT_STARTED:
+            raise JobError(f"Job {job.job_id} is {job.status}; only a job not started can be started.", status=409)
+        job.status, job.started, job.heartbeat = BatchJob.Status.RUNNING, timezone.now(), timezone.now()
+        job.save(update_fields=["status", "started", "heartbeat"])
+        transaction.on_commit(lambda: bes_run.delay(job.pk))
+    return job
+
+
+def job_cancel(job: BatchJob) -> BatchJob:
+    """Cancelled jobs stop at the next chunk; their partial outputs are never written."""
+    if job.status in (BatchJob.Status.NOT_STARTED, BatchJob.Status.RUNNING):
+        BatchJob.objects.filter(pk=job.pk, status__in=[BatchJob.Status.NOT_STARTED, BatchJob.Status.RUNNING]).update(
+            status=BatchJob.Status.CANCELLED, finished=timezone.now(), details="Cancelled by the caller.")
+        job.refresh_from_db()
+    return job
+
+
+STALE_AFTER_SECONDS = 600
+
+
+def job_reap_if_stale(job: BatchJob) -> BatchJob:
+    """A running job with no progress for STALE_AFTER_SECONDS has lost its workers: fail it with the reason
+    (its tasks are acknowledged late, so a worker that restarts in time picks them up again instead)."""
+    beat = job.heartbeat or job.started
+    if job.status == BatchJob.Status.RUNNING and beat and (timezone.now() - beat).total_seconds() > STALE_AFTER_SECONDS:
+        BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+            status=BatchJob.Status.FAILED, finished=timezone.now(),
+            details=f"No progress for {STALE_AFTER_SECONDS // 60} minutes: the workers scoring it stopped. Start "
+                    "a new job.")
+        job.refresh_from_db()
+    return job
+
+
+def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:
+    workspace = job.endpoint.service.workspace_id
+    results = {}
+    if job.status == BatchJob.Status.FINISHED:
+        results = {name: {"ConnectionString": None, "BaseLocation": f"{base}/workspaces/{workspace}/storage/",
+                          "RelativeLocation": location, "SasBlobToken": storage.sas_token(workspace, location)}
+                   for name, location in job.outputs.items()}
+    details = job.details
+    if job.status == BatchJob.Status.RUNNING and job.chunks:
+        details = f"{job.chunks_done} of {job.chunks} chunks scored ({job.rows} rows read)"
+    return {"StatusCode": job.status, "Results": results, "Details": details,
+            "CreatedAt": job.created.isoformat(), "StartTime": job.started.isoformat() if job.started else None,
+            "EndTime": job.finished.isoformat() if job.finished else None}
