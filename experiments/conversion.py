@@ -457,7 +457,11 @@ def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
         output_after = (sink, _table_port(builder, sink) or "")
     output_id = _add_output(builder, *output_after)
     generated.append(output_id)
-    return Conversion(kind="predictive" if has_training else "data", graph=builder.graph_json(),
+    result = builder.graph_json()
+    kept = [p for p in (previous or {}).get("web_service_parameters", []) if p.get("node") in builder.nodes]
+    if kept:  # the user's web service parameters survive a rebuild where their modules do
+        result["web_service_parameters"] = kept
+    return Conversion(kind="predictive" if has_training else "data", graph=result,
                       summary=_summary(graph, order, builder), artifacts=builder.artifacts,
                       generated=sorted(set(generated)), train_node=trainer)
 

@@ -57,7 +57,11 @@ def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
     for name, location in outputs.items():
         if not location.endswith((".csv", ".parquet")):
             raise JobError(f"Output '{name}': RelativeLocation must end in .csv or .parquet.", target=name)
-    return BatchJob.objects.create(endpoint=endpoint, job_id=secrets.token_hex(16), inputs=inputs, outputs=outputs)
+    parameters = body.get("GlobalParameters") or {}
+    if not isinstance(parameters, dict):
+        raise JobError("'GlobalParameters' must be an object.")
+    return BatchJob.objects.create(endpoint=endpoint, job_id=secrets.token_hex(16), inputs=inputs, outputs=outputs,
+                                   global_parameters=parameters)
 
 
 def job_start(job: BatchJob) -> BatchJob:

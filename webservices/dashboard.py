@@ -22,7 +22,8 @@ def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:
     deployment = endpoint.service.current
     if deployment is None:
         return {}
-    request = sample_request(deployment.sample, deployment.input_schema)
+    request = sample_request(deployment.sample, deployment.input_schema,
+                             deployment.graph.get("web_service_parameters", []))
     url = f"{api_location(base, endpoint)}?api-version=2.0&details=true"
     state = served(endpoint.endpoint_id)
     status, response = score_body({"details": "true"}, orjson.dumps(request), state) if state else (0, {})

@@ -152,6 +152,7 @@ class BatchJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NOT_STARTED)
     inputs = models.JSONField(help_text='{input name: "container/path.csv"}')
     outputs = models.JSONField(help_text='{output name: "container/path.csv"}')
+    global_parameters = models.JSONField(default=dict, blank=True)
     details = models.TextField(blank=True)
     chunks = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)

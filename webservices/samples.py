@@ -9,8 +9,10 @@ from typing import Any
 KEY_PLACEHOLDER = "<your API key>"
 
 
-def sample_request(sample: dict[str, Any], input_schema: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """A classic RRS body: the deployment's sample rows, or one row of typed placeholders."""
+def sample_request(sample: dict[str, Any], input_schema: dict[str, list[dict[str, Any]]],
+                   parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A classic RRS body: the deployment's sample rows (or one row of typed placeholders) and the web
+    service parameters at their defaults."""
     inputs = {}
     for name, columns in input_schema.items():
         rows = sample.get(name)
@@ -20,7 +22,8 @@ def sample_request(sample: dict[str, Any], input_schema: dict[str, list[dict[str
         wanted = [c for c in columns if not c.get("optional")]
         inputs[name] = {"ColumnNames": [c["name"] for c in wanted],
                         "Values": [["0" if c["kind"] in ("numeric", "boolean") else "value" for c in wanted]]}
-    return {"Inputs": inputs, "GlobalParameters": {}}
+    globals_ = {p["name"]: p["default"] for p in parameters or [] if p.get("default") is not None}
+    return {"Inputs": inputs, "GlobalParameters": globals_}
 
 
 def code_samples(url: str, body: dict[str, Any]) -> dict[str, str]:

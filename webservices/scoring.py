@@ -70,6 +70,7 @@ class Scorer:
             loaded[kind][int(object_id)] = _load_resource(resource)
         self._loaders = {kind: values.__getitem__ for kind, values in loaded.items()}
         needed = self._needed(parsed)
+        self.parameters = {web.name: web for web in parsed.web_parameters if web.node in needed}
         self.steps: list[Step] = []
         for node_id in parsed.order():
             if node_id not in needed or node_id in self.inputs.values():
@@ -98,14 +99,37 @@ class Scorer:
                 stack.extend(edge.source for edge in graph.incoming(node_id).values())
         return wanted
 
-    def score(self, tables: Mapping[str, DataTable]) -> dict[str, DataTable]:
+    def overrides(self, given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """{node: cleaned params} for a call's GlobalParameters (defaults where the call is silent)."""
+        unknown = sorted(set(given) - set(self.parameters))
+        if unknown:
+            takes = ", ".join(sorted(self.parameters)) or "none"
+            raise ScoringError(f"Unknown global parameter '{unknown[0]}'; this service takes: {takes}.",
+                               target=unknown[0])
+        changed: dict[str, dict[str, Any]] = {}
+        for name, web in self.parameters.items():
+            value = given.get(name, web.default)
+            if value is None:
+                continue
+            step = next(step for step in self.steps if step.node == web.node)
+            raw = {**changed.get(web.node, step.params), web.parameter: value}
+            cleaned, problems = type(step.module).clean_params(raw, web.node)
+            wrong = [p for p in problems if p.parameter == web.parameter]
+            if wrong:
+                raise ScoringError(f"Global parameter '{name}': {wrong[0].message}", target=name)
+            changed[web.node] = cleaned
+        return changed
+
+    def score(self, tables: Mapping[str, DataTable],
+              global_parameters: Mapping[str, Any] | None = None) -> dict[str, DataTable]:
         values: dict[tuple[str, str], Any] = {(self.inputs[name], "dataset"): table for name, table in tables.items()}
+        params = self.overrides(global_parameters or {}) if self.parameters or global_parameters else {}
         ctx = Context(loaders=self._loaders)
         for step in self.steps:
             inputs = {port: values[(source, source_port)] for port, source, source_port in step.inputs}
             ctx.node_id = step.node
             try:
-                outputs = step.module.execute(inputs, step.params, ctx)
+                outputs = step.module.execute(inputs, params.get(step.node, step.params), ctx)
             except ModuleError as error:
                 raise ScoringError(f"{step.name}: {error}", target=step.node) from None
             except (ValueError, KeyError, TypeError) as error:  # a module meeting data it can't take

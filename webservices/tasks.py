@@ -91,7 +91,7 @@ def bes_chunk(job_pk: int, index: int) -> int:
         with default_storage.open(_chunk_path(job, "in", index, name), "rb") as handle:
             tables[name] = DataTable.from_parquet(handle.read())
     try:
-        results = state.scorer.score(tables)
+        results = state.scorer.score(tables, job.global_parameters)
     except ScoringError as error:
         _fail(job_pk, f"Chunk {index + 1}: {error.message}")
         raise

@@ -92,7 +92,7 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int
             return 413, error_body("RequestEntityTooLarge", error.message, error.target)
         return 400, error_body("BadArgument", error.message, error.target)
     try:
-        results = state.scorer.score(tables)
+        results = state.scorer.score(tables, body.get("GlobalParameters") or {})
     except ScoringError as error:
         return error.status, error_body(error.code, error.message, error.target)
     except Exception:

@@ -50,6 +50,8 @@ def service_json(base: str, service: WebService) -> dict[str, Any]:
     deployment = service.current
     return {
         "id": service.pk, "name": service.name, "kind": service.kind, "workspace": service.workspace_id,
+        "parameters": [{"name": p["name"], "default": p.get("default")}
+                       for p in (deployment.graph.get("web_service_parameters", []) if deployment else [])],
         "experiment": service.experiment_id, "deployed_at": service.deployed_at,
         "version": deployment.version if deployment else None,
         "input_schema": deployment.input_schema if deployment else {},

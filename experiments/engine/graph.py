@@ -44,10 +44,25 @@ class Node:
     comment: str = ""
 
 
+@dataclass(frozen=True)
+class WebParameter:
+    """A module parameter a web service call may set through GlobalParameters (classic "web service
+    parameter"): its public name, where it applies, and its default."""
+
+    name: str
+    node: str
+    parameter: str
+    default: Any = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "node": self.node, "parameter": self.parameter, "default": self.default}
+
+
 @dataclass
 class Graph:
     nodes: dict[str, Node]
     edges: list[Edge]
+    web_parameters: list[WebParameter] = field(default_factory=list)
 
     def incoming(self, node_id: str) -> dict[str, Edge]:
         return {edge.target_port: edge for edge in self.edges if edge.target == node_id}
@@ -92,11 +107,29 @@ def parse_graph(data: Any) -> Graph:
         elif node is not None:
             nodes[node.id] = node
     edges = [edge for index, raw in enumerate(data.get("edges", [])) if (edge := _parse_edge(raw, index, problems))]
+    web_parameters = _parse_web_parameters(data.get("web_service_parameters", []), problems)
     if len(nodes) > MAX_NODES:
         problems.append(Problem(None, f"A graph may have at most {MAX_NODES} nodes; this one has {len(nodes)}."))
     if problems:
         raise GraphFormatError(problems)
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, web_parameters)
+
+
+def _parse_web_parameters(raw: Any, problems: list[Problem]) -> list[WebParameter]:
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        problems.append(Problem(None, "'web_service_parameters' must be a list of {name, node, parameter, default}."))
+        return []
+    found = []
+    for item in raw:
+        name, node, parameter = item.get("name"), item.get("node"), item.get("parameter")
+        if not all(isinstance(value, str) and value.strip() for value in (name, node, parameter)):
+            problems.append(Problem(None, "A web service parameter needs a string 'name', 'node' and 'parameter'."))
+            continue
+        found.append(WebParameter(str(name).strip(), str(node), str(parameter), item.get("default")))
+    names = [parameter.name for parameter in found]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        problems.append(Problem(None, f"Two web service parameters are named '{name}'; names must be unique."))
+    return found
 
 
 def _parse_node(raw: Any, index: int, problems: list[Problem]) -> Node | None:
@@ -135,10 +168,14 @@ def edge_json(source: str, source_port: str, target: str, target_port: str) -> d
 
 
 def graph_to_json(graph: Graph) -> dict[str, Any]:
-    return {"nodes": [{"id": n.id, "module": n.module, "params": n.params, "position": n.position,
-                       "comment": n.comment} for n in graph.nodes.values()],
-            "edges": [{"source": e.source, "source_port": e.source_port, "target": e.target,
-                       "target_port": e.target_port} for e in graph.edges]}
+    body: dict[str, Any] = {
+        "nodes": [{"id": n.id, "module": n.module, "params": n.params, "position": n.position,
+                   "comment": n.comment} for n in graph.nodes.values()],
+        "edges": [{"source": e.source, "source_port": e.source_port, "target": e.target,
+                   "target_port": e.target_port} for e in graph.edges]}
+    if graph.web_parameters:
+        body["web_service_parameters"] = [parameter.as_json() for parameter in graph.web_parameters]
+    return body
 
 
 # --- Validation ----------------------------------------------------------------------------------
@@ -157,7 +194,29 @@ def validate_graph(graph: Graph, schema_ctx: SchemaContext | None = None,
         return [*problems, Problem(cycle.args[1][0], f"The graph has a cycle: {members}.", code="cycle")]
     if problems:
         return problems
-    return _walk(graph, order, schema_ctx or SchemaContext(), known)[0]
+    return _walk(graph, order, schema_ctx or SchemaContext(), known)[0] + _web_parameter_problems(graph)
+
+
+def _web_parameter_problems(graph: Graph) -> list[Problem]:
+    """Each web service parameter names a real parameter of a node, and its default is a valid value."""
+    problems = []
+    for web in graph.web_parameters:
+        if web.node not in graph.nodes:
+            problems.append(Problem(None, f"Web service parameter '{web.name}' refers to node '{web.node}', which is "
+                                          "not in the graph.", code="web-parameter"))
+            continue
+        module = graph.module(web.node)
+        if web.parameter not in module.params:
+            problems.append(Problem(web.node, f"Web service parameter '{web.name}': {module.name} has no parameter "
+                                              f"'{web.parameter}'.", parameter=web.parameter, code="web-parameter"))
+            continue
+        if web.default is not None:
+            params = {**graph.nodes[web.node].params, web.parameter: web.default}
+            _, wrong = module.clean_params(params, web.node)
+            problems += [Problem(web.node, f"The default of web service parameter '{web.name}': {p.message}",
+                                 parameter=web.parameter, code="web-parameter")
+                         for p in wrong if p.parameter == web.parameter]
+    return problems
 
 
 def infer_schemas(graph: Graph, schema_ctx: SchemaContext | None = None,

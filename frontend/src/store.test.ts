@@ -12,6 +12,7 @@ import {
   redo,
   removeItems,
   selection,
+  setWebParameter,
   undo,
 } from "./store";
 
@@ -118,5 +119,21 @@ describe("undo and redo", () => {
     history = commit(history, addNode(history.present, "split-data", { x: 0, y: 0 }));
     expect(history.future).toEqual([]);
     expect(history.present.nodes.map((node) => node.module)).toEqual(["split-data"]);
+  });
+});
+
+describe("web service parameters", () => {
+  it("are set, replaced, removed, undone, and dropped with their node", () => {
+    const graph: Graph = { nodes: [{ id: "n1", module: "split-data", params: {}, position: { x: 0, y: 0 }, comment: "" }],
+                    edges: [] };
+    const exposed = setWebParameter(graph, "n1", "fraction", "Fraction", 0.5);
+    expect(exposed.web_service_parameters).toEqual([
+      { name: "Fraction", node: "n1", parameter: "fraction", default: 0.5 },
+    ]);
+    const renamed = setWebParameter(exposed, "n1", "fraction", "Share", 0.5);
+    expect(renamed.web_service_parameters?.map((p) => p.name)).toEqual(["Share"]);
+    expect(setWebParameter(renamed, "n1", "fraction", null, null)).toEqual(graph);
+    expect(removeItems(renamed, new Set(["n1"]), new Set()).web_service_parameters).toBeUndefined();
+    expect(undo(commit(historyOf(graph), exposed)).present).toEqual(graph);
   });
 });

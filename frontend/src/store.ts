@@ -51,12 +51,23 @@ export function moveNodes(graph: Graph, moves: ReadonlyMap<string, Position>): G
 
 export function removeItems(graph: Graph, nodeIds: ReadonlySet<string>, edgeKeys: ReadonlySet<string>): Graph {
   if (nodeIds.size === 0 && edgeKeys.size === 0) return graph;
+  const kept = (graph.web_service_parameters ?? []).filter((p) => !nodeIds.has(p.node));
   return {
     nodes: graph.nodes.filter((node) => !nodeIds.has(node.id)),
     edges: graph.edges.filter(
       (edge) => !nodeIds.has(edge.source) && !nodeIds.has(edge.target) && !edgeKeys.has(edgeKey(edge)),
     ),
+    ...(kept.length ? { web_service_parameters: kept } : {}),
   };
+}
+
+/** Expose a node's parameter to web service calls under `name` (GlobalParameters), or stop exposing it. */
+export function setWebParameter(graph: Graph, nodeId: string, parameter: string, name: string | null,
+                                fallback: unknown): Graph {
+  const others = (graph.web_service_parameters ?? []).filter((p) => !(p.node === nodeId && p.parameter === parameter));
+  const next = name === null ? others : [...others, { name, node: nodeId, parameter, default: fallback }];
+  const rest: Graph = { nodes: graph.nodes, edges: graph.edges };
+  return next.length ? { ...rest, web_service_parameters: next } : rest;
 }
 
 export function setParams(graph: Graph, nodeId: string, params: Record<string, unknown>): Graph {

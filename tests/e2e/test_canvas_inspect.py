@@ -146,3 +146,23 @@ def test_back_and_forward_move_between_the_linked_tabs_without_a_reload(page, ow
     page.go_forward()
     page.wait_for_function("document.querySelector('[data-testid=tab-predictive]')?.ariaSelected === 'true'")
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_parameter_is_set_as_a_web_service_parameter_from_the_properties_pane(page, owner, studio_server):
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Params", graph=compare_graph())
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
+    page.get_by_test_id("layout-button").click()
+    page.get_by_test_id("node-split").click()
+    page.once("dialog", lambda dialog: dialog.accept("Training share"))
+    page.get_by_test_id("expose-fraction_of_rows_in_the_first_output_dataset").click()
+    badge = page.get_by_test_id("web-parameter-fraction_of_rows_in_the_first_output_dataset")
+    assert badge.inner_text().startswith("Web service parameter “Training share”")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("document.querySelector('[data-testid=save-state]').textContent === 'Saved'")
+    experiment.refresh_from_db()
+    assert experiment.graph["web_service_parameters"] == [
+        {"name": "Training share", "node": "split", "parameter": "fraction_of_rows_in_the_first_output_dataset",
+         "default": 0.6}]
+    badge.get_by_role("button").click()
+    assert page.get_by_test_id("expose-fraction_of_rows_in_the_first_output_dataset").is_visible()

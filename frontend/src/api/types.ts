@@ -20,9 +20,17 @@ export interface GraphEdge {
   target_port: string;
 }
 
+export interface WebParameter {
+  name: string;
+  node: string;
+  parameter: string;
+  default: unknown;
+}
+
 export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
+  web_service_parameters?: WebParameter[];
 }
 
 export interface Problem {

@@ -37,6 +37,7 @@ import {
   selection,
   setComment,
   setParams,
+  setWebParameter,
   undo,
   type History,
 } from "../store";
@@ -366,6 +367,10 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           })
           : Promise.resolve([]))}
         onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
+        webParameters={graph.web_service_parameters ?? []}
+        onExpose={(parameter, name) => selectedNode && apply((g) => setWebParameter(
+          g, selectedNode.id, parameter, name,
+          selectedNode.params[parameter] ?? modules.get(selectedNode.module)?.parameters.properties[parameter]?.default ?? null))}
         onSaveOutput={async (port, name) => {
           if (selectedNode === null || run.run === null) throw new Error("Run the experiment first");
           const made = await sendJSON<{ kind: string; id: number; name: string }>(

@@ -1,7 +1,7 @@
 // The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
 import { useState } from "react";
 
-import type { GraphNode, ModuleSpec, ParameterSchema, Problem } from "../api/types";
+import type { GraphNode, ModuleSpec, ParameterSchema, Problem, WebParameter } from "../api/types";
 import type { SavedGroup } from "../palette/Palette";
 import { ColumnSelector, type UpstreamColumn } from "./ColumnSelector";
 import { asSelection, describe, plainNames, type Selection } from "./selection";
@@ -118,6 +118,8 @@ interface PropertiesProps {
   onComment: (comment: string) => void;
   onVisualize: (port: string) => void;
   onSaveOutput: (port: string, name: string) => Promise<string>;
+  webParameters: WebParameter[];
+  onExpose: (parameter: string, name: string | null) => void;
 }
 
 /** What an output of each port type is saved as (classic "Save as Dataset / Trained Model / Transform"). */
@@ -153,8 +155,34 @@ function SaveOutput({ port, what, nodeId, onSave }: {
   );
 }
 
+/** Classic "Set as web service parameter": a call's GlobalParameters may then set this parameter. */
+function WebParameterToggle({ parameter, title, exposed, onExpose }: {
+  parameter: string; title: string; exposed: WebParameter | undefined;
+  onExpose: (parameter: string, name: string | null) => void;
+}) {
+  if (exposed !== undefined) {
+    return (
+      <span className="web-parameter" data-testid={`web-parameter-${parameter}`}>
+        Web service parameter “{exposed.name}”
+        <button type="button" aria-label={`Stop exposing ${title}`} onClick={() => onExpose(parameter, null)}>×</button>
+      </span>
+    );
+  }
+  return (
+    <button type="button" className="web-parameter__set" data-testid={`expose-${parameter}`}
+            aria-label={`Set ${title} as a web service parameter`}
+            onClick={() => {
+              const name = window.prompt(`Name of the web service parameter for ${title}`, title);
+              if (name?.trim()) onExpose(parameter, name.trim());
+            }}>
+      Set as web service parameter
+    </button>
+  );
+}
+
 export function Properties(props: PropertiesProps) {
-  const { node, module, problems, saved, outputs, upstream, onChange, onComment, onVisualize, onSaveOutput } = props;
+  const { node, module, problems, saved, outputs, upstream, onChange, onComment, onVisualize, onSaveOutput,
+          webParameters, onExpose } = props;
   if (node === null || module === null) {
     return (
       <aside className="properties" data-testid="properties">
@@ -190,6 +218,9 @@ export function Properties(props: PropertiesProps) {
               onChange={(value) => onChange({ ...node.params, [key]: value })}
             />
             {problem ? <small role="alert">{problem.message}</small> : null}
+            <WebParameterToggle parameter={key} title={schema.title ?? key}
+                                exposed={webParameters.find((p) => p.node === node.id && p.parameter === key)}
+                                onExpose={onExpose} />
           </label>
         );
       })}
