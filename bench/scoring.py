@@ -16,64 +16,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="atelier-bench-scoring-"))
-os.environ.update({"ATELIER_VAR_DIR": str(WORK), "DEBUG": "0", "SECRET_KEY": secrets.token_hex(32),
-                   "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "studio.settings",
-                   "LOG_LEVEL": "ERROR"})
+from bench.service import WORK, build_service  # noqa: E402  (sets the throwaway environment first)
+
 SECONDS = os.environ.get("BENCH_SECONDS", "5")
-ADULT = "Adult Census Income Binary Classification dataset"
-
-
-def build_service() -> tuple[str, str, Path, list[str], list[object]]:
-    """Train, set up, run and deploy the income service; returns (path, key, model file, columns, row)."""
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from django.contrib.auth import get_user_model
-
-    from experiments.datasets import dataset_table, samples_load
-    from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
-    from experiments.services import run_execute
-    from experiments.setup import setup_web_service
-    from studio.selectors import default_workspace_of
-    from tests.experiments.test_runs import income_graph
-    from webservices.services import deploy
-    from webservices.wire import api_location
-
-    def run(experiment: Experiment) -> None:
-        record = Run.objects.create(experiment=experiment, graph=experiment.graph)
-        NodeRun.objects.bulk_create([NodeRun(run=record, node_id=n["id"], module=n["module"])
-                                     for n in experiment.graph["nodes"]])
-        assert run_execute(run_id=record.pk, worker="bench") == "finished"
-
-    user = get_user_model().objects.create_user("bench")
-    workspace = default_workspace_of(user)
-    samples_load([ADULT])
-    adult = Dataset.objects.get(name=ADULT)
-    training = Experiment.objects.create(workspace=workspace, name="Income", graph=income_graph(adult.pk))
-    run(training)
-    predictive = setup_web_service(experiment=training, kind="predictive").experiment
-    run(predictive)
-    done = deploy(experiment=predictive)
-    model = Asset.objects.get(kind="trained_model")
-    frame = dataset_table(adult).frame.drop(columns=["income"])
-    row = [value.item() if hasattr(value, "item") else value for value in frame.iloc[0]]
-    path = api_location("", done.endpoint)
-    assert done.keys is not None
-    return path, done.keys.primary, Path(model.path if model.path.startswith("/") else WORK / "storage" / model.path), \
-        list(frame.columns), row
 
 
 def serve(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

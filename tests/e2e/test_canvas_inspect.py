@@ -32,6 +32,15 @@ def compare_graph():
                       edge("score2", "scored_dataset", "evaluate", "scored_dataset_to_compare")]}
 
 
+def open_laid_out(page, studio_server, owner, name, graph=None):
+    """Sign in, open a new experiment with the two-model graph, and auto-layout it so nodes don't overlap."""
+    experiment = Experiment.objects.create(workspace=owner.workspace, name=name, graph=graph or compare_graph())
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
+    page.get_by_test_id("layout-button").click()
+    return experiment
+
+
 def test_column_rules_select_by_type_and_kind_with_a_live_preview(page, owner, studio_server, worker):
     graph = {"nodes": [node("data", "enter-data-manually", data=DATA), node("pick", "select-columns-in-dataset")],
              "edges": [edge("data", "dataset", "pick", "dataset")]}
@@ -100,10 +109,7 @@ def test_two_models_side_by_side_then_save_one_and_add_it_from_the_palette_by_ke
 
 
 def test_palette_toolbar_and_properties_are_keyboard_operable_with_labels(page, owner, studio_server):
-    experiment = Experiment.objects.create(workspace=owner.workspace, name="Keys", graph=compare_graph())
-    sign_in(page, studio_server, owner)
-    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
-    page.get_by_test_id("layout-button").click()
+    open_laid_out(page, studio_server, owner, "Keys")
     page.get_by_test_id("node-split").click()
     unlabeled = page.evaluate("""() => [...document.querySelectorAll(
         '[data-testid=palette] :is(button,input,select), [role=toolbar] :is(button,input,select),'
@@ -149,10 +155,7 @@ def test_back_and_forward_move_between_the_linked_tabs_without_a_reload(page, ow
 
 
 def test_a_parameter_is_set_as_a_web_service_parameter_from_the_properties_pane(page, owner, studio_server):
-    experiment = Experiment.objects.create(workspace=owner.workspace, name="Params", graph=compare_graph())
-    sign_in(page, studio_server, owner)
-    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
-    page.get_by_test_id("layout-button").click()
+    experiment = open_laid_out(page, studio_server, owner, "Params")
     page.get_by_test_id("node-split").click()
     page.once("dialog", lambda dialog: dialog.accept("Training share"))
     page.get_by_test_id("expose-fraction_of_rows_in_the_first_output_dataset").click()
