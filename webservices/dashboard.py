@@ -42,7 +42,8 @@ def endpoint_test(endpoint: Endpoint, body: bytes) -> tuple[int, dict[str, Any]]
 
 
 def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
-    """Calls, errors and latency (mean, p50, p95) per minute, and the latest logged requests."""
+    """Calls, errors and latency (mean, p50, p95) per minute, the latest logged requests, and batch jobs
+    with their progress."""
     since = timezone.now() - timedelta(minutes=minutes)
     buckets = [{"minute": bucket.minute.isoformat(), "calls": bucket.calls, "errors": bucket.errors,
                 "mean_ms": round(bucket.total_ms / bucket.calls, 3) if bucket.calls else None,
@@ -51,5 +52,8 @@ def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
     logged = [{"time": entry.time.isoformat(), "status": entry.status, "duration_ms": round(entry.duration_ms, 2),
                "request": entry.request, "response": entry.response}
               for entry in RequestLog.objects.filter(endpoint=endpoint)[:50]]
-    return {"trace_level": endpoint.diagnostics_trace_level, "buckets": buckets, "requests": logged,
+    jobs = [{"id": job.job_id, "status": job.status, "rows": job.rows, "chunks": job.chunks,
+             "chunks_done": min(job.chunks_done, job.chunks), "created": job.created.isoformat(),
+             "details": job.details} for job in endpoint.jobs.all()[:20]]
+    return {"trace_level": endpoint.diagnostics_trace_level, "buckets": buckets, "requests": logged, "jobs": jobs,
             "calls": sum(b["calls"] for b in buckets), "errors": sum(b["errors"] for b in buckets)}

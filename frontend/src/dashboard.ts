@@ -17,6 +17,8 @@ interface Usage {
   buckets: { minute: string; calls: number; errors: number; mean_ms: number | null; p50_ms: number | null;
              p95_ms: number | null }[];
   requests: { time: string; status: number; duration_ms: number; request: string; response: string }[];
+  jobs: { id: string; status: string; rows: number; chunks: number; chunks_done: number; created: string;
+          details: string }[];
 }
 
 const page = document.getElementById("endpoint-page");
@@ -101,6 +103,18 @@ async function showUsage(root: HTMLElement, api: string) {
   if (chart && usage.buckets.length) {
     const { default: embed } = await import("vega-embed");
     await embed(chart, usageSpec(usage), { actions: false, renderer: "svg" });
+  }
+  const jobs = root.querySelector<HTMLElement>("[data-testid=batch-jobs] tbody");
+  if (jobs) {
+    jobs.replaceChildren(...usage.jobs.map((job) => {
+      const row = element("tr", "", { "data-testid": `job-${job.id}` });
+      const progress = element("progress", "", { max: String(job.chunks || 1), value: String(job.chunks_done) });
+      const cell = element("td");
+      cell.append(progress, element("small", ` ${job.chunks_done}/${job.chunks} chunks`));
+      row.append(element("td", job.created.replace("T", " ").slice(0, 19)), element("td", job.id.slice(0, 8)),
+                 element("td", job.status), element("td", String(job.rows)), cell, element("td", job.details));
+      return row;
+    }));
   }
   if (log) {
     log.replaceChildren(...usage.requests.map((entry) => {

@@ -49,8 +49,11 @@ def wait(jobs, headers, job_id, timeout=180):
     pytest.fail(f"job {job_id} still {status}")
 
 
-def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(bes):
+def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(bes, api):
+    from webservices.models import WebService
+
     jobs, headers, storage, held_out, expected = bes
+    service_id = WebService.objects.get().pk
     rows = held_out.drop(columns=["income"]).head(1500)  # 4 chunks of 400 rows in the tests
     upload(storage, headers, "mydata/input.csv", rows)
     body = {"Inputs": {"input1": {"ConnectionString": "", "RelativeLocation": "mydata/input.csv"}},
@@ -73,6 +76,9 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     assert scored["Scored Probabilities"].tolist() == pytest.approx(
         expected["Scored Probabilities"].head(1500).tolist(), abs=1e-9)
     assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 409
+    listed = api.get(f"/api/web-services/{service_id}/endpoints/default/usage/").json()["jobs"]
+    assert [(j["id"], j["status"], j["rows"], j["chunks"], j["chunks_done"]) for j in listed] == [
+        (job_id, "Finished", 1500, 4, 4)]
     tampered = result["SasBlobToken"].replace("sig=", "sig=0")
     assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 401
 
