@@ -110,8 +110,9 @@ def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:
                           "RelativeLocation": location, "SasBlobToken": storage.sas_token(workspace, location)}
                    for name, location in job.outputs.items()}
     details = job.details
-    if job.status == BatchJob.Status.RUNNING and job.chunks:
-        details = f"{job.chunks_done} of {job.chunks} chunks scored ({job.rows} rows read)"
+    if job.status == BatchJob.Status.RUNNING:
+        details = (f"{job.chunks_done} of {job.chunks} chunks scored ({job.rows} rows)" if job.split_done
+                   else f"{job.chunks_done} chunks scored, {job.rows} rows read so far")
     return {"StatusCode": job.status, "Results": results, "Details": details,
             "CreatedAt": job.created.isoformat(), "StartTime": job.started.isoformat() if job.started else None,
             "EndTime": job.finished.isoformat() if job.finished else None}

@@ -156,6 +156,8 @@ class BatchJob(models.Model):
     details = models.TextField(blank=True)
     chunks = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    split_done = models.BooleanField(default=False, help_text="The inputs are all read; `chunks` is final.")
+    joining = models.BooleanField(default=False, help_text="Claimed by the task writing the outputs.")
     rows = models.PositiveBigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)

@@ -1,14 +1,15 @@
-"""Batch jobs on the workers: split the input into chunks, score them on every running worker at once (a
-chord), then join the outputs in order. Memory stays bounded by the chunk size, whatever the file's size."""
+"""Batch jobs on the workers. The input is read in chunks; each chunk is queued for scoring as soon as it is
+written, so every running worker scores while the file is still being read, and each chunk task writes its
+own piece of the output (CSV text or Parquet). The last chunk to finish claims the job and joins the pieces
+in order. Memory stays bounded by the chunk size, whatever the file's size."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from typing import Any
 
 import pandas as pd
-from celery import chord, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,8 +25,12 @@ from .wire import BadRequest, typed_frame
 logger = logging.getLogger(__name__)
 
 
-def _chunk_path(job: BatchJob, kind: str, index: int, name: str = "") -> str:
-    return f"jobs/{job.job_id}/{kind}-{name}-{index:06d}.parquet"
+def _chunk_path(job: BatchJob, kind: str, index: int, name: str, extension: str = "parquet") -> str:
+    return f"jobs/{job.job_id}/{kind}-{name}-{index:06d}.{extension}"
+
+
+def _out_extension(location: str) -> str:
+    return "parquet" if location.endswith(".parquet") else "csv"
 
 
 def _fail(job_pk: int, message: str) -> None:
@@ -40,12 +45,13 @@ def _running(job_pk: int) -> BatchJob | None:
 
 @shared_task(name="webservices.bes_run", acks_late=True, reject_on_worker_lost=True)
 def bes_run(job_pk: int) -> None:
-    """Split each input into typed chunks (checked as they are read), then fan the scoring out."""
+    """Read each input in typed chunks (checked as they are read), queueing each chunk as it is written."""
     job = _running(job_pk)
     if job is None:
         return
     deployment = job.endpoint.service.current
     workspace = job.endpoint.service.workspace_id
+    stream_out = len(job.inputs) == 1  # several inputs: chunk i is ready only when every input has it
     try:
         counts = []
         for name, location in job.inputs.items():
@@ -55,10 +61,14 @@ def bes_run(job_pk: int) -> None:
                                      chunksize=settings.ATELIER_BES_CHUNK_ROWS)
                 count, rows = 0, 0
                 for index, frame in enumerate(reader):
+                    if _running(job_pk) is None:
+                        return  # cancelled while reading
                     table = typed_frame(frame.reset_index(drop=True), name, columns, first_row=rows + 2)
                     default_storage.save(_chunk_path(job, "in", index, name), ContentFile(table.to_parquet()))
                     count, rows = count + 1, rows + len(frame)
                     BatchJob.objects.filter(pk=job_pk).update(rows=F("rows") + len(frame), heartbeat=timezone.now())
+                    if stream_out:
+                        bes_chunk.delay(job_pk, index)
             counts.append(count)
     except (BadRequest, storage.StorageError, pd.errors.ParserError, UnicodeDecodeError) as error:
         _fail(job_pk, f"Input could not be read: {getattr(error, 'message', error)}")
@@ -67,25 +77,29 @@ def bes_run(job_pk: int) -> None:
         _fail(job_pk, "Inputs of a multi-input job must have the same number of rows.")
         return
     chunks = counts[0] if counts else 0
-    BatchJob.objects.filter(pk=job_pk).update(chunks=chunks)
     if chunks == 0:
         _fail(job_pk, "The input file has no rows.")
         return
-    chord(bes_chunk.s(job_pk, index) for index in range(chunks))(bes_join.s(job_pk))
+    BatchJob.objects.filter(pk=job_pk).update(chunks=chunks, split_done=True)
+    if not stream_out:
+        for index in range(chunks):
+            bes_chunk.delay(job_pk, index)
+    _join_when_done(job_pk)
 
 
 @shared_task(name="webservices.bes_chunk", acks_late=True, reject_on_worker_lost=True)
-def bes_chunk(job_pk: int, index: int) -> int:
-    """Score one chunk with the endpoint's compiled Scorer (cached per worker process)."""
+def bes_chunk(job_pk: int, index: int) -> None:
+    """Score one chunk with the endpoint's compiled Scorer (cached per worker process) and write its part
+    of each output. A redelivered chunk rewrites its part but is counted once."""
     from .scoring import ScoringError, served
 
     job = _running(job_pk)
     if job is None:  # cancelled or failed meanwhile: nothing to do
-        return index
+        return
     state = served(job.endpoint.endpoint_id)
     if state is None:
         _fail(job_pk, "The endpoint no longer exists.")
-        return index
+        return
     tables = {}
     for name in job.inputs:
         with default_storage.open(_chunk_path(job, "in", index, name), "rb") as handle:
@@ -94,16 +108,33 @@ def bes_chunk(job_pk: int, index: int) -> int:
         results = state.scorer.score(tables, job.global_parameters)
     except ScoringError as error:
         _fail(job_pk, f"Chunk {index + 1}: {error.message}")
-        raise
+        return
+    first = next(iter(job.outputs))
+    counted = default_storage.exists(_chunk_path(job, "out", index, first, _out_extension(job.outputs[first])))
     for name, table in results.items():
-        default_storage.save(_chunk_path(job, "out", index, name), ContentFile(table.to_parquet()))
-    BatchJob.objects.filter(pk=job_pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
-    return index
+        extension = _out_extension(job.outputs[name])
+        data = table.to_parquet() if extension == "parquet" else \
+            table.frame.to_csv(header=index == 0, index=False).encode()
+        path = _chunk_path(job, "out", index, name, extension)
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        default_storage.save(path, ContentFile(data))
+    if not counted:
+        BatchJob.objects.filter(pk=job_pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
+    _join_when_done(job_pk)
+
+
+def _join_when_done(job_pk: int) -> None:
+    """Whoever sees the last chunk done (a chunk task, or the reader if it finished last) claims the join."""
+    claimed = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING, split_done=True, joining=False,
+                                      chunks_done__gte=F("chunks")).update(joining=True)
+    if claimed:
+        bes_join.delay(job_pk)
 
 
 @shared_task(name="webservices.bes_join", acks_late=True, reject_on_worker_lost=True)
-def bes_join(_: Any, job_pk: int) -> None:
-    """Write each output in chunk order (CSV, or Parquet when the location ends in .parquet), then finish."""
+def bes_join(job_pk: int) -> None:
+    """Write each output from its parts in chunk order (CSV parts are copied as bytes), then finish."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -112,22 +143,22 @@ def bes_join(_: Any, job_pk: int) -> None:
         return
     workspace = job.endpoint.service.workspace_id
     for name, location in job.outputs.items():
-        buffer = tempfile.TemporaryFile()  # on disk: the joined output is never held in memory whole
-        writer = None
-        for index in range(job.chunks):
-            path = _chunk_path(job, "out", index, name)
-            with default_storage.open(path, "rb") as handle:
-                frame = DataTable.from_parquet(handle.read()).frame
-            if location.endswith(".parquet"):
-                batch = pa.Table.from_pandas(frame, preserve_index=False)
-                writer = writer or pq.ParquetWriter(buffer, batch.schema)
+        extension = _out_extension(location)
+        with tempfile.TemporaryFile() as joined:  # on disk: the output is never held in memory whole
+            writer = None
+            for index in range(job.chunks):
+                with default_storage.open(_chunk_path(job, "out", index, name, extension), "rb") as part:
+                    if extension == "csv":
+                        while piece := part.read(2**20):
+                            joined.write(piece)
+                        continue
+                    batch = pa.Table.from_pandas(DataTable.from_parquet(part.read()).frame, preserve_index=False)
+                writer = writer or pq.ParquetWriter(joined, batch.schema)
                 writer.write_table(batch)
-            else:
-                frame.to_csv(buffer, header=index == 0, index=False)
-        if writer is not None:
-            writer.close()
-        buffer.seek(0)
-        storage.write(workspace, location, buffer)
+            if writer is not None:
+                writer.close()
+            joined.seek(0)
+            storage.write(workspace, location, joined)
     updated = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.FINISHED, finished=timezone.now(), details=f"Scored {job.rows} rows.")
     if updated:
