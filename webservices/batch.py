@@ -4,6 +4,7 @@ chunks that fan out across every running worker (a Celery chord) and are joined 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -100,6 +101,20 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
                     "a new job.")
         job.refresh_from_db()
     return job
+
+
+ORPHANED_AFTER_SECONDS = 60
+
+
+def jobs_reap_orphaned() -> int:
+    """Called when a worker starts: running jobs with no progress for a minute lost the worker that was
+    scoring them (a killed worker's tasks would only come back after the broker's visibility timeout), so
+    they are failed with the reason rather than left running. Returns how many."""
+    limit = timezone.now() - timedelta(seconds=ORPHANED_AFTER_SECONDS)
+    return BatchJob.objects.filter(status=BatchJob.Status.RUNNING, heartbeat__lt=limit).update(
+        status=BatchJob.Status.FAILED, finished=timezone.now(),
+        details="A worker stopped while scoring this job (no progress for a minute when a worker restarted). "
+                "Start a new job.")
 
 
 def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:

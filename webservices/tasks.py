@@ -10,6 +10,7 @@ import tempfile
 
 import pandas as pd
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -165,3 +166,10 @@ def bes_join(job_pk: int) -> None:
         _, files = default_storage.listdir(f"jobs/{job.job_id}")
         for file in files:
             default_storage.delete(f"jobs/{job.job_id}/{file}")
+
+
+@worker_ready.connect
+def reap_orphaned_jobs(**kwargs: object) -> None:
+    from .batch import jobs_reap_orphaned
+
+    jobs_reap_orphaned()

@@ -54,7 +54,7 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
 
     jobs, headers, storage, held_out, expected = bes
     service_id = WebService.objects.get().pk
-    rows = held_out.drop(columns=["income"]).head(1500)  # 4 chunks of 400 rows in the tests
+    rows = held_out.drop(columns=["income"]).sample(50_000, replace=True, random_state=3)  # 3 chunks in the tests
     upload(storage, headers, "mydata/input.csv", rows)
     body = {"Inputs": {"input1": {"ConnectionString": "", "RelativeLocation": "mydata/input.csv"}},
             "Outputs": {"output1": {"ConnectionString": "", "RelativeLocation": "mydata/scored.csv"}},
@@ -72,13 +72,14 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     download = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"])
     assert download.status_code == 200
     scored = pd.read_csv(io.BytesIO(download.content))
-    assert len(scored) == 1500 and "income" not in scored.columns
-    assert scored["Scored Probabilities"].tolist() == pytest.approx(
-        expected["Scored Probabilities"].head(1500).tolist(), abs=1e-9)
+    assert len(scored) == 50_000 and "income" not in scored.columns
+    by_position = expected["Scored Probabilities"].reset_index(drop=True)
+    positions = [held_out.index.get_loc(label) for label in rows.index]
+    assert scored["Scored Probabilities"].tolist() == pytest.approx(by_position.iloc[positions].tolist(), abs=1e-9)
     assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 409
     listed = api.get(f"/api/web-services/{service_id}/endpoints/default/usage/").json()["jobs"]
     assert [(j["id"], j["status"], j["rows"], j["chunks"], j["chunks_done"]) for j in listed] == [
-        (job_id, "Finished", 1500, 4, 4)]
+        (job_id, "Finished", 50_000, 3, 3)]
     tampered = result["SasBlobToken"].replace("sig=", "sig=0")
     assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 401
 
@@ -160,3 +161,95 @@ def test_a_job_whose_workers_stopped_is_failed_with_the_reason(bes):
                                                   heartbeat=timezone.now() - timedelta(minutes=11))
     status = httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()
     assert status["StatusCode"] == "Failed" and "No progress for 10 minutes" in status["Details"]
+
+
+def _worker_pids(worker):
+    import subprocess
+
+    root = worker.managed.process.pid
+    return [root, *map(int, subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split())]
+
+
+def _reset_peak_rss(worker):
+    """Linux resets a process's VmHWM when '5' is written to its clear_refs (so earlier tests don't count)."""
+    from pathlib import Path
+
+    for pid in _worker_pids(worker):
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            pass
+
+
+def _worker_peak_rss_mb(worker):
+    from pathlib import Path
+
+    peaks = []
+    for pid in _worker_pids(worker):
+        status = Path(f"/proc/{pid}/status")
+        if status.exists():
+            peaks += [int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
+                      if line.startswith("VmHWM")]
+    return max(peaks)
+
+
+def start_big_job(bes, rows):
+    jobs, headers, storage, held_out, _ = bes
+    big = held_out.drop(columns=["income"]).sample(rows, replace=True, random_state=1)
+    upload(storage, headers, "big/input.csv", big)
+    body = {"Inputs": {"input1": {"RelativeLocation": "big/input.csv"}},
+            "Outputs": {"output1": {"RelativeLocation": "big/scored.csv"}}}
+    job_id = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+    assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 200
+    return job_id
+
+
+def wait_for_progress(job_id, chunks=1, timeout=120):
+    from webservices.models import BatchJob
+
+    deadline = time.monotonic() + timeout
+    while BatchJob.objects.get(job_id=job_id).chunks_done < chunks:
+        assert time.monotonic() < deadline, "no chunk was scored"
+        time.sleep(0.2)
+
+
+def test_a_million_rows_finish_with_bounded_worker_memory(bes, worker):
+    jobs, headers, _, _, _ = bes
+    _reset_peak_rss(worker)
+    job_id = start_big_job(bes, 1_000_000)
+    status = wait(jobs, headers, job_id, timeout=600)
+    assert status["StatusCode"] == "Finished", status
+    assert status["Details"] == "Scored 1000000 rows."
+    # 1M rows as pandas text would take well over a gigabyte; chunked, the worker stays far below.
+    assert _worker_peak_rss_mb(worker) < 1200
+
+
+def test_cancelling_a_running_job_stops_it_and_writes_nothing(bes):
+    from webservices.models import BatchJob
+
+    jobs, headers, storage, _, _ = bes
+    job_id = start_big_job(bes, 200_000)
+    wait_for_progress(job_id)
+    assert httpx.delete(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()["StatusCode"] == "Cancelled"
+    time.sleep(3)
+    job = BatchJob.objects.get(job_id=job_id)
+    assert job.status == "Cancelled" and job.chunks_done < 10
+    assert httpx.get(f"{storage}/big/scored.csv", headers=headers).status_code == 404
+
+
+def test_a_job_whose_worker_is_killed_ends_failed_with_the_reason_when_a_worker_starts(bes, worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webservices.models import BatchJob
+
+    jobs, headers, _, _, _ = bes
+    job_id = start_big_job(bes, 200_000)
+    wait_for_progress(job_id)
+    worker.managed.signal_group(__import__("signal").SIGKILL)
+    worker.stop()
+    BatchJob.objects.filter(job_id=job_id).update(heartbeat=timezone.now() - timedelta(minutes=2))
+    worker.start()
+    status = wait(jobs, headers, job_id, timeout=60)
+    assert status["StatusCode"] == "Failed" and "A worker stopped while scoring this job" in status["Details"]
