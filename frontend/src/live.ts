@@ -1,5 +1,5 @@
 // Live run status from the experiment's WebSocket (SPEC §2), resynced from GET /api/runs/{id}/ on (re)connect.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type Dispatch, type SetStateAction } from "react";
 
 import { getJSON } from "./api/client";
 import type { LiveEvent, NodeState, Run } from "./api/types";
@@ -32,9 +32,25 @@ export function fromRun(run: Run): RunState {
   return { run: run.id, status: run.status, nodes: run.nodes };
 }
 
+const DONE = new Set(["finished", "cached", "failed", "skipped", "cancelled"]);
+const rank = (status: string | null | undefined) => (status == null ? 0 : DONE.has(status) ? 3 : status === "running" ? 2 : 1);
+
+/** A snapshot from GET /api/runs/{id}/ merged into what the WebSocket already said: a snapshot read before
+ *  the last events can arrive after them, so it never moves the run or a node backwards. */
+export function mergeRun(before: RunState, run: Run): RunState {
+  if (before.run !== run.id) return fromRun(run);
+  const nodes: Record<string, NodeState> = { ...run.nodes };
+  for (const [id, seen] of Object.entries(before.nodes)) {
+    const snapshot = nodes[id];
+    if (snapshot === undefined || rank(seen.status) > rank(snapshot.status)) nodes[id] = seen;
+  }
+  const status = rank(before.status) > rank(run.status) ? before.status : run.status;
+  return { run: run.id, status, nodes };
+}
+
 const RECONNECT_MS = 1000;
 
-export function useLiveRun(experimentId: number, lastRun: number | null): [RunState, (state: RunState) => void] {
+export function useLiveRun(experimentId: number, lastRun: number | null): [RunState, Dispatch<SetStateAction<RunState>>] {
   const [state, setState] = useState<RunState>(idle);
   const runRef = useRef<number | null>(lastRun);
   runRef.current = state.run ?? lastRun;
@@ -44,7 +60,8 @@ export function useLiveRun(experimentId: number, lastRun: number | null): [RunSt
     let closed = false;
     const resync = () => {
       if (runRef.current !== null) {
-        getJSON<Run>(`/api/runs/${runRef.current}/`).then((run) => setState(fromRun(run)), () => undefined);
+        getJSON<Run>(`/api/runs/${runRef.current}/`).then((run) => setState((before) => mergeRun(before, run)),
+                                                          () => undefined);
       }
     };
     const open = () => {

@@ -17,7 +17,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, getJSON, sendJSON } from "../api/client";
 import type { AssetSummary, DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
-import { fromRun, idle, useLiveRun, type RunState } from "../live";
+import { fromRun, idle, mergeRun, useLiveRun, type RunState } from "../live";
 import { DRAG_TYPE, Palette, savedItem, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
 import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
@@ -239,9 +239,10 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
     try {
       const body = nodeIds.length ? { nodes: nodeIds } : {};
       const { run: runId } = await sendJSON<{ run: number }>(`/api/experiments/${experiment.id}/run/`, "POST", body);
-      setRun({ ...idle, run: runId, status: "queued" });
+      // Events of this run may already have arrived on the WebSocket: keep them.
+      setRun((before) => (before.run === runId ? before : { ...idle, run: runId, status: "queued" }));
       setMessage(`Run ${runId} queued`);
-      getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined);
+      getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun((before) => mergeRun(before, r)), () => undefined);
     } catch (error) {
       const problems = error instanceof ApiError ? (error.body as { errors?: Problem[] } | null)?.errors : undefined;
       if (problems) setProblems(problems);
