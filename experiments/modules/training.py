@@ -284,32 +284,108 @@ def single_threaded() -> Any:
 
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
     """The score columns Azure's Score Model adds for this kind of model, indexed like `frame`."""
-    features = feature_frame(frame, model.features)
-    scorers = {"binary": _class_scores, "multiclass": _class_scores, "regression": _regression_scores,
-               "clustering": _cluster_scores, "anomaly": _anomaly_scores}
+    fast = _fast_encoding(model) if model.task in ("binary", "multiclass", "regression") else None
+    if fast is not None:
+        features: Any = fast.matrix(frame, model.features)
+        estimator = fast.final
+    else:
+        features, estimator = feature_frame(frame, model.features), model.estimator
     with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore")
-        return scorers[model.task](model, features)
+        if model.task in ("binary", "multiclass"):
+            return _class_scores(model, estimator, features, frame.index)
+        if model.task == "regression":
+            return _regression_scores(estimator, features, frame.index)
+        if model.task == "clustering":
+            return _cluster_scores(model, features)
+        return _anomaly_scores(model, features)
 
 
-def _apply(method: Any, features: pd.DataFrame, empty_shape: tuple[int, ...]) -> np.ndarray:
+class FastEncoding:
+    """A fitted ordinal-encoding pipeline (numbers passed through, text through OrdinalEncoder) as plain
+    lookups: exactly the numbers Pipeline.predict_proba computes, without pandas' and the ColumnTransformer's
+    per-call validation, which dominate the cost of scoring a few rows (the web service's hot path)."""
+
+    def __init__(self, blocks: list[tuple[list[str], list[dict[str, int]] | None]], final: Any) -> None:
+        self.blocks, self.final = blocks, final
+
+    @classmethod
+    def of(cls, estimator: Any) -> FastEncoding | None:
+        """None unless the pipeline is exactly the shape `preprocessor(..., "ordinal")` builds."""
+        if not isinstance(estimator, Pipeline) or len(estimator.steps) != 2:
+            return None
+        columns = estimator.steps[0][1]
+        if not isinstance(columns, ColumnTransformer) or columns.remainder != "drop":
+            return None
+        blocks: list[tuple[list[str], list[dict[str, int]] | None]] = []
+        for _, transformer, names in columns.transformers_:
+            if transformer == "drop":
+                continue
+            if type(transformer).__name__ == "FunctionTransformer" and transformer.func is None:
+                blocks.append((list(names), None))
+            elif isinstance(transformer, OrdinalEncoder) and transformer.handle_unknown == "use_encoded_value" \
+                    and np.isnan(transformer.unknown_value) and np.isnan(transformer.encoded_missing_value):
+                lookups = [{value: index for index, value in enumerate(categories) if isinstance(value, str)}
+                           for categories in transformer.categories_]
+                blocks.append((list(names), lookups))
+            else:
+                return None
+        return cls(blocks, estimator.steps[-1][1])
+
+    def matrix(self, frame: pd.DataFrame, features: list[Column]) -> np.ndarray:
+        """The encoded feature matrix, with feature_frame's checks and conversions."""
+        missing = [column.name for column in features if column.name not in frame.columns]
+        if missing:
+            feature_frame(frame, features)  # raises the usual message naming the columns
+        kinds = {column.name: column for column in features}
+        parts = []
+        for names, lookups in self.blocks:
+            block = np.empty((len(frame), len(names)))
+            for j, name in enumerate(names):
+                values = frame[name].to_numpy()
+                if lookups is None:
+                    try:
+                        numbers = np.asarray(values, dtype=float)
+                    except (TypeError, ValueError):
+                        numbers = _prepared(frame[name], kinds[name]).to_numpy(dtype=float)  # raises the message
+                    block[:, j] = np.where(np.isinf(numbers), np.nan, numbers)
+                else:
+                    lookup = lookups[j]
+                    block[:, j] = [np.nan if _missing(value) else lookup.get(str(value), np.nan) for value in values]
+            parts.append(block)
+        return np.hstack(parts) if parts else np.empty((len(frame), 0))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _fast_encoding(model: TrainedModel) -> FastEncoding | None:
+    """Built once per loaded model (kept on it), or None when the pipeline has another shape."""
+    if "_fast" not in model.__dict__:
+        model.__dict__["_fast"] = FastEncoding.of(model.estimator)
+    fast: FastEncoding | None = model.__dict__["_fast"]
+    return fast
+
+
+def _apply(method: Any, features: Any, empty_shape: tuple[int, ...]) -> np.ndarray:
     """A prediction method, or an empty result for an empty table (scikit-learn refuses zero rows)."""
     return np.asarray(method(features)) if len(features) else np.zeros(empty_shape)
 
 
-def _class_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
+def _class_scores(model: TrainedModel, estimator: Any, features: Any, index: pd.Index) -> pd.DataFrame:
     classes = list(model.classes or [])
-    proba = _apply(model.estimator.predict_proba, features, (0, len(classes)))
-    labels = pd.Series([classes[i] for i in proba.argmax(axis=1)], index=features.index)
+    proba = _apply(estimator.predict_proba, features, (0, len(classes)))
+    labels = pd.Series([classes[i] for i in proba.argmax(axis=1)], index=index)
     if model.task == "binary":
-        return pd.DataFrame({SCORED_LABELS: labels, SCORED_PROBABILITIES: proba[:, 1]}, index=features.index)
+        return pd.DataFrame({SCORED_LABELS: labels, SCORED_PROBABILITIES: proba[:, 1]}, index=index)
     columns = {class_probability_column(value): proba[:, i] for i, value in enumerate(classes)}
-    return pd.DataFrame({**columns, SCORED_LABELS: labels}, index=features.index)
+    return pd.DataFrame({**columns, SCORED_LABELS: labels}, index=index)
 
 
-def _regression_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:
-    predicted = _apply(model.estimator.predict, features, (0,)).astype(float)
-    return pd.DataFrame({SCORED_LABELS: predicted}, index=features.index)
+def _regression_scores(estimator: Any, features: Any, index: pd.Index) -> pd.DataFrame:
+    predicted = _apply(estimator.predict, features, (0,)).astype(float)
+    return pd.DataFrame({SCORED_LABELS: predicted}, index=index)
 
 
 def _cluster_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,46 @@
+"""Score Model's fast encoding gives exactly the fitted pipeline's numbers (it only skips per-call checks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.modules.base import ModuleError
+from experiments.modules.datatable import DataTable, Role
+from experiments.modules.training import FastEncoding, feature_frame, score_frame
+from tests.experiments.modules.test_contract import run_module, untrained
+
+
+def trained(learner):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "n": rng.integers(0, 5, size=300).astype(float),
+                          "colour": rng.choice(["red", "green", "blue"], size=300),
+                          "size": rng.choice(["S", "M", None], size=300)})
+    frame["y"] = np.where(frame["x"] + (frame["colour"] == "red") > 0.3, "yes", "no")
+    table = DataTable(frame, {"y": Role.LABEL})
+    return run_module("train-model", {"untrained_model": untrained(learner), "dataset": table},
+                      label_column=["y"])["trained_model"]
+
+
+@pytest.mark.parametrize("learner", ["two-class-boosted-decision-tree", "two-class-decision-forest"])
+def test_fast_encoding_equals_the_pipeline_on_missing_unseen_and_text_numbers(learner):
+    model = trained(learner)
+    fast = FastEncoding.of(model.estimator)
+    assert fast is not None
+    rows = pd.DataFrame({"x": ["0.5", None, "1e3", "-2"], "n": [1.0, np.nan, 7.0, np.inf],
+                         "colour": ["red", "purple", None, "blue"], "size": [None, "M", "XL", "S"]})
+    expected = model.estimator.predict_proba(feature_frame(rows, model.features))
+    assert np.array_equal(fast.final.predict_proba(fast.matrix(rows, model.features)), expected)
+    scored = score_frame(model, rows)
+    assert scored["Scored Probabilities"].tolist() == expected[:, 1].tolist()
+
+
+def test_other_pipelines_keep_the_general_path_and_errors_are_the_same():
+    model = trained("two-class-logistic-regression")  # one-hot encoding: not the ordinal shape
+    assert FastEncoding.of(model.estimator) is None
+    boosted = trained("two-class-boosted-decision-tree")
+    with pytest.raises(ModuleError, match="lacks the column"):
+        score_frame(boosted, pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(ModuleError, match="Column 'x' is not numeric"):
+        score_frame(boosted, pd.DataFrame({"x": ["abc"], "n": [1.0], "colour": ["red"], "size": ["S"]}))
