@@ -25,6 +25,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from experiments.modules.rows import NotFast, Rows
+
 from .scoring import ScoringError, Served, cached, served
 from .usage import record_call
 from .wire import BadRequest, error_body, format_outputs, parse_inputs
@@ -85,14 +87,16 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int
     except orjson.JSONDecodeError as error:
         return 400, error_body("BadArgument", f"The body is not valid JSON: {error}.")
     try:
-        tables = parse_inputs(body, state.input_schema, swagger=swagger,
-                              max_rows=settings.ATELIER_MAX_ROWS_PER_REQUEST)
+        rows = parse_inputs(body, state.input_schema, swagger=swagger, max_rows=settings.ATELIER_MAX_ROWS_PER_REQUEST)
     except BadRequest as error:
         if "per request" in error.message:
             return 413, error_body("RequestEntityTooLarge", error.message, error.target)
         return 400, error_body("BadArgument", error.message, error.target)
+    global_parameters = body.get("GlobalParameters") or {}
     try:
-        results = state.scorer.score(tables, body.get("GlobalParameters") or {})
+        results = fast_results(state, rows) if not global_parameters else None
+        if results is None:
+            results = state.scorer.score({name: table.table() for name, table in rows.items()}, global_parameters)
     except ScoringError as error:
         return error.status, error_body(error.code, error.message, error.target)
     except Exception:
@@ -101,6 +105,16 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int
         return 500, error_body("InternalError", f"The service failed to score the request (error id {error_id}).")
     return 200, {"Results": format_outputs(results, swagger=swagger, details=details),
                  "ContainerAllocationDurationMs": 0, "ExecutionDurationMs": 0, "IsWarmContainer": True}
+
+
+def fast_results(state: Served, rows: Mapping[str, Rows]) -> Mapping[str, Rows] | None:
+    """The row kernels' results, or None when this service or request needs the DataFrame path."""
+    if state.scorer.fast is None:
+        return None
+    try:
+        return state.scorer.score_rows(rows)
+    except NotFast:
+        return None
 
 
 @csrf_exempt

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pandas import NA as _NA
+
 from experiments.modules.datatable import DataTable
+from experiments.modules.rows import Rows
 
 from .models import Endpoint, WebService
 from .services import Keys
@@ -171,12 +175,11 @@ def _convert(kind: str, value: Any, column: str, row: int) -> Any:
 
 
 def parse_inputs(body: Any, schema: dict[str, list[dict[str, Any]]], *, swagger: bool,
-                 max_rows: int) -> dict[str, DataTable]:
+                 max_rows: int) -> dict[str, Rows]:
     """The request's tables, typed by the input schema. Classic: {"Inputs": {name: {"ColumnNames", "Values"}}};
     swagger: {"Inputs": {name: [{column: value}]}}. Columns the schema does not know pass through as text;
-    optional columns (the label) may be left out."""
+    optional columns (the label) may be left out. As Rows (the small-request path); `.table()` for pandas."""
     import numpy as np
-    import pandas as pd
 
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object with 'Inputs' (and optionally 'GlobalParameters').")
@@ -212,10 +215,13 @@ def parse_inputs(body: Any, schema: dict[str, list[dict[str, Any]]], *, swagger:
                 cells = [_convert(kind, row[index], column, number) for number, row in enumerate(rows, start=1)]
             except BadRequest as error:
                 raise BadRequest(error.message, name) from None
-            data[column] = (np.array([np.nan if c is None else c for c in cells], dtype=float) if kind == "numeric"
-                            else pd.array(cells, dtype="object"))
+            if kind == "numeric":
+                data[column] = np.array([np.nan if c is None else c for c in cells], dtype=float)
+            else:
+                data[column] = np.empty(len(cells), dtype=object)
+                data[column][:] = cells
         ordered = [c["name"] for c in columns if c["name"] in data] + [c for c in names if c not in kinds]
-        tables[name] = DataTable(pd.DataFrame(data, columns=ordered))
+        tables[name] = Rows({column: data[column] for column in ordered})
     return tables
 
 
@@ -255,7 +261,7 @@ def _column_type(series: Any) -> str:
 
 def _cell(value: Any) -> Any:
     """A cell as JSON: numpy scalars to Python, NaN/NaT to null."""
-    if value is None:
+    if value is None or value is _NA:
         return None
     if hasattr(value, "item"):
         value = value.item()
@@ -266,20 +272,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def format_outputs(tables: dict[str, DataTable], *, swagger: bool, details: bool) -> dict[str, Any]:
+def format_outputs(tables: Mapping[str, DataTable | Rows], *, swagger: bool, details: bool) -> dict[str, Any]:
     """Results as the classic service wrote them: Values as strings (ColumnTypes with details=true), or for
-    format=swagger a list of row objects with JSON types."""
+    format=swagger a list of row objects with JSON types. The same bytes from a DataTable or from Rows."""
     results: dict[str, Any] = {}
     for name, table in tables.items():
-        frame = table.frame
-        columns = [str(column) for column in frame.columns]
-        rows = [[_cell(cell) for cell in row] for row in frame.itertuples(index=False, name=None)]
+        if isinstance(table, Rows):
+            cells = [values.tolist() for values in table.columns.values()]
+            types = [values.dtype for values in table.columns.values()]
+            columns = list(table.columns)
+        else:
+            frame = table.frame
+            cells = [frame[column].tolist() for column in frame.columns]
+            types = [frame[column] for column in frame.columns]
+            columns = [str(column) for column in frame.columns]
+        rows = [[_cell(cell) for cell in row] for row in zip(*cells, strict=True)] if cells else []
         if swagger:
             results[name] = [dict(zip(columns, row, strict=True)) for row in rows]
             continue
         value: dict[str, Any] = {"ColumnNames": columns}
         if details:
-            value["ColumnTypes"] = [_column_type(frame[column]) for column in frame.columns]
+            value["ColumnTypes"] = [_column_type(kind) for kind in types]
         value["Values"] = [[None if cell is None else str(cell) for cell in row] for row in rows]
         results[name] = {"type": "table", "value": value}
     return results

@@ -95,6 +95,8 @@ class TrainedModel:
 
 TransformApplier = Callable[[DataTable, dict[str, Any]], DataTable]
 TRANSFORM_APPLIERS: dict[str, TransformApplier] = {}
+# The same transforms on small tables without pandas (experiments/modules/rows.py), where a kind has one.
+ROW_APPLIERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
 
 
 def transform_applier(kind: str) -> Callable[[TransformApplier], TransformApplier]:
@@ -102,6 +104,16 @@ def transform_applier(kind: str) -> Callable[[TransformApplier], TransformApplie
 
     def register(function: TransformApplier) -> TransformApplier:
         TRANSFORM_APPLIERS[kind] = function
+        return function
+
+    return register
+
+
+def row_applier(kind: str) -> Callable[[Callable[[Any, dict[str, Any]], Any]], Callable[[Any, dict[str, Any]], Any]]:
+    """Register a kind's row kernel: (Rows, state) -> Rows, equal to its TRANSFORM_APPLIERS function."""
+
+    def register(function: Callable[[Any, dict[str, Any]], Any]) -> Callable[[Any, dict[str, Any]], Any]:
+        ROW_APPLIERS[kind] = function
         return function
 
     return register

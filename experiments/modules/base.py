@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from .datatable import DataTable, Schema
 from .params import Param, ParamInvalid
 from .ports import InputPort, OutputPort
+from .rows import RowKernel
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ class Module:
                      ctx: SchemaContext) -> dict[str, Schema | None]:
         """Output schemas without running, for edit-time checks. Unknown (None) unless a module says."""
         return {}
+
+    def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
+        """`execute` for a web request's few rows without pandas (experiments/modules/rows.py), given the
+        inputs known when the service is compiled (`constants`: trained models, transforms). None: no kernel,
+        so a service with this module on its scoring path always takes the DataFrame path."""
+        return None
 
     def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
         """For source modules: a content hash that joins the cache key (a dataset's sha256)."""

@@ -14,13 +14,14 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
-from .artifacts import UntrainedModel
+from .artifacts import TrainedModel, UntrainedModel
 from .base import Context, Module, ModuleError, table_input
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .datatable import Column, DataTable, Kind, Role
 from .params import Bool, Choice, Columns, Int
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
+from .rows import RowKernel, rows_input
 from .training import (
     FOLD_ASSIGNMENTS,
     FOLD_METRICS,
@@ -36,6 +37,7 @@ from .training import (
     label_values,
     labelled_rows,
     learner_for,
+    row_scorer,
     score_frame,
     scored_table,
     train_supervised,
@@ -152,6 +154,14 @@ class ScoreModel(Module):
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         model, table = trained_input(inputs), table_input(inputs, "dataset")
         return {"scored_dataset": scored_table(model, table, params["append_score_columns_to_output"])}
+
+    def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
+        model = constants.get("trained_model")
+        score = row_scorer(model, params["append_score_columns_to_output"]) \
+            if isinstance(model, TrainedModel) else None
+        if score is None:
+            return None
+        return lambda inputs: {"scored_dataset": score(rows_input(inputs, "dataset"))}
 
 
 @registry.register

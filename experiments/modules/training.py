@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
@@ -54,6 +54,8 @@ from .base import Context, ModuleError
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .datatable import Column, DataTable, Kind, Role
 from .registry import registry
+from .rows import NotFast, Rows
+from .trees import CompiledBoosting
 
 SCORED_LABELS = "Scored Labels"
 SCORED_PROBABILITIES = "Scored Probabilities"
@@ -338,22 +340,31 @@ class FastEncoding:
         if missing:
             feature_frame(frame, features)  # raises the usual message naming the columns
         kinds = {column.name: column for column in features}
+
+        def numbers(name: str, values: np.ndarray) -> np.ndarray:
+            try:
+                return np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                return np.asarray(_prepared(frame[name], kinds[name]), dtype=float)  # raises the message
+
+        return self.encode({column.name: frame[column.name].to_numpy() for column in features}, len(frame), numbers)
+
+    def encode(self, columns: Mapping[str, np.ndarray], length: int,
+               numbers: Any = lambda name, values: np.asarray(values, dtype=float)) -> np.ndarray:
+        """The matrix from one array per feature column; `numbers` converts a numeric feature's values."""
         parts = []
         for names, lookups in self.blocks:
-            block = np.empty((len(frame), len(names)))
+            block = np.empty((length, len(names)))
             for j, name in enumerate(names):
-                values = frame[name].to_numpy()
+                values = columns[name]
                 if lookups is None:
-                    try:
-                        numbers = np.asarray(values, dtype=float)
-                    except (TypeError, ValueError):
-                        numbers = _prepared(frame[name], kinds[name]).to_numpy(dtype=float)  # raises the message
-                    block[:, j] = np.where(np.isinf(numbers), np.nan, numbers)
+                    converted = values if values.dtype == np.float64 else numbers(name, values)
+                    block[:, j] = np.where(np.isinf(converted), np.nan, converted)
                 else:
                     lookup = lookups[j]
                     block[:, j] = [np.nan if _missing(value) else lookup.get(str(value), np.nan) for value in values]
             parts.append(block)
-        return np.hstack(parts) if parts else np.empty((len(frame), 0))
+        return np.hstack(parts) if parts else np.empty((length, 0))
 
 
 def _missing(value: Any) -> bool:
@@ -400,6 +411,52 @@ def _anomaly_scores(model: TrainedModel, features: pd.DataFrame) -> pd.DataFrame
     decision = _apply(model.estimator.decision_function, features, (0,)).astype(float)
     return pd.DataFrame({SCORED_LABELS: (decision < 0).astype(np.int64), SCORED_PROBABILITIES: expit(-decision)},
                         index=features.index)
+
+
+def row_scorer(model: TrainedModel, append: bool) -> Callable[[Rows], Rows] | None:
+    """scored_table for a few rows without pandas: the same columns, values and types. None for models whose
+    pipeline has no fast encoding (or tasks other than classification and regression)."""
+    fast = _fast_encoding(model) if model.task in ("binary", "multiclass", "regression") else None
+    if fast is None:
+        return None
+    trees = CompiledBoosting.of(fast.final)
+    classes = pd.Series(list(model.classes or []), dtype=object if not model.classes else None).to_numpy()
+    names = [column.name for column in model.features]
+
+    def predicted(X: np.ndarray, method: str) -> np.ndarray:
+        if trees is not None and len(X) <= CompiledBoosting.MAX_ROWS:
+            return getattr(trees, method)(X)  # type: ignore[no-any-return]
+        with warnings.catch_warnings(), single_threaded():
+            warnings.simplefilter("ignore")
+            return np.asarray(getattr(fast.final, method)(X))
+
+    def score(rows: Rows) -> Rows:
+        rows.require(names)
+
+        def numbers(name: str, values: np.ndarray) -> np.ndarray:
+            if values.dtype.kind in "biuf":
+                return values.astype(float)
+            raise NotFast  # a numeric feature that arrived as text: the DataFrame path converts or words it
+
+        X = fast.encode(rows.columns, len(rows), numbers)
+        if model.task == "regression":
+            scores = {SCORED_LABELS: predicted(X, "predict").astype(float)}
+        else:
+            proba = predicted(X, "predict_proba")
+            labels = classes[proba.argmax(axis=1)]
+            if model.task == "binary":
+                scores = {SCORED_LABELS: labels, SCORED_PROBABILITIES: proba[:, 1]}
+            else:
+                each = {class_probability_column(value): proba[:, i] for i, value in enumerate(model.classes or [])}
+                scores = {**each, SCORED_LABELS: labels}
+        base = {name: values for name, values in rows.columns.items() if name not in scores} if append else {}
+        columns = {**base, **scores}
+        roles = {**(rows.roles if append else {}), **{name: Role.SCORE for name in scores}}
+        if model.label and model.label in columns:
+            roles[model.label] = Role.LABEL
+        return Rows(columns, {name: role for name, role in roles.items() if name in columns})
+
+    return score
 
 
 def scored_table(model: TrainedModel, table: DataTable, append: bool = True) -> DataTable:

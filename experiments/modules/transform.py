@@ -16,13 +16,14 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from .artifacts import ArtifactError, Transform, transform_applier
+from .artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
 from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .columns import ColumnsNotFound, resolve_columns
 from .datatable import Column, DataTable, Kind, Role, Schema, infer_kind
 from .params import Bool, Choice, Columns, Float, Text, all_of_type
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
+from .rows import NotFast, RowKernel, Rows, rows_input
 
 CATEGORY = "Data Transformation"
 ALL_COLUMNS = {"begin_with": "all", "rules": []}
@@ -226,6 +227,48 @@ def apply_cleaning(table: DataTable, state: dict[str, Any]) -> DataTable:
     return table.with_frame(frame)
 
 
+@row_applier("clean-missing-data")
+def apply_cleaning_rows(rows: Rows, state: dict[str, Any]) -> Rows:
+    """apply_cleaning on a few rows; NotFast for types whose fill pandas would widen or refuse."""
+    optional = set(state.get("optional", []))
+    rows.require([column for column in state["columns"] if column not in optional])
+    present = [column for column in state["columns"] if column in rows.columns]
+    columns = dict(rows.columns)
+    missing = {column: pd.isna(columns[column]) for column in present}
+    if state["indicators"]:
+        for column in present:
+            if f"{column}{INDICATOR_SUFFIX}" in rows.columns:
+                raise NotFast
+            columns[f"{column}{INDICATOR_SUFFIX}"] = missing[column]
+    for column in present:
+        value = state["replacements"].get(column)
+        if value is not None and missing[column].any():
+            columns[column] = _filled_rows(columns[column], missing[column], value, Kind(state["kinds"][column]))
+    if state["drop_rows"] and present:
+        keep = ~np.logical_or.reduce([missing[column] for column in present])
+        columns = {name: values[keep] for name, values in columns.items()}
+    for column in state["drop_columns"]:
+        columns.pop(column, None)
+    return Rows(columns, {name: role for name, role in rows.roles.items() if name in columns})
+
+
+def _filled_rows(values: np.ndarray, missing: np.ndarray, value: Any, learned: Kind) -> np.ndarray:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if missing.all():  # filled() builds a new column whose type comes from the value
+        if isinstance(value, str):
+            return np.array([value] * len(values), dtype=object)
+        if learned != Kind.CATEGORICAL and number:
+            return np.full(len(values), value, dtype=np.float64 if isinstance(value, float) else np.int64)
+        raise NotFast
+    if values.dtype == np.float64 and number:
+        return np.where(missing, float(value), values)
+    if values.dtype == object and isinstance(value, str):
+        filled_values = values.copy()
+        filled_values[missing] = value
+        return filled_values
+    raise NotFast
+
+
 @registry.register
 class CleanMissingData(Module):
     name = "Clean Missing Data"
@@ -401,6 +444,13 @@ class ApplyTransformation(Module):
             return {"transformed_dataset": transform.apply(table_input(inputs, "dataset"))}
         except ArtifactError as error:
             raise ModuleError(str(error)) from None
+
+    def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
+        transform = constants.get("transformation")
+        if not isinstance(transform, Transform) or transform.kind not in ROW_APPLIERS:
+            return None
+        apply, state = ROW_APPLIERS[transform.kind], transform.state
+        return lambda inputs: {"transformed_dataset": apply(rows_input(inputs, "dataset"), state)}
 
 
 # --- Convert to Indicator Values ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from .datatable import DataTable, Schema
 from .params import Reference, Text
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
+from .rows import RowKernel, rows_input
 
 CATEGORY = "Web Service"
 
@@ -62,6 +63,9 @@ class WebServiceOutput(Module):
                 "Learner": value.learner, "Task": value.task, "Label": value.label,
                 "Features": ", ".join(column.name for column in value.features)}]))}
         raise ModuleError("Web service output needs a dataset, trained model or evaluation on its input")
+
+    def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
+        return lambda inputs: {"dataset": rows_input(inputs, "dataset")}
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
                      ctx: SchemaContext) -> dict[str, Schema | None]:
