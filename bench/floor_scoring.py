@@ -2,6 +2,7 @@
 
 No framework, no auth, no schema checks: read the classic body, build the feature frame, predict_proba,
 answer JSON. `ATELIER_BENCH_MODEL` names the .ilearner file. Run with uvicorn (`floor_scoring:app`).
+`echo` is the server's own ceiling: read and parse the body, answer a fixed JSON, no model at all.
 """
 
 from __future__ import annotations
@@ -42,3 +43,20 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                                                    for label, p in zip(labels, probability, strict=True)]}})
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": answer})
+
+
+ANSWER = orjson.dumps({"Results": {"output1": [{"Scored Labels": "<=50K", "Scored Probabilities": 0.5}]}})
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    orjson.loads(body)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": ANSWER})

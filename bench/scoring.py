@@ -5,10 +5,12 @@ studio), then loads each server with `wrk` (a Lua POST script) on loopback, one 
 
 - Atelier: gunicorn with 2 uvicorn workers (docker-compose's web command), the classic RRS body;
 - floor: a minimal ASGI app (uvicorn, 2 workers) calling the same fitted pipeline (bench/floor_scoring.py);
+- echo: the same minimal app answering a fixed JSON without any model: the HTTP stack's ceiling;
 - MLflow: `mlflow models serve` (2 workers) of the same fitted scikit-learn pipeline, when an MLflow
   install is found at $ATELIER_BENCH_MLFLOW (a venv's bin/mlflow); otherwise that row says skipped.
 
-Prints p50/p99 at concurrency 1 and 16, throughput, and the ratios Atelier/floor and Atelier/MLflow.
+Prints p50/p99 at concurrency 1 and 16, throughput, and the ratios Atelier/floor, Atelier/echo and
+Atelier/MLflow. Every server runs with one native thread per worker process (OMP_NUM_THREADS=1).
 """
 
 from __future__ import annotations
@@ -106,7 +108,10 @@ def main() -> None:
     path, key, model_file, columns, row = build_service()
     classic = json.dumps({"Inputs": {"input1": {"ColumnNames": columns, "Values": [[str(v) for v in row]]}},
                           "GlobalParameters": {}})
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # One native thread per worker process for every server: two workers on two cores with OpenMP's default
+    # (a thread per core each, spin-waiting) is oversubscribed and would cripple the baselines, not measure them.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
     python = sys.executable
     results = {}
     port = processes.free_port()
@@ -124,6 +129,13 @@ def main() -> None:
     try:
         results["floor"] = measure("floor", f"http://127.0.0.1:{port}/", classic,
                                    {"Content-Type": "application/json"})
+    finally:
+        stop(server)
+    port = processes.free_port()
+    server = serve([python, "-m", "uvicorn", "bench.floor_scoring:echo", "--workers", "2", "--port", str(port),
+                    "--log-level", "error", "--no-access-log"], port, {**env, "ATELIER_BENCH_MODEL": str(model_file)})
+    try:
+        results["echo"] = measure("echo", f"http://127.0.0.1:{port}/", classic, {"Content-Type": "application/json"})
     finally:
         stop(server)
     mlflow = os.environ.get("ATELIER_BENCH_MLFLOW", "")
@@ -146,10 +158,11 @@ def main() -> None:
     elif not mlflow:
         print("MLflow     skipped: set ATELIER_BENCH_MLFLOW to an MLflow install's bin/mlflow to include it")
     for c in ("1", "16"):
-        ratio = results["atelier"][c]["rps"] / results["floor"][c]["rps"]
-        line = f"c={c}: Atelier / floor throughput {ratio:.2f}x"
+        ours = results["atelier"][c]["rps"]
+        line = f"c={c}: Atelier / floor throughput {ours / results['floor'][c]['rps']:.2f}x, " \
+               f"Atelier / echo {ours / results['echo'][c]['rps']:.2f}x"
         if "mlflow" in results:
-            line += f", Atelier / MLflow {results['atelier'][c]['rps'] / results['mlflow'][c]['rps']:.2f}x"
+            line += f", Atelier / MLflow {ours / results['mlflow'][c]['rps']:.2f}x"
         print(line)
     shutil.rmtree(WORK, ignore_errors=True)
 
