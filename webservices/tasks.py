@@ -5,12 +5,16 @@ in order. Memory stays bounded by the chunk size, whatever the file's size."""
 
 from __future__ import annotations
 
+import csv
 import logging
+import os
 import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 
 import pandas as pd
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import celeryd_after_setup, worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -21,7 +25,7 @@ from experiments.modules.datatable import DataTable
 
 from . import storage
 from .models import BatchJob
-from .wire import BadRequest, typed_frame
+from .wire import BadRequest, csv_part, typed_frame
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,9 @@ def _running(job_pk: int) -> BatchJob | None:
 
 @shared_task(name="webservices.bes_run", acks_late=True, reject_on_worker_lost=True)
 def bes_run(job_pk: int) -> None:
-    """Read each input in typed chunks (checked as they are read), queueing each chunk as it is written."""
+    """Split each input into chunks, queueing each chunk as it is written. A file without quote characters
+    (no field can hold a line break) is cut at line ends without parsing it, and the chunk tasks parse and
+    type their own piece in parallel; any other file is parsed and typed here, chunk by chunk."""
     job = _running(job_pk)
     if job is None:
         return
@@ -58,16 +64,13 @@ def bes_run(job_pk: int) -> None:
         for name, location in job.inputs.items():
             columns = deployment.input_schema[name]
             with storage.open_file(workspace, location) as handle:
-                reader = pd.read_csv(handle, dtype=str, keep_default_na=False,
-                                     chunksize=settings.ATELIER_BES_CHUNK_ROWS)
-                count, rows = 0, 0
-                for index, frame in enumerate(reader):
+                split = _split_lines if _without_quotes(handle) else _split_parsed
+                handle.seek(0)
+                count = 0
+                for index in split(job, handle, name, columns):
                     if _running(job_pk) is None:
                         return  # cancelled while reading
-                    table = typed_frame(frame.reset_index(drop=True), name, columns, first_row=rows + 2)
-                    default_storage.save(_chunk_path(job, "in", index, name), ContentFile(table.to_parquet()))
-                    count, rows = count + 1, rows + len(frame)
-                    BatchJob.objects.filter(pk=job_pk).update(rows=F("rows") + len(frame), heartbeat=timezone.now())
+                    count += 1
                     if stream_out:
                         bes_chunk.delay(job_pk, index)
             counts.append(count)
@@ -88,6 +91,81 @@ def bes_run(job_pk: int) -> None:
     _join_when_done(job_pk)
 
 
+def _without_quotes(handle: IO[bytes]) -> bool:
+    while block := handle.read(2**22):
+        if b'"' in block:
+            return False
+    return True
+
+
+def _counted(job_pk: int, rows: int) -> None:
+    BatchJob.objects.filter(pk=job_pk).update(rows=F("rows") + rows, heartbeat=timezone.now())
+
+
+def _split_lines(job: BatchJob, handle: IO[bytes], name: str, columns: list[dict[str, Any]]) -> Iterator[int]:
+    """Cut at every CHUNK_ROWS-th line end: chunk files of raw CSV, each with the header line."""
+    header = handle.readline()
+    if not header.strip():
+        raise BadRequest("The input file is empty.", name)
+    names = next(csv.reader([header.decode("utf-8-sig")]))
+    typed_frame(pd.DataFrame(columns=names), name, columns, first_row=2)  # a missing column, named, now
+    size = settings.ATELIER_BES_CHUNK_ROWS
+    pieces: list[bytes] = []
+    lines, index = 0, 0
+
+    def flush() -> int:
+        nonlocal pieces, lines, index
+        data = b"".join(pieces)
+        default_storage.save(_chunk_path(job, "in", index, name, "csv"), ContentFile(header + data))
+        _counted(job.pk, lines)
+        done, pieces, lines, index = index, [], 0, index + 1
+        return done
+
+    while block := handle.read(2**22):
+        while block:
+            wanted = size - lines
+            cut, found = -1, 0
+            while found < wanted:
+                cut = block.find(b"\n", cut + 1)
+                if cut < 0:
+                    break
+                found += 1
+            if cut < 0 or found < wanted:
+                pieces.append(block)
+                lines += block.count(b"\n")
+                break
+            pieces.append(block[:cut + 1])
+            lines += found
+            block = block[cut + 1:]
+            yield flush()
+    if pieces and b"".join(pieces).strip():
+        lines += 0 if b"".join(pieces).endswith(b"\n") else 1
+        yield flush()
+
+
+def _split_parsed(job: BatchJob, handle: IO[bytes], name: str, columns: list[dict[str, Any]]) -> Iterator[int]:
+    """Parse and type here (quoted fields may hold line breaks): chunk files of typed Parquet."""
+    reader = pd.read_csv(handle, dtype=str, keep_default_na=False, chunksize=settings.ATELIER_BES_CHUNK_ROWS)
+    rows = 0
+    for index, frame in enumerate(reader):
+        table = typed_frame(frame.reset_index(drop=True), name, columns, first_row=rows + 2)
+        default_storage.save(_chunk_path(job, "in", index, name), ContentFile(table.to_parquet()))
+        rows += len(frame)
+        _counted(job.pk, len(frame))
+        yield index
+
+
+def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, Any]]) -> DataTable:
+    """A chunk's table: typed Parquet as written by _split_parsed, or raw CSV lines typed here."""
+    parquet = _chunk_path(job, "in", index, name)
+    if default_storage.exists(parquet):
+        with default_storage.open(parquet, "rb") as handle:
+            return DataTable.from_parquet(handle.read())
+    with default_storage.open(_chunk_path(job, "in", index, name, "csv"), "rb") as handle:
+        frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    return typed_frame(frame, name, columns, first_row=index * settings.ATELIER_BES_CHUNK_ROWS + 2)
+
+
 @shared_task(name="webservices.bes_chunk", acks_late=True, reject_on_worker_lost=True)
 def bes_chunk(job_pk: int, index: int) -> None:
     """Score one chunk with the endpoint's compiled Scorer (cached per worker process) and write its part
@@ -101,10 +179,11 @@ def bes_chunk(job_pk: int, index: int) -> None:
     if state is None:
         _fail(job_pk, "The endpoint no longer exists.")
         return
-    tables = {}
-    for name in job.inputs:
-        with default_storage.open(_chunk_path(job, "in", index, name), "rb") as handle:
-            tables[name] = DataTable.from_parquet(handle.read())
+    try:
+        tables = {name: _chunk_input(job, index, name, state.input_schema[name]) for name in job.inputs}
+    except (BadRequest, pd.errors.ParserError, UnicodeDecodeError) as error:
+        _fail(job_pk, f"Input could not be read: {getattr(error, 'message', error)}")
+        return
     try:
         results = state.scorer.score(tables, job.global_parameters)
     except ScoringError as error:
@@ -114,8 +193,7 @@ def bes_chunk(job_pk: int, index: int) -> None:
     counted = default_storage.exists(_chunk_path(job, "out", index, first, _out_extension(job.outputs[first])))
     for name, table in results.items():
         extension = _out_extension(job.outputs[name])
-        data = table.to_parquet() if extension == "parquet" else \
-            table.frame.to_csv(header=index == 0, index=False).encode()
+        data = table.to_parquet() if extension == "parquet" else csv_part(table.frame, header=index == 0)
         path = _chunk_path(job, "out", index, name, extension)
         if default_storage.exists(path):
             default_storage.delete(path)
@@ -166,6 +244,13 @@ def bes_join(job_pk: int) -> None:
         _, files = default_storage.listdir(f"jobs/{job.job_id}")
         for file in files:
             default_storage.delete(f"jobs/{job.job_id}/{file}")
+
+
+@celeryd_after_setup.connect
+def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
+    """Before the pool forks: each worker process predicts large chunks on its share of the cores."""
+    concurrency = int(getattr(instance, "concurrency", 1) or 1)
+    os.environ["ATELIER_SCORING_THREADS"] = str(max(1, (os.cpu_count() or 1) // concurrency))
 
 
 @worker_ready.connect

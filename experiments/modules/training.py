@@ -20,6 +20,7 @@ Rules, in one place so every module applies them the same way:
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -275,13 +276,21 @@ def feature_importances(estimator: Pipeline, features: list[Column]) -> dict[str
 _controller: ThreadpoolController | None = None
 
 
-def single_threaded() -> Any:
-    """Native thread pools limited to one thread, for the duration of a fit or a prediction. The controller
-    (which inspects the loaded libraries, ~2 ms) is made once; limiting through it costs microseconds."""
+def single_threaded(threads: int = 1) -> Any:
+    """Native thread pools limited to one thread (or `threads`), for the duration of a fit or a prediction.
+    The controller (which inspects the loaded libraries, ~2 ms) is made once; limiting through it costs
+    microseconds."""
     global _controller
     if _controller is None:
         _controller = ThreadpoolController()
-    return _controller.limit(limits=1)
+    return _controller.limit(limits=max(1, threads))
+
+
+def scoring_threads() -> int:
+    """Threads a large prediction may use: 1 in web processes (many share the cores); a worker process sets
+    ATELIER_SCORING_THREADS to its share of the cores (webservices/tasks.py), so one batch worker alone on a
+    machine predicts on all of them."""
+    return int(os.environ.get("ATELIER_SCORING_THREADS", "1"))
 
 
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
@@ -292,7 +301,7 @@ def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
         estimator = fast.final
     else:
         features, estimator = feature_frame(frame, model.features), model.estimator
-    with warnings.catch_warnings(), single_threaded():
+    with warnings.catch_warnings(), single_threaded(scoring_threads() if len(frame) > 10_000 else 1):
         warnings.simplefilter("ignore")
         if model.task in ("binary", "multiclass"):
             return _class_scores(model, estimator, features, frame.index)
@@ -308,8 +317,26 @@ class FastEncoding:
     lookups: exactly the numbers Pipeline.predict_proba computes, without pandas' and the ColumnTransformer's
     per-call validation, which dominate the cost of scoring a few rows (the web service's hot path)."""
 
+    FEW_ROWS = 64  # up to this many rows a dict lookup per value beats building hash tables
+
     def __init__(self, blocks: list[tuple[list[str], list[dict[str, int]] | None]], final: Any) -> None:
         self.blocks, self.final = blocks, final
+        self._indexes: dict[int, tuple[pd.Index, np.ndarray]] = {}
+
+    def _codes(self, lookup: dict[str, int], values: np.ndarray) -> np.ndarray:
+        """The per-value lookup, vectorised: the category's code for str(value), NaN when missing or unseen."""
+        if id(lookup) not in self._indexes:
+            self._indexes[id(lookup)] = (pd.Index(list(lookup), dtype=object),
+                                         np.array(list(lookup.values()), dtype=float))
+        index, codes = self._indexes[id(lookup)]
+        missing = pd.isna(values)
+        keys = values if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") \
+            else np.array([None if gone else str(value) for value, gone in zip(values, missing, strict=True)],
+                          dtype=object)
+        wanted = np.array(keys, dtype=object)
+        wanted[missing] = None
+        found = index.get_indexer(wanted)
+        return np.where(missing | (found < 0), np.nan, codes[np.maximum(found, 0)])
 
     @classmethod
     def of(cls, estimator: Any) -> FastEncoding | None:
@@ -360,9 +387,11 @@ class FastEncoding:
                 if lookups is None:
                     converted = values if values.dtype == np.float64 else numbers(name, values)
                     block[:, j] = np.where(np.isinf(converted), np.nan, converted)
-                else:
+                elif length <= self.FEW_ROWS:
                     lookup = lookups[j]
                     block[:, j] = [np.nan if _missing(value) else lookup.get(str(value), np.nan) for value in values]
+                else:
+                    block[:, j] = self._codes(lookups[j], values)
             parts.append(block)
         return np.hstack(parts) if parts else np.empty((length, 0))
 

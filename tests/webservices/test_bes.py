@@ -84,6 +84,35 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 401
 
 
+@pytest.mark.parametrize("shape", ["quoted fields with line breaks", "CRLF lines, no final newline"])
+def test_files_the_line_splitter_cannot_cut_blindly_score_the_same(bes, shape):
+    """Quoted fields may hold line breaks: such files are parsed before they are split. Windows line ends
+    and a missing final newline are cut at line ends like any other file."""
+    jobs, headers, storage, held_out, expected = bes
+    rows = held_out.drop(columns=["income"]).sample(45_000, replace=True, random_state=5)
+    if shape.startswith("quoted"):
+        rows["note"] = [f"line one, {i}\nline two" if i % 3 == 0 else "plain" for i in range(len(rows))]
+        content = rows.to_csv(index=False).encode()
+    else:
+        content = rows.to_csv(index=False, lineterminator="\r\n").encode().removesuffix(b"\r\n")
+    assert httpx.put(f"{storage}/mydata/odd.csv", content=content, headers=headers).status_code == 201
+    body = {"Inputs": {"input1": {"RelativeLocation": "mydata/odd.csv"}},
+            "Outputs": {"output1": {"RelativeLocation": "mydata/odd-scored.csv"}}}
+    job_id = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+    httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers)
+    status = wait(jobs, headers, job_id)
+    assert status["StatusCode"] == "Finished", status
+    result = status["Results"]["output1"]
+    scored = pd.read_csv(io.BytesIO(httpx.get(result["BaseLocation"] + result["RelativeLocation"]
+                                              + result["SasBlobToken"]).content))
+    assert len(scored) == 45_000
+    positions = [held_out.index.get_loc(label) for label in rows.index]
+    by_position = expected["Scored Probabilities"].reset_index(drop=True)
+    assert scored["Scored Probabilities"].tolist() == pytest.approx(by_position.iloc[positions].tolist(), abs=1e-9)
+    if "note" in rows:
+        assert scored["note"].tolist() == rows["note"].tolist()
+
+
 def test_a_bad_value_fails_the_job_naming_column_and_row_and_cancel_stops_a_job(bes):
     jobs, headers, storage, held_out, _ = bes
     rows = held_out.drop(columns=["income"]).head(900).astype(str)

@@ -34,6 +34,12 @@ def test_fast_encoding_equals_the_pipeline_on_missing_unseen_and_text_numbers(le
     assert np.array_equal(fast.final.predict_proba(fast.matrix(rows, model.features)), expected)
     scored = score_frame(model, rows)
     assert scored["Scored Probabilities"].tolist() == expected[:, 1].tolist()
+    many = pd.concat([rows] * 50, ignore_index=True)  # past FEW_ROWS: the vectorised category lookup
+    many["colour"] = many["colour"].astype(object)
+    many.loc[::7, "colour"] = 5  # a number in a text column is looked up as "5"
+    expected = model.estimator.predict_proba(feature_frame(many, model.features))
+    assert len(many) > FastEncoding.FEW_ROWS
+    assert np.array_equal(fast.final.predict_proba(fast.matrix(many, model.features)), expected)
 
 
 def test_other_pipelines_keep_the_general_path_and_errors_are_the_same():
