@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import BatchJob, Deployment, Endpoint, RequestLog, UsageBucket, WebService
+from .models import BatchJob, Deployment, Endpoint, RequestLog, ResourceVersion, UsageBucket, WebService
 
 
 class EndpointInline(admin.TabularInline):
@@ -59,4 +59,12 @@ class BatchJobAdmin(admin.ModelAdmin):
     list_display = ["job_id", "endpoint", "status", "rows", "created"]
     search_fields = ["job_id", "endpoint__service__name"]
     list_filter = ["status", "created"]
+    raw_id_fields = ["endpoint"]
+
+
+@admin.register(ResourceVersion)
+class ResourceVersionAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "name", "how", "active", "created"]
+    search_fields = ["name", "sha256", "endpoint__name", "endpoint__service__name"]
+    list_filter = ["how", "active"]
     raw_id_fields = ["endpoint"]

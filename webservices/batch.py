@@ -46,8 +46,12 @@ def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
         raise JobError("The service has no deployment.", status=404)
     if not isinstance(body, dict):
         raise JobError("The body must be a JSON object with 'Inputs' and 'Outputs'.")
+    from .retraining import output_extension, output_kinds
+
+    kinds = output_kinds(deployment.graph)
     inputs = _locations(body.get("Inputs"), "Inputs", list(deployment.input_schema))
-    outputs = _locations(body.get("Outputs", {name: {"RelativeLocation": f"results/{name}.csv"}
+    outputs = _locations(body.get("Outputs", {name: {"RelativeLocation": f"results/{name}"
+                                                                         f"{output_extension(kinds.get(name, ''))[0]}"}
                                               for name in deployment.output_schema}), "Outputs",
                          list(deployment.output_schema))
     workspace = endpoint.service.workspace_id
@@ -56,8 +60,11 @@ def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
             raise JobError(f"Input '{name}': no file at '{location}' in the workspace storage; upload it first.",
                            target=name)
     for name, location in outputs.items():
-        if not location.endswith((".csv", ".parquet")):
-            raise JobError(f"Output '{name}': RelativeLocation must end in .csv or .parquet.", target=name)
+        allowed = output_extension(kinds.get(name, ""))
+        if not location.endswith(allowed):
+            what = "the trained model, so its" if allowed == (".ilearner",) else "a table, so its"
+            raise JobError(f"Output '{name}' is {what} RelativeLocation must end in {' or '.join(allowed)}.",
+                           target=name)
     parameters = body.get("GlobalParameters") or {}
     if not isinstance(parameters, dict):
         raise JobError("'GlobalParameters' must be an object.")

@@ -120,6 +120,8 @@ def storage_file(request: HttpRequest, workspace_id: str, relative: str) -> Http
         return _error(405, "MethodNotAllowed", "Use PUT to upload or GET to download.")
     signed = storage.token_valid(workspace_id, location, request.GET.get("se", ""), request.GET.get("sig", ""))
     if not (keyed or signed):
+        if request.GET.get("sig"):  # a token was sent, but it is forged, for another file, or expired
+            return _error(403, "Forbidden", "The SasBlobToken is not valid for this file or has expired.")
         return _error(401, "Unauthorized", "Downloading needs an endpoint key or a valid, unexpired SasBlobToken.")
     try:
         handle = storage.open_file(workspace_id, location)

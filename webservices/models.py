@@ -169,3 +169,24 @@ class BatchJob(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} ({self.status})"
+
+
+class ResourceVersion(models.Model):
+    """One model an endpoint has served for a resource: the deployed one or a patch (retraining). The
+    endpoint's `resources` points at the active one; Roll back makes an older one active again."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="resource_versions")
+    name = models.CharField(max_length=250, help_text="The resource's name, e.g. 'Income [trained model]'.")
+    path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=500, blank=True, help_text="Where it came from (storage location).")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Evaluation recorded in the .ilearner.")
+    how = models.CharField(max_length=20, default="patch", help_text="deploy | patch | rollback | schedule")
+    active = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["endpoint", "-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.name} {self.sha256[:8]}"

@@ -8,11 +8,14 @@ in memory and formats the result: no ORM query, no model load, no Celery hop per
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
@@ -64,6 +67,9 @@ class Scorer:
                        if n.module == INPUT_MODULE}
         self.outputs = {str(n.params.get("name", "output1")): n.id for n in parsed.nodes.values()
                         if n.module == OUTPUT_MODULE}
+        # What reaches each output: a table, or for a retraining service a trained model or an evaluation.
+        self.output_sources = {name: (edge.source, edge.source_port) for name, node_id in self.outputs.items()
+                               for edge in parsed.incoming(node_id).values()}
         loaded: dict[str, dict[int, Any]] = {kind: {} for kind, _ in KINDS.values()}
         for resource in resources:
             kind, _ = KINDS[resource["Kind"]]
@@ -172,6 +178,12 @@ class Scorer:
 
     def score(self, tables: Mapping[str, DataTable],
               global_parameters: Mapping[str, Any] | None = None) -> dict[str, DataTable]:
+        values = self.values(tables, global_parameters)
+        return {name: values[(node_id, "dataset")] for name, node_id in self.outputs.items()}
+
+    def values(self, tables: Mapping[str, DataTable],
+               global_parameters: Mapping[str, Any] | None = None) -> dict[tuple[str, str], Any]:
+        """Every (node, port) value of one request, constants included."""
         values: dict[tuple[str, str], Any] = {**self.constants,
                                               **{(self.inputs[name], "dataset"): t for name, t in tables.items()}}
         params = self.overrides(global_parameters or {}) if self.parameters or global_parameters else {}
@@ -187,7 +199,7 @@ class Scorer:
                 raise ScoringError(f"{step.name} could not process the input: {error}", target=step.node) from None
             for port, value in outputs.items():
                 values[(step.node, port)] = value
-        return {name: values[(node_id, "dataset")] for name, node_id in self.outputs.items()}
+        return values
 
 
 # --- The per-process cache ---------------------------------------------------------------------------
@@ -206,6 +218,8 @@ class Served:
     input_schema: dict[str, list[dict[str, Any]]]
     output_schema: dict[str, list[dict[str, Any]]]
     scorer: Scorer
+    kind: str = "predictive"
+    marker: int = 0
     checked: float = field(default_factory=time.monotonic)
     in_flight: int = 0
 
@@ -231,7 +245,7 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
     return Served(endpoint.pk, endpoint.service.workspace_id, (endpoint.primary_key_hash, endpoint.secondary_key_hash),
                   endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
                   deployment.input_schema, deployment.output_schema,
-                  Scorer(deployment.graph, resources))
+                  Scorer(deployment.graph, resources), endpoint.service.kind)
 
 
 def _patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -241,24 +255,52 @@ def _patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> l
             for resource in snapshot]
 
 
+def _marker_path(endpoint_id: str) -> str:
+    return os.path.join(settings.VAR_DIR, "endpoints", endpoint_id)
+
+
+def _marker(endpoint_id: str) -> int:
+    try:
+        return os.stat(_marker_path(endpoint_id)).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def signal_change(endpoint_id: str) -> None:
+    """Tell every process on this machine that the endpoint changed (a patch, a rollback): each one sees the
+    marker's new time on its next request (one stat, ~1 µs) and reloads, instead of within a second."""
+    path = _marker_path(endpoint_id)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a"):
+        pass
+    now = time.time_ns()
+    os.utime(path, ns=(now, max(now, _marker(endpoint_id) + 1)))
+
+
+def _current(known: Served | None, endpoint_id: str) -> bool:
+    return known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS \
+        and _marker(endpoint_id) == known.marker
+
+
 def cached(endpoint_id: str) -> Served | None:
-    """The endpoint's state when this process knows it and it is fresh enough (no database, no lock)."""
+    """The endpoint's state when this process knows it and it is current (no database, no lock)."""
     known = _served.get(endpoint_id)
-    if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
-        return known
-    return None
+    return known if _current(known, endpoint_id) else None
 
 
 def served(endpoint_id: str) -> Served | None:
     """The endpoint's compiled state, revalidated against the database at most once a second."""
     known = _served.get(endpoint_id)
-    if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
+    if _current(known, endpoint_id):
         return known
     with _lock:
         known = _served.get(endpoint_id)
-        if known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS:
+        if _current(known, endpoint_id):
             return known
+        marker = _marker(endpoint_id)  # read before the database: a change after it is seen next time
         fresh = _fresh(endpoint_id, known)
+        if fresh is not None:
+            fresh.marker = marker
         if fresh is None:
             _served.pop(endpoint_id, None)
         else:

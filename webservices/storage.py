@@ -52,6 +52,17 @@ def write(workspace_id: str, relative: str, stream: Any) -> int:
     return int(default_storage.size(path))
 
 
+def read_bytes(workspace_id: str, relative: str, limit: int = 2**30) -> bytes:
+    """A (model-sized) file whole; refused past `limit`."""
+    path = storage_path(workspace_id, relative)
+    if not default_storage.exists(path):
+        raise StorageError(f"No file at '{relative}' in this workspace's storage.", status=404)
+    if default_storage.size(path) > limit:
+        raise StorageError(f"'{relative}' is larger than {limit} bytes.")
+    with default_storage.open(path, "rb") as handle:
+        return bytes(handle.read())
+
+
 def exists(workspace_id: str, relative: str) -> bool:
     return bool(default_storage.exists(storage_path(workspace_id, relative)))
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from experiments.modules.datatable import DataTable
 
 from . import storage
-from .models import BatchJob
+from .models import BatchJob, WebService
 from .wire import BadRequest, csv_part, typed_frame
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,9 @@ def bes_run(job_pk: int) -> None:
         return
     deployment = job.endpoint.service.current
     workspace = job.endpoint.service.workspace_id
+    if job.endpoint.service.kind == WebService.Kind.RETRAINING:
+        _retrain(job)
+        return
     stream_out = len(job.inputs) == 1  # several inputs: chunk i is ready only when every input has it
     try:
         counts = []
@@ -89,6 +92,31 @@ def bes_run(job_pk: int) -> None:
         for index in range(chunks):
             bes_chunk.delay(job_pk, index)
     _join_when_done(job_pk)
+
+
+def _retrain(job: BatchJob) -> None:
+    """A retraining job is one task: training needs all its rows at once."""
+    from .retraining import retrain
+    from .scoring import ScoringError, served
+
+    state = served(job.endpoint.endpoint_id)
+    service = job.endpoint.service
+    resource = next((r["Name"] for r in service.current.resources if r["Kind"] == "TrainedModel"),  # type: ignore[union-attr]
+                    f"{service.name} [trained model]")
+    try:
+        rows = retrain(workspace_id=service.workspace_id, scorer=state.scorer,  # type: ignore[union-attr]
+                       input_schema=service.current.input_schema, inputs=job.inputs,  # type: ignore[union-attr]
+                       outputs=job.outputs, global_parameters=job.global_parameters, model_name=resource,
+                       note={"retraining_service": service.pk, "job": job.job_id})
+    except (BadRequest, storage.StorageError) as error:
+        _fail(job.pk, f"Input could not be read: {error.message}")
+        return
+    except ScoringError as error:
+        _fail(job.pk, f"Retraining failed: {error.message}")
+        return
+    BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+        status=BatchJob.Status.FINISHED, finished=timezone.now(), rows=rows, chunks=1, chunks_done=1,
+        split_done=True, details=f"Trained on {rows} rows.")
 
 
 def _without_quotes(handle: IO[bytes]) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, endpoint_views, views
 
 urlpatterns = [
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", views.execute, name="rrs-execute"),
@@ -9,5 +9,9 @@ urlpatterns = [
          name="bes-job"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs/<str:job_id>/start",
          batch_views.job_start_view, name="bes-job-start"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints", endpoint_views.endpoints,
+         name="classic-endpoints"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>", endpoint_views.endpoint,
+         name="classic-endpoint"),
     path("workspaces/<str:workspace_id>/storage/<path:relative>", batch_views.storage_file, name="storage-file"),
 ]

@@ -59,6 +59,10 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if not key_matches(state, authorization):
         return 401, error_body("Unauthorized", "Missing or wrong API key: send 'Authorization: Bearer <key>' with a "
                                                "key of this endpoint."), {}
+    if state.kind == "retraining":
+        return 400, error_body("BadArgument", "This is a retraining web service: it trains, so call it as a batch "
+                               "job (BES, .../jobs) with the training data; it returns the trained model (.ilearner) "
+                               "and its evaluation. Score with the predictive service."), {}
     if len(body) > settings.ATELIER_MAX_REQUEST_BYTES:
         return 413, error_body("RequestEntityTooLarge", f"The body is larger than "
                                f"{settings.ATELIER_MAX_REQUEST_BYTES} bytes; use the batch service."), {}

@@ -43,7 +43,23 @@ def endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = None) -> di
         "HelpLocation": help_location(base, endpoint), "KeyHint": f"{endpoint.primary_key_hint}…",
         "MaxConcurrentCalls": endpoint.max_concurrent_calls, "DiagnosticsTraceLevel": endpoint.diagnostics_trace_level,
         "ThrottleLevel": endpoint.throttle_level, "Version": endpoint.version,
-        "Resources": endpoint.resources or resources_json(endpoint.service),
+        "Resources": [{**r, "Patched": r["Name"] in {p["Name"] for p in endpoint.resources or []}}
+                      for r in resources_json(endpoint.service)],
+    }
+    if keys is not None:
+        body["PrimaryKey"], body["SecondaryKey"] = keys.primary, keys.secondary
+    return body
+
+
+def classic_endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = None) -> dict[str, Any]:
+    """The endpoint as Azure's classic management API described it (SPEC §3); keys only when just made."""
+    body: dict[str, Any] = {
+        "Name": endpoint.name, "Description": endpoint.description, "CreationTime": endpoint.created.isoformat(),
+        "WorkspaceId": endpoint.service.workspace_id, "WebServiceId": str(endpoint.service_id),
+        "HelpLocation": help_location(base, endpoint), "ApiLocation": api_location(base, endpoint),
+        "BatchLocation": batch_location(base, endpoint), "Version": endpoint.version,
+        "MaxConcurrentCalls": endpoint.max_concurrent_calls, "DiagnosticsTraceLevel": endpoint.diagnostics_trace_level,
+        "ThrottleLevel": endpoint.throttle_level,
     }
     if keys is not None:
         body["PrimaryKey"], body["SecondaryKey"] = keys.primary, keys.secondary

@@ -81,7 +81,8 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     assert [(j["id"], j["status"], j["rows"], j["chunks"], j["chunks_done"]) for j in listed] == [
         (job_id, "Finished", 50_000, 3, 3)]
     tampered = result["SasBlobToken"].replace("sig=", "sig=0")
-    assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 401
+    assert httpx.get(result["BaseLocation"] + result["RelativeLocation"] + tampered).status_code == 403
+    assert httpx.get(result["BaseLocation"] + result["RelativeLocation"]).status_code == 401
 
 
 @pytest.mark.parametrize("shape", ["quoted fields with line breaks", "CRLF lines, no final newline"])
@@ -171,7 +172,7 @@ def test_storage_needs_a_key_to_upload_and_a_key_or_token_to_download(bes):
     assert httpx.get(f"{storage}/mydata/x.csv").status_code == 401
     assert httpx.get(f"{storage}/mydata/x.csv", headers=headers).status_code == 200
     assert httpx.get(f"{storage}/mydata/x.csv?se=1&sig=00", headers=headers).status_code == 200
-    assert httpx.get(f"{storage}/mydata/x.csv?se=1&sig=00").status_code == 401  # expired, wrong signature
+    assert httpx.get(f"{storage}/mydata/x.csv?se=1&sig=00").status_code == 403  # expired, wrong signature
     assert httpx.get(f"{storage}/mydata/none.csv", headers=headers).status_code == 404
 
 

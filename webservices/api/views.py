@@ -17,6 +17,15 @@ from rest_framework.views import APIView
 from experiments.selectors import experiments_of
 from studio.errors import ProblemsError
 from webservices.dashboard import endpoint_test, endpoint_usage
+from webservices.endpoints import (
+    EndpointError,
+    endpoint_delete,
+    endpoint_put,
+    resource_history,
+    resource_patch,
+    resource_rollback,
+    updatable,
+)
 from webservices.models import WebService
 from webservices.selectors import web_services_of
 from webservices.services import DeployError, definition_apply, deploy, key_regenerate
@@ -113,3 +122,49 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         which = body.validated_data["key"]
         key = key_regenerate(endpoint=endpoint, which=which)
         return Response({f"{which.capitalize()}Key": key})
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
+                   responses=OpenApiResponse(description="The endpoint (keys only when just added)"))
+    @action(detail=True, methods=["put", "patch", "delete"], url_path=r"endpoints/(?P<name>[^/]+)")
+    def endpoint(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """PUT: add the endpoint (or change its settings); PATCH: update resource; DELETE: remove it. The
+        dashboard's versions of SPEC §3's management calls, for a signed-in member."""
+        service = self.get_object()
+        try:
+            if request.method == "PUT":
+                added = endpoint_put(service=service, name=name, body=request.data)
+                return Response(endpoint_json(base_url(request), added.endpoint, added.keys),
+                                status=status.HTTP_201_CREATED if added.created else status.HTTP_200_OK)
+            existing = get_object_or_404(service.endpoints, name=name)
+            if request.method == "PATCH":
+                resource_patch(endpoint=existing, body=request.data)
+                return Response(endpoint_json(base_url(request), service.endpoints.get(pk=existing.pk)))
+            endpoint_delete(existing)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        except EndpointError as error:
+            raise ProblemsError(error.message, [{"parameter": error.target, "message": error.message}],
+                                status_code=error.status) from None
+
+    @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "history": [...]}'))
+    @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/resources")
+    def resources(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """The endpoint's Update Resource facts: what may be patched and every model it has served."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        return Response({"updatable": [r["Name"] for r in updatable(endpoint.service)],
+                         "patchable": not endpoint.is_default, "history": resource_history(endpoint)})
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
+                   responses=OpenApiResponse(description="The history after the rollback"))
+    @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/rollback")
+    def rollback(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """Roll back: serve an earlier model from the endpoint's history ({"version": id})."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        version = request.data.get("version") if isinstance(request.data, dict) else None
+        if not isinstance(version, int):
+            raise ProblemsError("'version' must be the id of an entry of the endpoint's resource history.",
+                                [{"parameter": "version", "message": "required"}])
+        try:
+            resource_rollback(endpoint=endpoint, version_id=version)
+        except EndpointError as error:
+            raise ProblemsError(error.message, [], status_code=error.status) from None
+        return Response({"history": resource_history(endpoint)})

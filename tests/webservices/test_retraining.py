@@ -1,0 +1,229 @@
+"""Retraining and endpoint management (issue 7), end to end over real HTTP with the real worker.
+
+Train the income model on half of Adult; deploy the predictive and the retraining service; add an endpoint
+`retrained`; retrain on the full data as a batch job; PATCH `retrained` with the returned .ilearner. The
+calls below are written from SPEC §3 alone (httpx, no project imports), as an outside client would.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from experiments.datasets import dataset_store, dataset_table, samples_load
+from experiments.models import Dataset, Experiment
+from experiments.modules.datatable import DataTable, Role
+from studio import processes
+from tests.conftest import LOG_DIR, service_env
+from tests.experiments.helpers import run_now
+from tests.experiments.test_correctness import TREE_ENCODING, fit_by_hand, pipeline_graph, split
+from tests.webservices.test_deploy import deploy, setup
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ADULT = "Adult Census Income Binary Classification dataset"
+
+
+def wait(url, headers, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{url}?api-version=2.0", headers=headers).json()
+        if status["StatusCode"] not in ("NotStarted", "Running"):
+            return status
+        time.sleep(0.5)
+    pytest.fail(f"job still {status}")
+
+
+def score(url, key, rows):
+    body = {"Inputs": {"input1": {"ColumnNames": list(rows.columns),
+                                  "Values": [[str(v) for v in row] for row in rows.itertuples(index=False)]}},
+            "GlobalParameters": {}}
+    response = httpx.post(f"{url}?api-version=2.0", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return [float(row[-1]) for row in response.json()["Results"]["output1"]["value"]["Values"]]
+
+
+def call(method, url, headers, body=None):
+    response = httpx.request(method, url, json=body, headers=headers, timeout=60)
+    return response.status_code, (response.json() if response.content else None)
+
+
+@pytest.fixture
+def journey(api, owner, studio_server, worker):
+    samples_load([ADULT])
+    full = dataset_table(Dataset.objects.get(name=ADULT)).frame
+    half = dataset_store(table=DataTable(full.iloc[: len(full) // 2].reset_index(drop=True), {"income": Role.LABEL}),
+                         name="Adult, first half", workspace=owner.workspace, source="upload")
+    graph = pipeline_graph(half.pk, "two-class-boosted-decision-tree", "income",
+                           [("clean", "clean-missing-data", {"cleaning_mode": "Replace with mode"})])
+    training = Experiment.objects.create(workspace=owner.workspace, name="Income", graph=graph)
+    run_now(owner.workspace, training.graph, experiment=training)
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    run_now(owner.workspace, predictive.graph, experiment=predictive)
+    scoring = deploy(api, predictive).json()
+    assert setup(api, training, kind="retraining").status_code == 200
+    training.refresh_from_db()
+    run_now(owner.workspace, training.graph, experiment=training)
+    retraining = deploy(api, training).json()
+    services = {s["id"]: s for s in api.get("/api/web-services/").json()}
+    assert services[retraining["web_service"]]["kind"] == "retraining"
+    base = studio_server.url
+    return {"full": full, "base": base, "ws": owner.workspace.pk, "scoring": scoring, "retraining": retraining,
+            "resource": services[scoring["web_service"]]["resources"][0]["Name"],
+            "management": f"{base}/workspaces/{owner.workspace.pk}/webservices/{scoring['web_service']}/endpoints"}
+
+
+def reference(full):
+    """The same training by hand: fill with the mode, the seeded 70 % split, the same boosted trees."""
+    cleaned = full.fillna({c: full[c].mode().iloc[0] for c in full.columns})
+    train, _ = split(cleaned)
+    estimator = HistGradientBoostingClassifier(max_leaf_nodes=20, min_samples_leaf=10, learning_rate=0.2,
+                                               max_iter=100, early_stopping=False, random_state=0)
+    return fit_by_hand(train, train.head(1), "income", TREE_ENCODING, estimator)[0]
+
+
+def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
+    full, base, ws = journey["full"], journey["base"], journey["ws"]
+    default_key = journey["scoring"]["endpoint"]["PrimaryKey"]
+    default_url = base + urlsplit(journey["scoring"]["endpoint"]["ApiLocation"]).path
+    management = journey["management"]
+    as_default = {"Authorization": f"Bearer {default_key}"}
+
+    # Add the endpoint `retrained` (a key of the default endpoint may manage the service).
+    status, added = call("PUT", f"{management}/retrained", as_default,
+                         {"Description": "patched by retraining", "MaxConcurrentCalls": 10,
+                          "DiagnosticsTraceLevel": "Error", "ThrottleLevel": "High"})
+    assert status == 200, added
+    assert {"PrimaryKey", "SecondaryKey", "ApiLocation", "BatchLocation", "HelpLocation", "Version"} <= set(added)
+    status, listed = call("GET", management, as_default)
+    assert status == 200 and [e["Name"] for e in listed] == ["default", "retrained"]
+    assert "PrimaryKey" not in listed[1] and listed[1]["MaxConcurrentCalls"] == 10
+    retrained_url, retrained_key = base + urlsplit(added["ApiLocation"]).path, added["PrimaryKey"]
+    as_retrained = {"Authorization": f"Bearer {retrained_key}"}
+
+    rows = full.dropna().drop(columns=["income"]).sample(40, random_state=1)
+    before = score(default_url, default_key, rows)
+    assert score(retrained_url, retrained_key, rows) == before
+
+    # Retrain on the full data: a batch job on the retraining service returns the .ilearner and the evaluation.
+    retraining = journey["retraining"]["endpoint"]
+    jobs, as_trainer = base + urlsplit(retraining["BatchLocation"]).path, {"Authorization":
+                                                                          f"Bearer {retraining['PrimaryKey']}"}
+    storage = f"{base}/workspaces/{ws}/storage"
+    assert httpx.put(f"{storage}/training/adult-full.csv", content=full.to_csv(index=False).encode(),
+                     headers=as_trainer).status_code == 201
+    refused = httpx.post(f"{base}{urlsplit(retraining['ApiLocation']).path}?api-version=2.0", headers=as_trainer,
+                         json={"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1"]]}}})
+    assert refused.status_code == 400 and "retraining web service" in refused.json()["error"]["message"]
+    wrong = httpx.post(f"{jobs}?api-version=2.0", headers=as_trainer, json={
+        "Inputs": {"input1": {"RelativeLocation": "training/adult-full.csv"}},
+        "Outputs": {"output1": {"RelativeLocation": "models/income.csv"},
+                    "output2": {"RelativeLocation": "models/evaluation.csv"}}})
+    assert wrong.status_code == 400 and ".ilearner" in wrong.json()["error"]["message"]
+    job = httpx.post(f"{jobs}?api-version=2.0", headers=as_trainer, json={
+        "Inputs": {"input1": {"RelativeLocation": "training/adult-full.csv"}},
+        "Outputs": {"output1": {"RelativeLocation": "models/income.ilearner"},
+                    "output2": {"RelativeLocation": "models/evaluation.csv"}}}).json()
+    assert httpx.post(f"{jobs}/{job}/start?api-version=2.0", headers=as_trainer).status_code == 200
+    finished = wait(f"{jobs}/{job}", as_trainer)
+    assert finished["StatusCode"] == "Finished", finished
+    model, evaluation = finished["Results"]["output1"], finished["Results"]["output2"]
+    assert model["RelativeLocation"].endswith(".ilearner")
+    metrics = pd.read_csv(io.BytesIO(httpx.get(evaluation["BaseLocation"] + evaluation["RelativeLocation"]
+                                               + evaluation["SasBlobToken"]).content))
+    assert metrics["AUC"].iloc[0] > 0.9
+
+    patch = {"Resources": [{"Name": journey["resource"], "Location": model}]}
+    # The default endpoint follows the predictive experiment: it can't be patched.
+    status, body = call("PATCH", f"{management}/default", as_default, patch)
+    assert status == 400 and "default endpoint" in body["error"]["message"]
+    # A forged or an expired token is refused, and nothing changes.
+    forged = {**model, "SasBlobToken": model["SasBlobToken"].replace("sig=", "sig=f")}
+    status, body = call("PATCH", f"{management}/retrained", as_retrained,
+                        {"Resources": [{"Name": journey["resource"], "Location": forged}]})
+    assert status == 403, body
+    expires = model["SasBlobToken"].split("se=")[1].split("&")[0]
+    expired = {**model, "SasBlobToken": model["SasBlobToken"].replace(f"se={expires}", "se=1000")}
+    assert call("PATCH", f"{management}/retrained", as_retrained,
+                {"Resources": [{"Name": journey["resource"], "Location": expired}]})[0] == 403
+    status, body = call("PATCH", f"{management}/retrained", as_retrained,
+                        {"Resources": [{"Name": "Something else [trained model]", "Location": model}]})
+    assert status == 400 and journey["resource"] in body["error"]["message"]
+
+    # Two web processes: both serve the new model on the very next request after the PATCH.
+    second = processes.ManagedProcess("second server", processes.asgi_command(
+        host="127.0.0.1", port=(port := processes.free_port())), service_env(), LOG_DIR / "server2.log").start()
+    try:
+        assert processes.wait_until(lambda: processes.port_answers("127.0.0.1", port), timeout=60)
+        other_url = f"http://127.0.0.1:{port}{urlsplit(added['ApiLocation']).path}"
+        assert score(other_url, retrained_key, rows) == before  # the second process knows the old model
+        status, patched = call("PATCH", f"{management}/retrained", as_retrained, patch)
+        assert status == 200, patched
+        after = score(retrained_url, retrained_key, rows)
+        assert score(other_url, retrained_key, rows) == after
+    finally:
+        second.stop()
+
+    # Exactly what a plain scikit-learn model trained on the full data predicts; the default is unchanged.
+    expected = reference(full).predict_proba(fit_by_hand_features(rows))[:, 1]
+    assert after == expected.tolist()
+    assert after != before
+    assert score(default_url, default_key, rows) == before
+
+    # A model of another schema is refused and the endpoint keeps serving the retrained one.
+    foreign = foreign_model(base, ws, storage, as_trainer, model)
+    status, body = call("PATCH", f"{management}/retrained", as_retrained,
+                        {"Resources": [{"Name": journey["resource"], "Location": foreign}]})
+    assert status == 400 and "column" in body["error"]["message"], body
+    assert score(retrained_url, retrained_key, rows) == after
+
+    # Roll back to the deployed model (the dashboard's button); then a PATCH naming the newer location again.
+    service = journey["scoring"]["web_service"]
+    history = api.get(f"/api/web-services/{service}/endpoints/retrained/resources/").json()["history"]
+    assert [(h["how"], h["active"]) for h in history] == [("patch", True), ("deploy", False)]
+    assert history[0]["metrics"]["AUC"] == pytest.approx(metrics["AUC"].iloc[0])
+    rolled = api.post(f"/api/web-services/{service}/endpoints/retrained/rollback/", {"version": history[1]["id"]},
+                      format="json")
+    assert rolled.status_code == 200, rolled.json()
+    assert score(retrained_url, retrained_key, rows) == before
+    assert call("PATCH", f"{management}/retrained", as_retrained, patch)[0] == 200
+    assert score(retrained_url, retrained_key, rows) == after
+
+    # Endpoint management refusals, and delete.
+    assert call("DELETE", f"{management}/default", as_default)[0] == 400
+    assert call("GET", management, {"Authorization": "Bearer wrong"})[0] == 401
+    assert call("PUT", f"{management}/x", as_default, {"MaxConcurrentCalls": 500})[0] == 400
+    assert call("PUT", f"{management}/bad name!", as_default, {})[0] in (400, 404)
+    assert call("DELETE", f"{management}/retrained", as_retrained)[0] == 401  # an endpoint's own key can't delete it
+    assert call("DELETE", f"{management}/retrained", as_default)[0] == 204
+    assert [e["Name"] for e in call("GET", management, as_default)[1]] == ["default"]
+
+
+def fit_by_hand_features(rows):
+    """The request rows as fit_by_hand prepares features (text as objects, numbers as floats)."""
+    from tests.experiments.test_correctness import features
+
+    prepared, _ = features(rows.assign(income="<=50K"), "income", TREE_ENCODING)
+    return prepared
+
+
+def foreign_model(base, ws, storage, headers, model):
+    """A valid .ilearner whose model reads a column the service doesn't have, uploaded with a fresh token."""
+    from experiments.modules.artifacts import TrainedModel
+    from experiments.modules.datatable import Column
+
+    data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
+    package = TrainedModel.from_bytes(data)
+    package.features = [Column("salary band", package.features[0].kind, package.features[0].role),
+                        *package.features[1:]]
+    assert httpx.put(f"{storage}/models/foreign.ilearner", content=package.to_bytes(),
+                     headers=headers).status_code == 201
+    from webservices import storage as workspace_storage
+
+    return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": "models/foreign.ilearner",
+            "SasBlobToken": workspace_storage.sas_token(str(ws), "models/foreign.ilearner")}

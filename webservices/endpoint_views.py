@@ -1,0 +1,108 @@
+"""Classic endpoint management calls (SPEC §3): list, add, update resource, delete, on
+`/workspaces/{ws}/webservices/{service_id}/endpoints[/{name}]`. Plain Django views: they authenticate,
+parse and call webservices/endpoints.py. Not the hot path."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.authtoken.models import Token
+
+from .endpoints import EndpointError, endpoint_delete, endpoint_put, resource_patch
+from .models import Endpoint, WebService
+from .wire import classic_endpoint_json, error_body
+
+
+def _json(body: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json; charset=utf-8")
+
+
+def _error(status: int, code: str, message: str, target: str = "") -> HttpResponse:
+    return _json(error_body(code, message, target), status)
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _allowed(request: HttpRequest, service: WebService, patched: Endpoint | None = None) -> bool:
+    """A studio token of a workspace member, a key of the default endpoint, or (update resource) a key of the
+    endpoint being patched."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    credential = credential.strip()
+    if not credential:
+        return False
+    if scheme.lower() == "token":
+        token = Token.objects.select_related("user").filter(key=credential).first()
+        return token is not None and service.workspace.memberships.filter(user=token.user).exists()
+    if scheme.lower() != "bearer":
+        return False
+    digest = hashlib.sha256(credential.encode()).hexdigest()
+    holders = [endpoint for endpoint in service.endpoints.all() if endpoint.is_default or endpoint == patched]
+    return any(digest in (e.primary_key_hash, e.secondary_key_hash) for e in holders)
+
+
+def _service(workspace_id: str, service_id: str) -> WebService | None:
+    if not service_id.isdigit():
+        return None
+    return WebService.objects.select_related("workspace", "current").filter(
+        pk=int(service_id), workspace_id=workspace_id).first()
+
+
+def _body(request: HttpRequest) -> Any:
+    if not request.body:
+        return {}
+    return orjson.loads(request.body)
+
+
+@csrf_exempt
+def endpoints(request: HttpRequest, workspace_id: str, service_id: str) -> HttpResponse:
+    """GET: the service's endpoints, as Azure listed them (no keys)."""
+    service = _service(workspace_id, service_id)
+    if service is None:
+        return _error(404, "NotFound", "No such web service in this workspace.")
+    if request.method != "GET":
+        return _error(405, "MethodNotAllowed", "Use GET to list endpoints; PUT/PATCH/DELETE .../endpoints/{name}.")
+    if not _allowed(request, service):
+        return _error(401, "Unauthorized", "Send 'Authorization: Token <studio token>' of a workspace member or "
+                                           "'Authorization: Bearer <key>' of the default endpoint.")
+    return _json([classic_endpoint_json(_base(request), e) for e in service.endpoints.all()])
+
+
+@csrf_exempt
+def endpoint(request: HttpRequest, workspace_id: str, service_id: str, name: str) -> HttpResponse:
+    """GET one, PUT add (or change settings), PATCH update resource, DELETE remove."""
+    service = _service(workspace_id, service_id)
+    if service is None:
+        return _error(404, "NotFound", "No such web service in this workspace.")
+    if request.method not in ("GET", "PUT", "PATCH", "DELETE"):
+        return _error(405, "MethodNotAllowed", "Use GET, PUT (add), PATCH (update resource) or DELETE.")
+    existing = service.endpoints.filter(name=name).first()
+    if not _allowed(request, service, existing if request.method == "PATCH" else None):
+        return _error(401, "Unauthorized", "Send 'Authorization: Token <studio token>' of a workspace member or "
+                                           "'Authorization: Bearer <key>' of the default endpoint"
+                                           + (" or of this endpoint." if request.method == "PATCH" else "."))
+    if request.method != "PUT" and existing is None:
+        return _error(404, "NotFound", f"Web service {service.pk} has no endpoint '{name}'.")
+    try:
+        body = _body(request)
+    except orjson.JSONDecodeError as error:
+        return _error(400, "BadArgument", f"The body is not valid JSON: {error}.")
+    try:
+        if request.method == "GET":
+            return _json(classic_endpoint_json(_base(request), existing))  # type: ignore[arg-type]
+        if request.method == "PUT":
+            added = endpoint_put(service=service, name=name, body=body)
+            return _json(classic_endpoint_json(_base(request), added.endpoint, added.keys))
+        if request.method == "PATCH":
+            resource_patch(endpoint=existing, body=body)  # type: ignore[arg-type]
+            return _json(classic_endpoint_json(_base(request), Endpoint.objects.get(pk=existing.pk)))  # type: ignore[union-attr]
+        endpoint_delete(existing)  # type: ignore[arg-type]
+        return HttpResponse(status=204)
+    except EndpointError as error:
+        code = {403: "Forbidden", 404: "NotFound", 409: "Conflict"}.get(error.status, "BadArgument")
+        return _error(error.status, code, error.message, error.target)

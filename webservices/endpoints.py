@@ -1,0 +1,267 @@
+"""Endpoint management and Update Resource (SPEC §3, issue 7): add, change and delete endpoints; patch a
+retrained model onto a non-default endpoint after checking where it came from, that it is intact and that it
+fits the service; keep every endpoint's resource history and roll back. Plain functions; views only call."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+
+from experiments.engine import store
+from experiments.modules.artifacts import ArtifactError, TrainedModel
+
+from . import storage
+from .models import Endpoint, ResourceVersion, WebService
+from .services import Keys, endpoint_create
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
+SETTINGS = {"Description": "description", "ThrottleLevel": "throttle_level",
+            "MaxConcurrentCalls": "max_concurrent_calls", "DiagnosticsTraceLevel": "diagnostics_trace_level"}
+
+
+class EndpointError(ValueError):
+    """A refused management call; `status` is the HTTP status (400, 403, 404, 409)."""
+
+    def __init__(self, message: str, status: int = 400, target: str = "") -> None:
+        super().__init__(message)
+        self.message, self.status, self.target = message, status, target
+
+
+@dataclass
+class Added:
+    endpoint: Endpoint
+    keys: Keys | None
+    created: bool
+
+
+def _settings(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise EndpointError('The body must be a JSON object, e.g. {"Description": "...", "MaxConcurrentCalls": 20}.')
+    unknown = sorted(set(body) - set(SETTINGS))
+    if unknown:
+        raise EndpointError(f"Unknown field '{unknown[0]}'; an endpoint has {', '.join(SETTINGS)}.", target=unknown[0])
+    cleaned: dict[str, Any] = {}
+    if "Description" in body:
+        if not isinstance(body["Description"], str) or len(body["Description"]) > 1000:
+            raise EndpointError("'Description' must be text of at most 1000 characters.", target="Description")
+        cleaned["description"] = body["Description"]
+    if "ThrottleLevel" in body:
+        if body["ThrottleLevel"] not in Endpoint.Throttle.values:
+            raise EndpointError("'ThrottleLevel' must be Low or High.", target="ThrottleLevel")
+        cleaned["throttle_level"] = body["ThrottleLevel"]
+    if "MaxConcurrentCalls" in body:
+        calls = body["MaxConcurrentCalls"]
+        if isinstance(calls, bool) or not isinstance(calls, int) or not 1 <= calls <= 200:
+            raise EndpointError(f"'MaxConcurrentCalls' must be a whole number from 1 to 200 (got {calls!r}).",
+                                target="MaxConcurrentCalls")
+        cleaned["max_concurrent_calls"] = calls
+    if "DiagnosticsTraceLevel" in body:
+        if body["DiagnosticsTraceLevel"] not in Endpoint.TraceLevel.values:
+            raise EndpointError("'DiagnosticsTraceLevel' must be None, Error or All.", target="DiagnosticsTraceLevel")
+        cleaned["diagnostics_trace_level"] = body["DiagnosticsTraceLevel"]
+    return cleaned
+
+
+def endpoint_put(*, service: WebService, name: str, body: Any) -> Added:
+    """Add the endpoint `name` (new keys, shown once), or change an existing one's settings."""
+    if not NAME.match(name):
+        raise EndpointError(f"'{name}' is not a valid endpoint name: 1 to 24 letters, digits, '-' or '_', starting "
+                            "with a letter or digit.", target="name")
+    cleaned = _settings(body if body is not None else {})
+    existing = service.endpoints.filter(name=name).first()
+    if existing is not None:
+        for field, value in cleaned.items():
+            setattr(existing, field, value)
+        existing.version += 1
+        existing.save()
+        return Added(existing, None, False)
+    endpoint, keys = endpoint_create(service=service, name=name, **cleaned)
+    return Added(endpoint, keys, True)
+
+
+def endpoint_delete(endpoint: Endpoint) -> None:
+    if endpoint.is_default:
+        raise EndpointError("The default endpoint can't be deleted: it is the service's own; delete the web service "
+                            "instead.", target=endpoint.name)
+    endpoint.delete()
+
+
+# --- Update Resource ------------------------------------------------------------------------------
+
+
+def updatable(service: WebService) -> list[dict[str, Any]]:
+    """The resources a PATCH may replace: the trained models of the current deployment."""
+    deployment = service.current
+    return [r for r in (deployment.resources if deployment else []) if r["Kind"] == "TrainedModel"]
+
+
+def _located(service: WebService, location: Any, name: str) -> tuple[str, str]:
+    """(relative location, token query) of a storage file of the service's workspace, the token checked."""
+    if not isinstance(location, dict):
+        raise EndpointError(f"Resource '{name}' needs a Location with BaseLocation, RelativeLocation and SasBlobToken.",
+                            target=name)
+    base = str(location.get("BaseLocation") or "")
+    expected = f"/workspaces/{service.workspace_id}/storage/"
+    if base and not urlsplit(base).path.endswith(expected):
+        raise EndpointError(f"BaseLocation '{base}' is not this workspace's storage (…{expected}).", target=name)
+    try:
+        relative = storage.clean_location(location.get("RelativeLocation"))
+    except storage.StorageError as error:
+        raise EndpointError(error.message, target=name) from None
+    query = parse_qs(str(location.get("SasBlobToken") or "").lstrip("?"))
+    expires, signature = query.get("se", [""])[0], query.get("sig", [""])[0]
+    if not storage.token_valid(service.workspace_id, relative, expires, signature):
+        raise EndpointError(f"The SasBlobToken for '{relative}' is not valid for that file or has expired; use the "
+                            "token the retraining job returned (tokens last 24 hours).", status=403, target=name)
+    if not storage.exists(service.workspace_id, relative):
+        raise EndpointError(f"No file at '{relative}' in the workspace storage.", target=name)
+    return relative, f"?se={expires}&sig={signature}"
+
+
+def _fits(new: TrainedModel, current: TrainedModel, name: str) -> None:
+    """The new model must predict the same thing from columns the service gives Score Model."""
+    if new.task != current.task:
+        raise EndpointError(f"'{name}' is a {current.task} model; the file holds a {new.task} model.", target=name)
+    if new.label != current.label:
+        raise EndpointError(f"'{name}' predicts '{current.label}'; the file's model predicts '{new.label}'.",
+                            target=name)
+    given = {column.name: column.kind for column in current.features}
+    for column in new.features:
+        if column.name not in given:
+            raise EndpointError(f"The model needs column '{column.name}', which this service's input does not have "
+                                f"(it was trained on another schema).", target=name)
+        if given[column.name] != column.kind:
+            raise EndpointError(f"The model reads column '{column.name}' as {column.kind}; this service gives it as "
+                                f"{given[column.name]}.", target=name)
+
+
+def _dry_run(endpoint: Endpoint, resources: list[dict[str, Any]]) -> None:
+    """Compile and score the deployment's sample rows with the new resources: a model that can't serve is
+    refused now, not on the next caller's request."""
+    from .scoring import Scorer, ScoringError, _patched
+    from .wire import BadRequest, parse_inputs
+
+    deployment = endpoint.service.current
+    assert deployment is not None
+    try:
+        scorer = Scorer(deployment.graph, _patched(deployment.resources, resources))
+        if deployment.sample:
+            body = {"Inputs": deployment.sample, "GlobalParameters": {}}
+            tables = parse_inputs(body, deployment.input_schema, swagger=False, max_rows=1000)
+            scorer.score({name: rows.table() for name, rows in tables.items()}, {})
+    except (ScoringError, BadRequest, ArtifactError) as error:
+        raise EndpointError(f"The model can't score this service's sample rows: {error}") from None
+
+
+def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVersion) -> None:
+    from .scoring import signal_change
+
+    others = [r for r in endpoint.resources or [] if r["Name"] != resource["Name"]]
+    endpoint.resources = [*others, {"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}]
+    endpoint.save(update_fields=["resources"])
+    Endpoint.objects.filter(pk=endpoint.pk).update(version=F("version") + 1)
+    endpoint.resource_versions.filter(name=resource["Name"]).exclude(pk=version.pk).update(active=False)
+    ResourceVersion.objects.filter(pk=version.pk).update(active=True)
+    transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
+
+
+def _deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceVersion:
+    """The history's first entry: what the deployment brought (made when the history is first needed)."""
+    version = endpoint.resource_versions.filter(name=resource["Name"], how="deploy", sha256=resource["Sha256"]).first()
+    if version is None:
+        patched = any(r["Name"] == resource["Name"] for r in endpoint.resources or [])
+        version = ResourceVersion.objects.create(endpoint=endpoint, name=resource["Name"], path=resource["Path"],
+                                                 sha256=resource["Sha256"], how="deploy", active=not patched,
+                                                 source="deployment")
+    return version
+
+
+def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list[ResourceVersion]:
+    """Update Resource: verify everything, then swap atomically; a refused PATCH changes nothing."""
+    if endpoint.is_default:
+        raise EndpointError("The default endpoint always serves what the predictive experiment deployed, so it can't "
+                            "be patched: add an endpoint (PUT .../endpoints/{name}) and patch that one.",
+                            target=endpoint.name)
+    service = endpoint.service
+    if service.kind != WebService.Kind.PREDICTIVE:
+        raise EndpointError("Only a predictive web service's endpoints serve a trained model that can be replaced.")
+    if not isinstance(body, dict) or not isinstance(body.get("Resources"), list) or not body["Resources"]:
+        raise EndpointError("The body must be {\"Resources\": [{\"Name\": \"... [trained model]\", \"Location\": "
+                            "{\"BaseLocation\", \"RelativeLocation\", \"SasBlobToken\"}}]}.")
+    resources = {r["Name"]: r for r in updatable(service)}
+    staged = []
+    for entry in body["Resources"]:
+        name = entry.get("Name") if isinstance(entry, dict) else None
+        if name not in resources:
+            names = ", ".join(f"'{n}'" for n in resources) or "none"
+            raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
+                                target=str(name))
+        relative, _ = _located(service, entry.get("Location"), name)
+        data = storage.read_bytes(service.workspace_id, relative)
+        try:
+            new = TrainedModel.from_bytes(data)
+        except ArtifactError as error:
+            raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
+        current = TrainedModel.from_bytes(store.read_bytes(resources[name]["Path"]))
+        _fits(new, current, name)
+        staged.append((resources[name], relative, data, new))
+    versions = []
+    for resource, relative, data, new in staged:
+        digest = hashlib.sha256(data).hexdigest()
+        path = f"endpoints/{endpoint.endpoint_id}/{digest}.ilearner"
+        if not default_storage.exists(path):
+            default_storage.save(path, ContentFile(data))
+        versions.append((resource, ResourceVersion(endpoint=endpoint, name=resource["Name"], path=path,
+                                                   sha256=digest, source=relative, how=how,
+                                                   metrics=new.info.get("metrics", {}))))
+    _dry_run(endpoint, [{"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}
+                        for resource, version in versions])
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        for resource, version in versions:
+            _deployed_version(endpoint, resource)
+            version.save()
+            _activate(endpoint, resource, version)
+    return [version for _, version in versions]
+
+
+def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion:
+    """Serve an earlier model of the endpoint's history again (a new request sees it at once)."""
+    version = endpoint.resource_versions.filter(pk=version_id).first()
+    if version is None:
+        raise EndpointError(f"Endpoint '{endpoint.name}' has no resource version {version_id}.", status=404)
+    resource = next((r for r in updatable(endpoint.service) if r["Name"] == version.name), None)
+    if resource is None:
+        raise EndpointError(f"'{version.name}' is no longer a resource of this service.")
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if version.how == "deploy":
+            from .scoring import signal_change
+
+            endpoint.resources = [r for r in endpoint.resources or [] if r["Name"] != version.name]
+            endpoint.save(update_fields=["resources"])
+            Endpoint.objects.filter(pk=endpoint.pk).update(version=F("version") + 1)
+            endpoint.resource_versions.filter(name=version.name).update(active=False)
+            ResourceVersion.objects.filter(pk=version.pk).update(active=True)
+            transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
+        else:
+            _activate(endpoint, resource, version)
+    version.refresh_from_db()
+    return version
+
+
+def resource_history(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Every model the endpoint has had per resource, newest first, the active one marked."""
+    for resource in updatable(endpoint.service):
+        if not endpoint.is_default:
+            _deployed_version(endpoint, resource)
+    return [{"id": v.pk, "name": v.name, "sha256": v.sha256, "source": v.source, "how": v.how, "active": v.active,
+             "metrics": v.metrics, "created": v.created.isoformat()} for v in endpoint.resource_versions.all()]

@@ -1,0 +1,67 @@
+"""Retraining web services (issue 7): a batch job that trains on new data and returns the trained model as an
+`.ilearner` package and the evaluation as CSV, in the workspace storage, for a PATCH onto an endpoint."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+from experiments.conversion import OUTPUT_MODULE
+from experiments.modules.artifacts import Evaluation, TrainedModel
+from experiments.modules.registry import registry
+
+from . import storage
+from .wire import BadRequest, csv_part, typed_frame
+
+MODEL, EVALUATION, TABLE = "model", "evaluation", "table"
+
+
+def output_kinds(graph: dict[str, Any]) -> dict[str, str]:
+    """{output name: what reaches it}: a trained model (after Train Model), an evaluation, or a table."""
+    modules = {node["id"]: node["module"] for node in graph["nodes"]}
+    kinds = {}
+    for node in graph["nodes"]:
+        if node["module"] != OUTPUT_MODULE:
+            continue
+        source = next((edge["source"] for edge in graph["edges"] if edge["target"] == node["id"]), None)
+        role = registry.get(modules[source]).web_service if source in modules else ""
+        kinds[str(node.get("params", {}).get("name", "output1"))] = \
+            MODEL if role == "train" else EVALUATION if role == "evaluate" else TABLE
+    return kinds
+
+
+def output_extension(kind: str) -> tuple[str, ...]:
+    return (".ilearner",) if kind == MODEL else (".csv", ".parquet")
+
+
+def retrain(*, workspace_id: str, scorer: Any, input_schema: dict[str, list[dict[str, Any]]],
+            inputs: dict[str, str], outputs: dict[str, str], global_parameters: dict[str, Any],
+            model_name: str, note: dict[str, Any]) -> int:
+    """Train on the whole input files (training needs every row at once) and write each output; returns the
+    number of rows trained on. Raises BadRequest for unreadable input, ScoringError for a failing module."""
+    tables = {}
+    rows = 0
+    for name, location in inputs.items():
+        with storage.open_file(workspace_id, location) as handle:
+            try:
+                frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+                raise BadRequest(f"Input '{name}' is not a readable CSV file: {error}", name) from None
+        tables[name] = typed_frame(frame, name, input_schema[name], first_row=2)
+        rows = max(rows, len(frame))
+    values = scorer.values(tables, global_parameters)
+    raw = {name: values[source] for name, source in scorer.output_sources.items()}
+    metrics = next((value.metrics for value in raw.values() if isinstance(value, Evaluation)), {})
+    for name, location in outputs.items():
+        value = raw[name]
+        if isinstance(value, TrainedModel):
+            value.name = model_name
+            value.info = {**value.info, "metrics": metrics, "trained_rows": rows, **note}
+            data = value.to_bytes()
+        else:
+            table = values[(scorer.outputs[name], "dataset")]
+            data = table.to_parquet() if location.endswith(".parquet") else csv_part(table.frame, header=True)
+        storage.write(workspace_id, location, io.BytesIO(data))
+    return rows
