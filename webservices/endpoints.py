@@ -146,11 +146,15 @@ def _fits(new: TrainedModel, current: TrainedModel, name: str) -> None:
 def _dry_run(endpoint: Endpoint, resources: list[dict[str, Any]]) -> None:
     """Compile and score the deployment's sample rows with the new resources: a model that can't serve is
     refused now, not on the next caller's request."""
+    deployment = endpoint.service.current
+    assert deployment is not None
+    dry_run(deployment, resources)
+
+
+def dry_run(deployment: Any, resources: list[dict[str, Any]]) -> None:
     from .scoring import Scorer, ScoringError, _patched
     from .wire import BadRequest, parse_inputs
 
-    deployment = endpoint.service.current
-    assert deployment is not None
     try:
         scorer = Scorer(deployment.graph, _patched(deployment.resources, resources))
         if deployment.sample:
@@ -184,6 +188,40 @@ def _deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceV
     return version
 
 
+def verified_model(service: WebService, name: str, location: Any) -> tuple[str, str, TrainedModel]:
+    """A retrained model named by a storage location, checked (token, package, fit) and copied where the
+    service keeps its resources: (path, sha256, model). Used by PATCH and by a definition's PUT."""
+    resources = {r["Name"]: r for r in updatable(service)}
+    if name not in resources:
+        names = ", ".join(f"'{n}'" for n in resources) or "none"
+        raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
+                            target=str(name))
+    relative, _ = _located(service, location, name)
+    data = storage.read_bytes(service.workspace_id, relative)
+    try:
+        new = TrainedModel.from_bytes(data)
+    except ArtifactError as error:
+        raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
+    _fits(new, TrainedModel.from_bytes(store.read_bytes(resources[name]["Path"])), name)
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"resources/{service.pk}/{digest}.ilearner"
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(data))
+    return path, digest, new
+
+
+def location_of_uri(uri: Any) -> dict[str, str]:
+    """A definition asset's `locationInfo.uri` (BaseLocation + RelativeLocation + SasBlobToken, as a job's result
+    concatenates them) split back into a Location."""
+    parts = urlsplit(str(uri or ""))
+    marker = "/storage/"
+    if marker not in parts.path:
+        raise EndpointError(f"'{uri}' is not a workspace storage location (…/workspaces/{{ws}}/storage/…?se=…&sig=…).")
+    head, relative = parts.path.split(marker, 1)
+    return {"BaseLocation": f"{parts.scheme}://{parts.netloc}{head}{marker}", "RelativeLocation": relative,
+            "SasBlobToken": f"?{parts.query}"}
+
+
 def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list[ResourceVersion]:
     """Update Resource: verify everything, then swap atomically; a refused PATCH changes nothing."""
     if endpoint.is_default:
@@ -197,31 +235,16 @@ def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list
         raise EndpointError("The body must be {\"Resources\": [{\"Name\": \"... [trained model]\", \"Location\": "
                             "{\"BaseLocation\", \"RelativeLocation\", \"SasBlobToken\"}}]}.")
     resources = {r["Name"]: r for r in updatable(service)}
-    staged = []
-    for entry in body["Resources"]:
-        name = entry.get("Name") if isinstance(entry, dict) else None
-        if name not in resources:
-            names = ", ".join(f"'{n}'" for n in resources) or "none"
-            raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
-                                target=str(name))
-        relative, _ = _located(service, entry.get("Location"), name)
-        data = storage.read_bytes(service.workspace_id, relative)
-        try:
-            new = TrainedModel.from_bytes(data)
-        except ArtifactError as error:
-            raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
-        current = TrainedModel.from_bytes(store.read_bytes(resources[name]["Path"]))
-        _fits(new, current, name)
-        staged.append((resources[name], relative, data, new))
     versions = []
-    for resource, relative, data, new in staged:
-        digest = hashlib.sha256(data).hexdigest()
-        path = f"endpoints/{endpoint.endpoint_id}/{digest}.ilearner"
-        if not default_storage.exists(path):
-            default_storage.save(path, ContentFile(data))
-        versions.append((resource, ResourceVersion(endpoint=endpoint, name=resource["Name"], path=path,
-                                                   sha256=digest, source=relative, how=how,
-                                                   metrics=new.info.get("metrics", {}))))
+    for entry in body["Resources"]:
+        if not isinstance(entry, dict):
+            raise EndpointError("Each of 'Resources' must be an object with 'Name' and 'Location'.")
+        name = entry.get("Name")
+        path, digest, new = verified_model(service, str(name), entry.get("Location"))
+        relative = str(entry["Location"].get("RelativeLocation"))
+        versions.append((resources[str(name)], ResourceVersion(
+            endpoint=endpoint, name=str(name), path=path, sha256=digest, source=relative, how=how,
+            metrics=new.info.get("metrics", {}))))
     _dry_run(endpoint, [{"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}
                         for resource, version in versions])
     with transaction.atomic():

@@ -180,6 +180,14 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
             "resources": resources, "kind": _kind_of(experiment, graph), "sample": sample}
 
 
+def signal_changes(service: WebService) -> None:
+    """Once committed, every process serves the service's new version on its next request."""
+    from .scoring import signal_change
+
+    ids = list(service.endpoints.values_list("endpoint_id", flat=True))
+    transaction.on_commit(lambda: [signal_change(endpoint_id) for endpoint_id in ids])
+
+
 def service_name(experiment: Experiment) -> str:
     return experiment.name
 
@@ -216,6 +224,7 @@ def deploy(*, experiment: Experiment, web_service: WebService | None = None,
         else:
             Endpoint.objects.filter(service=web_service).update(version=F("version") + 1)
             endpoint.refresh_from_db()
+            signal_changes(web_service)
     return Deployed(web_service, endpoint, keys, created)
 
 
@@ -286,6 +295,38 @@ def _unchanged_outputs(deployment: Deployment, graph: dict[str, Any]) -> dict[tu
     return known
 
 
+def _definition_resources(service: WebService, assets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deployment's resources, with a trained model whose asset now points at a storage location (a
+    retraining job's .ilearner with its token) replaced after the same checks as Update Resource."""
+    from .endpoints import EndpointError, dry_run, location_of_uri, verified_model
+
+    deployment = service.current
+    assert deployment is not None
+    resources = [dict(resource) for resource in deployment.resources]
+    by_node = {resource["Node"]: resource for resource in resources}
+    changed = False
+    for asset_id, asset in assets.items():
+        asset = _mapping(asset, f"properties.assets.{asset_id}")
+        uri = _mapping(asset.get("locationInfo", {}), f"properties.assets.{asset_id}.locationInfo").get("uri", "")
+        resource = by_node.get(asset_id.removesuffix("-asset"))
+        if resource is None or "/api/assets/" in str(uri) or str(uri).startswith("atelier://"):
+            continue
+        if resource["Kind"] != "TrainedModel":
+            raise DeployError(f"Asset {asset_id}: only a trained model's location can be changed here.")
+        try:
+            path, digest, _ = verified_model(service, resource["Name"], location_of_uri(uri))
+        except EndpointError as error:
+            raise DeployError(f"Asset {asset_id}: {error.message}") from None
+        resource.update({"Path": path, "Sha256": digest})
+        changed = True
+    if changed:
+        try:
+            dry_run(deployment, resources)
+        except EndpointError as error:
+            raise DeployError(error.message) from None
+    return resources
+
+
 def definition_apply(*, service: WebService, definition: Any, user: AbstractBaseUser | None = None) -> WebService:
     """PUT of an edited definition: title, description, the default endpoint's concurrency and diagnostics,
     and module parameters (a new version, schemas re-inferred). Refuses anything else with a message."""
@@ -309,6 +350,7 @@ def definition_apply(*, service: WebService, definition: Any, user: AbstractBase
     level = _mapping(properties.get("diagnostics", {}), "properties.diagnostics").get("level")
     if level is not None and level not in Endpoint.TraceLevel.values:
         raise DeployError("'properties.diagnostics.level' must be None, Error or All.")
+    resources = _definition_resources(service, _mapping(properties.get("assets", {}), "properties.assets"))
     graph, known = deployment.graph, {}
     if "package" in properties:
         graph = _definition_graph(deployment.graph, _mapping(properties["package"], "properties.package"))
@@ -324,7 +366,7 @@ def definition_apply(*, service: WebService, definition: Any, user: AbstractBase
             default.max_concurrent_calls = calls if calls is not None else default.max_concurrent_calls
             default.diagnostics_trace_level = level if level is not None else default.diagnostics_trace_level
             default.save(update_fields=["max_concurrent_calls", "diagnostics_trace_level"])
-        if graph != deployment.graph:
+        if graph != deployment.graph or resources != deployment.resources:
             schemas = infer_schemas(parse_graph(graph), schema_context(service.workspace), known)
             outputs = {}
             for node in _nodes_of(graph, OUTPUT_MODULE):
@@ -336,9 +378,10 @@ def definition_apply(*, service: WebService, definition: Any, user: AbstractBase
             version = deployment.version + 1
             service.current = Deployment.objects.create(
                 service=service, version=version, run=deployment.run, graph=graph,
-                input_schema=deployment.input_schema, output_schema=outputs, resources=deployment.resources,
+                input_schema=deployment.input_schema, output_schema=outputs, resources=resources,
                 sample=deployment.sample, created_by=user)
             service.deployed_at = timezone.now()
             service.save(update_fields=["current", "deployed_at"])
             Endpoint.objects.filter(service=service).update(version=F("version") + 1)
+            signal_changes(service)
     return service

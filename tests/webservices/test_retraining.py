@@ -203,6 +203,20 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     assert call("DELETE", f"{management}/retrained", as_default)[0] == 204
     assert [e["Name"] for e in call("GET", management, as_default)[1]] == ["default"]
 
+    # New-style: export the definition, point the trained model asset at the .ilearner, import it back.
+    definition = api.get(f"/api/web-services/{service}/definition/").json()
+    asset = next(key for key, value in definition["properties"]["assets"].items()
+                 if value["name"] == journey["resource"])
+    location = model["BaseLocation"] + model["RelativeLocation"]
+    definition["properties"]["assets"][asset]["locationInfo"]["uri"] = location + forged["SasBlobToken"]
+    refused = api.put(f"/api/web-services/{service}/definition/", definition, format="json")
+    assert refused.status_code == 400 and "SasBlobToken" in refused.json()["detail"]
+    assert score(default_url, default_key, rows) == before
+    definition["properties"]["assets"][asset]["locationInfo"]["uri"] = location + model["SasBlobToken"]
+    imported = api.put(f"/api/web-services/{service}/definition/", definition, format="json")
+    assert imported.status_code == 200, imported.json()
+    assert score(default_url, default_key, rows) == after
+
 
 def fit_by_hand_features(rows):
     """The request rows as fit_by_hand prepares features (text as objects, numbers as floats)."""
