@@ -155,9 +155,11 @@ def is_local_host(host: str) -> bool:
     return host in {"127.0.0.1", "localhost", "::1"}
 
 
-def worker_command(*, concurrency: int, name: str, loglevel: str = "INFO") -> list[str]:
+def worker_command(*, concurrency: int, name: str, loglevel: str = "INFO", beat: bool = False) -> list[str]:
+    """A Celery worker; with `beat`, it also runs the periodic tasks (retraining schedules)."""
     return [sys.executable, "-m", "celery", "-A", "studio", "worker", f"--loglevel={loglevel}",
-            f"--concurrency={concurrency}", "-n", name, "--without-gossip", "--without-mingle"]
+            f"--concurrency={concurrency}", "-n", name, "--without-gossip", "--without-mingle",
+            *(["-B"] if beat else [])]
 
 
 def asgi_command(*, host: str, port: int, workers: int = 1) -> list[str]:

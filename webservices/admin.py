@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import BatchJob, Deployment, Endpoint, RequestLog, ResourceVersion, UsageBucket, WebService
+from .models import (
+    BatchJob,
+    Deployment,
+    Endpoint,
+    RequestLog,
+    ResourceVersion,
+    RetrainingAttempt,
+    RetrainingSchedule,
+    UsageBucket,
+    WebService,
+)
 
 
 class EndpointInline(admin.TabularInline):
@@ -68,3 +78,19 @@ class ResourceVersionAdmin(admin.ModelAdmin):
     search_fields = ["name", "sha256", "endpoint__name", "endpoint__service__name"]
     list_filter = ["how", "active"]
     raw_id_fields = ["endpoint"]
+
+
+@admin.register(RetrainingSchedule)
+class RetrainingScheduleAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "retraining", "cron", "metric", "margin", "enabled", "last_fired"]
+    search_fields = ["endpoint__name", "endpoint__service__name", "input_location"]
+    list_filter = ["enabled", "metric"]
+    raw_id_fields = ["endpoint", "retraining"]
+
+
+@admin.register(RetrainingAttempt)
+class RetrainingAttemptAdmin(admin.ModelAdmin):
+    list_display = ["schedule", "outcome", "new_metric", "current_metric", "started"]
+    search_fields = ["message", "schedule__endpoint__name"]
+    list_filter = ["outcome", "started"]
+    raw_id_fields = ["schedule", "job"]

@@ -190,3 +190,51 @@ class ResourceVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.name} {self.sha256[:8]}"
+
+
+class RetrainingSchedule(models.Model):
+    """Scheduled retraining (beyond the classic studio): on a cron schedule, run the retraining service on a
+    storage file and patch the endpoint only if the new model's metric passes the promotion gate."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="schedules",
+                                 help_text="The predictive endpoint to patch (not a default endpoint).")
+    retraining = models.ForeignKey(WebService, on_delete=models.CASCADE, related_name="+",
+                                   help_text="The retraining web service that trains the new model.")
+    cron = models.CharField(max_length=100, help_text="minute hour day-of-month month day-of-week (UTC)")
+    input_location = models.CharField(max_length=500, help_text="The training data in the workspace storage.")
+    metric = models.CharField(max_length=100, default="AUC")
+    margin = models.FloatField(default=0.0, help_text="How much better (in the metric's direction) it must be.")
+    enabled = models.BooleanField(default=True)
+    last_fired = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["endpoint", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} every '{self.cron}'"
+
+
+class RetrainingAttempt(models.Model):
+    """One scheduled (or run-now) retraining: its job, both metrics and whether the endpoint was patched."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        PROMOTED = "promoted", "Promoted"
+        KEPT = "kept", "Kept the current model"
+        FAILED = "failed", "Failed"
+
+    schedule = models.ForeignKey(RetrainingSchedule, on_delete=models.CASCADE, related_name="attempts")
+    job = models.ForeignKey(BatchJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    new_metric = models.FloatField(null=True, blank=True)
+    current_metric = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} at {self.started:%Y-%m-%d %H:%M}: {self.outcome}"

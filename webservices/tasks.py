@@ -95,7 +95,17 @@ def bes_run(job_pk: int) -> None:
 
 
 def _retrain(job: BatchJob) -> None:
-    """A retraining job is one task: training needs all its rows at once."""
+    """A retraining job is one task: training needs all its rows at once. Scheduled attempts that started
+    it apply their promotion gate when it ends."""
+    from .schedules import attempts_conclude
+
+    try:
+        _retrain_job(job)
+    finally:
+        attempts_conclude(BatchJob.objects.get(pk=job.pk))
+
+
+def _retrain_job(job: BatchJob) -> None:
     from .retraining import retrain
     from .scoring import ScoringError, served
 
@@ -279,6 +289,14 @@ def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
     """Before the pool forks: each worker process predicts large chunks on its share of the cores."""
     concurrency = int(getattr(instance, "concurrency", 1) or 1)
     os.environ["ATELIER_SCORING_THREADS"] = str(max(1, (os.cpu_count() or 1) // concurrency))
+
+
+@shared_task(name="webservices.schedules_tick")
+def schedules_tick() -> int:
+    """Celery beat, every minute: start the retraining schedules that are due."""
+    from .schedules import schedules_fire
+
+    return len(schedules_fire())
 
 
 @worker_ready.connect

@@ -241,3 +241,72 @@ def foreign_model(base, ws, storage, headers, model):
 
     return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": "models/foreign.ilearner",
             "SasBlobToken": workspace_storage.sas_token(str(ws), "models/foreign.ilearner")}
+
+
+def attempt_done(api, url, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        schedules = api.get(url).json()
+        attempts = [a for s in schedules for a in s["attempts"]]
+        if attempts and all(a["outcome"] != "running" for a in attempts):
+            return schedules
+        time.sleep(0.5)
+    pytest.fail(f"attempts still running: {schedules}")
+
+
+def test_scheduled_retraining_patches_only_when_the_gate_passes(journey, api):
+    from datetime import UTC, datetime
+
+    from webservices.schedules import schedules_fire
+
+    full, base, ws, service = journey["full"], journey["base"], journey["ws"], journey["scoring"]["web_service"]
+    default_key = journey["scoring"]["endpoint"]["PrimaryKey"]
+    status, added = call("PUT", f"{journey['management']}/nightly", {"Authorization": f"Bearer {default_key}"}, {})
+    assert status == 200
+    url, key = base + urlsplit(added["ApiLocation"]).path, added["PrimaryKey"]
+    rows = full.dropna().drop(columns=["income"]).sample(20, random_state=2)
+    before = score(url, key, rows)
+    trainer = {"Authorization": f"Bearer {journey['retraining']['endpoint']['PrimaryKey']}"}
+    assert httpx.put(f"{base}/workspaces/{ws}/storage/training/latest.csv", content=full.to_csv(index=False).encode(),
+                     headers=trainer).status_code == 201
+    schedules = f"/api/web-services/{service}/endpoints/nightly/schedules/"
+    bad = api.post(schedules, {"cron": "61 * * * *", "retraining_service": journey["retraining"]["web_service"],
+                               "input": "training/latest.csv"}, format="json")
+    assert bad.status_code == 400 and "cron" in bad.json()["detail"]
+    strict = api.post(schedules, {"cron": "0 3 * * 1", "retraining_service": journey["retraining"]["web_service"],
+                                  "input": "training/latest.csv", "metric": "AUC", "margin": 0.5}, format="json")
+    assert strict.status_code == 201, strict.json()
+
+    # Monday 03:00 UTC matches '0 3 * * 1'; the gate asks for +0.5 AUC, which no model can give.
+    monday = datetime(2026, 11, 23, 3, 0, 17, tzinfo=UTC)
+    assert len(schedules_fire(monday)) == 1
+    assert schedules_fire(monday) == []  # once per minute, whoever ticks
+    assert schedules_fire(datetime(2026, 11, 24, 3, 0, tzinfo=UTC)) == []  # a Tuesday
+    (kept,) = attempt_done(api, schedules)[0]["attempts"]
+    assert kept["outcome"] == "kept", kept
+    assert kept["new_metric"] > 0.9 and kept["current_metric"] > 0.9 and "Kept" in kept["message"]
+    assert score(url, key, rows) == before
+    history = api.get(f"/api/web-services/{service}/endpoints/nightly/resources/").json()["history"]
+    assert [h["how"] for h in history] == ["deploy"]
+
+    # A gate that accepts a model at most 1.0 AUC worse: run now, and the endpoint is patched.
+    schedule_id = strict.json()[0]["id"]
+    api.delete(f"{schedules}{schedule_id}/")
+    lenient = api.post(schedules, {"cron": "0 3 * * 1", "retraining_service": journey["retraining"]["web_service"],
+                                   "input": "training/latest.csv", "metric": "AUC", "margin": -1.0}, format="json")
+    assert api.post(f"{schedules}{lenient.json()[0]['id']}/run/").status_code == 200
+    (promoted,) = attempt_done(api, schedules)[0]["attempts"]
+    assert promoted["outcome"] == "promoted", promoted
+    assert score(url, key, rows) != before
+    history = api.get(f"/api/web-services/{service}/endpoints/nightly/resources/").json()["history"]
+    assert [(h["how"], h["active"]) for h in history] == [("schedule", True), ("deploy", False)]
+
+
+def test_beat_ticks_the_schedules_every_minute_and_make_run_starts_it():
+    from studio import processes
+    from studio.celery import app
+
+    entry = app.conf.beat_schedule["retraining-schedules"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks and entry["schedule"] == 60.0
+    assert "-B" in processes.worker_command(concurrency=1, name="w", beat=True)

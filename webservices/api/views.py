@@ -27,6 +27,7 @@ from webservices.endpoints import (
     updatable,
 )
 from webservices.models import WebService
+from webservices.schedules import attempt_start, schedule_create, schedules_json
 from webservices.selectors import web_services_of
 from webservices.services import DeployError, definition_apply, deploy, key_regenerate
 from webservices.wire import definition_json, endpoint_json, service_json
@@ -168,3 +169,35 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except EndpointError as error:
             raise ProblemsError(error.message, [], status_code=error.status) from None
         return Response({"history": resource_history(endpoint)})
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
+                   responses=OpenApiResponse(description="The endpoint's retraining schedules and their attempts"))
+    @action(detail=True, methods=["get", "post"], url_path=r"endpoints/(?P<name>[^/]+)/schedules")
+    def schedules(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """GET: schedules with their latest attempts; POST {"cron", "retraining_service", "input", "metric",
+        "margin"}: retrain on a schedule and patch this endpoint when the promotion gate passes."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        if request.method == "POST":
+            try:
+                schedule_create(endpoint=endpoint, body=request.data)
+            except EndpointError as error:
+                raise ProblemsError(error.message, [{"parameter": error.target, "message": error.message}],
+                                    status_code=error.status) from None
+        return Response(schedules_json(endpoint),
+                        status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="The schedules after the change"))
+    @action(detail=True, methods=["post", "delete"],
+            url_path=r"endpoints/(?P<name>[^/]+)/schedules/(?P<schedule>[0-9]+)(?:/(?P<verb>run))?")
+    def schedule(self, request: Request, pk: str | None = None, name: str = "", schedule: str = "",
+                 verb: str | None = None) -> Response:
+        """DELETE: remove the schedule; POST .../run: start an attempt now (the gate applies as scheduled)."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        found = get_object_or_404(endpoint.schedules, pk=int(schedule))
+        if request.method == "DELETE":
+            found.delete()
+        elif verb == "run":
+            attempt_start(found)
+        else:
+            raise ProblemsError("POST .../schedules/{id}/run starts an attempt; DELETE removes the schedule.", [])
+        return Response(schedules_json(endpoint))

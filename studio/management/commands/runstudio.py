@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if processes.port_answers(host, port):
             raise CommandError(f"Port {port} on {host} is already in use; set PORT to another port.")
         self.started.append(processes.ManagedProcess(
-            "worker", processes.worker_command(concurrency=concurrency, name="worker@%h"), env).start())
+            "worker", processes.worker_command(concurrency=concurrency, name="worker@%h", beat=True), env).start())
         self.started.append(processes.ManagedProcess(
             "server", processes.asgi_command(host=host, port=port), env).start())
         if not processes.wait_until(lambda: processes.port_answers(host, port) or self.stopping, timeout=60):
