@@ -16,6 +16,8 @@ from experiments.selectors import assets_of, datasets_of, experiments_of, experi
 from experiments.services import experiment_create, experiment_save_as, experiment_update
 from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
+from webservices.endpoints import updatable
+from webservices.models import WebService
 from webservices.scoring import served
 from webservices.selectors import web_services_of
 from webservices.views import key_matches
@@ -132,8 +134,11 @@ def web_services(request: HttpRequest) -> HttpResponse:
 def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
     """The dashboard: endpoints with their URLs and key hints, the schemas, the resources."""
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
-    body = service_json(request.build_absolute_uri("/").rstrip("/"), service)
-    return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services"})
+    base = request.build_absolute_uri("/").rstrip("/")
+    body = service_json(base, service)
+    management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
+    return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
+                                                       "management": management})
 
 
 @login_required
@@ -162,10 +167,14 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     usage and the request log (the last two filled in by dashboard.js from the API)."""
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     endpoint = get_object_or_404(service.endpoints, name=name)
+    retraining = web_services_of(request.user).filter(workspace=service.workspace, kind=WebService.Kind.RETRAINING)
     return render(request, "studio/web_service_endpoint.html", {
         "service": service, "endpoint": endpoint, "body": endpoint_json(_base(request), endpoint),
         "help": endpoint_help(_base(request), endpoint), "section": "web-services",
-        "schema": service.current.input_schema if service.current else {}})
+        "schema": service.current.input_schema if service.current else {},
+        "updatable": [r["Name"] for r in updatable(service)], "retraining_services": retraining,
+        "patch_url": f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/"
+                     f"{endpoint.name}"})
 
 
 @require_GET

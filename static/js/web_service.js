@@ -50,3 +50,53 @@
     status.textContent = `New ${which} key for ${button.dataset.endpoint}; copy it now.`;
   });
 })();
+
+// Add and delete endpoints (the studio API's versions of SPEC §3's management calls).
+(function () {
+  "use strict";
+  const panel = document.querySelector("[data-testid=new-keys]");
+  const status = document.querySelector("[data-testid=web-service-status]");
+  const service = panel.dataset.service;
+  const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
+  const endpointUrl = (name) => `/api/web-services/${service}/endpoints/${encodeURIComponent(name)}/`;
+
+  async function send(method, url, body) {
+    const response = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, answer };
+  }
+
+  const form = document.querySelector("[data-testid=add-endpoint-form]");
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const name = String(data.get("name"));
+    const body = { Description: data.get("Description"), MaxConcurrentCalls: Number(data.get("MaxConcurrentCalls")),
+                   DiagnosticsTraceLevel: data.get("DiagnosticsTraceLevel"), ThrottleLevel: data.get("ThrottleLevel") };
+    const { ok, status: code, answer } = await send("PUT", endpointUrl(name), body);
+    if (!ok) {
+      status.textContent = answer.detail || `Could not add the endpoint (${code}).`;
+      return;
+    }
+    if (answer.PrimaryKey) sessionStorage.setItem(`atelier-new-keys-${service}`, JSON.stringify(answer));
+    window.location.reload();
+  });
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-delete-endpoint]");
+    if (!button) return;
+    const name = button.dataset.deleteEndpoint;
+    if (!confirm(`Delete the endpoint ${name}? Its URL and keys stop working.`)) return;
+    const { ok, status: code, answer } = await send("DELETE", endpointUrl(name));
+    if (!ok) {
+      status.textContent = answer.detail || `Could not delete the endpoint (${code}).`;
+      return;
+    }
+    button.closest("tr").remove();
+    status.textContent = `Deleted the endpoint ${name}.`;
+  });
+})();

@@ -1,0 +1,63 @@
+"""Endpoint management on the dashboard, in headless Chromium: add an endpoint (keys shown once), see its
+model history after a PATCH, roll back with the button, add a retraining schedule, delete the endpoint."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from experiments.models import Experiment
+from tests.e2e.test_canvas_mount import sign_in
+from tests.experiments.helpers import run_now
+from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from webservices import storage
+from webservices.endpoints import resource_patch
+from webservices.models import Endpoint, WebService
+from webservices.services import key_hash
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, owner, income, studio_server):  # noqa: F811
+    training, _ = income
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    run_now(owner.workspace, predictive.graph, experiment=predictive)
+    deploy(api, predictive)
+    service = WebService.objects.get()
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/web-services/{service.pk}/")
+
+    page.get_by_test_id("add-endpoint").locator("summary").click()
+    page.get_by_test_id("new-endpoint-name").fill("canary")
+    page.get_by_test_id("add-endpoint-submit").click()
+    page.get_by_test_id("endpoint-canary").wait_for()
+    key = page.get_by_test_id("new-primary-key").input_value()
+    canary = Endpoint.objects.get(service=service, name="canary")
+    assert canary.primary_key_hash == key_hash(key) and not canary.is_default
+
+    # A patch (here the same model, stored again as a retraining job would leave it), then roll back.
+    resource = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
+    with open(storage.default_storage.path(resource["Path"]), "rb") as handle:
+        storage.write(owner.workspace.pk, "models/canary.ilearner", io.BytesIO(handle.read()))
+    resource_patch(endpoint=canary, body={"Resources": [{"Name": resource["Name"], "Location": {
+        "RelativeLocation": "models/canary.ilearner",
+        "SasBlobToken": storage.sas_token(str(owner.workspace.pk), "models/canary.ilearner")}}]})
+    page.get_by_test_id("endpoint-link-canary").click()
+    page.get_by_test_id("version-patch-active").wait_for()
+    assert resource["Name"] in page.get_by_test_id("updatable-resource").inner_text()
+    assert "curl -X PATCH" in page.get_by_test_id("patch-sample").inner_text()
+    page.get_by_test_id("version-deploy").get_by_role("button", name="Roll back").click()
+    page.get_by_test_id("version-deploy-active").wait_for()
+    assert canary.resource_versions.get(active=True).how == "deploy"
+
+    # A schedule needs a deployed retraining service: without one, the form says so.
+    page.get_by_test_id("schedule-form").get_by_label("Training data").fill("training/latest.csv")
+    page.get_by_test_id("schedule-form").get_by_role("button", name="Add schedule").click()
+    page.wait_for_selector('[data-testid=manage-status]:has-text("retraining service")', timeout=10000)
+
+    page.go_back()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("delete-endpoint-canary").click()
+    page.get_by_text("Deleted the endpoint canary.").wait_for()
+    assert not Endpoint.objects.filter(name="canary").exists()
