@@ -186,18 +186,18 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(schedules_json(endpoint),
                         status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="The schedules after the change"))
-    @action(detail=True, methods=["post", "delete"],
-            url_path=r"endpoints/(?P<name>[^/]+)/schedules/(?P<schedule>[0-9]+)(?:/(?P<verb>run))?")
-    def schedule(self, request: Request, pk: str | None = None, name: str = "", schedule: str = "",
-                 verb: str | None = None) -> Response:
-        """DELETE: remove the schedule; POST .../run: start an attempt now (the gate applies as scheduled)."""
+    @extend_schema(request=None, responses=OpenApiResponse(description="The schedules after the deletion"))
+    @action(detail=True, methods=["delete"], url_path=r"endpoints/(?P<name>[^/]+)/schedules/(?P<schedule>[0-9]+)")
+    def schedule(self, request: Request, pk: str | None = None, name: str = "", schedule: str = "") -> Response:
+        """Remove a retraining schedule (its attempts go with it)."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
-        found = get_object_or_404(endpoint.schedules, pk=int(schedule))
-        if request.method == "DELETE":
-            found.delete()
-        elif verb == "run":
-            attempt_start(found)
-        else:
-            raise ProblemsError("POST .../schedules/{id}/run starts an attempt; DELETE removes the schedule.", [])
+        get_object_or_404(endpoint.schedules, pk=int(schedule)).delete()
+        return Response(schedules_json(endpoint))
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="The schedules with the new attempt"))
+    @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/schedules/(?P<schedule>[0-9]+)/run")
+    def schedule_run(self, request: Request, pk: str | None = None, name: str = "", schedule: str = "") -> Response:
+        """Run now: start an attempt at once (the promotion gate applies as when scheduled)."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        attempt_start(get_object_or_404(endpoint.schedules, pk=int(schedule)))
         return Response(schedules_json(endpoint))
