@@ -23,15 +23,19 @@ with open(os.environ["ATELIER_BENCH_MODEL"], "rb") as handle:
     MODEL = TrainedModel.from_bytes(handle.read())
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] != "http":
-        return
+async def read_body(receive: Any) -> bytes:
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
-            break
+            return body
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = await read_body(receive)
     table = orjson.loads(body)["Inputs"]["input1"]
     frame = pd.DataFrame(table["Values"], columns=table["ColumnNames"])
     for column in MODEL.features:
@@ -51,12 +55,7 @@ ANSWER = orjson.dumps({"Results": {"output1": [{"Scored Labels": "<=50K", "Score
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     orjson.loads(body)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": ANSWER})

@@ -6,7 +6,6 @@
   if (!root) return;
   const base = `/api/web-services/${root.dataset.service}/endpoints/${encodeURIComponent(root.dataset.endpoint)}`;
   const status = root.querySelector("[data-testid=manage-status]");
-  const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
 
   function cell(row, text, attributes = {}) {
     const td = document.createElement("td");
@@ -26,13 +25,8 @@
   }
 
   async function call(method, url, body) {
-    const response = await fetch(url, {
-      method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.detail || `The studio answered ${response.status}.`);
+    const { ok, status: code, answer } = await window.studioApi.send(method, url, body);
+    if (!ok) throw new Error(answer.detail || `The studio answered ${code}.`);
     return answer;
   }
 

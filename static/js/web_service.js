@@ -5,7 +5,6 @@
   const panel = document.querySelector("[data-testid=new-keys]");
   const status = document.querySelector("[data-testid=web-service-status]");
   const service = panel.dataset.service;
-  const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
 
   function showKeys(keys, endpoint) {
     panel.querySelector("[data-key-endpoint]").textContent = endpoint;
@@ -36,14 +35,11 @@
     if (!button) return;
     const which = button.dataset.regenerate;
     if (!confirm(`Replace the ${which} key of ${button.dataset.endpoint}? Clients using it will get 401.`)) return;
-    const response = await fetch(`/api/web-services/${service}/endpoints/${encodeURIComponent(button.dataset.endpoint)}/regenerate-key/`, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify({ key: which }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      status.textContent = body.detail || `Could not regenerate the key (${response.status}).`;
+    const { ok, status: code, answer: body } = await window.studioApi.send(
+      "POST", `/api/web-services/${service}/endpoints/${encodeURIComponent(button.dataset.endpoint)}/regenerate-key/`,
+      { key: which });
+    if (!ok) {
+      status.textContent = body.detail || `Could not regenerate the key (${code}).`;
       return;
     }
     showKeys(body, button.dataset.endpoint);
@@ -54,21 +50,10 @@
 // Add and delete endpoints (the studio API's versions of SPEC §3's management calls).
 (function () {
   "use strict";
-  const panel = document.querySelector("[data-testid=new-keys]");
   const status = document.querySelector("[data-testid=web-service-status]");
-  const service = panel.dataset.service;
-  const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
+  const service = document.querySelector("[data-testid=new-keys]").dataset.service;
   const endpointUrl = (name) => `/api/web-services/${service}/endpoints/${encodeURIComponent(name)}/`;
-
-  async function send(method, url, body) {
-    const response = await fetch(url, {
-      method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, answer };
-  }
+  const send = window.studioApi.send;
 
   const form = document.querySelector("[data-testid=add-endpoint-form]");
   form?.addEventListener("submit", async (event) => {
