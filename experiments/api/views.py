@@ -164,9 +164,10 @@ class ExperimentViewSet(viewsets.ModelViewSet):
 
     @action(detail=True, methods=["post"], url_path="save-as")
     def save_as(self, request: Request, pk: str | None = None) -> Response:
+        experiment = self.get_object()  # first: an outsider gets 404 whatever the body (no existence oracle)
         body = SaveAsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        copy = services.experiment_save_as(experiment=self.get_object(), name=body.validated_data["name"],
+        copy = services.experiment_save_as(experiment=experiment, name=body.validated_data["name"],
                                            created_by=request.user)
         return Response(ExperimentSerializer(copy).data, status=status.HTTP_201_CREATED)
 
@@ -193,10 +194,11 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path=r"nodes/(?P<node>[^/]+)/outputs/(?P<port>[^/]+)/save")
     def save_output(self, request: Request, pk: str | None = None, node: str = "", port: str = "") -> Response:
         """Save as Dataset / Save as Trained Model / Save as Transform, as on the classic canvas."""
+        run = self.get_object()  # first: an outsider gets 404 whatever the body (no existence oracle)
         body = SaveOutputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            saved = output_save(run=self.get_object(), node=node, port=port, created_by=request.user,
+            saved = output_save(run=run, node=node, port=port, created_by=request.user,
                                 **body.validated_data)
         except SaveError as error:
             raise ProblemsError(str(error), [{"node": node, "message": str(error)}]) from None
