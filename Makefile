@@ -46,6 +46,11 @@ bench: setup
 	@scripts/ensure-system-packages.sh redis-server wrk chromium
 	$(PY) bench/run.py
 
+## load: 60 s of RRS calls at 200 connections on the production server shape (bench/load.py; LOAD_SECONDS=).
+load: setup
+	@scripts/ensure-system-packages.sh redis-server wrk
+	$(PY) bench/load.py
+
 ## screenshots: start the studio on a spare port with a fresh database, take the README's screenshots, stop it.
 screenshots: setup
 	@scripts/ensure-system-packages.sh redis-server chromium
