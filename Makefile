@@ -46,6 +46,10 @@ bench: setup
 	@scripts/ensure-system-packages.sh redis-server wrk chromium
 	$(PY) bench/run.py
 
+## fuzz: the schemathesis runs of tests/studio/test_fuzz.py with 500 examples per operation (make test: 8).
+fuzz: setup
+	FUZZ_EXAMPLES=500 $(PY) -m pytest tests/studio/test_fuzz.py -q
+
 ## load: 60 s of RRS calls at 200 connections on the production server shape (bench/load.py; LOAD_SECONDS=).
 load: setup
 	@scripts/ensure-system-packages.sh redis-server wrk
