@@ -92,7 +92,38 @@ def asset_load(asset: Asset) -> Any:
     return store.load(PortType.TRAINED_MODEL if asset.kind == Asset.Kind.TRAINED_MODEL else PortType.TRANSFORM, data)
 
 
+class AssetInUse(ValueError):
+    """A saved object still used by experiments or web services: deleting it would break them."""
+
+
+def asset_users(asset: Asset) -> list[str]:
+    """What uses the saved trained model / transform: experiments whose graph refers to it, and web services
+    whose current deployment serves it (their file is the asset's own)."""
+    from experiments.modules.params import Reference
+    from webservices.models import WebService  # the one place experiments asks about services: deletion
+
+    users = []
+    for experiment in asset.workspace.experiments.all():
+        for node in experiment.graph.get("nodes", []):
+            module = registry.get(node.get("module", "")) if node.get("module") in registry else None
+            if module is None:
+                continue
+            if any(isinstance(param, Reference) and param.to == asset.kind
+                   and node.get("params", {}).get(key) == asset.pk for key, param in module.params.items()):
+                users.append(f"experiment '{experiment.name}'")
+                break
+    for service in WebService.objects.filter(workspace=asset.workspace).select_related("current"):
+        if service.current and any(r.get("Asset") == asset.pk for r in service.current.resources):
+            users.append(f"web service '{service.name}'")
+    return users
+
+
 def asset_delete(asset: Asset) -> None:
+    """Delete a saved object nothing uses any more (AssetInUse names its users otherwise)."""
+    users = asset_users(asset)
+    if users:
+        raise AssetInUse(f"'{asset.name}' can't be deleted: it is used by {', '.join(users)}. Remove it from "
+                         "those first (delete the web service, or the node that loads it).")
     path = asset.path
     asset.delete()
     if not Asset.objects.filter(path=path).exists() and default_storage.exists(path):

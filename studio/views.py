@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from experiments.assets import asset_delete
+from experiments.assets import AssetInUse, asset_delete
 from experiments.datasets import DatasetError, dataset_table, dataset_upload
 from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
@@ -148,7 +148,11 @@ def trained_models(request: HttpRequest) -> HttpResponse:
     assets = assets_of(request.user).select_related("workspace", "source_run__experiment")
     if request.method == "POST":
         asset = get_object_or_404(assets, pk=request.POST.get("delete", ""))
-        asset_delete(asset)
+        try:
+            asset_delete(asset)
+        except AssetInUse as error:
+            messages.error(request, str(error))
+            return redirect("trained-models")
         messages.success(request, f"Deleted '{asset.name}'.")
         return redirect("trained-models")
     return render(request, "studio/trained_models.html", {

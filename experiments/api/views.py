@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experiments import services
-from experiments.assets import SaveError, asset_delete, output_save
+from experiments.assets import AssetInUse, SaveError, asset_delete, output_save
 from experiments.conversion import ConversionError
 from experiments.datasets import DatasetError, dataset_upload
 from experiments.engine import store
@@ -235,7 +235,10 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         return assets.filter(kind=kind) if kind else assets
 
     def perform_destroy(self, instance: Asset) -> None:
-        asset_delete(instance)
+        try:
+            asset_delete(instance)
+        except AssetInUse as error:
+            raise ProblemsError(str(error), [], status_code=409) from None
 
 
 def _int_arg(request: Request, name: str, default: int) -> int:

@@ -295,3 +295,18 @@ def test_the_definition_exports_and_an_edited_one_updates_the_service(api, owner
         assert response.status_code == 400 and message in response.json()["detail"], (path, response.json())
     assert api.put(url, [], format="json").json()["detail"] == "'definition' must be a JSON object."
     assert api.get(f"/api/web-services/{service_id}/").json()["version"] == 2
+
+
+def test_a_saved_model_in_use_is_not_deleted_and_its_users_are_named(api, owner, income):
+    from django.core.files.storage import default_storage
+
+    training, _ = income
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    run_now(owner.workspace, predictive.graph, experiment=predictive)
+    deploy(api, predictive)
+    model = Asset.objects.get(kind="trained_model")
+    refused = api.delete(f"/api/assets/{model.pk}/")
+    assert refused.status_code == 409
+    assert "web service 'Income prediction" in refused.json()["detail"]
+    assert f"experiment '{predictive.name}'" in refused.json()["detail"]
+    assert Asset.objects.filter(pk=model.pk).exists() and default_storage.exists(model.path)
