@@ -6,10 +6,12 @@ import gzip
 import hashlib
 import io
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -21,6 +23,7 @@ from .modules.datatable import DataTable
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+MAX_CELL_CHARS = 1024 * 1024
 MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 
 
@@ -48,8 +51,11 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
 
 
 def _gunzip(data: bytes) -> bytes:
-    with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-        unpacked = handle.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            unpacked = handle.read(MAX_UPLOAD_BYTES + 1)  # bounded: a gzip bomb stops here
+    except (OSError, EOFError, zlib.error) as error:
+        raise DatasetError(f"The file is named .gz but is not a gzip file, or is damaged: {error}.") from None
     if len(unpacked) > MAX_UPLOAD_BYTES:
         raise DatasetError(f"The file unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MiB.")
     return unpacked
@@ -82,6 +88,24 @@ def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, s
     return dataset
 
 
+def _within_limits(frame: pd.DataFrame) -> None:
+    """Refuse tables the studio can't show or score sensibly: too many columns, a row-less file, a cell of
+    megabytes (a pasted document, a runaway quote), naming the column and row."""
+    limit = settings.ATELIER_MAX_COLUMNS
+    if frame.shape[1] > limit:
+        raise DatasetError(f"The file has {frame.shape[1]} columns; at most {limit} (ATELIER_MAX_COLUMNS).")
+    if len(frame) == 0:
+        raise DatasetError("The file has a header but no rows.")
+    for column in frame.columns:
+        if frame[column].dtype != object and not pd.api.types.is_string_dtype(frame[column].dtype):
+            continue
+        lengths = frame[column].map(lambda value: len(value) if isinstance(value, str) else 0)
+        if int(lengths.max()) > MAX_CELL_CHARS:
+            row = int(lengths.to_numpy().argmax()) + 1
+            raise DatasetError(f"Column '{column}', row {row}: a value of {int(lengths.max())} characters; at most "
+                               f"{MAX_CELL_CHARS} per cell.")
+
+
 def dataset_upload(*, workspace: Workspace, name: str, data: bytes, filename: str,
                    created_by: AbstractBaseUser | None) -> Dataset:
     if len(data) > MAX_UPLOAD_BYTES:
@@ -90,6 +114,7 @@ def dataset_upload(*, workspace: Workspace, name: str, data: bytes, filename: st
     frame = tidy_frame(read_table(data, filename))
     if frame.shape[1] == 0:
         raise DatasetError("The file has no columns.")
+    _within_limits(frame)
     try:
         table = DataTable(frame)
     except ValueError as error:

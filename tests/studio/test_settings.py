@@ -63,4 +63,5 @@ def test_storage_url_maps_to_local_files_or_s3():
 def test_limits_have_the_documented_defaults():
     assert django_settings.ATELIER_MAX_REQUEST_BYTES == 4 * 1024 * 1024
     assert django_settings.ATELIER_MAX_ROWS_PER_REQUEST == 1000
+    assert django_settings.ATELIER_MAX_COLUMNS == 4096
     assert django_settings.ATELIER_ALLOW_PYTHON_SCRIPT is False
