@@ -109,9 +109,34 @@ def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
     return run
 
 
-def _enqueue(run_id: int, task: Any) -> None:
-    result = task.delay(run_id)
+def _enqueue(run_id: int, task: Any) -> bool:
+    """Hand the run to the workers. If the queue (Redis) can't be reached, the run stays queued without a
+    task and `runs_republish` sends it when the queue is back: the request neither fails nor hangs."""
+    try:
+        result = task.apply_async((run_id,), retry=True, retry_policy=PUBLISH_RETRY, ignore_result=True)
+    except Exception as error:  # kombu/redis connection errors have no common base worth naming here
+        logger.warning("Run %s stays queued: the task queue is unreachable (%s)", run_id, error)
+        return False
     Run.objects.filter(pk=run_id, task_id="").update(task_id=result.id)
+    return True
+
+
+def runs_republish(older_than: float = 2.0) -> int:
+    """Send the queued runs that never reached the queue (it was down); called periodically by beat, when a
+    worker starts and when a run is read. Returns how many were sent."""
+    from .tasks import run_experiment
+
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    sent = 0
+    for run_id in Run.objects.filter(status=Run.Status.QUEUED, task_id="", created__lt=cutoff).values_list(
+            "pk", flat=True):
+        if not _enqueue(run_id, run_experiment):
+            break
+        sent += 1
+    return sent
+
+
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
 def run_cancel(*, run: Run) -> Run:

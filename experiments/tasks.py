@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from .events import experiment_event_send
-from .services import run_execute, runs_reap_stale
+from .services import run_execute, runs_reap_stale, runs_republish
 
 
 @shared_task(name="experiments.run_experiment", acks_late=True, reject_on_worker_lost=True, bind=True)
@@ -25,5 +25,13 @@ def experiment_event_publish(experiment_id: int, payload: dict[str, Any]) -> Non
 
 @worker_ready.connect
 def reap_runs_of_dead_workers(**kwargs: Any) -> None:
-    """A worker that starts fails the runs whose worker stopped beating (e.g. it was killed)."""
+    """A worker that starts fails the runs whose worker stopped beating (e.g. it was killed), and sends the
+    runs queued while the task queue was down."""
     runs_reap_stale()
+    runs_republish()
+
+
+@shared_task(name="experiments.republish_runs")
+def republish_runs() -> int:
+    """Celery beat, every 30 s: runs queued while Redis was down are sent once it is back."""
+    return runs_republish()

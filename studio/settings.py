@@ -170,7 +170,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("ATELIER_TASK_SOFT_TIME_LIMIT", 3600, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Celery beat (embedded in the worker, `-B`): retraining schedules are checked every minute.
-CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0},
+                        "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0}}
+# A web request that queues a run must not hang on a Redis that is down (the run waits; see runs_republish).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+# State lives in the database; only the health ping waits for a result. Not subscribing to results on every
+# send also keeps a send from retrying the result store for ~20 s when Redis is down.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -22,6 +22,10 @@ from studio import processes
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# The session's private Redis, for the fault tests that stop and restart it.
+SESSION: dict[str, processes.ManagedProcess] = {}
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
                                   args: list[str]) -> Generator[None, None, None]:
@@ -29,6 +33,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         port = processes.free_port()
         workdir = Path(tempfile.mkdtemp(prefix="atelier-test-redis-"))
         redis_server = processes.start_redis(port, workdir, workdir / "redis.log")
+        SESSION["redis"] = redis_server
         early_config.add_cleanup(lambda: shutil.rmtree(workdir, ignore_errors=True))
         early_config.add_cleanup(redis_server.stop)
         os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"

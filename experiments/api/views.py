@@ -181,6 +181,9 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses=OpenApiResponse(description="The run and its nodes' states"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         run = services.run_reap_if_stale(self.get_object())
+        if run.status == Run.Status.QUEUED and not run.task_id:  # queued while Redis was down: send it now
+            services.runs_republish()
+            run.refresh_from_db()
         return Response(run_json(run, all_ports_json(run)))
 
     @extend_schema(request=None, responses=OpenApiResponse(description="The run, cancelled or cancelling"))
