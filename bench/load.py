@@ -64,6 +64,34 @@ def load(url: str, script: Path, seconds: int) -> tuple[dict[int, int], str]:
     return statuses, output
 
 
+def restart_during_burst(path: str, script: Path, port: int, env: dict[str, str]) -> list[str]:
+    """The web processes restarted twice (gunicorn's graceful HUP: new workers, old ones finish their
+    requests) during 20 s of load: no answer may be an error; refused connections are reported."""
+    import signal
+    import threading
+    import time
+
+    server = serve([str(Path(sys.executable).parent / "gunicorn"), "studio.asgi:application", "-k",
+                    "uvicorn_worker.UvicornWorker", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "error",
+                    "--graceful-timeout", "10"], port, env)
+
+    def restarts() -> None:
+        for wait in (5, 7):
+            time.sleep(wait)
+            os.kill(server.pid, signal.SIGHUP)
+
+    try:
+        threading.Thread(target=restarts, daemon=True).start()
+        statuses, output = load(f"http://127.0.0.1:{port}{path}?api-version=2.0", script, 20)
+    finally:
+        stop(server)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    print(f"Two graceful restarts during 20 s at {CONNECTIONS} connections: statuses {dict(sorted(statuses.items()))}"
+          f"{'; socket errors ' + socket_errors.group(1) if socket_errors else '; no socket errors'}", flush=True)
+    wrong = sorted(set(statuses) - {200})
+    return [f"restart: statuses {wrong}"] if wrong else []
+
+
 def main() -> int:
     path, key, _, columns, row = build_service()  # sets Django up
     from studio import processes
@@ -106,6 +134,7 @@ def main() -> int:
             broken.append(f"limit {limit}: socket errors {socket_errors.group(1)}")
         if end > warm * 1.10:
             broken.append(f"limit {limit}: memory grew {(end / warm - 1) * 100:.1f} % (over 10 %)")
+    broken += restart_during_burst(path, script, port, env)
     for problem in broken:
         print(f"BROKEN: {problem}")
     return 1 if broken else 0
