@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "studio.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -277,6 +278,10 @@ SESSION_COOKIE_SECURE = SECURE_TLS
 CSRF_COOKIE_SECURE = SECURE_TLS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Styles may be inline (React Flow and Vega position elements with style attributes); scripts may not.
+ATELIER_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+               "font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; "
+               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 # --- Logging -------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import type { VisualizationSpec } from "vega-embed";
 
 import { getJSON, sendJSON, setCsrfToken, ApiError } from "./api/client";
+import { renderChart } from "./visualize/embed";
 
 interface Column {
   name: string;
@@ -101,8 +102,7 @@ async function showUsage(root: HTMLElement, api: string) {
   if (summary) summary.textContent = `${usage.calls} calls, ${usage.errors} errors in the last hour ` +
     `(request log: ${usage.trace_level === "All" ? "every call" : usage.trace_level === "Error" ? "failures" : "off"})`;
   if (chart && usage.buckets.length) {
-    const { default: embed } = await import("vega-embed");
-    await embed(chart, usageSpec(usage), { actions: false, renderer: "svg" });
+    await renderChart(chart, usageSpec(usage));
   }
   const jobs = root.querySelector<HTMLElement>("[data-testid=batch-jobs] tbody");
   if (jobs) {

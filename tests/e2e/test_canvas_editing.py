@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from experiments.models import Experiment
 from tests.e2e.test_canvas_mount import sign_in
@@ -73,8 +74,7 @@ def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, work
     assert re.search(r"Run \d+: finished", page.get_by_test_id("canvas-status").inner_text())
     history = page.get_by_test_id("run-history")
     history.focus()
-    page.wait_for_function("[...document.querySelector('[data-testid=run-history]').options]"
-                           ".some(option => option.text.includes('finished'))")
+    expect(history.locator("option", has_text="finished").first).to_be_attached()
     assert re.fullmatch(r"Run \d+ · finished · .+", history.locator("option").nth(1).inner_text())
 
     experiment.refresh_from_db()

@@ -2,6 +2,7 @@
 Trained Model into the palette, and the keyboard path through palette, toolbar and properties."""
 
 import pytest
+from playwright.sync_api import expect
 
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
@@ -128,13 +129,13 @@ def test_palette_toolbar_and_properties_are_keyboard_operable_with_labels(page, 
     assert ring != "none"
     before = page.locator(".react-flow__node").count()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {before + 1}")
+    expect(page.locator(".react-flow__node")).to_have_count(before + 1)
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {before}")
+    expect(page.locator(".react-flow__node")).to_have_count(before)
 
     page.get_by_test_id("save-button").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('[data-testid=canvas-status]').textContent.includes('Saved')")
+    expect(page.get_by_test_id("canvas-status")).to_contain_text("Saved")
 
 
 def test_back_and_forward_move_between_the_linked_tabs_without_a_reload(page, owner, studio_server):
@@ -150,7 +151,7 @@ def test_back_and_forward_move_between_the_linked_tabs_without_a_reload(page, ow
     page.get_by_test_id("node-evaluate").wait_for()
     assert page.get_by_test_id("tab-training").get_attribute("aria-selected") == "true"
     page.go_forward()
-    page.wait_for_function("document.querySelector('[data-testid=tab-predictive]')?.ariaSelected === 'true'")
+    expect(page.get_by_test_id("tab-predictive")).to_have_attribute("aria-selected", "true")
     assert page.evaluate("window.__sameDocument") is True
 
 
@@ -162,7 +163,7 @@ def test_a_parameter_is_set_as_a_web_service_parameter_from_the_properties_pane(
     badge = page.get_by_test_id("web-parameter-fraction_of_rows_in_the_first_output_dataset")
     assert badge.inner_text().startswith("Web service parameter “Training share”")
     page.keyboard.press("Control+s")
-    page.wait_for_function("document.querySelector('[data-testid=save-state]').textContent === 'Saved'")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved")
     experiment.refresh_from_db()
     assert experiment.graph["web_service_parameters"] == [
         {"name": "Training share", "node": "split", "parameter": "fraction_of_rows_in_the_first_output_dataset",

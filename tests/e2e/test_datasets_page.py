@@ -1,6 +1,7 @@
 """The datasets page in headless Chromium: upload with a progress bar, then open the dataset's statistics."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_canvas_mount import sign_in
 
@@ -31,6 +32,6 @@ def test_a_bad_upload_explains_itself_without_leaving_the_page(page, owner, stud
     page.get_by_test_id("dataset-file").set_input_files(str(bad))
     page.get_by_test_id("dataset-upload").click()
     status = page.get_by_test_id("upload-status")
-    page.wait_for_function("document.querySelector('[data-testid=upload-status]').textContent.includes('UTF-8')")
+    expect(status).to_contain_text("UTF-8")
     assert "The file is not UTF-8 text" in status.inner_text()
     assert page.get_by_test_id("upload-progress").is_visible()

@@ -65,3 +65,16 @@ def test_limits_have_the_documented_defaults():
     assert django_settings.ATELIER_MAX_ROWS_PER_REQUEST == 1000
     assert django_settings.ATELIER_MAX_COLUMNS == 4096
     assert django_settings.ATELIER_ALLOW_PYTHON_SCRIPT is False
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_security_headers(owner_client):
+    """The canvas and the other pages: a CSP that allows only the studio's own scripts (the e2e tests fail on
+    any violation), no framing, no sniffing; the admin and the API docs keep their own scripts."""
+    for url in ("/", "/experiments/new/", "/web-services/", "/datasets/", "/login/"):
+        response = owner_client.get(url, follow=True)
+        policy = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in owner_client.get("/api/docs/").headers

@@ -2,14 +2,15 @@
 import { useEffect, useRef } from "react";
 import type { VisualizationSpec } from "vega-embed";
 
+import { renderChart } from "./embed";
+
 export function Chart({ spec, label }: { spec: VisualizationSpec; label: string }) {
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const target = element.current;
     if (target === null) return;
     // Vega is large: it loads the first time a chart is shown, not with the canvas.
-    const rendering = import("vega-embed").then(({ default: embed }) =>
-      embed(target, spec, { actions: false, renderer: "svg" }));
+    const rendering = renderChart(target, spec);
     return () => {
       void rendering.then((result) => result.finalize());
     };
