@@ -7,10 +7,8 @@ import io
 
 import pytest
 
-from experiments.models import Experiment
 from tests.e2e.test_canvas_mount import sign_in
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.endpoints import resource_patch
 from webservices.models import Endpoint, WebService
@@ -21,9 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, owner, income, studio_server):  # noqa: F811
     training, _ = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    deploy(api, predictive)
+    publish(api, owner, training)
     service = WebService.objects.get()
     sign_in(page, studio_server, owner)
     page.goto(f"{studio_server.url}/web-services/{service.pk}/")

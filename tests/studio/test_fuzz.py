@@ -14,9 +14,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
-from experiments.models import Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
@@ -43,9 +41,7 @@ def test_no_studio_api_call_is_a_server_error(case, owner):
 def endpoint_schema(api, owner, income):  # noqa: F811
     """A deployed income endpoint's own OpenAPI document (as clients fetch it, with the key)."""
     training, _ = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    deployed = deploy(api, predictive).json()
+    deployed = publish(api, owner, training)[2]
     key = deployed["endpoint"]["PrimaryKey"]
     loaded = schemathesis.openapi.from_wsgi(
         f"/web-services/{deployed['web_service']}/endpoints/default/swagger.json", get_wsgi_application(),

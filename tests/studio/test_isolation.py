@@ -16,8 +16,7 @@ from rest_framework.authtoken.models import Token
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
 from experiments.models import Asset, Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.batch import job_submit
 from webservices.endpoints import endpoint_put
@@ -53,9 +52,7 @@ def world(api, owner, income):  # noqa: F811
     training, training_run = income
     training.name = f"Income {SECRET}"
     training.save()
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    predictive_run = run_now(owner.workspace, predictive.graph, experiment=predictive)
-    deployed = deploy(api, predictive).json()
+    _, predictive_run, deployed = publish(api, owner, training)
     service = WebService.objects.get(pk=deployed["web_service"])
     default = service.endpoints.get(is_default=True)
     second = endpoint_put(service=service, name="second", body={})

@@ -13,9 +13,7 @@ import pytest
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
-from experiments.models import Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, output_frame, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, output_frame, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,9 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def bes(api, owner, income, studio_server, worker):  # noqa: F811
     training, training_run = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    endpoint = deploy(api, predictive).json()["endpoint"]
+    endpoint = publish(api, owner, training)[2]["endpoint"]
     jobs = studio_server.url + urlsplit(endpoint["BatchLocation"]).path
     held_out = dataset_table(output_save(run=training_run, node="split", port="results2", name="held out")).frame
     expected = output_frame(training_run, "score", "scored_dataset")

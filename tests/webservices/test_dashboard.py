@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from experiments.models import Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices.models import WebService
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,9 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def deployed(api, owner, income):  # noqa: F811
     training, _ = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    body = deploy(api, predictive).json()
+    body = publish(api, owner, training)[2]
     return WebService.objects.get(pk=body["web_service"]), body["endpoint"]
 
 

@@ -56,6 +56,13 @@ def deploy(api, experiment, **body):
     return api.post(f"/api/experiments/{experiment.pk}/deploy/", body, format="json")
 
 
+def publish(api, owner, training):
+    """Set Up the predictive experiment, run it and Deploy: (predictive experiment, its run, deploy answer)."""
+    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
+    run = run_now(owner.workspace, predictive.graph, experiment=predictive)
+    return predictive, run, deploy(api, predictive).json()
+
+
 @pytest.fixture
 def income(owner):
     samples_load([ADULT])

@@ -10,9 +10,7 @@ import pytest
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
-from experiments.models import Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices.scoring import served
 from webservices.views import score_body
 from webservices.wire import format_outputs, parse_inputs
@@ -23,9 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def state(api, owner, income):  # noqa: F811
     training, training_run = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    endpoint = deploy(api, predictive).json()["endpoint"]
+    endpoint = publish(api, owner, training)[2]["endpoint"]
     held_out = dataset_table(output_save(run=training_run, node="split", port="results2", name="held out")).frame
     return served(endpoint["ApiLocation"].split("/services/")[1].split("/")[0]), held_out
 

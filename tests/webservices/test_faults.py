@@ -10,12 +10,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from experiments.models import Experiment, Run
+from experiments.models import Run
 from studio import processes
-from tests.experiments.helpers import run_now
 from tests.experiments.test_runs import http  # noqa: F401 (fixture)
 from tests.plugin import SESSION
-from tests.webservices.test_deploy import deploy, income, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,9 +24,8 @@ def test_scoring_survives_a_redis_outage_and_a_run_queued_during_it_runs_after(a
     if "redis" not in SESSION:
         pytest.skip("the suite runs against an outside Redis (ATELIER_TEST_KEEP_REDIS_URL); not stopping it")
     training, _ = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    endpoint = deploy(api, predictive).json()["endpoint"]
+    predictive, _, deployed = publish(api, owner, training)
+    endpoint = deployed["endpoint"]
     url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
     body = {"Inputs": {"input1": predictive.web_services.get().current.sample["input1"]}}
     key = {"Authorization": f"Bearer {endpoint['PrimaryKey']}"}

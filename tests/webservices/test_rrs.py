@@ -15,9 +15,7 @@ import pytest
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
-from experiments.models import Experiment
-from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import deploy, income, output_frame, setup  # noqa: F401 (fixture)
+from tests.webservices.test_deploy import income, output_frame, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +31,7 @@ def call(url, key, body, raw=None, method="POST"):
 @pytest.fixture
 def service(api, owner, income, studio_server):  # noqa: F811
     training, training_run = income
-    predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])
-    run_now(owner.workspace, predictive.graph, experiment=predictive)
-    endpoint = deploy(api, predictive).json()["endpoint"]
+    endpoint = publish(api, owner, training)[2]["endpoint"]
     url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path
     held_out = output_save(run=training_run, node="split", port="results2", name="held out")
     rows = dataset_table(held_out).frame.head(25)
