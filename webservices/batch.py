@@ -116,12 +116,44 @@ ORPHANED_AFTER_SECONDS = 60
 def jobs_reap_orphaned() -> int:
     """Called when a worker starts: running jobs with no progress for a minute lost the worker that was
     scoring them (a killed worker's tasks would only come back after the broker's visibility timeout), so
-    they are failed with the reason rather than left running. Returns how many."""
+    they are failed with the reason rather than left running, and ended jobs' chunk files are removed.
+    Returns how many jobs were failed."""
     limit = timezone.now() - timedelta(seconds=ORPHANED_AFTER_SECONDS)
-    return BatchJob.objects.filter(status=BatchJob.Status.RUNNING, heartbeat__lt=limit).update(
+    failed = BatchJob.objects.filter(status=BatchJob.Status.RUNNING, heartbeat__lt=limit).update(
         status=BatchJob.Status.FAILED, finished=timezone.now(),
         details="A worker stopped while scoring this job (no progress for a minute when a worker restarted). "
                 "Start a new job.")
+    jobs_sweep()
+    return failed
+
+
+def job_files_remove(job_id: str) -> int:
+    """Delete a job's chunk files (inputs and output parts); the job's own outputs are elsewhere."""
+    from django.core.files.storage import default_storage
+
+    folder = f"jobs/{job_id}"
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+    return len(files)
+
+
+def jobs_sweep() -> int:
+    """Chunk files left by jobs that ended (failed, cancelled, or killed with their worker): removed when a
+    worker starts and when one of their tasks sees the job has ended. Returns how many files."""
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, _ = default_storage.listdir("jobs")
+    except FileNotFoundError:
+        return 0
+    ended = set(BatchJob.objects.filter(job_id__in=folders).exclude(
+        status__in=[BatchJob.Status.RUNNING, BatchJob.Status.NOT_STARTED]).values_list("job_id", flat=True))
+    known = set(BatchJob.objects.filter(job_id__in=folders).values_list("job_id", flat=True))
+    return sum(job_files_remove(folder) for folder in folders if folder in ended or folder not in known)
 
 
 def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:

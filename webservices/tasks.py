@@ -24,6 +24,7 @@ from django.utils import timezone
 from experiments.modules.datatable import DataTable
 
 from . import storage
+from .batch import job_files_remove
 from .models import BatchJob, WebService
 from .wire import BadRequest, csv_part, typed_frame
 
@@ -44,8 +45,15 @@ def _fail(job_pk: int, message: str) -> None:
 
 
 def _running(job_pk: int) -> BatchJob | None:
-    return BatchJob.objects.select_related("endpoint__service__current").filter(
+    """The job while it runs; None once it has ended (its chunk files are removed then: nothing else will)."""
+    job = BatchJob.objects.select_related("endpoint__service__current").filter(
         pk=job_pk, status=BatchJob.Status.RUNNING).first()
+    if job is None:
+        ended = BatchJob.objects.filter(pk=job_pk).exclude(status=BatchJob.Status.FINISHED).values_list(
+            "job_id", flat=True).first()
+        if ended:
+            job_files_remove(ended)
+    return job
 
 
 @shared_task(name="webservices.bes_run", acks_late=True, reject_on_worker_lost=True)

@@ -13,6 +13,7 @@ import pytest
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
+from studio import processes
 from tests.webservices.test_deploy import income, output_frame, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -261,6 +262,17 @@ def test_cancelling_a_running_job_stops_it_and_writes_nothing(bes):
     job = BatchJob.objects.get(job_id=job_id)
     assert job.status == "Cancelled" and job.chunks_done < 10
     assert httpx.get(f"{storage}/big/scored.csv", headers=headers).status_code == 404
+    assert processes.wait_until(lambda: not chunk_files(job_id), timeout=30), chunk_files(job_id)
+
+
+def chunk_files(job_id):
+    """A job's chunk files still in the storage (none may outlive a job that ended)."""
+    from django.core.files.storage import default_storage
+
+    try:
+        return default_storage.listdir(f"jobs/{job_id}")[1]
+    except FileNotFoundError:
+        return []
 
 
 def test_a_job_whose_worker_is_killed_ends_failed_with_the_reason_when_a_worker_starts(bes, worker):
@@ -279,3 +291,4 @@ def test_a_job_whose_worker_is_killed_ends_failed_with_the_reason_when_a_worker_
     worker.start()
     status = wait(jobs, headers, job_id, timeout=60)
     assert status["StatusCode"] == "Failed" and "A worker stopped while scoring this job" in status["Details"]
+    assert processes.wait_until(lambda: not chunk_files(job_id), timeout=30), chunk_files(job_id)
