@@ -12,6 +12,7 @@ import pytest
 
 from experiments.models import Run
 from studio import processes
+from tests.e2e.test_canvas_mount import sign_in
 from tests.experiments.test_runs import http  # noqa: F401 (fixture)
 from tests.plugin import SESSION
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_scoring_survives_a_redis_outage_and_a_run_queued_during_it_runs_after(api, owner, income, http,  # noqa: F811
-                                                                                 studio_server, worker):
+                                                                                 studio_server, worker, page):
     if "redis" not in SESSION:
         pytest.skip("the suite runs against an outside Redis (ATELIER_TEST_KEEP_REDIS_URL); not stopping it")
     training, _ = income
@@ -48,6 +49,9 @@ def test_scoring_survives_a_redis_outage_and_a_run_queued_during_it_runs_after(a
         assert time.monotonic() - began < 10  # accepted, not hung on the queue
         run = Run.objects.get(pk=queued.json()["run"])
         assert run.status == Run.Status.QUEUED and run.task_id == ""
+        sign_in(page, studio_server, owner)  # the canvas says why the run waits
+        page.goto(f"{studio_server.url}/experiments/{training.pk}/")
+        assert "Redis" in page.get_by_test_id("worker-warning").inner_text(timeout=20000)
     finally:
         redis.start()
         assert processes.wait_until(lambda: processes.redis_answers(redis_url()), timeout=10)

@@ -18,6 +18,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJSON, sendJSON } from "../api/client";
 import type { AssetSummary, DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
 import { fromRun, idle, mergeRun, useLiveRun, type RunState } from "../live";
+import { useWorkerWarning } from "./health";
 import { DRAG_TYPE, Palette, savedItem, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
 import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
@@ -287,6 +288,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
 
   const selectedNode = selectedNodes.size === 1 ? graph.nodes.find((n) => selectedNodes.has(n.id)) ?? null : null;
   const dirty = saved !== graph;
+  const workerWarning = useWorkerWarning(run.status, run.run);
   return (
     <div className="atelier-canvas" data-testid="canvas">
       <Palette modules={loaded.modules} saved={savedObjects} onAdd={addAtCentre} />
@@ -320,6 +322,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           <span className="toolbar__message" role="status" data-testid="canvas-status">
             {run.status ? `Run ${run.run}: ${run.status}` : ""} {message}
           </span>
+          {workerWarning && <span className="toolbar__warning" role="alert" data-testid="worker-warning">{workerWarning}</span>}
         </div>
         <div
           className="atelier-canvas__flow"
