@@ -167,6 +167,15 @@ def test_a_run_whose_worker_is_killed_is_marked_failed(http, worker):
     assert run["status"] == "failed"
     assert "stopped responding" in run["error"]
 
+    # A new worker runs the experiment again: nothing of the killed run is in the way.
+    worker.start()
+    quick = {"nodes": [node("data", "enter-data-manually", data="a\n1\n"),
+                       node("pick", "select-columns-in-dataset", columns=["a"])],
+             "edges": [edge("data", "dataset", "pick", "dataset")]}
+    assert http.put(f"/api/experiments/{experiment['id']}/", json={"name": "Killed", "graph": quick}).is_success
+    again = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"])
+    assert again["status"] == "finished", again
+
 
 def test_running_selected_nodes_runs_only_them_and_what_they_need(http, worker):
     graph = {"nodes": [node("data", "enter-data-manually", data="a,b\n1,x\n2,y\n"),
