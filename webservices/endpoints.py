@@ -264,9 +264,13 @@ def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion
     resource = next((r for r in updatable(endpoint.service) if r["Name"] == version.name), None)
     if resource is None:
         raise EndpointError(f"'{version.name}' is no longer a resource of this service.")
+    following = version.how == "deploy" and version.sha256 == resource["Sha256"]
+    if not following and not default_storage.exists(version.path):
+        raise EndpointError(f"The model of that version ({version.sha256[:12]}) is no longer stored; it can't be "
+                            "served again.")
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
-        if version.how == "deploy":
+        if following:  # the current deployment's own model: stop overriding it
             from .scoring import signal_change
 
             endpoint.resources = [r for r in endpoint.resources or [] if r["Name"] != version.name]
@@ -275,7 +279,7 @@ def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion
             endpoint.resource_versions.filter(name=version.name).update(active=False)
             ResourceVersion.objects.filter(pk=version.pk).update(active=True)
             transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
-        else:
+        else:  # a patch, or what an earlier deployment served: pin that file
             _activate(endpoint, resource, version)
     version.refresh_from_db()
     return version

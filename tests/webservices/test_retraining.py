@@ -310,3 +310,47 @@ def test_beat_ticks_the_schedules_every_minute_and_make_run_starts_it():
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks and entry["schedule"] == 60.0
     assert "-B" in processes.worker_command(concurrency=1, name="w", beat=True)
+
+
+def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner):
+    """After a redeploy changed the model, rolling an endpoint back to the first deployment's entry serves
+    the first model (not the current deployment's)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from experiments.modules.artifacts import TrainedModel
+    from tests.experiments.test_runs import income_graph
+    from tests.webservices.test_deploy import publish
+    from webservices.endpoints import endpoint_put, resource_history, resource_rollback
+    from webservices.models import Deployment, WebService
+    from webservices.scoring import _patched
+
+    samples_load([ADULT])
+    training = Experiment.objects.create(workspace=owner.workspace, name="Income",
+                                         graph=income_graph(Dataset.objects.get(name=ADULT).pk))
+    run_now(owner.workspace, training.graph, experiment=training)
+    service = WebService.objects.get(pk=publish(api, owner, training)[2]["web_service"])
+    second = endpoint_put(service=service, name="second", body={}).endpoint
+    (first,) = [h for h in resource_history(second) if h["how"] == "deploy"]
+
+    # A redeploy whose model differs (the same estimator, other metadata: other bytes).
+    old = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
+    model = TrainedModel.from_bytes(default_storage.open(old["Path"], "rb").read())
+    model.info = {**model.info, "note": "retrained elsewhere"}
+    data = model.to_bytes()
+    path = default_storage.save("test/redeployed.ilearner", ContentFile(data))
+    new = {**old, "Path": path, "Sha256": hashlib.sha256(data).hexdigest()}
+    current = service.current
+    service.current = Deployment.objects.create(
+        service=service, version=current.version + 1, graph=current.graph, input_schema=current.input_schema,
+        output_schema=current.output_schema, resources=[new if r is old else r for r in current.resources],
+        sample=current.sample)
+    service.save()
+    second.refresh_from_db()
+
+    resource_rollback(endpoint=second, version_id=first["id"])
+    second.refresh_from_db()
+    served = next(r for r in _patched(service.current.resources, second.resources) if r["Name"] == old["Name"])
+    assert served["Sha256"] == old["Sha256"] != new["Sha256"]
