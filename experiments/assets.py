@@ -96,34 +96,58 @@ class AssetInUse(ValueError):
     """A saved object still used by experiments or web services: deleting it would break them."""
 
 
-def asset_users(asset: Asset) -> list[str]:
-    """What uses the saved trained model / transform: experiments whose graph refers to it, and web services
-    whose current deployment serves it (their file is the asset's own)."""
+def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
+    """What refers to a saved dataset / trained model / transform (`to` is the Reference kind): experiments
+    whose graph loads it, and web services any of whose deployments loads it (an endpoint can be rolled back
+    to an older deployment's resources, so the current one alone is not enough)."""
     from experiments.modules.params import Reference
-    from webservices.models import WebService  # the one place experiments asks about services: deletion
+    from webservices.models import Deployment  # the one place experiments asks about services: deletion
 
     users = []
-    for experiment in asset.workspace.experiments.all():
+    for experiment in workspace.experiments.all():
         for node in experiment.graph.get("nodes", []):
             module = registry.get(node.get("module", "")) if node.get("module") in registry else None
             if module is None:
                 continue
-            if any(isinstance(param, Reference) and param.to == asset.kind
-                   and node.get("params", {}).get(key) == asset.pk for key, param in module.params.items()):
+            if any(isinstance(param, Reference) and param.to == to and node.get("params", {}).get(key) == pk
+                   for key, param in module.params.items()):
                 users.append(f"experiment '{experiment.name}'")
                 break
-    for service in WebService.objects.filter(workspace=asset.workspace).select_related("current"):
-        if service.current and any(r.get("Asset") == asset.pk for r in service.current.resources):
-            users.append(f"web service '{service.name}'")
+    key = "Dataset" if to == "dataset" else "Asset"
+    services: dict[int, str] = {}
+    for deployment in Deployment.objects.filter(service__workspace=workspace).select_related("service"):
+        if any(resource.get(key) == pk for resource in deployment.resources):
+            services[deployment.service_id] = deployment.service.name
+    users += [f"web service '{name}'" for _, name in sorted(services.items())]
     return users
+
+
+def asset_users(asset: Asset) -> list[str]:
+    """What uses the saved trained model / transform (see saved_object_users)."""
+    return saved_object_users(asset.workspace, asset.kind, asset.pk)
+
+
+def _refuse_if_used(name: str, users: list[str]) -> None:
+    if users:
+        raise AssetInUse(f"'{name}' can't be deleted: it is used by {', '.join(users)}. Remove it from "
+                         "those first (delete the web service, or the node that loads it).")
+
+
+def dataset_delete(dataset: Dataset) -> None:
+    """Delete an uploaded or saved dataset nothing uses any more; its Parquet file goes when no other dataset
+    shares it (files are content-addressed). Samples belong to every workspace and are never deleted."""
+    if dataset.workspace is None:
+        raise AssetInUse(f"'{dataset.name}' is a sample dataset shared by every workspace; it can't be deleted.")
+    _refuse_if_used(dataset.name, saved_object_users(dataset.workspace, "dataset", dataset.pk))
+    path = dataset.path
+    dataset.delete()
+    if not Dataset.objects.filter(path=path).exists() and default_storage.exists(path):
+        default_storage.delete(path)
 
 
 def asset_delete(asset: Asset) -> None:
     """Delete a saved object nothing uses any more (AssetInUse names its users otherwise)."""
-    users = asset_users(asset)
-    if users:
-        raise AssetInUse(f"'{asset.name}' can't be deleted: it is used by {', '.join(users)}. Remove it from "
-                         "those first (delete the web service, or the node that loads it).")
+    _refuse_if_used(asset.name, asset_users(asset))
     path = asset.path
     asset.delete()
     if not Asset.objects.filter(path=path).exists() and default_storage.exists(path):

@@ -24,5 +24,6 @@ urlpatterns = [
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:dataset_id>/delete/", views.dataset_remove, name="dataset-delete"),
     path("trained-models/", views.trained_models, name="trained-models"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from experiments.assets import AssetInUse, asset_delete
+from experiments.assets import AssetInUse, asset_delete, dataset_delete
 from experiments.datasets import DatasetError, dataset_table, dataset_upload
 from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
@@ -119,6 +119,20 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{upload.name}: {error}")
     else:
         messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns.")
+    return redirect("datasets")
+
+
+@login_required
+@require_POST
+def dataset_remove(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Delete a workspace's dataset from the Datasets page; refused, with its users named, while in use."""
+    dataset = get_object_or_404(datasets_of(request.user).filter(workspace__isnull=False), pk=dataset_id)
+    try:
+        dataset_delete(dataset)
+    except AssetInUse as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deleted '{dataset.name}'.")
     return redirect("datasets")
 
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experiments import services
-from experiments.assets import AssetInUse, SaveError, asset_delete, output_save
+from experiments.assets import AssetInUse, SaveError, asset_delete, dataset_delete, output_save
 from experiments.conversion import ConversionError
 from experiments.datasets import DatasetError, dataset_upload
 from experiments.engine import store
@@ -63,8 +63,9 @@ def workspace_for(request: Request, workspace_id: str | None) -> Any:
 
 
 class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
-    """Saved datasets: the samples and the caller's workspaces' uploads (CSV, TSV, Parquet, JSON lines)."""
+                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Saved datasets: the samples and the caller's workspaces' uploads (CSV, TSV, Parquet, JSON lines);
+    delete one that nothing uses (409 naming its users otherwise)."""
 
     serializer_class = DatasetSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -93,6 +94,15 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         except DatasetError as error:
             raise ProblemsError(str(error), [{"parameter": "file", "message": str(error)}]) from None
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Dataset) -> None:
+        if instance.workspace_id is None:
+            raise ProblemsError(f"'{instance.name}' is a sample dataset shared by every workspace; it can't be "
+                                "deleted.", [], status_code=403)
+        try:
+            dataset_delete(instance)
+        except AssetInUse as error:
+            raise ProblemsError(str(error), [], status_code=409) from None
 
 
 class ExperimentViewSet(viewsets.ModelViewSet):

@@ -114,3 +114,69 @@ def test_the_trained_models_page_lists_and_deletes(owner_client, api, trained):
     response = owner_client.post("/trained-models/", {"delete": asset_id}, follow=True)
     assert "Deleted &#x27;Colour model v1&#x27;." in response.content.decode()
     assert not Asset.objects.exists()
+
+
+def upload(api, name, text):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = api.post("/api/datasets/", {"name": name, "file": SimpleUploadedFile(f"{name}.csv", text.encode())},
+                        format="multipart")
+    assert response.status_code == 201, response.json()
+    return Dataset.objects.get(pk=response.json()["id"])
+
+
+def test_a_dataset_in_use_is_not_deleted_its_users_are_named_and_an_unused_one_is(api, owner, outsider_api):
+    from django.core.files.storage import default_storage
+
+    from experiments.models import Experiment
+    from webservices.models import Deployment, WebService
+
+    used = upload(api, "Colours", DATA)
+    twin = upload(api, "Colours again", DATA)  # the same table: one Parquet file, shared
+    assert twin.path == used.path
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Uses colours", graph={
+        "nodes": [node("data", "dataset", dataset=used.pk)], "edges": []})
+    service = WebService.objects.create(workspace=owner.workspace, name="Colour service", kind="predictive")
+    Deployment.objects.create(service=service, version=1, graph={"nodes": [], "edges": []}, resources=[
+        {"Name": used.name, "Kind": "Dataset", "Node": "data", "Dataset": used.pk, "Path": used.path,
+         "Sha256": used.sha256}])
+
+    assert outsider_api.delete(f"/api/datasets/{used.pk}/").status_code == 404
+    refused = api.delete(f"/api/datasets/{used.pk}/")
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["detail"] == ("'Colours' can't be deleted: it is used by experiment 'Uses colours', web "
+                                        "service 'Colour service'. Remove it from those first (delete the web "
+                                        "service, or the node that loads it).")
+    assert Dataset.objects.filter(pk=used.pk).exists() and default_storage.exists(used.path)
+
+    assert api.delete(f"/api/datasets/{twin.pk}/").status_code == 204
+    assert default_storage.exists(used.path), "the file is shared with a dataset still there"
+    experiment.delete()
+    service.delete()
+    assert api.delete(f"/api/datasets/{used.pk}/").status_code == 204
+    assert not Dataset.objects.filter(workspace=owner.workspace).exists()
+    assert not default_storage.exists(used.path)
+    assert api.get(f"/api/datasets/{used.pk}/").status_code == 404
+
+
+def test_a_sample_dataset_is_never_deleted(api, owner):
+    from experiments.datasets import samples_load
+
+    samples_load()
+    sample = Dataset.objects.filter(source=Dataset.Source.SAMPLE).first()
+    response = api.delete(f"/api/datasets/{sample.pk}/")
+    assert response.status_code == 403 and "sample dataset shared by every workspace" in response.json()["detail"]
+    assert Dataset.objects.filter(pk=sample.pk).exists()
+
+
+def test_the_datasets_page_deletes_and_explains_a_refusal(owner_client, api, owner):
+    from experiments.models import Experiment
+
+    used = upload(api, "Colours", DATA)
+    Experiment.objects.create(workspace=owner.workspace, name="Uses colours",
+                              graph={"nodes": [node("data", "dataset", dataset=used.pk)], "edges": []})
+    page = owner_client.post(f"/datasets/{used.pk}/delete/", follow=True).content.decode()
+    assert "used by experiment &#x27;Uses colours&#x27;" in page and Dataset.objects.filter(pk=used.pk).exists()
+    Experiment.objects.all().delete()
+    page = owner_client.post(f"/datasets/{used.pk}/delete/", follow=True).content.decode()
+    assert "Deleted &#x27;Colours&#x27;." in page and not Dataset.objects.filter(pk=used.pk).exists()

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
-from experiments.models import Asset, Experiment
+from experiments.models import Asset, Dataset, Experiment
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.batch import job_submit
@@ -111,6 +111,7 @@ def concrete(name: str, w: dict) -> str | None:
         "web-service-endpoint-page": f"/web-services/{sid}/endpoints/default/",
         "web-service-swagger": f"/web-services/{sid}/endpoints/default/swagger.json",
         "dataset-detail-page": f"/datasets/{w['dataset']}/",
+        "dataset-delete": f"/datasets/{w['dataset']}/delete/",
     }.get(name)
 
 
@@ -140,7 +141,8 @@ def owner_state(world):
                                                                         "secondary_key_hash", "resources")),
             BatchJob.objects.get(job_id=world["job"]).status,
             RetrainingSchedule.objects.filter(pk=world["schedule"]).count(),
-            Asset.objects.filter(pk=world["asset"]).count(), storage.exists(str(world["ws"]), "mydata/input.csv"))
+            Asset.objects.filter(pk=world["asset"]).count(), Dataset.objects.filter(pk=world["dataset"]).count(),
+            storage.exists(str(world["ws"]), "mydata/input.csv"))
 
 
 def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsider):
