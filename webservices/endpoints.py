@@ -189,8 +189,9 @@ def _deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceV
 
 
 def verified_model(service: WebService, name: str, location: Any) -> tuple[str, str, TrainedModel]:
-    """A retrained model named by a storage location, checked (token, package, fit) and copied where the
-    service keeps its resources: (path, sha256, model). Used by PATCH and by a definition's PUT."""
+    """A retrained model named by a storage location, checked (token, package and this studio's signature, fit)
+    and copied where the service keeps its resources: (path, sha256, model). Used by PATCH and by a definition's
+    PUT."""
     resources = {r["Name"]: r for r in updatable(service)}
     if name not in resources:
         names = ", ".join(f"'{n}'" for n in resources) or "none"
@@ -198,8 +199,8 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
                             target=str(name))
     relative, _ = _located(service, location, name)
     data = storage.read_bytes(service.workspace_id, relative)
-    try:
-        new = TrainedModel.from_bytes(data)
+    try:  # workspace storage is outside input (any endpoint key can upload): only this studio's signed packages
+        new = TrainedModel.from_bytes(data, require_signature=True)
     except ArtifactError as error:
         raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
     _fits(new, TrainedModel.from_bytes(store.read_bytes(resources[name]["Path"])), name)

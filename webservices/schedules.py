@@ -164,7 +164,7 @@ def _gate(attempt: RetrainingAttempt, job: BatchJob) -> None:
     kinds = output_kinds(schedule.retraining.current.graph)  # type: ignore[union-attr]
     location = next(job.outputs[name] for name, kind in kinds.items() if kind == MODEL)
     try:
-        model = TrainedModel.from_bytes(storage.read_bytes(workspace, location))
+        model = TrainedModel.from_bytes(storage.read_bytes(workspace, location), require_signature=True)
     except (ArtifactError, storage.StorageError) as error:
         _conclude(attempt, RetrainingAttempt.Outcome.FAILED, f"The new model can't be read: {error}")
         return

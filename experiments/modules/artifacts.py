@@ -3,7 +3,8 @@
 All are data, not code: an UntrainedModel is a learner id plus its parameters; a Transform is a kind plus
 the statistics it learned (JSON); a TrainedModel is a scikit-learn estimator persisted with skops (safe
 loading, no arbitrary pickle) plus the schema it was trained on, packaged with a sha256 that is checked
-on load; an Evaluation is metrics, curves and matrices as JSON.
+on load and an HMAC signature keyed from SECRET_KEY, required where a package comes from outside the studio
+(workspace storage); an Evaluation is metrics, curves and matrices as JSON.
 """
 
 from __future__ import annotations
@@ -12,17 +13,37 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import skops.io as sio
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .datatable import Column, DataTable
 
 # Type-name prefixes a trained-model file may contain; anything else is refused at load time.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.", "_operator.", "operator.",
                     "functools.", "copyreg.", "experiments.modules.")
+# The HMAC salt of a package's signature: a key derived for this purpose only, never a session's or a token's.
+SIGNATURE_SALT = "atelier.experiments.modules.artifacts.TrainedModel.signature"
+UNSIGNED = ("The trained model was not made by this studio ({reason}); only models written by this studio's "
+            "training or retraining jobs can be used")
+
+
+def package_signature(digest: str, secret: str | bytes | None = None) -> str:
+    """HMAC-SHA256 of a package's sha256 (over payload and metadata) with a key derived from SECRET_KEY (or
+    `secret`): only this studio can make it, so a signed package's skops types were chosen by our own code."""
+    return salted_hmac(SIGNATURE_SALT, digest, secret=secret, algorithm="sha256").hexdigest()
+
+
+def signature_valid(digest: str, signature: str) -> bool:
+    """Whether `signature` was made with SECRET_KEY or one of SECRET_KEY_FALLBACKS (a key rotation keeps
+    the models signed with the previous key usable)."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(constant_time_compare(package_signature(digest, key), signature) for key in keys)
 
 
 class ArtifactError(ValueError):
@@ -62,7 +83,8 @@ class TrainedModel:
                 "classes": self.classes, "params": self.params, "info": self.info}
 
     def to_bytes(self) -> bytes:
-        """The .ilearner package: a zip of the skops payload, the metadata and their sha256."""
+        """The .ilearner package: a zip of the skops payload, the metadata, their sha256 and this studio's
+        signature of that sha256."""
         payload = sio.dumps(self.estimator)
         meta = json.dumps(self.meta(), default=str, sort_keys=True).encode()
         digest = hashlib.sha256(payload + meta).hexdigest()
@@ -71,17 +93,28 @@ class TrainedModel:
             archive.writestr("model.skops", payload)
             archive.writestr("meta.json", meta)
             archive.writestr("sha256", digest)
+            archive.writestr("signature", package_signature(digest))
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> TrainedModel:
+    def from_bytes(cls, data: bytes, *, require_signature: bool = False) -> TrainedModel:
+        """Unpack a package. `require_signature` for anything read from outside the studio (workspace storage):
+        skops would trust any sklearn.* type it names, so only packages this studio signed are loaded. The
+        studio's own artifact store may hold unsigned packages written before signing existed."""
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 payload, meta, digest = (archive.read(name) for name in ("model.skops", "meta.json", "sha256"))
-        except (zipfile.BadZipFile, KeyError) as error:
+                signature = archive.read("signature") if "signature" in archive.namelist() else None
+        except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, RuntimeError, NotImplementedError) as error:
             raise ArtifactError(f"Not a trained model package: {error}") from None
-        if hashlib.sha256(payload + meta).hexdigest() != digest.decode():
+        actual = hashlib.sha256(payload + meta).hexdigest()
+        if actual != digest.decode("ascii", "replace"):
             raise ArtifactError("The trained model's checksum does not match: the file was altered or damaged")
+        if require_signature:
+            if signature is None:
+                raise ArtifactError(UNSIGNED.format(reason="it carries no signature"))
+            if not signature_valid(actual, signature.decode("ascii", "replace")):
+                raise ArtifactError(UNSIGNED.format(reason="its signature does not match"))
         untrusted = [name for name in sio.get_untrusted_types(data=payload) if not name.startswith(TRUSTED_PREFIXES)]
         if untrusted:
             raise ArtifactError(f"The trained model contains types that are not trusted: {', '.join(untrusted)}")

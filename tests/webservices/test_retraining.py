@@ -182,8 +182,20 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     assert status == 400 and "column" in body["error"]["message"], body
     assert score(retrained_url, retrained_key, rows) == after
 
-    # Roll back to the deployed model (the dashboard's button); then a PATCH naming the newer location again.
+    # A forged .ilearner (the retrained model repackaged by someone else: a correct sha256 but not this studio's
+    # signature) is refused before skops reads it, and nothing changes.
     service = journey["scoring"]["web_service"]
+    history = api.get(f"/api/web-services/{service}/endpoints/retrained/resources/").json()["history"]
+    unsigned = forged_model(base, ws, storage, as_trainer, model)
+    for location in (unsigned, forged_model(base, ws, storage, as_trainer, model, key="another studio's key")):
+        status, body = call("PATCH", f"{management}/retrained", as_retrained,
+                            {"Resources": [{"Name": journey["resource"], "Location": location}]})
+        assert status == 400 and "not made by this studio" in body["error"]["message"], body
+        assert "signature" in body["error"]["message"]
+    assert api.get(f"/api/web-services/{service}/endpoints/retrained/resources/").json()["history"] == history
+    assert score(retrained_url, retrained_key, rows) == after
+
+    # Roll back to the deployed model (the dashboard's button); then a PATCH naming the newer location again.
     history = api.get(f"/api/web-services/{service}/endpoints/retrained/resources/").json()["history"]
     assert [(h["how"], h["active"]) for h in history] == [("patch", True), ("deploy", False)]
     assert history[0]["metrics"]["AUC"] == pytest.approx(metrics["AUC"].iloc[0])
@@ -211,6 +223,10 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     definition["properties"]["assets"][asset]["locationInfo"]["uri"] = location + forged["SasBlobToken"]
     refused = api.put(f"/api/web-services/{service}/definition/", definition, format="json")
     assert refused.status_code == 400 and "SasBlobToken" in refused.json()["detail"]
+    definition["properties"]["assets"][asset]["locationInfo"]["uri"] = (
+        unsigned["BaseLocation"] + unsigned["RelativeLocation"] + unsigned["SasBlobToken"])
+    refused = api.put(f"/api/web-services/{service}/definition/", definition, format="json")
+    assert refused.status_code == 400 and "signature" in refused.json()["detail"], refused.json()
     assert score(default_url, default_key, rows) == before
     definition["properties"]["assets"][asset]["locationInfo"]["uri"] = location + model["SasBlobToken"]
     imported = api.put(f"/api/web-services/{service}/definition/", definition, format="json")
@@ -241,6 +257,31 @@ def foreign_model(base, ws, storage, headers, model):
 
     return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": "models/foreign.ilearner",
             "SasBlobToken": workspace_storage.sas_token(str(ws), "models/foreign.ilearner")}
+
+
+def forged_model(base, ws, storage, headers, model, key=None):
+    """The retrained .ilearner repackaged as an outsider can: same payload and metadata, a recomputed sha256,
+    and no signature (or one made with another key), uploaded with a fresh token."""
+    import hashlib
+    import zipfile
+
+    from experiments.modules.artifacts import package_signature
+    from webservices import storage as workspace_storage
+
+    data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        payload, meta = archive.read("model.skops"), archive.read("meta.json")
+    digest = hashlib.sha256(payload + meta).hexdigest()
+    name = f"models/forged-{'unsigned' if key is None else 'other-key'}.ilearner"
+    with zipfile.ZipFile(buffer := io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.skops", payload)
+        archive.writestr("meta.json", meta)
+        archive.writestr("sha256", digest)
+        if key is not None:
+            archive.writestr("signature", package_signature(digest, secret=key))
+    assert httpx.put(f"{storage}/{name}", content=buffer.getvalue(), headers=headers).status_code == 201
+    return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": name,
+            "SasBlobToken": workspace_storage.sas_token(str(ws), name)}
 
 
 def attempt_done(api, url, timeout=240):
