@@ -1,10 +1,16 @@
 """Python Language: Execute Python Script, with the classic `azureml_main` entry point.
 
 User code never runs in the worker's own process: it runs in a child Python (`-I`, isolated) with CPU-time,
-address-space and file-size limits, a wall-clock limit enforced by killing its process group, a fresh
-temporary directory as working directory and HOME (removed afterwards), and an environment built from
-scratch, so none of the studio's secrets (SECRET_KEY, DATABASE_URL...) reach it. Data crosses as Parquet
-files. The engine refuses the module unless ATELIER_ALLOW_PYTHON_SCRIPT is set; the module checks too.
+address-space and file-size limits, a wall-clock limit, a fresh temporary directory as working directory and
+HOME (removed afterwards), and an environment built from scratch, so none of the studio's secrets
+(SECRET_KEY, DATABASE_URL...) reach it. Data crosses as Parquet files. The engine refuses the module unless
+ATELIER_ALLOW_PYTHON_SCRIPT is set; the module checks too.
+
+The child is a small supervisor that starts the script's interpreter and outlives it: on Linux it is a child
+subreaper, so every process the script leaves behind, even a daemon in a session of its own (which a process
+group kill misses), is re-parented to it, and it kills them all when the script ends, whatever the reason.
+The worker itself never becomes a subreaper. RLIMIT_NPROC can't bound the forks: it counts every process of
+the user, the worker's own included.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from .base import Cancelled, Context, Module, ModuleError, SchemaContext
+from .base import Context, Module, ModuleError, SchemaContext
 from .datatable import Column, DataTable, Kind, Schema
 from .params import Text
 from .ports import InputPort, OutputPort, PortType
@@ -33,7 +39,8 @@ from .registry import registry
 CPU_SECONDS = 300  # RLIMIT_CPU of the child
 MEMORY_BYTES = 2 * 1024**3  # RLIMIT_AS of the child
 FILE_BYTES = 1024**3  # RLIMIT_FSIZE: the largest file the child may write
-WALL_SECONDS = 600  # wall-clock limit; the child's process group is killed after it
+WALL_SECONDS = 600  # wall-clock limit; the script and everything it started are killed after it
+GRACE_SECONDS = 2  # how long the supervisor gets to kill the script's processes before its group is killed
 POLL_SECONDS = 0.2
 OUTPUT_BYTES = 1_000_000  # printed output kept per stream
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -95,6 +102,91 @@ except BaseException as error:
 '''
 
 
+# The child: start the runner, wait for it (or for SIGTERM, sent on the wall clock or a cancelled run), then
+# SIGKILL and reap every process left below this one and exit as the runner did. argv: the runner's code, work.
+SUPERVISOR = r'''
+import ctypes, os, signal, sys, time, traceback
+
+linux = sys.platform.startswith("linux")
+if linux and ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+    raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def descendants():
+    """Every process below this one, from the parent pids in /proc."""
+    children = {}
+    for entry in os.listdir("/proc") if linux else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                stat = file.read()
+        except OSError:
+            continue
+        children.setdefault(int(stat[stat.rfind(b")") + 2:].split()[1]), []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def clear():
+    """Kill and reap until no child is left: as a subreaper, the orphans of the killed ones come here."""
+    while True:
+        for pid in descendants():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        time.sleep(0.01)
+
+
+supervisor = os.getpid()
+events = {signal.SIGCHLD, signal.SIGTERM}
+signal.pthread_sigmask(signal.SIG_BLOCK, events)
+runner = os.fork()
+if runner == 0:
+    try:
+        if linux:
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the supervisor
+        if os.getppid() == supervisor:
+            for number in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(number, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, events)
+            os.execv(sys.executable, [sys.executable, "-I", "-u", "-c", sys.argv[1], sys.argv[2]])
+    except BaseException:
+        traceback.print_exc()
+    os._exit(127)
+code = None
+while code is None:
+    if signal.sigwait(events) == signal.SIGTERM:
+        os.kill(runner, signal.SIGKILL)
+        os.waitpid(runner, 0)
+        code = -signal.SIGTERM
+        continue
+    try:  # reap the runner if it ended, and the orphans that did, so they don't pile up as zombies
+        while (ended := os.waitpid(-1, os.WNOHANG))[0]:
+            if ended[0] == runner:
+                code = os.waitstatus_to_exitcode(ended[1])
+    except ChildProcessError:
+        pass
+clear()
+if code < 0:  # die of the runner's signal, so the worker can say why it stopped
+    if -code != signal.SIGKILL:
+        signal.signal(-code, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {-code})
+    os.kill(os.getpid(), -code)
+os._exit(code if code >= 0 else 128 - code)
+'''
+
+
 def child_limits() -> None:
     """In the child before exec: resource limits, and death with its parent on Linux."""
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
@@ -112,32 +204,53 @@ def child_environment(work: Path) -> dict[str, str]:
 
 
 def start_child(work: Path) -> subprocess.Popen[bytes]:
+    """The supervisor, leading a session of its own; the limits it gets are inherited by the script."""
     with open(work / "stdout.txt", "wb") as stdout, open(work / "stderr.txt", "wb") as stderr:
-        return subprocess.Popen([sys.executable, "-I", "-u", "-c", RUNNER, str(work)], cwd=work,
+        return subprocess.Popen([sys.executable, "-I", "-c", SUPERVISOR, RUNNER, str(work)], cwd=work,
                                 env=child_environment(work), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
                                 start_new_session=True, preexec_fn=child_limits, close_fds=True)
 
 
 def wait_for(process: subprocess.Popen[bytes], ctx: Context) -> int:
-    """Wait for the child, killing its whole group on the wall-clock limit or a cancelled run."""
+    """Wait for the child; on the wall-clock limit or a cancelled run, stop it and what the script started."""
     started = time.monotonic()
     try:
-        while True:
-            try:
-                return process.wait(timeout=POLL_SECONDS)
-            except subprocess.TimeoutExpired:
-                waited = time.monotonic() - started
-                if waited >= WALL_SECONDS:
-                    kill_group(process)
-                    raise ModuleError(f"The Python script ran for more than {WALL_SECONDS} s and was stopped",
-                                      parameter="python_script") from None
-                ctx.progress(min(0.9, waited / WALL_SECONDS))
-    except Cancelled:
-        kill_group(process)
+        while not ended(process, POLL_SECONDS):
+            waited = time.monotonic() - started
+            if waited >= WALL_SECONDS:
+                raise ModuleError(f"The Python script ran for more than {WALL_SECONDS} s and was stopped",
+                                  parameter="python_script")
+            ctx.progress(min(0.9, waited / WALL_SECONDS))
+    except BaseException:
+        stop(process)
         raise
+    finally:
+        kill_group(process)
+    return process.wait()
+
+
+def ended(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Whether the child has exited, waiting up to `seconds`. It isn't reaped, so its pid, which is also its
+    process group's id, can't be reused before kill_group."""
+    deadline = time.monotonic() + seconds
+    while os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM asks the supervisor to kill every process below it; SIGKILL would orphan them to init instead."""
+    try:
+        os.kill(process.pid, signal.SIGTERM)  # not process.send_signal: it would reap the child
+    except ProcessLookupError:
+        pass
+    ended(process, GRACE_SECONDS)
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill whatever is left in the child's process group (all of it, if the supervisor didn't answer), and reap."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

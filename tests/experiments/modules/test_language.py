@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from experiments.modules import language
-from experiments.modules.base import Context, ModuleError
+from experiments.modules.base import Cancelled, Context, ModuleError
 from experiments.modules.datatable import DataTable, Role
 from experiments.modules.language import DEFAULT_SCRIPT, ExecutePythonScript
 
@@ -135,3 +140,86 @@ def test_an_input_without_rows_reaches_the_script_with_its_columns():
                  dataframe1=empty)
     assert result["result_dataset"].columns == ["a", "b"] and result["result_dataset"].frame.empty
     assert result["python_device"].frame["text"].tolist() == ["['a', 'b'] 0 None"]
+
+
+def daemon(pid_file: Path, *then: str) -> str:
+    """A script that double-forks a daemon into a session of its own (it writes its pid, then sleeps 60 s)."""
+    return script("import os, time", "child = os.fork()", "if child == 0:", "    os.setsid()",
+                  "    if os.fork() == 0:", f"        open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid()))",
+                  f"        os.rename({str(pid_file) + '.tmp'!r}, {str(pid_file)!r})", "        time.sleep(60)",
+                  "    os._exit(0)", "os.waitpid(child, 0)", f"while not os.path.exists({str(pid_file)!r}):",
+                  "    time.sleep(0.01)", *then)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs: a zombie (dead, not reaped yet) does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def assert_gone(pid_file: Path) -> None:
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 2
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)  # don't leave it behind for a minute
+        pytest.fail(f"the script's daemon (pid {pid}) outlived the module")
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the child subreaper is Linux's")
+
+
+@linux_only
+def test_a_daemon_in_a_session_of_its_own_does_not_outlive_the_script(tmp_path):
+    pid_file = tmp_path / "daemon.pid"
+    result = run(daemon(pid_file, "return dataframe1"), dataframe1=table())
+    assert result["result_dataset"].frame.equals(table().frame)
+    assert_gone(pid_file)
+    flag = ctypes.c_int(-1)
+    assert ctypes.CDLL(None).prctl(37, ctypes.byref(flag)) == 0  # PR_GET_CHILD_SUBREAPER
+    assert flag.value == 0, "only the supervisor child may be a subreaper, never the worker"
+
+
+@linux_only
+def test_a_daemon_does_not_outlive_a_script_that_fails(tmp_path):
+    pid_file = tmp_path / "daemon.pid"
+    error = failure(daemon(pid_file, "raise ValueError('nope')"))
+    assert "ValueError: nope" in str(error)
+    assert_gone(pid_file)
+
+
+@linux_only
+def test_a_daemon_does_not_outlive_the_wall_clock_limit(monkeypatch, tmp_path):
+    monkeypatch.setattr(language, "WALL_SECONDS", 2)
+    pid_file = tmp_path / "daemon.pid"
+    error = failure(daemon(pid_file, "while True: time.sleep(0.05)"))
+    assert str(error) == "The Python script ran for more than 2 s and was stopped"
+    assert_gone(pid_file)
+
+
+@linux_only
+def test_a_daemon_does_not_outlive_a_cancelled_run(tmp_path):
+    pid_file = tmp_path / "daemon.pid"
+
+    def cancel_once_started(fraction: float) -> None:
+        if pid_file.exists():
+            raise Cancelled()
+
+    ctx = Context(settings=ENABLED.settings, report_progress=cancel_once_started)
+    with pytest.raises(Cancelled):
+        run(daemon(pid_file, "while True: time.sleep(0.05)"), ctx=ctx)
+    assert_gone(pid_file)
+
+
+@linux_only
+def test_a_script_that_starts_a_session_itself_is_stopped_by_the_wall_clock_limit(monkeypatch, tmp_path):
+    monkeypatch.setattr(language, "WALL_SECONDS", 2)
+    pid_file = tmp_path / "script.pid"
+    error = failure(script("import os, time", "os.setsid()", f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))",
+                           "while True: time.sleep(0.05)"))
+    assert str(error) == "The Python script ran for more than 2 s and was stopped"
+    assert_gone(pid_file)
