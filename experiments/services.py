@@ -180,7 +180,7 @@ def runs_reap_stale() -> int:
 def run_execute(*, run_id: int, worker: str) -> str:
     """Claim the run and execute it. A run found already 'running' was redelivered after its worker
     was lost mid-run: it is failed with that reason rather than silently executed twice."""
-    from .engine.executor import Heartbeat, RunExecutor
+    from .engine.executor import RunExecutor, run_heartbeat
 
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False).update(
@@ -193,7 +193,7 @@ def run_execute(*, run_id: int, worker: str) -> str:
             _send_run_event(run, Run.Status.FAILED)
         return Run.objects.get(pk=run_id).status
     _send_run_event(run, Run.Status.RUNNING)
-    with Heartbeat(run_id):
+    with run_heartbeat(run_id):
         workspace = run.experiment.workspace
         status = RunExecutor(run, loaders_for(workspace), fingerprint_for(workspace)).execute()
     failed = run.node_runs.filter(status=NodeRun.Status.FAILED).values_list("node_id", flat=True)

@@ -31,6 +31,12 @@ def reap_runs_of_dead_workers(**kwargs: Any) -> None:
     runs_republish()
 
 
+@shared_task(name="experiments.reap_stale_runs")
+def reap_stale_runs() -> int:
+    """Celery beat, every 10 s: runs whose worker stopped beating are failed even when nobody reads them."""
+    return runs_reap_stale()
+
+
 @shared_task(name="experiments.republish_runs")
 def republish_runs() -> int:
     """Celery beat, every 30 s: runs queued while Redis was down are sent once it is back."""

@@ -45,3 +45,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
+
+
+class WorkerBeat(models.Model):
+    """A running Celery worker (one row per started main process), touched every few seconds: work stamped
+    with a worker whose row went quiet was lost with it (SIGKILL, a crashed machine) and can be failed at
+    once instead of after the broker's visibility timeout."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="hostname/boot id")
+    started = models.DateTimeField(auto_now_add=True)
+    seen = models.DateTimeField()
+    stopped = models.BooleanField(default=False, help_text="Stopped cleanly: its unfinished tasks went back.")
+
+    def __str__(self) -> str:
+        return self.name

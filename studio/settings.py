@@ -172,7 +172,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("ATELIER_TASK_SOFT_TIME_LIMIT", 3600, mini
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Celery beat (embedded in the worker, `-B`): retraining schedules are checked every minute.
 CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0},
-                        "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0}}
+                        "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0},
+                        "reap-stale-runs": {"task": "experiments.reap_stale_runs", "schedule": 10.0},
+                        "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0}}
 # A web request that queues a run must not hang on a Redis that is down (the run waits; see runs_republish).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 # State lives in the database; only the health ping waits for a result. Not subscribing to results on every

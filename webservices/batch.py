@@ -10,6 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from studio import workers
+
 from . import storage
 from .models import BatchJob, Endpoint
 
@@ -98,16 +100,35 @@ STALE_AFTER_SECONDS = 600
 
 
 def job_reap_if_stale(job: BatchJob) -> BatchJob:
-    """A running job with no progress for STALE_AFTER_SECONDS has lost its workers: fail it with the reason
-    (its tasks are acknowledged late, so a worker that restarts in time picks them up again instead)."""
+    """A running job is failed with the reason, and its chunk files removed, when a worker executing one of
+    its tasks stopped beating (killed: noticed 20-25 s after) or when it made no progress for
+    STALE_AFTER_SECONDS. Its unacknowledged tasks come back from the broker only after the visibility
+    timeout; they then find the job ended and do nothing."""
     beat = job.heartbeat or job.started
-    if job.status == BatchJob.Status.RUNNING and beat and (timezone.now() - beat).total_seconds() > STALE_AFTER_SECONDS:
-        BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
-            status=BatchJob.Status.FAILED, finished=timezone.now(),
-            details=f"No progress for {STALE_AFTER_SECONDS // 60} minutes: the workers scoring it stopped. Start "
-                    "a new job.")
-        job.refresh_from_db()
+    if job.status != BatchJob.Status.RUNNING or beat is None:
+        return job
+    lost = sorted({task.worker for task in job.tasks_in_progress.all() if workers.is_lost(task.worker)})
+    if lost:  # a task it needs died with its worker: the job can't finish
+        details = f"The worker scoring this job ({', '.join(lost)}) stopped. Start a new job."
+    elif (timezone.now() - beat).total_seconds() > STALE_AFTER_SECONDS:
+        details = (f"No progress for {STALE_AFTER_SECONDS // 60} minutes: the workers scoring it stopped. Start "
+                   "a new job.")
+    else:
+        return job
+    if BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+            status=BatchJob.Status.FAILED, finished=timezone.now(), details=details):
+        job_files_remove(job.job_id)
+        job.tasks_in_progress.all().delete()
+    job.refresh_from_db()
     return job
+
+
+def jobs_reap_lost() -> int:
+    """Celery beat, every 10 s: fail the running jobs whose worker was lost (see job_reap_if_stale)."""
+    held = BatchJob.objects.filter(status=BatchJob.Status.RUNNING, tasks_in_progress__isnull=False).distinct()
+    failed = sum(job_reap_if_stale(job).status == BatchJob.Status.FAILED for job in held)
+    workers.forget_quiet_workers()
+    return failed
 
 
 ORPHANED_AFTER_SECONDS = 60

@@ -171,6 +171,19 @@ class BatchJob(models.Model):
         return f"job {self.job_id} ({self.status})"
 
 
+class BatchTask(models.Model):
+    """A task of a job while a worker executes it (deleted when it ends, however it ends). A row left by a
+    worker that stopped beating is a task lost with it: the job can't finish (studio/workers.py)."""
+
+    job = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="tasks_in_progress")
+    worker = models.CharField(max_length=200)
+    task = models.CharField(max_length=50, help_text="split, chunk N or join")
+    started = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.task} of {self.job} on {self.worker}"
+
+
 class ResourceVersion(models.Model):
     """One model an endpoint has served for a resource: the deployed one or a patch (retraining). The
     endpoint's `resources` points at the active one; Roll back makes an older one active again."""

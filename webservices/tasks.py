@@ -10,6 +10,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 import pandas as pd
@@ -22,10 +23,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from experiments.modules.datatable import DataTable
+from studio import workers
 
 from . import storage
 from .batch import job_files_remove
-from .models import BatchJob, WebService
+from .models import BatchJob, BatchTask, WebService
 from .wire import BadRequest, csv_part, typed_frame
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,20 @@ def _out_extension(location: str) -> str:
 def _fail(job_pk: int, message: str) -> None:
     BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.FAILED, details=message, finished=timezone.now())
+
+
+@contextmanager
+def _working(job_pk: int, task: str) -> Iterator[None]:
+    """Record that this worker executes `task` of the job, and keep the job's heartbeat fresh meanwhile:
+    should the worker die, the record stays and the job is failed as soon as the worker's own beat goes
+    quiet (batch.job_reap_if_stale), not when the broker hands the task out again an hour later."""
+    running = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING)
+    record = BatchTask.objects.create(job_id=job_pk, worker=workers.worker_name(), task=task)
+    try:
+        with workers.Heartbeat(lambda: running.update(heartbeat=timezone.now()), name=f"heartbeat-job-{job_pk}"):
+            yield
+    finally:
+        record.delete()
 
 
 def _running(job_pk: int) -> BatchJob | None:
@@ -61,6 +77,11 @@ def bes_run(job_pk: int) -> None:
     """Split each input into chunks, queueing each chunk as it is written. A file without quote characters
     (no field can hold a line break) is cut at line ends without parsing it, and the chunk tasks parse and
     type their own piece in parallel; any other file is parsed and typed here, chunk by chunk."""
+    with _working(job_pk, "split"):
+        _bes_run(job_pk)
+
+
+def _bes_run(job_pk: int) -> None:
     job = _running(job_pk)
     if job is None:
         return
@@ -216,6 +237,11 @@ def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, A
 def bes_chunk(job_pk: int, index: int) -> None:
     """Score one chunk with the endpoint's compiled Scorer (cached per worker process) and write its part
     of each output. A redelivered chunk rewrites its part but is counted once."""
+    with _working(job_pk, f"chunk {index + 1}"):
+        _bes_chunk(job_pk, index)
+
+
+def _bes_chunk(job_pk: int, index: int) -> None:
     from .scoring import ScoringError, served
 
     job = _running(job_pk)
@@ -260,6 +286,11 @@ def _join_when_done(job_pk: int) -> None:
 @shared_task(name="webservices.bes_join", acks_late=True, reject_on_worker_lost=True)
 def bes_join(job_pk: int) -> None:
     """Write each output from its parts in chunk order (CSV parts are copied as bytes), then finish."""
+    with _working(job_pk, "join"):
+        _bes_join(job_pk)
+
+
+def _bes_join(job_pk: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -305,6 +336,14 @@ def schedules_tick() -> int:
     from .schedules import schedules_fire
 
     return len(schedules_fire())
+
+
+@shared_task(name="webservices.reap_lost_jobs")
+def reap_lost_jobs() -> int:
+    """Celery beat, every 10 s: a job whose worker was killed is failed within ~30 s of the kill."""
+    from .batch import jobs_reap_lost
+
+    return jobs_reap_lost()
 
 
 @worker_ready.connect

@@ -8,20 +8,19 @@ canvases update live. A failing node keeps its error and traceback; what depends
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from experiments.events import experiment_event_send
 from experiments.models import CacheEntry, NodeRun, Run
 from experiments.modules.base import Cancelled, Context, ModuleError
 from experiments.modules.ports import PortType
+from studio import workers
 
 from . import store
 from .cache import cache_key, input_key
@@ -177,28 +176,11 @@ class RunExecutor:
             raise Cancelled()
 
 
-class Heartbeat:
+def run_heartbeat(run_id: int) -> workers.Heartbeat:
     """Marks the run alive every few seconds while a module computes, so a dead worker is noticed."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.beat, name=f"heartbeat-run-{run_id}", daemon=True)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=HEARTBEAT_SECONDS * 2)
-
-    def beat(self) -> None:
-        while not self.stopped.wait(HEARTBEAT_SECONDS):
-            try:
-                Run.objects.filter(pk=self.run_id, status=Run.Status.RUNNING).update(heartbeat=timezone.now())
-            finally:
-                close_old_connections()
+    return workers.Heartbeat(
+        lambda: Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(heartbeat=timezone.now()),
+        name=f"heartbeat-run-{run_id}", seconds=HEARTBEAT_SECONDS)
 
 
 def all_ports_json(run: Run) -> dict[str, list[str]]:
@@ -207,4 +189,4 @@ def all_ports_json(run: Run) -> dict[str, list[str]]:
     return {node_id: [port.name for port in graph.module(node_id).outputs] for node_id in graph.nodes}
 
 
-__all__ = ["Heartbeat", "PortType", "RunExecutor", "all_ports_json"]
+__all__ = ["PortType", "RunExecutor", "all_ports_json", "run_heartbeat"]

@@ -275,20 +275,33 @@ def chunk_files(job_id):
         return []
 
 
-def test_a_job_whose_worker_is_killed_ends_failed_with_the_reason_when_a_worker_starts(bes, worker):
-    from datetime import timedelta
+def test_a_job_whose_worker_is_killed_is_failed_within_30_s_and_a_new_job_runs(bes, worker):
+    """No clock is moved: the killed worker's beat goes quiet, and reading the job fails it with the reason
+    (beat does the same every 10 s); its chunk files go too, and the next job scores on a new worker."""
+    import signal
 
-    from django.utils import timezone
+    from webservices.models import BatchTask
 
-    from webservices.models import BatchJob
-
-    jobs, headers, _, _, _ = bes
+    jobs, headers, storage, held_out, _ = bes
     job_id = start_big_job(bes, 200_000)
     wait_for_progress(job_id)
-    worker.managed.signal_group(__import__("signal").SIGKILL)
+    stamped = {task.worker for task in BatchTask.objects.filter(job__job_id=job_id)}
+    assert len(stamped) == 1 and "" not in stamped, "the job's tasks in progress name the worker"
+    stamped = stamped.pop()
+    worker.managed.signal_group(signal.SIGKILL)
+    killed = time.monotonic()
     worker.stop()
-    BatchJob.objects.filter(job_id=job_id).update(heartbeat=timezone.now() - timedelta(minutes=2))
     worker.start()
     status = wait(jobs, headers, job_id, timeout=60)
-    assert status["StatusCode"] == "Failed" and "A worker stopped while scoring this job" in status["Details"]
-    assert processes.wait_until(lambda: not chunk_files(job_id), timeout=30), chunk_files(job_id)
+    failed_after = time.monotonic() - killed
+    assert status["StatusCode"] == "Failed" and f"The worker scoring this job ({stamped}) stopped" in status["Details"]
+    assert failed_after < 30, f"failed {failed_after:.0f} s after the kill"
+    assert processes.wait_until(lambda: not chunk_files(job_id), timeout=30 - failed_after), chunk_files(job_id)
+
+    upload(storage, headers, "mydata/again.csv", held_out.head(50))
+    again = httpx.post(f"{jobs}?api-version=2.0", headers=headers, json={
+        "Inputs": {"input1": {"RelativeLocation": "mydata/again.csv"}},
+        "Outputs": {"output1": {"RelativeLocation": "mydata/again-scored.csv"}}}).json()
+    assert httpx.post(f"{jobs}/{again}/start?api-version=2.0", headers=headers).status_code == 200
+    assert wait(jobs, headers, again, timeout=120)["StatusCode"] == "Finished"
+    assert not BatchTask.objects.exists(), "tasks that ended left no record"
