@@ -75,6 +75,7 @@ def test_pages_carry_the_security_headers(owner_client):
         response = owner_client.get(url, follow=True)
         policy = response.headers.get("Content-Security-Policy", "")
         assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy
+        assert "style-src 'self';" in policy and "'unsafe-inline'" not in policy
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Security-Policy" not in owner_client.get("/api/docs/").headers
