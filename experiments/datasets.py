@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -42,12 +43,24 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         if name.endswith((".jsonl", ".json", ".ndjson")):
             return pd.read_json(io.BytesIO(data), lines=True)
         separator = "\t" if name.endswith((".tsv", ".tab")) else ","
+        _header_within_limits(data, separator)
         return pd.read_csv(io.BytesIO(data), sep=separator, na_values=MISSING_MARKERS, keep_default_na=False,
                            skipinitialspace=True, encoding="utf-8")
     except UnicodeDecodeError:
         raise DatasetError("The file is not UTF-8 text; save it as UTF-8 and upload it again.") from None
     except (pd.errors.ParserError, ValueError) as error:
         raise DatasetError(f"The file could not be read as a table: {error}") from None
+
+
+def _header_within_limits(data: bytes, separator: str) -> None:
+    """Count the header's columns before parsing: a few megabytes of separators (a CSV bomb) would otherwise
+    make the parser build a million columns before _within_limits could refuse them."""
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", "replace")
+    columns = first.count(separator) + 1 if '"' not in first else len(next(csv.reader([first], delimiter=separator)))
+    limit = settings.ATELIER_MAX_COLUMNS
+    if columns > limit:
+        raise DatasetError(f"The file has {columns} columns; at most {limit} (ATELIER_MAX_COLUMNS).")
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -29,6 +29,8 @@ CASES = [
     ("truncated gzip", "data.csv.gz", gzipped(b"a,b\n" + b"1,2\n" * 1000)[:-20], "not a gzip file"),
     ("gzip bomb", "bomb.csv.gz", gzipped(b"a\n" + b"0\n" * (300 * 1024 * 1024)), "unpacks to more than"),
     ("10k columns", "wide.csv", wide(10_000), "10000 columns"),
+    ("a CSV bomb: 2 MB of separators", "bomb.csv", b"," * (2 * 1024 * 1024) + b"\n1\n", "2097153 columns"),
+    ("a gzipped TSV bomb", "bomb.tsv.gz", gzipped(b"\t" * (50 * 1024 * 1024) + b"\n"), "52428801 columns"),
     ("a huge cell", "huge.csv", b"id,text\n1,short\n2," + b"x" * (2 * 1024 * 1024) + b"\n", "Column 'text', row 2"),
     ("corrupt parquet", "table.parquet", b"PAR1 not really", "could not be read"),
     ("ragged JSON lines", "rows.jsonl", b'{"a": 1}\n{"a": \n', "could not be read"),

@@ -161,11 +161,13 @@ def test_a_run_whose_worker_is_killed_is_marked_failed(http, worker):
     run_id = http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"]
     wait_for_node(http, run_id, "slow", "running")
     os.killpg(worker.managed.pid, signal.SIGKILL)
+    killed = time.monotonic()
     worker.managed.process.wait(timeout=10)
     worker.managed = None
     run = wait_for_run(http, run_id, timeout=60)
     assert run["status"] == "failed"
     assert "stopped responding" in run["error"]
+    assert time.monotonic() - killed < 30, f"failed {time.monotonic() - killed:.0f} s after the kill"
 
     # A new worker runs the experiment again: nothing of the killed run is in the way.
     worker.start()
