@@ -39,8 +39,10 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         data, name = _gunzip(data), name[:-3]
     try:
         if name.endswith(".parquet"):
+            _columns_within_limit(_parquet_columns(data))
             return pd.read_parquet(io.BytesIO(data))
         if name.endswith((".jsonl", ".json", ".ndjson")):
+            _columns_within_limit(_json_line_keys(data))
             return pd.read_json(io.BytesIO(data), lines=True)
         separator = "\t" if name.endswith((".tsv", ".tab")) else ","
         _header_within_limits(data, separator)
@@ -52,12 +54,39 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         raise DatasetError(f"The file could not be read as a table: {error}") from None
 
 
+def _first_line(data: bytes) -> str:
+    end = data.find(b"\n")
+    return data[: end if end >= 0 else len(data)].decode("utf-8", "replace")
+
+
 def _header_within_limits(data: bytes, separator: str) -> None:
     """Count the header's columns before parsing: a few megabytes of separators (a CSV bomb) would otherwise
     make the parser build a million columns before _within_limits could refuse them."""
-    end = data.find(b"\n")
-    first = data[: end if end >= 0 else len(data)].decode("utf-8", "replace")
-    columns = first.count(separator) + 1 if '"' not in first else len(next(csv.reader([first], delimiter=separator)))
+    first = _first_line(data)
+    _columns_within_limit(first.count(separator) + 1 if '"' not in first
+                          else len(next(csv.reader([first], delimiter=separator))))
+
+
+def _json_line_keys(data: bytes) -> int:
+    """The first JSON line's keys (0 when it isn't an object: the reader says what is wrong)."""
+    try:
+        first = json.loads(_first_line(data))
+    except ValueError:
+        return 0
+    return len(first) if isinstance(first, dict) else 0
+
+
+def _parquet_columns(data: bytes) -> int:
+    """From the footer alone (0 when there is none: the reader says what is wrong)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(io.BytesIO(data)).metadata.num_columns)
+    except Exception:  # any damage is reported by the full read that follows
+        return 0
+
+
+def _columns_within_limit(columns: int) -> None:
     limit = settings.ATELIER_MAX_COLUMNS
     if columns > limit:
         raise DatasetError(f"The file has {columns} columns; at most {limit} (ATELIER_MAX_COLUMNS).")

@@ -21,6 +21,16 @@ def wide(columns: int) -> bytes:
     return (",".join(f"c{i}" for i in range(columns)) + "\n" + ",".join("1" for _ in range(columns)) + "\n").encode()
 
 
+def parquet_of(columns: int) -> bytes:
+    import io
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({f"c{i}": [1] for i in range(columns)}).to_parquet(buffer)
+    return buffer.getvalue()
+
+
 CASES = [
     ("latin-1 text", "people.csv", "name,city\nJosé,Zürich\n".encode("latin-1"), "not UTF-8"),
     ("ragged rows", "ragged.csv", b"a,b\n1,2\n3,4,5\n", "could not be read"),
@@ -30,6 +40,9 @@ CASES = [
     ("gzip bomb", "bomb.csv.gz", gzipped(b"a\n" + b"0\n" * (300 * 1024 * 1024)), "unpacks to more than"),
     ("10k columns", "wide.csv", wide(10_000), "10000 columns"),
     ("a CSV bomb: 2 MB of separators", "bomb.csv", b"," * (2 * 1024 * 1024) + b"\n1\n", "2097153 columns"),
+    ("a JSON-lines bomb", "bomb.jsonl", ("{" + ",".join(f'"c{i}": 0' for i in range(200_000)) + "}\n").encode(),
+     "200000 columns"),
+    ("a wide Parquet", "wide.parquet", parquet_of(5_000), "5000 columns"),
     ("a gzipped TSV bomb", "bomb.tsv.gz", gzipped(b"\t" * (50 * 1024 * 1024) + b"\n"), "52428801 columns"),
     ("a huge cell", "huge.csv", b"id,text\n1,short\n2," + b"x" * (2 * 1024 * 1024) + b"\n", "Column 'text', row 2"),
     ("corrupt parquet", "table.parquet", b"PAR1 not really", "could not be read"),
