@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Workspace
+from .models import Membership, WorkerBeat, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,3 +24,13 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "workspace__name"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(admin.ModelAdmin):
+    """Which Celery workers are alive (seen in the last 20 s), which stopped cleanly, which went quiet."""
+
+    list_display = ["name", "started", "seen", "stopped"]
+    search_fields = ["name"]
+    list_filter = ["stopped", "started"]
+    readonly_fields = ["name", "started", "seen", "stopped"]

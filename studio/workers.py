@@ -9,7 +9,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -56,16 +56,19 @@ def stop_beating(name: str) -> None:
     WorkerBeat.objects.filter(name=name).update(stopped=True, seen=timezone.now())
 
 
-def is_lost(name: str) -> bool:
-    """True when the named worker stopped beating for STALE_AFTER without stopping cleanly. An unknown worker
-    (no name, or no row: forgotten after an hour, when the slower no-progress rules have long applied) is
-    never called lost."""
+def is_lost(name: str, since: datetime | None = None) -> bool:
+    """True when the named worker stopped beating for STALE_AFTER without stopping cleanly. With no row at
+    all, it is lost only if it held the work (`since`) for longer than STALE_AFTER: a live worker writes its
+    row again within BEAT_SECONDS, so a row missing that long means a dead worker (or one forgotten after an
+    hour of silence). An empty name is never lost: which worker had the work is unknown."""
     from .models import WorkerBeat
 
     if not name:
         return False
     row = WorkerBeat.objects.filter(name=name).values_list("seen", "stopped").first()
-    return row is not None and not row[1] and timezone.now() - row[0] > STALE_AFTER
+    if row is None:
+        return since is not None and timezone.now() - since > STALE_AFTER
+    return not row[1] and timezone.now() - row[0] > STALE_AFTER
 
 
 class Heartbeat:

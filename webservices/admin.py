@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     BatchJob,
+    BatchTask,
     Deployment,
     Endpoint,
     RequestLog,
@@ -70,6 +71,16 @@ class BatchJobAdmin(admin.ModelAdmin):
     search_fields = ["job_id", "endpoint__service__name"]
     list_filter = ["status", "created"]
     raw_id_fields = ["endpoint"]
+
+
+@admin.register(BatchTask)
+class BatchTaskAdmin(admin.ModelAdmin):
+    """A job's tasks that a worker has received and not finished: what a killed worker took with it."""
+
+    list_display = ["job", "task", "worker", "started"]
+    search_fields = ["job__job_id", "worker"]
+    list_filter = ["task", "started"]
+    raw_id_fields = ["job"]
 
 
 @admin.register(ResourceVersion)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from studio import workers
 
 from . import storage
-from .models import BatchJob, Endpoint
+from .models import BatchJob, BatchTask, Endpoint
 
 
 class JobError(ValueError):
@@ -107,7 +107,7 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
     beat = job.heartbeat or job.started
     if job.status != BatchJob.Status.RUNNING or beat is None:
         return job
-    lost = sorted({task.worker for task in job.tasks_in_progress.all() if workers.is_lost(task.worker)})
+    lost = sorted({task.worker for task in job.tasks_in_progress.all() if workers.is_lost(task.worker, task.started)})
     if lost:  # a task it needs died with its worker: the job can't finish
         details = f"The worker scoring this job ({', '.join(lost)}) stopped. Start a new job."
     elif (timezone.now() - beat).total_seconds() > STALE_AFTER_SECONDS:
@@ -127,6 +127,7 @@ def jobs_reap_lost() -> int:
     """Celery beat, every 10 s: fail the running jobs whose worker was lost (see job_reap_if_stale)."""
     held = BatchJob.objects.filter(status=BatchJob.Status.RUNNING, tasks_in_progress__isnull=False).distinct()
     failed = sum(job_reap_if_stale(job).status == BatchJob.Status.FAILED for job in held)
+    BatchTask.objects.exclude(job__status=BatchJob.Status.RUNNING).delete()  # records of jobs that ended
     workers.forget_quiet_workers()
     return failed
 

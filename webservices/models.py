@@ -172,8 +172,8 @@ class BatchJob(models.Model):
 
 
 class BatchTask(models.Model):
-    """A task of a job while a worker executes it (deleted when it ends, however it ends). A row left by a
-    worker that stopped beating is a task lost with it: the job can't finish (studio/workers.py)."""
+    """A task of a job that a worker has received and not finished (deleted when it ends, however it ends).
+    A row left by a worker that stopped beating is a task lost with it: the job can't finish."""
 
     job = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="tasks_in_progress")
     worker = models.CharField(max_length=200)

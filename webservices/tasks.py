@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pandas as pd
 from celery import shared_task
-from celery.signals import celeryd_after_setup, worker_ready
+from celery.signals import celeryd_after_setup, task_received, worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -46,18 +46,40 @@ def _fail(job_pk: int, message: str) -> None:
         status=BatchJob.Status.FAILED, details=message, finished=timezone.now())
 
 
+# The job tasks a worker holds, recorded when it *receives* them (before a pool process starts them: a task a
+# killed worker had only reserved is lost with it too) and deleted when they end.
+JOB_TASKS = {"webservices.bes_run": "split", "webservices.bes_chunk": "chunk", "webservices.bes_join": "join"}
+
+
+def _task_label(name: str, args: Any) -> str:
+    label = JOB_TASKS.get(name, "")
+    return f"chunk {args[1] + 1}" if label == "chunk" else label
+
+
+@task_received.connect
+def record_a_received_job_task(sender: object = None, request: Any = None, **kwargs: Any) -> None:
+    """In the worker's main process, as the broker hands it a job's task (see batch.job_reap_if_stale)."""
+    label = _task_label(getattr(request, "name", ""), getattr(request, "args", ()))
+    if not label:
+        return
+    try:
+        BatchTask.objects.create(job_id=request.args[0], worker=workers.worker_name(), task=label)
+    except Exception:  # a job deleted meanwhile, a busy database: the 10-minute rule still applies
+        logger.warning("Could not record %s of job %s", label, request.args[0], exc_info=True)
+
+
 @contextmanager
 def _working(job_pk: int, task: str) -> Iterator[None]:
-    """Record that this worker executes `task` of the job, and keep the job's heartbeat fresh meanwhile:
-    should the worker die, the record stays and the job is failed as soon as the worker's own beat goes
-    quiet (batch.job_reap_if_stale), not when the broker hands the task out again an hour later."""
+    """Keep the job's heartbeat fresh while a task works on it, and forget the task's record when it ends,
+    however it ends. Should the worker die instead, the record stays and the job is failed as soon as the
+    worker's own beat goes quiet (batch.job_reap_if_stale), not when the broker hands the task out again an
+    hour later."""
     running = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING)
-    record = BatchTask.objects.create(job_id=job_pk, worker=workers.worker_name(), task=task)
     try:
         with workers.Heartbeat(lambda: running.update(heartbeat=timezone.now()), name=f"heartbeat-job-{job_pk}"):
             yield
     finally:
-        record.delete()
+        BatchTask.objects.filter(job_id=job_pk, worker=workers.worker_name(), task=task).delete()
 
 
 def _running(job_pk: int) -> BatchJob | None:

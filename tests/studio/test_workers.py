@@ -22,6 +22,9 @@ def test_a_worker_is_lost_only_when_its_beat_went_quiet_without_a_clean_stop():
     assert workers.is_lost("host/quiet")
     assert not workers.is_lost("host/stopped"), "a clean stop handed its tasks back to the broker"
     assert not workers.is_lost("host/never-seen") and not workers.is_lost("")
+    # No row: a live worker writes it again within seconds, so only work held longer than that is lost.
+    assert not workers.is_lost("host/no-row", since=timezone.now())
+    assert workers.is_lost("host/no-row", since=timezone.now() - workers.STALE_AFTER - timedelta(seconds=1))
 
 
 def test_a_clean_stop_is_marked_and_quiet_rows_are_forgotten_after_an_hour(monkeypatch):
