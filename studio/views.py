@@ -17,7 +17,7 @@ from experiments.services import experiment_create, experiment_save_as, experime
 from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
 from webservices.endpoints import updatable
-from webservices.models import WebService
+from webservices.models import Endpoint, WebService
 from webservices.scoring import served
 from webservices.selectors import web_services_of
 from webservices.views import key_matches
@@ -191,6 +191,7 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
         "help": endpoint_help(_base(request), endpoint), "section": "web-services",
         "schema": service.current.input_schema if service.current else {},
         "updatable": [r["Name"] for r in updatable(service)], "retraining_services": retraining,
+        "throttle_levels": Endpoint.Throttle.choices, "trace_levels": Endpoint.TraceLevel.choices,
         "patch_url": f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/"
                      f"{endpoint.name}"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_canvas_mount import sign_in
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
@@ -28,6 +29,7 @@ def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, o
     page.get_by_test_id("new-endpoint-name").fill("canary")
     page.get_by_test_id("add-endpoint-submit").click()
     page.get_by_test_id("endpoint-canary").wait_for()
+    expect(page.get_by_test_id("new-primary-key")).not_to_have_value("")  # filled by a deferred script
     key = page.get_by_test_id("new-primary-key").input_value()
     canary = Endpoint.objects.get(service=service, name="canary")
     assert canary.primary_key_hash == key_hash(key) and not canary.is_default
@@ -57,3 +59,33 @@ def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, o
     page.get_by_test_id("delete-endpoint-canary").click()
     page.get_by_text("Deleted the endpoint canary.").wait_for()
     assert not Endpoint.objects.filter(name="canary").exists()
+
+
+def test_an_endpoints_settings_are_edited_on_its_page(page, api, owner, income, studio_server):  # noqa: F811
+    training, _ = income
+    publish(api, owner, training)
+    service = WebService.objects.get()
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/web-services/{service.pk}/endpoints/default/")
+    page.get_by_test_id("endpoint-settings").locator("summary").click()
+    form = page.locator("#endpoint-settings")
+    form.get_by_label("Description").fill("Scores income for the call centre")
+    form.get_by_label("Max concurrent calls").fill("50")
+    form.get_by_label("Diagnostics trace").select_option("All")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("settings-status")).to_have_text(
+        "Saved: at most 50 calls at once, throttle Low, trace All.")
+    default = Endpoint.objects.get(service=service, is_default=True)
+    assert (default.description, default.max_concurrent_calls, default.diagnostics_trace_level) == (
+        "Scores income for the call centre", 50, "All")
+
+    # The server's own check, past the browser's: its message is shown, nothing changes.
+    form.get_by_label("Max concurrent calls").evaluate("input => input.removeAttribute('max')")
+    form.get_by_label("Max concurrent calls").fill("500")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("settings-status")).to_have_text(
+        "'MaxConcurrentCalls' must be a whole number from 1 to 200 (got 500).")
+    assert Endpoint.objects.get(pk=default.pk).max_concurrent_calls == 50
+    page.reload()
+    page.get_by_test_id("endpoint-settings").locator("summary").click()
+    assert page.locator("#endpoint-settings").get_by_label("Max concurrent calls").input_value() == "50"
