@@ -23,20 +23,11 @@ from studio import processes
 from tests.conftest import LOG_DIR, service_env
 from tests.experiments.helpers import run_now
 from tests.experiments.test_correctness import TREE_ENCODING, fit_by_hand, pipeline_graph, split
+from tests.webservices.test_bes import wait
 from tests.webservices.test_deploy import deploy, setup
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADULT = "Adult Census Income Binary Classification dataset"
-
-
-def wait(url, headers, timeout=240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = httpx.get(f"{url}?api-version=2.0", headers=headers).json()
-        if status["StatusCode"] not in ("NotStarted", "Running"):
-            return status
-        time.sleep(0.5)
-    pytest.fail(f"job still {status}")
 
 
 def score(url, key, rows):
@@ -130,7 +121,7 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
         "Outputs": {"output1": {"RelativeLocation": "models/income.ilearner"},
                     "output2": {"RelativeLocation": "models/evaluation.csv"}}}).json()
     assert httpx.post(f"{jobs}/{job}/start?api-version=2.0", headers=as_trainer).status_code == 200
-    finished = wait(f"{jobs}/{job}", as_trainer)
+    finished = wait(jobs, as_trainer, job, timeout=240)
     assert finished["StatusCode"] == "Finished", finished
     model, evaluation = finished["Results"]["output1"], finished["Results"]["output2"]
     assert model["RelativeLocation"].endswith(".ilearner")
