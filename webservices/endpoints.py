@@ -84,6 +84,8 @@ def endpoint_put(*, service: WebService, name: str, body: Any) -> Added:
         existing.save()
         return Added(existing, None, False)
     endpoint, keys = endpoint_create(service=service, name=name, **cleaned)
+    if not endpoint.is_default:
+        deployment_recorded(service, [endpoint])
     return Added(endpoint, keys, True)
 
 
@@ -178,14 +180,26 @@ def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVer
 
 
 def _deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceVersion:
-    """The history's first entry: what the deployment brought (made when the history is first needed)."""
+    """The history's entry for what the current deployment brought; active (and the only active one) unless
+    the endpoint serves a patch of that resource."""
     version = endpoint.resource_versions.filter(name=resource["Name"], how="deploy", sha256=resource["Sha256"]).first()
     if version is None:
         patched = any(r["Name"] == resource["Name"] for r in endpoint.resources or [])
+        if not patched:
+            endpoint.resource_versions.filter(name=resource["Name"]).update(active=False)
         version = ResourceVersion.objects.create(endpoint=endpoint, name=resource["Name"], path=resource["Path"],
                                                  sha256=resource["Sha256"], how="deploy", active=not patched,
                                                  source="deployment")
     return version
+
+
+def deployment_recorded(service: WebService, endpoints: list[Endpoint] | None = None) -> None:
+    """Write the current deployment's models into the history of every non-default endpoint (or those given):
+    called when an endpoint is added and when the service is deployed again or its definition imported, so
+    that reading a history never writes."""
+    for endpoint in endpoints if endpoints is not None else service.endpoints.filter(is_default=False):
+        for resource in updatable(service):
+            _deployed_version(endpoint, resource)
 
 
 def verified_model(service: WebService, name: str, location: Any) -> tuple[str, str, TrainedModel]:
@@ -288,8 +302,5 @@ def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion
 
 def resource_history(endpoint: Endpoint) -> list[dict[str, Any]]:
     """Every model the endpoint has had per resource, newest first, the active one marked."""
-    for resource in updatable(endpoint.service):
-        if not endpoint.is_default:
-            _deployed_version(endpoint, resource)
     return [{"id": v.pk, "name": v.name, "sha256": v.sha256, "source": v.source, "how": v.how, "active": v.active,
              "metrics": v.metrics, "created": v.created.isoformat()} for v in endpoint.resource_versions.all()]

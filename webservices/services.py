@@ -222,8 +222,11 @@ def deploy(*, experiment: Experiment, web_service: WebService | None = None,
         if endpoint is None:
             endpoint, keys = endpoint_create(service=web_service, name=DEFAULT_ENDPOINT, is_default=True)
         else:
+            from .endpoints import deployment_recorded
+
             Endpoint.objects.filter(service=web_service).update(version=F("version") + 1)
             endpoint.refresh_from_db()
+            deployment_recorded(web_service)
             signal_changes(web_service)
     return Deployed(web_service, endpoint, keys, created)
 
@@ -382,6 +385,9 @@ def definition_apply(*, service: WebService, definition: Any, user: AbstractBase
                 sample=deployment.sample, created_by=user)
             service.deployed_at = timezone.now()
             service.save(update_fields=["current", "deployed_at"])
+            from .endpoints import deployment_recorded
+
             Endpoint.objects.filter(service=service).update(version=F("version") + 1)
+            deployment_recorded(service)
             signal_changes(service)
     return service

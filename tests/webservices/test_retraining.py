@@ -355,8 +355,8 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
     from experiments.modules.artifacts import TrainedModel
     from tests.experiments.test_runs import income_graph
     from tests.webservices.test_deploy import publish
-    from webservices.endpoints import endpoint_put, resource_history, resource_rollback
-    from webservices.models import Deployment, WebService
+    from webservices.endpoints import deployment_recorded, endpoint_put, resource_history, resource_rollback
+    from webservices.models import Deployment, ResourceVersion, WebService
     from webservices.scoring import _patched
 
     samples_load([ADULT])
@@ -366,6 +366,7 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
     service = WebService.objects.get(pk=publish(api, owner, training)[2]["web_service"])
     second = endpoint_put(service=service, name="second", body={}).endpoint
     (first,) = [h for h in resource_history(second) if h["how"] == "deploy"]
+    assert first["active"] and ResourceVersion.objects.count() == 1, "written when the endpoint was added"
 
     # A redeploy whose model differs (the same estimator, other metadata: other bytes).
     old = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
@@ -380,7 +381,13 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
         output_schema=current.output_schema, resources=[new if r is old else r for r in current.resources],
         sample=current.sample)
     service.save()
+    deployment_recorded(service)  # as deploy() and a definition import do
     second.refresh_from_db()
+    written = ResourceVersion.objects.count()
+    history = resource_history(second)
+    assert [(h["how"], h["sha256"], h["active"]) for h in history] == [
+        ("deploy", new["Sha256"], True), ("deploy", old["Sha256"], False)], "one active entry: the new model"
+    assert resource_history(second) == history and ResourceVersion.objects.count() == written, "reading wrote"
 
     resource_rollback(endpoint=second, version_id=first["id"])
     second.refresh_from_db()
