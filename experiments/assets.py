@@ -96,6 +96,10 @@ class AssetInUse(ValueError):
     """A saved object still used by experiments or web services: deleting it would break them."""
 
 
+class SharedSample(AssetInUse):
+    """A sample dataset: every workspace may use it, so no workspace may delete it."""
+
+
 def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
     """What refers to a saved dataset / trained model / transform (`to` is the Reference kind): experiments
     whose graph loads it, and web services any of whose deployments loads it (an endpoint can be rolled back
@@ -137,7 +141,7 @@ def dataset_delete(dataset: Dataset) -> None:
     """Delete an uploaded or saved dataset nothing uses any more; its Parquet file goes when no other dataset
     shares it (files are content-addressed). Samples belong to every workspace and are never deleted."""
     if dataset.workspace is None:
-        raise AssetInUse(f"'{dataset.name}' is a sample dataset shared by every workspace; it can't be deleted.")
+        raise SharedSample(f"'{dataset.name}' is a sample dataset shared by every workspace; it can't be deleted.")
     _refuse_if_used(dataset.name, saved_object_users(dataset.workspace, "dataset", dataset.pk))
     path = dataset.path
     dataset.delete()

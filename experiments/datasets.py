@@ -133,9 +133,7 @@ def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, s
 def _within_limits(frame: pd.DataFrame) -> None:
     """Refuse tables the studio can't show or score sensibly: too many columns, a row-less file, a cell of
     megabytes (a pasted document, a runaway quote), naming the column and row."""
-    limit = settings.ATELIER_MAX_COLUMNS
-    if frame.shape[1] > limit:
-        raise DatasetError(f"The file has {frame.shape[1]} columns; at most {limit} (ATELIER_MAX_COLUMNS).")
+    _columns_within_limit(frame.shape[1])
     if len(frame) == 0:
         raise DatasetError("The file has a header but no rows.")
     for column in frame.columns:

@@ -1,6 +1,7 @@
-"""Worker liveness: each Celery worker's main process beats into the database every few seconds, and the
-tasks it runs stamp their job with its name. A job whose worker stopped beating was lost with it; the
-broker would only hand its unacknowledged tasks out again after the visibility timeout (an hour)."""
+"""Worker liveness: each Celery worker's main process beats into the database every few seconds, and work
+it holds is recorded with its name (a batch job's received tasks: webservices/tasks.py). Work held by a
+worker that stopped beating was lost with it; the broker would only hand its unacknowledged tasks out again
+after the visibility timeout (an hour)."""
 
 from __future__ import annotations
 

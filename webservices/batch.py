@@ -4,7 +4,6 @@ chunks that fan out across every running worker (a Celery chord) and are joined 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -129,23 +128,6 @@ def jobs_reap_lost() -> int:
     failed = sum(job_reap_if_stale(job).status == BatchJob.Status.FAILED for job in held)
     BatchTask.objects.exclude(job__status=BatchJob.Status.RUNNING).delete()  # records of jobs that ended
     workers.forget_quiet_workers()
-    return failed
-
-
-ORPHANED_AFTER_SECONDS = 60
-
-
-def jobs_reap_orphaned() -> int:
-    """Called when a worker starts: running jobs with no progress for a minute lost the worker that was
-    scoring them (a killed worker's tasks would only come back after the broker's visibility timeout), so
-    they are failed with the reason rather than left running, and ended jobs' chunk files are removed.
-    Returns how many jobs were failed."""
-    limit = timezone.now() - timedelta(seconds=ORPHANED_AFTER_SECONDS)
-    failed = BatchJob.objects.filter(status=BatchJob.Status.RUNNING, heartbeat__lt=limit).update(
-        status=BatchJob.Status.FAILED, finished=timezone.now(),
-        details="A worker stopped while scoring this job (no progress for a minute when a worker restarted). "
-                "Start a new job.")
-    jobs_sweep()
     return failed
 
 

@@ -10,12 +10,11 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO, Any
 
 import pandas as pd
 from celery import shared_task
-from celery.signals import celeryd_after_setup, task_received, worker_ready
+from celery.signals import celeryd_after_setup, task_postrun, task_received, worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -47,7 +46,9 @@ def _fail(job_pk: int, message: str) -> None:
 
 
 # The job tasks a worker holds, recorded when it *receives* them (before a pool process starts them: a task a
-# killed worker had only reserved is lost with it too) and deleted when they end.
+# killed worker had only reserved is lost with it too) and deleted when they end, however they end. Should
+# the worker die instead, the records stay and the job is failed as soon as the worker's own beat goes quiet
+# (batch.job_reap_if_stale), not when the broker hands the tasks out again an hour later.
 JOB_TASKS = {"webservices.bes_run": "split", "webservices.bes_chunk": "chunk", "webservices.bes_join": "join"}
 
 
@@ -68,18 +69,18 @@ def record_a_received_job_task(sender: object = None, request: Any = None, **kwa
         logger.warning("Could not record %s of job %s", label, request.args[0], exc_info=True)
 
 
-@contextmanager
-def _working(job_pk: int, task: str) -> Iterator[None]:
-    """Keep the job's heartbeat fresh while a task works on it, and forget the task's record when it ends,
-    however it ends. Should the worker die instead, the record stays and the job is failed as soon as the
-    worker's own beat goes quiet (batch.job_reap_if_stale), not when the broker hands the task out again an
-    hour later."""
+@task_postrun.connect
+def forget_an_ended_job_task(sender: Any = None, args: Any = (), **kwargs: Any) -> None:
+    """In the pool process, after the task returned or raised."""
+    label = _task_label(getattr(sender, "name", ""), args)
+    if label:
+        BatchTask.objects.filter(job_id=args[0], worker=workers.worker_name(), task=label).delete()
+
+
+def _beating(job_pk: int) -> workers.Heartbeat:
+    """Keeps the job's heartbeat fresh while a task works on it (the 10-minute no-progress rule)."""
     running = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING)
-    try:
-        with workers.Heartbeat(lambda: running.update(heartbeat=timezone.now()), name=f"heartbeat-job-{job_pk}"):
-            yield
-    finally:
-        BatchTask.objects.filter(job_id=job_pk, worker=workers.worker_name(), task=task).delete()
+    return workers.Heartbeat(lambda: running.update(heartbeat=timezone.now()), name=f"heartbeat-job-{job_pk}")
 
 
 def _running(job_pk: int) -> BatchJob | None:
@@ -99,7 +100,7 @@ def bes_run(job_pk: int) -> None:
     """Split each input into chunks, queueing each chunk as it is written. A file without quote characters
     (no field can hold a line break) is cut at line ends without parsing it, and the chunk tasks parse and
     type their own piece in parallel; any other file is parsed and typed here, chunk by chunk."""
-    with _working(job_pk, "split"):
+    with _beating(job_pk):
         _bes_run(job_pk)
 
 
@@ -259,7 +260,7 @@ def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, A
 def bes_chunk(job_pk: int, index: int) -> None:
     """Score one chunk with the endpoint's compiled Scorer (cached per worker process) and write its part
     of each output. A redelivered chunk rewrites its part but is counted once."""
-    with _working(job_pk, f"chunk {index + 1}"):
+    with _beating(job_pk):
         _bes_chunk(job_pk, index)
 
 
@@ -308,7 +309,7 @@ def _join_when_done(job_pk: int) -> None:
 @shared_task(name="webservices.bes_join", acks_late=True, reject_on_worker_lost=True)
 def bes_join(job_pk: int) -> None:
     """Write each output from its parts in chunk order (CSV parts are copied as bytes), then finish."""
-    with _working(job_pk, "join"):
+    with _beating(job_pk):
         _bes_join(job_pk)
 
 
@@ -369,7 +370,8 @@ def reap_lost_jobs() -> int:
 
 
 @worker_ready.connect
-def reap_orphaned_jobs(**kwargs: object) -> None:
-    from .batch import jobs_reap_orphaned
+def sweep_ended_jobs(**kwargs: object) -> None:
+    """A worker that starts removes the chunk files jobs that ended left behind (e.g. with a killed worker)."""
+    from .batch import jobs_sweep
 
-    jobs_reap_orphaned()
+    jobs_sweep()

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experiments import services
-from experiments.assets import AssetInUse, SaveError, asset_delete, dataset_delete, output_save
+from experiments.assets import AssetInUse, SaveError, SharedSample, asset_delete, dataset_delete, output_save
 from experiments.conversion import ConversionError
 from experiments.datasets import DatasetError, dataset_upload
 from experiments.engine import store
@@ -96,13 +96,11 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Dataset) -> None:
-        if instance.workspace_id is None:
-            raise ProblemsError(f"'{instance.name}' is a sample dataset shared by every workspace; it can't be "
-                                "deleted.", [], status_code=403)
         try:
             dataset_delete(instance)
         except AssetInUse as error:
-            raise ProblemsError(str(error), [], status_code=409) from None
+            status_code = 403 if isinstance(error, SharedSample) else 409
+            raise ProblemsError(str(error), [], status_code=status_code) from None
 
 
 class ExperimentViewSet(viewsets.ModelViewSet):
