@@ -18,7 +18,7 @@ from django.utils import timezone
 from experiments.assets import run_output_record
 from experiments.engine import store
 from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel
-from experiments.modules.training import FOLD_METRICS, LOWER_IS_BETTER
+from experiments.modules.metrics import FOLD_METRICS, LOWER_IS_BETTER
 
 from . import storage
 from .batch import JobError, job_start, job_submit

@@ -18,18 +18,16 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 from .artifacts import Evaluation
 from .base import Context, Module, ModuleError, table_input
 from .datatable import DataTable
+from .metrics import binary_metrics, multiclass_metrics, regression_metrics
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .training import (
     ASSIGNMENTS,
     SCORED_LABELS,
     SCORED_PROBABILITIES,
-    binary_metrics,
     class_probability_column,
     distance_column,
     label_values,
-    multiclass_metrics,
-    regression_metrics,
 )
 
 MAX_CURVE_POINTS = 200

@@ -18,20 +18,18 @@ from .artifacts import TrainedModel, UntrainedModel
 from .base import Context, Module, ModuleError, table_input
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .datatable import Column, DataTable, Kind, Role
+from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
 from .params import Bool, Choice, Columns, Int
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .rows import RowKernel, rows_input
 from .training import (
     FOLD_ASSIGNMENTS,
-    FOLD_METRICS,
-    LOWER_IS_BETTER,
     SCORED_LABELS,
     SUPERVISED,
     class_probability_column,
     feature_columns,
     fit,
-    fold_metrics,
     label_classes,
     label_name,
     label_values,
