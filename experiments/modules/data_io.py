@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import http.client
 import io
 import json
@@ -340,14 +341,27 @@ class ImportData(Module):
         "has_header": Bool("CSV or TSV has header row", True),
     }
 
+    # What source_fingerprint read, for execute on the same instance (the engine calls both on a cache miss).
+    source: bytes | None = None
+
+    def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
+        """The hash of the bytes read, on every run: a file or a URL whose content changed is imported again,
+        one whose content didn't is reused from the cache (and so is everything computed from it)."""
+        self.source = self.read_source(params, ctx)
+        return f"sha256:{hashlib.sha256(self.source).hexdigest()}"
+
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        if params["data_source"] == "Web URL via HTTP":
-            data = download(params["url"])
-        else:
-            data = read_storage(ctx, params["path"])
+        data = self.source if self.source is not None else self.read_source(params, ctx)
+        self.source = None  # read once per run, not kept after it
         table = read_table(data, params["data_format"], params["has_header"])
         ctx.log(f"Imported {len(table.frame)} rows and {len(table.columns)} columns")
         return {"dataset": table}
+
+    @staticmethod
+    def read_source(params: Mapping[str, Any], ctx: Context) -> bytes:
+        if params["data_source"] == "Web URL via HTTP":
+            return download(params["url"])
+        return read_storage(ctx, params["path"])
 
 
 # --- Export Data ----------------------------------------------------------------------------------
@@ -359,6 +373,7 @@ class ExportData(Module):
     category = CATEGORY
     subcategory = "Output"
     description = "Writes a dataset to the workspace storage as CSV or Parquet, and passes it on."
+    side_effects = True  # the file is the point: written on every run, never skipped for a cached result
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {
