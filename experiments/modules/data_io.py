@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import http.client
 import io
 import json
 import re
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+
+from studio import outbound
 
 from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .datatable import Column, DataTable, Kind, Schema
@@ -26,7 +25,6 @@ from .registry import registry
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
-IMPORT_TIMEOUT_SECONDS = 30
 # The markers a dataset upload treats as missing (experiments/datasets.py), so imports read alike.
 MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -286,32 +284,13 @@ def infer_text(series: pd.Series) -> bool:
     return bool(pd.api.types.is_string_dtype(series.dtype)) and not isinstance(series.dtype, pd.CategoricalDtype)
 
 
-class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows redirects only to http(s), so a server can't send Import Data to ftp:// or elsewhere."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        if urlsplit(newurl).scheme not in ("http", "https"):
-            raise ModuleError(f"The server redirected to '{newurl}', which is not an http(s) URL", parameter="url")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def download(url: str) -> bytes:
-    """The body at an http(s) URL: 30 s timeout, at most 500 MB."""
-    if urlsplit(url.strip()).scheme not in ("http", "https"):
-        raise ModuleError(f"Import Data reads http:// or https:// URLs; got '{url}'", parameter="url")
-    opener = urllib.request.build_opener(HttpOnlyRedirects)
+    """The body at an http(s) URL, fetched through the studio's guard (studio/outbound.py): no private,
+    loopback or metadata addresses unless allowed, a size limit and an overall time limit."""
     try:
-        with opener.open(url.strip(), timeout=IMPORT_TIMEOUT_SECONDS) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-                raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-            data = response.read(MAX_IMPORT_BYTES + 1)
-    except (OSError, ValueError, http.client.HTTPException) as error:
-        raise ModuleError(f"Could not download {url}: {error}", parameter="url") from None
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-    return bytes(data)
+        return outbound.fetch(url, max_bytes=MAX_IMPORT_BYTES)
+    except outbound.FetchError as error:
+        raise ModuleError(str(error), parameter="url") from None
 
 
 def read_storage(ctx: Context, path: str) -> bytes:
