@@ -266,6 +266,11 @@ ATELIER_MAX_ROWS_PER_REQUEST = env_int("ATELIER_MAX_ROWS_PER_REQUEST", 1000, min
 ATELIER_MAX_COLUMNS = env_int("ATELIER_MAX_COLUMNS", 4096, minimum=1)  # columns of an uploaded dataset
 ATELIER_BES_CHUNK_ROWS = env_int("ATELIER_BES_CHUNK_ROWS", 50_000, minimum=1)  # rows per batch chunk task
 ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
+# Issue 14 finding 2 (SSRF): fetches made on a user's behalf (Import Data from a URL; studio/outbound.py).
+# Host names and/or address ranges (CIDR) that may be reached although private, loopback or link-local,
+# for sites whose data lives on internal servers; empty: only public addresses.
+ATELIER_OUTBOUND_ALLOWED_HOSTS = env_list("ATELIER_OUTBOUND_ALLOWED_HOSTS", "")
+ATELIER_OUTBOUND_TIMEOUT_SECONDS = env_int("ATELIER_OUTBOUND_TIMEOUT_SECONDS", 300, minimum=1)  # whole fetch
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from experiments.events import experiment_event_send
 from experiments.models import CacheEntry, NodeRun, Run
-from experiments.modules.base import Cancelled, Context, ModuleError
+from experiments.modules.base import Cancelled, Context, Module, ModuleError
 from experiments.modules.ports import PortType
 from studio import workers
 
@@ -40,6 +40,7 @@ class RunExecutor:
         self.graph: Graph = parse_graph(run.graph)
         self.loaders = loaders
         self.fingerprints = fingerprints
+        self.workspace_id = str(run.experiment.workspace_id)
         self.keys: dict[str, str] = {}
         self.records: dict[str, dict[str, Any]] = {}  # node id -> {port: stored output record}
         self.values: dict[tuple[str, str], Any] = {}
@@ -90,24 +91,38 @@ class RunExecutor:
             raise ModuleError(f"{module_cls.name} is disabled on this installation "
                               f"(set {module_cls.requires_setting}=1 to enable it).")
         ctx = self.context(node_id)
-        incoming = self.graph.incoming(node_id)
-        key = cache_key(module=module_cls.id, version=module_cls.version, params=params,
-                        inputs={port: input_key(self.keys[e.source], e.source_port) for port, e in incoming.items()},
-                        fingerprint=self.fingerprints(module_cls.id, params))
-        self.keys[node_id] = key
-        self.update_node(node_id, status=NodeRun.Status.RUNNING, cache_key=key, started=timezone.now(), progress=0.0)
-        entry = CacheEntry.objects.filter(pk=key).first()
-        if entry is not None and all(store.output_exists(record) for record in entry.outputs.values()):
-            entry.save(update_fields=["last_used"])
-            self.records[node_id] = entry.outputs
-            self.finish_node(node_id, NodeRun.Status.CACHED)
+        self.update_node(node_id, status=NodeRun.Status.RUNNING, started=timezone.now(), progress=0.0)
+        module = module_cls()
+        key = self.keys[node_id] = self.node_key(node_id, module, params, ctx)
+        if not module_cls.side_effects and self.reuse(node_id, key):
+            self.finish_node(node_id, NodeRun.Status.CACHED, cache_key=key)
             return
         began = time.monotonic()
+        incoming = self.graph.incoming(node_id)
         inputs = {port: self.value(edge.source, edge.source_port) for port, edge in incoming.items()}
-        outputs = module_cls().execute(inputs, params, ctx)
+        outputs = module.execute(inputs, params, ctx)
         self.store_outputs(node_id, key, module_cls, outputs)
-        self.finish_node(node_id, NodeRun.Status.FINISHED, duration_ms=int((time.monotonic() - began) * 1000),
-                         log="\n".join(ctx.messages))
+        self.finish_node(node_id, NodeRun.Status.FINISHED, cache_key=key,
+                         duration_ms=int((time.monotonic() - began) * 1000), log="\n".join(ctx.messages))
+
+    def node_key(self, node_id: str, module: Module, params: Mapping[str, Any], ctx: Context) -> str:
+        """The cache key: module, version, parameters, inputs, the workspace, and what the module read from
+        outside (saved objects it references, a source's content), so no other workspace's work and nothing
+        computed from an older source is reused."""
+        fingerprints = [self.fingerprints(module.id, params), module.source_fingerprint(params, ctx)]
+        inputs = {port: input_key(self.keys[edge.source], edge.source_port)
+                  for port, edge in self.graph.incoming(node_id).items()}
+        return cache_key(module=module.id, version=module.version, params=params, inputs=inputs,
+                         workspace=self.workspace_id, fingerprint=",".join(f for f in fingerprints if f) or None)
+
+    def reuse(self, node_id: str, key: str) -> bool:
+        """Take a node's outputs from the cache when all of them are still stored."""
+        entry = CacheEntry.objects.filter(pk=key).first()
+        if entry is None or not all(store.output_exists(record) for record in entry.outputs.values()):
+            return False
+        entry.save(update_fields=["last_used"])
+        self.records[node_id] = entry.outputs
+        return True
 
     def context(self, node_id: str) -> Context:
         last = [0.0]
@@ -118,7 +133,7 @@ class RunExecutor:
                 last[0] = time.monotonic()
                 self.update_node(node_id, progress=fraction)
 
-        return Context(node_id=node_id, workspace_id=self.run.experiment.workspace_id, report_progress=report,
+        return Context(node_id=node_id, workspace_id=self.workspace_id, report_progress=report,
                        loaders=self.loaders,
                        settings={"ATELIER_ALLOW_PYTHON_SCRIPT": settings.ATELIER_ALLOW_PYTHON_SCRIPT})
 

@@ -90,6 +90,9 @@ class Module:
     # lies on the scoring path; "train" freezes its trained model; "score" is where predictions are made;
     # "sample" is bypassed (every request row is scored); "evaluate" only serves training and is removed.
     web_service: ClassVar[str] = ""
+    # Writes outside the run (a file in workspace storage): the engine runs it every time, never from the
+    # cache, since a cache hit would report it finished without doing its work.
+    side_effects: ClassVar[bool] = False
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         raise NotImplementedError
@@ -106,7 +109,11 @@ class Module:
         return None
 
     def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
-        """For source modules: a content hash that joins the cache key (a dataset's sha256)."""
+        """For modules that read from outside their inputs (a file, a URL): a hash of what they read, joined to
+        the cache key, so a changed source is never answered from the cache. The engine calls it on every run,
+        before looking in the cache, then calls `execute` on the same instance on a miss: a module may keep
+        what it read here for `execute` rather than read it twice. Saved objects chosen by a Reference
+        parameter are fingerprinted by the engine itself."""
         return None
 
     # --- Parameters ----------------------------------------------------------------------------

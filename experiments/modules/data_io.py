@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import gzip
-import http.client
+import hashlib
 import io
 import json
 import re
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+
+from studio import outbound
 
 from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .datatable import Column, DataTable, Kind, Schema
@@ -25,7 +25,6 @@ from .registry import registry
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
-IMPORT_TIMEOUT_SECONDS = 30
 # The markers a dataset upload treats as missing (experiments/datasets.py), so imports read alike.
 MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -285,32 +284,13 @@ def infer_text(series: pd.Series) -> bool:
     return bool(pd.api.types.is_string_dtype(series.dtype)) and not isinstance(series.dtype, pd.CategoricalDtype)
 
 
-class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows redirects only to http(s), so a server can't send Import Data to ftp:// or elsewhere."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        if urlsplit(newurl).scheme not in ("http", "https"):
-            raise ModuleError(f"The server redirected to '{newurl}', which is not an http(s) URL", parameter="url")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def download(url: str) -> bytes:
-    """The body at an http(s) URL: 30 s timeout, at most 500 MB."""
-    if urlsplit(url.strip()).scheme not in ("http", "https"):
-        raise ModuleError(f"Import Data reads http:// or https:// URLs; got '{url}'", parameter="url")
-    opener = urllib.request.build_opener(HttpOnlyRedirects)
+    """The body at an http(s) URL, fetched through the studio's guard (studio/outbound.py): no private,
+    loopback or metadata addresses unless allowed, a size limit and an overall time limit."""
     try:
-        with opener.open(url.strip(), timeout=IMPORT_TIMEOUT_SECONDS) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-                raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-            data = response.read(MAX_IMPORT_BYTES + 1)
-    except (OSError, ValueError, http.client.HTTPException) as error:
-        raise ModuleError(f"Could not download {url}: {error}", parameter="url") from None
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ModuleError(f"{url} is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="url")
-    return bytes(data)
+        return outbound.fetch(url, max_bytes=MAX_IMPORT_BYTES)
+    except outbound.FetchError as error:
+        raise ModuleError(str(error), parameter="url") from None
 
 
 def read_storage(ctx: Context, path: str) -> bytes:
@@ -340,14 +320,27 @@ class ImportData(Module):
         "has_header": Bool("CSV or TSV has header row", True),
     }
 
+    # What source_fingerprint read, for execute on the same instance (the engine calls both on a cache miss).
+    source: bytes | None = None
+
+    def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
+        """The hash of the bytes read, on every run: a file or a URL whose content changed is imported again,
+        one whose content didn't is reused from the cache (and so is everything computed from it)."""
+        self.source = self.read_source(params, ctx)
+        return f"sha256:{hashlib.sha256(self.source).hexdigest()}"
+
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-        if params["data_source"] == "Web URL via HTTP":
-            data = download(params["url"])
-        else:
-            data = read_storage(ctx, params["path"])
+        data = self.source if self.source is not None else self.read_source(params, ctx)
+        self.source = None  # read once per run, not kept after it
         table = read_table(data, params["data_format"], params["has_header"])
         ctx.log(f"Imported {len(table.frame)} rows and {len(table.columns)} columns")
         return {"dataset": table}
+
+    @staticmethod
+    def read_source(params: Mapping[str, Any], ctx: Context) -> bytes:
+        if params["data_source"] == "Web URL via HTTP":
+            return download(params["url"])
+        return read_storage(ctx, params["path"])
 
 
 # --- Export Data ----------------------------------------------------------------------------------
@@ -359,6 +352,7 @@ class ExportData(Module):
     category = CATEGORY
     subcategory = "Output"
     description = "Writes a dataset to the workspace storage as CSV or Parquet, and passes it on."
+    side_effects = True  # the file is the point: written on every run, never skipped for a cached result
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     params = {

@@ -12,10 +12,11 @@ from experiments.modules.ports import PortType
 
 
 def test_cache_key_changes_with_any_part_and_only_then():
-    base = {"module": "split-data", "version": 1, "params": {"a": 1, "b": [1, 2]}, "inputs": {"dataset": "k:p"}}
+    base = {"module": "split-data", "version": 1, "params": {"a": 1, "b": [1, 2]}, "inputs": {"dataset": "k:p"},
+            "workspace": "a" * 32}
     assert cache_key(**base) == cache_key(**{**base, "params": {"b": [1, 2], "a": 1}})
     for change in [{"version": 2}, {"params": {"a": 2, "b": [1, 2]}}, {"inputs": {"dataset": "k2:p"}},
-                   {"module": "add-rows"}, {"fingerprint": "sha"}]:
+                   {"module": "add-rows"}, {"fingerprint": "sha"}, {"workspace": "b" * 32}]:
         assert cache_key(**{**base, **change}) != cache_key(**base)
 
 

@@ -141,8 +141,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
+def server(settings: Any) -> Iterator[str]:
+    """A web server on loopback, which Import Data may reach only because the test allows it."""
+    settings.ATELIER_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -175,7 +176,16 @@ def test_import_follows_http_redirects_only(server):
     error = fails(data_io.ImportData, {}, url=f"{server}/to-ftp")
     assert "redirected to 'ftp://example.org/data.csv', which is not an http(s) URL" in str(error)
     error = fails(data_io.ImportData, {}, url=f"{server}/to-file")
-    assert "file:///etc/passwd" in str(error) and "not allowed" in str(error)
+    assert "redirected to 'file:///etc/passwd', which is not an http(s) URL" in str(error)
+
+
+def test_import_refuses_loopback_unless_the_deployment_allows_it(server, settings):
+    settings.ATELIER_OUTBOUND_ALLOWED_HOSTS = []
+    error = fails(data_io.ImportData, {}, url=f"{server}/adult.csv")
+    assert str(error) == (f"Could not fetch {server}/adult.csv: the address is not allowed, or the server did not "
+                          "answer.") and error.parameter == "url"
+    settings.ATELIER_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.0/8"]
+    assert imported(f"{server}/adult.csv").frame["age"].tolist() == [39, 50]
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/data.csv", "data.csv"])
@@ -186,7 +196,7 @@ def test_import_refuses_other_schemes(url):
 
 def test_import_reports_http_errors_and_the_size_cap(server, monkeypatch):
     error = fails(data_io.ImportData, {}, url=f"{server}/nothing-here.csv")
-    assert "Could not download" in str(error) and "404" in str(error)
+    assert str(error) == f"Could not fetch {server}/nothing-here.csv: the server answered 404 Not Found."
     monkeypatch.setattr(data_io, "MAX_IMPORT_BYTES", 20)
     for path in ("/adult.csv", "/unsized"):
         assert "is larger than" in str(fails(data_io.ImportData, {}, url=f"{server}{path}"))
