@@ -266,6 +266,11 @@ ATELIER_MAX_ROWS_PER_REQUEST = env_int("ATELIER_MAX_ROWS_PER_REQUEST", 1000, min
 ATELIER_MAX_COLUMNS = env_int("ATELIER_MAX_COLUMNS", 4096, minimum=1)  # columns of an uploaded dataset
 ATELIER_BES_CHUNK_ROWS = env_int("ATELIER_BES_CHUNK_ROWS", 50_000, minimum=1)  # rows per batch chunk task
 ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
+# Issue 14, findings 4 and 5 (SQL): the uid Execute Python Script's sandbox runs scripts as when the worker is
+# root, and how large an Apply SQL Transformation result may grow (rows; bytes its values hold) before it stops.
+ATELIER_PYTHON_SCRIPT_UID = env_int("ATELIER_PYTHON_SCRIPT_UID", 65534, minimum=1)
+ATELIER_SQL_MAX_ROWS = env_int("ATELIER_SQL_MAX_ROWS", 2_000_000, minimum=1)
+ATELIER_SQL_MAX_BYTES = env_int("ATELIER_SQL_MAX_BYTES", 1024**3, minimum=1024)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 
