@@ -98,7 +98,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "studio",
     "experiments",
@@ -207,8 +206,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: an anonymous API call gets 401 with a WWW-Authenticate header, not a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first: an anonymous API call gets 401 with a WWW-Authenticate header, not a bare 403. Keys are
+        # stored hashed (studio.models.ApiToken), not in DRF's authtoken table.
+        "studio.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

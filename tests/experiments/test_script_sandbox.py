@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
+from studio.services import api_token_create
 from tests.experiments.test_runs import create, wait_for_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def azureml_main(dataframe1=None, dataframe2=None):
 
 @pytest.fixture
 def http(owner, studio_server):
-    token = Token.objects.create(user=owner.user).key
+    _, token = api_token_create(user=owner.user)
     with studio_server.client(headers={"Authorization": f"Token {token}"}) as client:
         yield client
 
