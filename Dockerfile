@@ -8,6 +8,8 @@ RUN npm run build
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 ATELIER_VAR_DIR=/var/lib/atelier
+# bubblewrap: Execute Python Script's sandbox (the module is off unless ATELIER_ALLOW_PYTHON_SCRIPT=1).
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY studio/ studio/

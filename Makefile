@@ -32,14 +32,15 @@ static/frontend/canvas.js: frontend/node_modules/.package-lock.json $(FRONTEND_S
 	@echo "Wrote .env with development settings."
 
 ## run: set up, then Redis (if none answers at REDIS_URL), a Celery worker and the ASGI server on :8000.
+## bubblewrap is Execute Python Script's sandbox: without it the module refuses to run (and says so).
 run: setup
-	@scripts/ensure-system-packages.sh redis-server || true
+	@scripts/ensure-system-packages.sh redis-server bubblewrap || true
 	$(PY) manage.py runstudio
 
-## test: set up, make sure Redis and Chromium are installed, run the whole suite (pytest starts and
-## stops a private Redis, a Celery worker and an ASGI server itself).
+## test: set up, make sure Redis, Chromium and bubblewrap are installed, run the whole suite (pytest starts
+## and stops a private Redis, a Celery worker and an ASGI server itself).
 test: setup
-	@scripts/ensure-system-packages.sh redis-server chromium
+	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
 
 from .modules.params import ParamInvalid
@@ -37,3 +38,16 @@ def module_problems(cls: Any) -> list[str]:
 def check_modules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     return [checks.Error(f"Module {cls.__qualname__} ({cls.id}) {problem}.", id="experiments.E001", obj=cls)
             for cls in registry.all() for problem in module_problems(cls)]
+
+
+@checks.register()
+def check_python_script_sandbox(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Execute Python Script enabled where its sandbox can't be had: every script would be refused."""
+    from .modules.script_sandbox import sandbox_problem
+
+    if not settings.ATELIER_ALLOW_PYTHON_SCRIPT or not (problem := sandbox_problem(settings.ATELIER_PYTHON_SCRIPT_UID)):
+        return []
+    return [checks.Warning(f"ATELIER_ALLOW_PYTHON_SCRIPT is on but Execute Python Script's sandbox is unavailable "
+                           f"here: {problem}. Scripts are refused until it is (they never run unsandboxed).",
+                           hint="Install bubblewrap (Debian: apt-get install bubblewrap) and allow namespaces; "
+                                "see docs/SECURITY.md.", id="experiments.W001")]

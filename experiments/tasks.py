@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
 from .events import experiment_event_send
 from .services import run_execute, runs_reap_stale, runs_republish
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="experiments.run_experiment", acks_late=True, reject_on_worker_lost=True, bind=True)
@@ -29,6 +33,20 @@ def reap_runs_of_dead_workers(**kwargs: Any) -> None:
     runs queued while the task queue was down."""
     runs_reap_stale()
     runs_republish()
+
+
+@worker_ready.connect
+def announce_python_script_sandbox(**kwargs: Any) -> None:
+    """Say in the worker's log, where scripts run, whether Execute Python Script can run here."""
+    from .modules.script_sandbox import sandbox_problem
+
+    if not settings.ATELIER_ALLOW_PYTHON_SCRIPT:
+        return
+    if problem := sandbox_problem(settings.ATELIER_PYTHON_SCRIPT_UID):
+        logger.warning("Execute Python Script is enabled but its sandbox is unavailable on this worker (%s): "
+                       "every script will be refused.", problem)
+    else:
+        logger.info("Execute Python Script is enabled; scripts run in a bubblewrap sandbox.")
 
 
 @shared_task(name="experiments.reap_stale_runs")

@@ -4,9 +4,17 @@
 # system-wide service: Atelier starts private ones); elsewhere, print one line saying what to install.
 set -euo pipefail
 
+# The command a package installs, where its name differs from the package's.
+command_of() {
+  case "$1" in
+    bubblewrap) echo bwrap ;;
+    *) echo "$1" ;;
+  esac
+}
+
 missing=()
 for package in "$@"; do
-  command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+  command -v "$(command_of "$package")" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
-from .models import Membership, WorkerBeat, Workspace
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from .models import ApiToken, Membership, WorkerBeat, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -34,3 +37,24 @@ class WorkerBeatAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_filter = ["stopped", "started"]
     readonly_fields = ["name", "started", "seen", "stopped"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Studio API tokens: only a hash is stored, so a new token's key is shown once, in the message after saving."""
+
+    list_display = ["prefix", "user", "created"]
+    search_fields = ["prefix", "user__username"]
+    list_filter = ["created"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["prefix", "created"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        return ["user", *self.readonly_fields] if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        key = None if change else obj.set_key()
+        super().save_model(request, obj, form, change)
+        if key is not None:
+            messages.warning(request, f"The new token's key is {key} — copy it now: it is not stored and won't be "
+                                      "shown again.")

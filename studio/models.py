@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def new_workspace_id() -> str:
@@ -59,3 +62,32 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def token_digest(key: str) -> str:
+    """What is stored of an API token's key: its SHA-256 (the key is 160 random bits, so no salt or stretching)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A studio API token (`Authorization: Token <key>`). Only the key's hash is stored: the key is shown once,
+    when the token is made (`manage.py drf_create_token <user>`, or the admin)."""
+
+    PREFIX = 8  # characters of the key kept in the clear, to tell tokens apart
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the key")
+    prefix = models.CharField(max_length=PREFIX, editable=False, help_text="The key's first characters")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    def set_key(self) -> str:
+        """Give the token a new random key (40 hex characters, as DRF's) and return it: it is not kept."""
+        key = secrets.token_hex(20)
+        self.digest, self.prefix = token_digest(key), key[: self.PREFIX]
+        return key

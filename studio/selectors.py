@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from .models import Workspace
+from .models import ApiToken, Workspace, token_digest
 
 
 def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]:
@@ -16,3 +16,8 @@ def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]
 
 def default_workspace_of(user: AbstractBaseUser) -> Workspace | None:
     return workspaces_of(user).order_by("created").first()
+
+
+def api_token_of(key: str) -> ApiToken | None:
+    """The token whose key this is (looked up by the key's hash), with its user."""
+    return ApiToken.objects.select_related("user").filter(digest=token_digest(key)).first()

@@ -1,11 +1,11 @@
-"""Writes for the studio app: workspaces and users."""
+"""Writes for the studio app: workspaces, users and their API tokens."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from .models import Membership, Workspace
+from .models import ApiToken, Membership, Workspace
 
 
 @transaction.atomic
@@ -20,3 +20,15 @@ def workspace_ensure_default(*, user: AbstractBaseUser) -> Workspace:
     """Every user has at least one workspace, created with the account."""
     existing = Workspace.objects.filter(memberships__user=user).order_by("created").first()
     return existing or workspace_create(owner=user, name=f"{user.get_username()}'s workspace")
+
+
+@transaction.atomic
+def api_token_create(*, user: AbstractBaseUser, replace: bool = False) -> tuple[ApiToken, str]:
+    """A new API token for the user and its key, which nothing keeps: show it now. `replace` revokes the user's
+    other tokens."""
+    if replace:
+        ApiToken.objects.filter(user=user).delete()
+    token = ApiToken(user=user)
+    key = token.set_key()
+    token.save()
+    return token, key

@@ -98,7 +98,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "studio",
     "experiments",
@@ -207,8 +206,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: an anonymous API call gets 401 with a WWW-Authenticate header, not a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first: an anonymous API call gets 401 with a WWW-Authenticate header, not a bare 403. Keys are
+        # stored hashed (studio.models.ApiToken), not in DRF's authtoken table.
+        "studio.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,6 +271,11 @@ ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
 # for sites whose data lives on internal servers; empty: only public addresses.
 ATELIER_OUTBOUND_ALLOWED_HOSTS = env_list("ATELIER_OUTBOUND_ALLOWED_HOSTS", "")
 ATELIER_OUTBOUND_TIMEOUT_SECONDS = env_int("ATELIER_OUTBOUND_TIMEOUT_SECONDS", 300, minimum=1)  # whole fetch
+# Issue 14, findings 4 and 5 (SQL): the uid Execute Python Script's sandbox runs scripts as when the worker is
+# root, and how large an Apply SQL Transformation result may grow (rows; bytes its values hold) before it stops.
+ATELIER_PYTHON_SCRIPT_UID = env_int("ATELIER_PYTHON_SCRIPT_UID", 65534, minimum=1)
+ATELIER_SQL_MAX_ROWS = env_int("ATELIER_SQL_MAX_ROWS", 2_000_000, minimum=1)
+ATELIER_SQL_MAX_BYTES = env_int("ATELIER_SQL_MAX_BYTES", 1024**3, minimum=1024)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

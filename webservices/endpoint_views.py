@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authtoken.models import Token
+
+from studio.selectors import api_token_of
 
 from .endpoints import EndpointError, endpoint_delete, endpoint_put, resource_patch
 from .models import Endpoint, WebService
@@ -37,7 +38,7 @@ def _allowed(request: HttpRequest, service: WebService, patched: Endpoint | None
     if not credential:
         return False
     if scheme.lower() == "token":
-        token = Token.objects.select_related("user").filter(key=credential).first()
+        token = api_token_of(credential)
         return token is not None and service.workspace.memberships.filter(user=token.user).exists()
     if scheme.lower() != "bearer":
         return False

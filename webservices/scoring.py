@@ -19,6 +19,7 @@ from django.conf import settings
 
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
+from experiments.engine.executor import module_settings
 from experiments.engine.graph import parse_graph
 from experiments.modules.artifacts import ArtifactError
 from experiments.modules.base import Context, Module, ModuleError
@@ -104,7 +105,7 @@ class Scorer:
         for step in steps:
             if step.node not in dynamic and all(source not in dynamic for _, source, _ in step.inputs):
                 inputs = {port: constants[(source, source_port)] for port, source, source_port in step.inputs}
-                ctx = Context(node_id=step.node, loaders=self._loaders)
+                ctx = Context(node_id=step.node, loaders=self._loaders, settings=module_settings())
                 try:
                     outputs = step.module.execute(inputs, step.params, ctx)
                 except Exception:  # reported per request instead
@@ -187,7 +188,7 @@ class Scorer:
         values: dict[tuple[str, str], Any] = {**self.constants,
                                               **{(self.inputs[name], "dataset"): t for name, t in tables.items()}}
         params = self.overrides(global_parameters or {}) if self.parameters or global_parameters else {}
-        ctx = Context(loaders=self._loaders)
+        ctx = Context(loaders=self._loaders, settings=module_settings())
         for step in self.steps:
             inputs = {port: values[(source, source_port)] for port, source, source_port in step.inputs}
             ctx.node_id = step.node

@@ -134,8 +134,7 @@ class RunExecutor:
                 self.update_node(node_id, progress=fraction)
 
         return Context(node_id=node_id, workspace_id=self.workspace_id, report_progress=report,
-                       loaders=self.loaders,
-                       settings={"ATELIER_ALLOW_PYTHON_SCRIPT": settings.ATELIER_ALLOW_PYTHON_SCRIPT})
+                       loaders=self.loaders, settings={**module_settings(), **script_settings()})
 
     def store_outputs(self, node_id: str, key: str, module_cls: Any, outputs: Mapping[str, Any]) -> None:
         records = {}
@@ -204,4 +203,17 @@ def all_ports_json(run: Run) -> dict[str, list[str]]:
     return {node_id: [port.name for port in graph.module(node_id).outputs] for node_id in graph.nodes}
 
 
-__all__ = ["PortType", "RunExecutor", "all_ports_json", "run_heartbeat"]
+def module_settings() -> dict[str, Any]:
+    """The settings modules read through ctx.settings (they never import Django's), as they are now."""
+    return {"ATELIER_SQL_MAX_ROWS": settings.ATELIER_SQL_MAX_ROWS,
+            "ATELIER_SQL_MAX_BYTES": settings.ATELIER_SQL_MAX_BYTES}
+
+
+def script_settings() -> dict[str, Any]:
+    """Execute Python Script's: given to runs on the workers only (scoring never runs scripts)."""
+    return {"ATELIER_ALLOW_PYTHON_SCRIPT": settings.ATELIER_ALLOW_PYTHON_SCRIPT,
+            "ATELIER_PYTHON_SCRIPT_UID": settings.ATELIER_PYTHON_SCRIPT_UID}
+
+
+__all__ = ["PortType", "RunExecutor", "all_ports_json", "module_settings", "run_heartbeat", "script_settings"]
+

@@ -1,16 +1,16 @@
 """Python Language: Execute Python Script, with the classic `azureml_main` entry point.
 
-User code never runs in the worker's own process: it runs in a child Python (`-I`, isolated) with CPU-time,
-address-space and file-size limits, a wall-clock limit, a fresh temporary directory as working directory and
-HOME (removed afterwards), and an environment built from scratch, so none of the studio's secrets
-(SECRET_KEY, DATABASE_URL...) reach it. Data crosses as Parquet files. The engine refuses the module unless
-ATELIER_ALLOW_PYTHON_SCRIPT is set; the module checks too.
+User code never runs in the worker's own process, nor with the worker's view of the machine: it runs in a child
+Python (`-I`, isolated) inside a bubblewrap sandbox (script_sandbox.py: its own mount, PID, network, IPC and
+UTS namespaces, an unprivileged user, nothing of the studio's checkout, database, storage or network in
+sight), with CPU-time, address-space, file-size and (as root) process-count limits, a wall-clock limit, a fresh
+private directory as working directory and HOME (removed afterwards), and an environment built from scratch.
+Data crosses as Parquet files in that directory. The engine refuses the module unless
+ATELIER_ALLOW_PYTHON_SCRIPT is set; the module checks too, and refuses where the sandbox can't be had.
 
-The child is a small supervisor that starts the script's interpreter and outlives it: on Linux it is a child
-subreaper, so every process the script leaves behind, even a daemon in a session of its own (which a process
-group kill misses), is re-parented to it, and it kills them all when the script ends, whatever the reason.
-The worker itself never becomes a subreaper. RLIMIT_NPROC can't bound the forks: it counts every process of
-the user, the worker's own included.
+The script is the second process of its PID namespace, after bwrap's init, which dies with bwrap: when the
+script ends, or the worker kills bwrap (wall clock, cancel), every process the script left behind, even a
+daemon in a session of its own, is killed by the kernel. The worker itself never becomes a subreaper.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from .datatable import Column, DataTable, Kind, Schema
 from .params import Text
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
+from .script_sandbox import DEFAULT_UID, hand_over, prepare, sandbox_command, sandbox_problem
 
 CPU_SECONDS = 300  # RLIMIT_CPU of the child
 MEMORY_BYTES = 2 * 1024**3  # RLIMIT_AS of the child
 FILE_BYTES = 1024**3  # RLIMIT_FSIZE: the largest file the child may write
 WALL_SECONDS = 600  # wall-clock limit; the script and everything it started are killed after it
-GRACE_SECONDS = 2  # how long the supervisor gets to kill the script's processes before its group is killed
+PROCESS_COUNT = 512  # RLIMIT_NPROC of the script's user (processes and threads; a root worker only: see below)
 POLL_SECONDS = 0.2
 OUTPUT_BYTES = 1_000_000  # printed output kept per stream
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -61,10 +62,12 @@ def azureml_main(dataframe1 = None, dataframe2 = None):
 
 # Runs in the child: load the inputs, call azureml_main, then write the result, or what went wrong as JSON.
 RUNNER = r'''
-import json, sys, traceback
+import json, os, sys, traceback
 from pathlib import Path
 
 work = Path(sys.argv[1])
+os.chdir(work)  # here, not by bwrap: as root without capabilities it can't enter the script user's directory
+os.environ.pop("PWD", None)  # bwrap's, and wrong after the chdir: the script gets only the environment built for it
 
 
 def report(kind, error, frames):
@@ -102,98 +105,16 @@ except BaseException as error:
 '''
 
 
-# The child: start the runner, wait for it (or for SIGTERM, sent on the wall clock or a cancelled run), then
-# SIGKILL and reap every process left below this one and exit as the runner did. argv: the runner's code, work.
-SUPERVISOR = r'''
-import ctypes, os, signal, sys, time, traceback
-
-linux = sys.platform.startswith("linux")
-if linux and ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
-    raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
-
-
-def descendants():
-    """Every process below this one, from the parent pids in /proc."""
-    children = {}
-    for entry in os.listdir("/proc") if linux else []:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as file:
-                stat = file.read()
-        except OSError:
-            continue
-        children.setdefault(int(stat[stat.rfind(b")") + 2:].split()[1]), []).append(int(entry))
-    found, todo = [], [os.getpid()]
-    while todo:
-        below = children.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
-
-
-def clear():
-    """Kill and reap until no child is left: as a subreaper, the orphans of the killed ones come here."""
-    while True:
-        for pid in descendants():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            return
-        time.sleep(0.01)
-
-
-supervisor = os.getpid()
-events = {signal.SIGCHLD, signal.SIGTERM}
-signal.pthread_sigmask(signal.SIG_BLOCK, events)
-runner = os.fork()
-if runner == 0:
-    try:
-        if linux:
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the supervisor
-        if os.getppid() == supervisor:
-            for number in (signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(number, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, events)
-            os.execv(sys.executable, [sys.executable, "-I", "-u", "-c", sys.argv[1], sys.argv[2]])
-    except BaseException:
-        traceback.print_exc()
-    os._exit(127)
-code = None
-while code is None:
-    if signal.sigwait(events) == signal.SIGTERM:
-        os.kill(runner, signal.SIGKILL)
-        os.waitpid(runner, 0)
-        code = -signal.SIGTERM
-        continue
-    try:  # reap the runner if it ended, and the orphans that did, so they don't pile up as zombies
-        while (ended := os.waitpid(-1, os.WNOHANG))[0]:
-            if ended[0] == runner:
-                code = os.waitstatus_to_exitcode(ended[1])
-    except ChildProcessError:
-        pass
-clear()
-if code < 0:  # die of the runner's signal, so the worker can say why it stopped
-    if -code != signal.SIGKILL:
-        signal.signal(-code, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {-code})
-    os.kill(os.getpid(), -code)
-os._exit(code if code >= 0 else 128 - code)
-'''
-
-
 def child_limits() -> None:
-    """In the child before exec: resource limits, and death with its parent on Linux."""
+    """In bwrap before exec: limits the script inherits. RLIMIT_NPROC counts every process of a user, so it is
+    set only where the script gets a user of its own (a root worker; root itself, bwrap, is exempt)."""
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if sys.platform.startswith("linux"):
+    if os.geteuid() == 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (PROCESS_COUNT, PROCESS_COUNT))
+    if sys.platform.startswith("linux"):  # bwrap dies with the worker (its init, and so the sandbox, with it)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
@@ -203,12 +124,13 @@ def child_environment(work: Path) -> dict[str, str]:
             "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def start_child(work: Path) -> subprocess.Popen[bytes]:
-    """The supervisor, leading a session of its own; the limits it gets are inherited by the script."""
+def start_child(work: Path, etc: Path, uid: int) -> subprocess.Popen[bytes]:
+    """bwrap, leading a session of its own, with the runner inside; the limits it gets are inherited."""
+    command = sandbox_command(work, etc, ["-I", "-u", "-c", RUNNER, str(work)], uid)
     with open(work / "stdout.txt", "wb") as stdout, open(work / "stderr.txt", "wb") as stderr:
-        return subprocess.Popen([sys.executable, "-I", "-c", SUPERVISOR, RUNNER, str(work)], cwd=work,
-                                env=child_environment(work), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                                start_new_session=True, preexec_fn=child_limits, close_fds=True)
+        return subprocess.Popen(command, cwd=work, env=child_environment(work), stdin=subprocess.DEVNULL,
+                                stdout=stdout, stderr=stderr, start_new_session=True, preexec_fn=child_limits,
+                                close_fds=True)
 
 
 def wait_for(process: subprocess.Popen[bytes], ctx: Context) -> int:
@@ -241,16 +163,15 @@ def ended(process: subprocess.Popen[bytes], seconds: float) -> bool:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM asks the supervisor to kill every process below it; SIGKILL would orphan them to init instead."""
+    """Kill bwrap: its init in the sandbox dies with it (--die-with-parent), and the kernel kills the rest."""
     try:
-        os.kill(process.pid, signal.SIGTERM)  # not process.send_signal: it would reap the child
+        os.kill(process.pid, signal.SIGKILL)  # not process.send_signal: it would reap the child
     except ProcessLookupError:
         pass
-    ended(process, GRACE_SECONDS)
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill whatever is left in the child's process group (all of it, if the supervisor didn't answer), and reap."""
+    """Kill whatever is left in bwrap's process group, and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -267,8 +188,12 @@ def failure_message(report: Mapping[str, Any]) -> str:
     return f"The Python script failed{where}: {report['summary']}\n{report['traceback']}"
 
 
-def exit_message(code: int) -> str:
-    """Why a child that left no result stopped, from its exit status."""
+def exit_message(code: int, work: Path) -> str:
+    """Why a child that left no result stopped, from its exit status (bwrap reports a signal n as 128 + n)."""
+    if code > 128 and code - 128 in signal.valid_signals():
+        code = 128 - code
+    if code == 1 and (failure := sandbox_failure(work)):
+        return f"Execute Python Script's sandbox failed to start: {failure}"
     if code == -signal.SIGXCPU:
         return f"The Python script used more than {CPU_SECONDS} s of CPU time and was stopped"
     if code == -signal.SIGKILL:
@@ -280,6 +205,13 @@ def exit_message(code: int) -> str:
         return (f"The Python script crashed (signal {-code}); it may have run out of memory "
                 f"(limit {MEMORY_BYTES // 2**20} MiB)")
     return f"The Python script stopped without a result (exit code {code})"
+
+
+def sandbox_failure(work: Path) -> str | None:
+    """bwrap's own complaint, when it could not set the sandbox up (its messages start with 'bwrap: ')."""
+    path = work / "stderr.txt"
+    lines = path.read_text(errors="replace").splitlines()[:1] if path.exists() else []
+    return lines[0] if lines and lines[0].startswith("bwrap: ") else None
 
 
 def printed(work: Path) -> pd.DataFrame:
@@ -294,18 +226,23 @@ def printed(work: Path) -> pd.DataFrame:
 
 
 def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the script in a child process in a temporary directory; the result and the printed output."""
+    """Run the script in the sandbox around a private temporary directory; the result and the printed output."""
+    uid = int(ctx.settings.get("ATELIER_PYTHON_SCRIPT_UID", DEFAULT_UID))
+    if problem := sandbox_problem(uid):
+        raise ModuleError(f"Execute Python Script can't run on this worker: its sandbox is unavailable ({problem}). "
+                          "Scripts never run outside the sandbox.")
     with tempfile.TemporaryDirectory(prefix="atelier-script-", ignore_cleanup_errors=True) as directory:
-        work = Path(directory)
+        work, etc = prepare(Path(directory), uid)
         (work / "script.py").write_text(script)
         for index, frame in enumerate(frames, start=1):
             if frame is not None:
                 frame.to_parquet(work / f"in{index}.parquet", index=False)
-        code = wait_for(start_child(work), ctx)
+        hand_over(work, uid)
+        code = wait_for(start_child(work, etc, uid), ctx)
         if (work / "error.json").exists():
             raise ModuleError(failure_message(json.loads((work / "error.json").read_text())), parameter="python_script")
         if code != 0 or not (work / "out.parquet").exists():
-            raise ModuleError(exit_message(code), parameter="python_script")
+            raise ModuleError(exit_message(code, work), parameter="python_script")
         return pd.read_parquet(work / "out.parquet"), printed(work)
 
 

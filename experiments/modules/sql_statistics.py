@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -155,8 +157,19 @@ class ApplyMathOperation(Module):
 SQL_SECONDS = 60  # wall-clock limit of one run's queries
 SQL_MAX_LENGTH = 100_000_000  # longest text or blob a query may build (stops randomblob/zeroblob memory bombs)
 SQL_PROGRESS_STEPS = 10_000  # virtual-machine steps between wall-clock checks
+SQL_MAX_ROWS = 2_000_000  # rows a result may have; ATELIER_SQL_MAX_ROWS overrides it
+SQL_MAX_BYTES = 1024**3  # memory a result's values may hold while it is fetched; ATELIER_SQL_MAX_BYTES overrides it
+SQL_FETCH_ROWS = 10_000  # most rows fetched at a time (fewer as a result nears its byte limit)
 READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-DENIED_FUNCTIONS = {"load_extension"}
+# SQLite functions a query may not call: they load native code, hand out or take native pointers, decode raw
+# internal structures (debugging aids) or, in builds that have them, touch files.
+DENIED_FUNCTIONS = {
+    "load_extension",  # loads a shared library
+    "fts3_tokenizer",  # one argument: returns a tokenizer's address; two: installs one from an address
+    "fts5",  # hands out the fts5_api pointer
+    "rtreenode", "rtreedepth", "rtreecheck",  # r-tree debugging: decode raw node blobs
+    "readfile", "writefile", "edit", "sqlite_offset",  # shell/optional builds: files and file offsets
+}
 WRITE_KEYWORDS = {"ALTER", "ANALYZE", "ATTACH", "BEGIN", "COMMIT", "CREATE", "DELETE", "DETACH", "DROP", "END",
                   "INSERT", "PRAGMA", "REINDEX", "RELEASE", "REPLACE", "ROLLBACK", "SAVEPOINT", "UPDATE", "VACUUM"}
 LEADING_WORD = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(\w+)", re.DOTALL)
@@ -180,18 +193,21 @@ def sql_statements(script: str) -> list[str]:
 
 
 class ReadOnly:
-    """A sqlite authorizer that allows reading and functions only, and remembers the first action it refused."""
+    """A sqlite authorizer that allows reading and safe functions only, and remembers the first action (or
+    function) it refused."""
 
     def __init__(self) -> None:
         self.refused: str | None = None
+        self.function: str | None = None
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, database: str | None,
                  source: str | None) -> int:
-        if action in READ_ACTIONS and not (action == sqlite3.SQLITE_FUNCTION and arg2 in DENIED_FUNCTIONS):
+        denied = action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS
+        if action in READ_ACTIONS and not denied:
             return sqlite3.SQLITE_OK
         if self.refused is None:
-            name = ACTION_NAMES.get(action, str(action))
-            self.refused = arg2.upper() if action == sqlite3.SQLITE_FUNCTION and arg2 else name.split("_")[0]
+            self.refused = ACTION_NAMES.get(action, str(action)).split("_")[0]
+            self.function = (arg2 or "").lower() if denied else None
         return sqlite3.SQLITE_DENY
 
 
@@ -213,15 +229,58 @@ def sql_column(values: list[Any]) -> pd.Series:
     return pd.Series(values, dtype="str" if types else object)
 
 
-def result_frame(cursor: sqlite3.Cursor) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ResultLimits:
+    """How large a query's result may grow before the module stops it: rows, and bytes held by its values."""
+
+    rows: int = SQL_MAX_ROWS
+    bytes: int = SQL_MAX_BYTES
+
+    @classmethod
+    def of(cls, ctx: Context) -> ResultLimits:
+        return cls(int(ctx.settings.get("ATELIER_SQL_MAX_ROWS", SQL_MAX_ROWS)),
+                   int(ctx.settings.get("ATELIER_SQL_MAX_BYTES", SQL_MAX_BYTES)))
+
+    def batch(self, rows: int, held: int) -> int:
+        """How many rows to fetch next: one first, then at most what half the byte budget left holds at the size
+        of the rows so far, and one past the row limit, so a batch overshoots neither limit by much."""
+        if rows == 0:
+            return 1
+        room = (self.bytes - held) / 2 / max(held / rows, 1)
+        return int(max(1, min(SQL_FETCH_ROWS, room, self.rows - rows + 1)))
+
+    def check(self, rows: int, held: int) -> None:
+        advice = "; narrow it with WHERE, LIMIT or an aggregate"
+        if rows > self.rows:
+            raise ModuleError(f"Apply SQL Transformation stopped the query: its result has more than {self.rows:,} "
+                              f"rows (the ATELIER_SQL_MAX_ROWS limit){advice}", parameter="sql_query_script")
+        if held > self.bytes:
+            raise ModuleError(f"Apply SQL Transformation stopped the query: after {rows:,} rows its result holds "
+                              f"more than {self.bytes / 2**20:,.0f} MiB (the ATELIER_SQL_MAX_BYTES limit){advice}",
+                              parameter="sql_query_script")
+
+
+def held_bytes(rows: list[Any]) -> int:
+    """What a batch's values hold in memory as Python objects (plus a list slot each) once fetched."""
+    return sum(8 + sys.getsizeof(value) for row in rows for value in row)
+
+
+def result_frame(cursor: sqlite3.Cursor, limits: ResultLimits) -> pd.DataFrame:
+    """The cursor's rows, fetched in batches and column by column, stopped once they pass the limits."""
     names = [str(description[0]) for description in cursor.description]
-    rows = cursor.fetchall()
+    values: list[list[Any]] = [[] for _ in names]
+    rows = held = 0
+    while batch := cursor.fetchmany(limits.batch(rows, held)):
+        rows, held = rows + len(batch), held + held_bytes(batch)
+        limits.check(rows, held)
+        for i, column in enumerate(values):
+            column.extend(row[i] for row in batch)
     taken: set[str] = set()
     unique = []
     for name in names:
         unique.append(suffixed(name, taken))
         taken.add(unique[-1])
-    return pd.DataFrame({name: sql_column([row[i] for row in rows]) for i, name in enumerate(unique)})
+    return pd.DataFrame({name: sql_column(values[i]) for i, name in enumerate(unique)})
 
 
 def sql_database(inputs: Mapping[str, Any]) -> sqlite3.Connection:
@@ -263,20 +322,22 @@ class ApplySqlTransformation(Module):
             connection.set_authorizer(guard)
             deadline = time.monotonic() + SQL_SECONDS
             connection.set_progress_handler(lambda: int(time.monotonic() > deadline), SQL_PROGRESS_STEPS)
-            frame = self.run(connection, statements, guard, deadline)
+            frame = self.run(connection, statements, guard, deadline, ResultLimits.of(ctx))
         finally:
             connection.close()
         return {"results_dataset": DataTable(frame)}
 
     @staticmethod
-    def run(connection: sqlite3.Connection, statements: list[str], guard: ReadOnly, deadline: float) -> pd.DataFrame:
+    def run(connection: sqlite3.Connection, statements: list[str], guard: ReadOnly, deadline: float,
+            limits: ResultLimits) -> pd.DataFrame:
         """Every statement in turn; the result is that of the last one that returns rows."""
         result = None
         for statement in statements:
             try:
                 cursor = connection.execute(statement)
                 if cursor.description is not None:
-                    result = result_frame(cursor)
+                    result = None  # the previous result is let go before the next is fetched
+                    result = result_frame(cursor, limits)
             except sqlite3.Error as error:
                 raise sql_error(error, statement, guard, deadline) from None
         if result is None:
@@ -286,6 +347,10 @@ class ApplySqlTransformation(Module):
 
 
 def sql_error(error: sqlite3.Error, statement: str, guard: ReadOnly, deadline: float) -> ModuleError:
+    if guard.function is not None:
+        return ModuleError(f"Apply SQL Transformation does not allow the SQLite function {guard.function}(): it "
+                           "exposes the engine's internals (native pointers, extensions or files)",
+                           parameter="sql_query_script")
     if guard.refused is not None:
         word = refused_word(statement, guard.refused)
         return ModuleError(f"Apply SQL Transformation only reads: '{word}' is not allowed",

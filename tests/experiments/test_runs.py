@@ -8,12 +8,12 @@ import time
 
 import pytest
 import websockets
-from rest_framework.authtoken.models import Token
 
 from experiments.datasets import samples_load
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
 from experiments.models import Dataset
+from studio.services import api_token_create
 from tests.conftest import session_cookie_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def http(owner, studio_server):
-    token = Token.objects.create(user=owner.user)
-    with studio_server.client(headers={"Authorization": f"Token {token.key}"}) as client:
+    _, key = api_token_create(user=owner.user)
+    with studio_server.client(headers={"Authorization": f"Token {key}"}) as client:
         yield client
 
 

@@ -2,10 +2,10 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from experiments.models import Experiment
+from studio.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +67,8 @@ def test_api_with_a_bad_token_is_401():
 
 
 def test_api_works_with_a_token_and_shows_only_the_callers_workspaces(owner, outsider):
-    token = Token.objects.create(user=owner.user)
-    response = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/workspaces/")
+    _, key = api_token_create(user=owner.user)
+    response = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/workspaces/")
     assert response.status_code == 200
     assert [w["id"] for w in response.json()] == [owner.workspace.id]
 

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from experiments.models import Experiment
+from studio.services import api_token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_many_writers_at_once_all_succeed_and_the_database_stays_intact(owner, studio_server):
     if connection.vendor != "sqlite":
         pytest.skip("this checks SQLite's locking; the database here is " + connection.vendor)
-    token = Token.objects.create(user=owner.user).key
+    _, token = api_token_create(user=owner.user)
 
     def create(index: int) -> int:
         with studio_server.client(headers={"Authorization": f"Token {token}"}) as http:

@@ -11,11 +11,11 @@ import io
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
 from experiments.models import Asset, Dataset, Experiment
+from studio.services import api_token_create
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.batch import job_submit
@@ -149,7 +149,7 @@ def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsid
     before = owner_state(world)
     browser = Client(raise_request_exception=False)
     browser.force_login(outsider.user)
-    token = Token.objects.create(user=outsider.user).key
+    _, token = api_token_create(user=outsider.user)
     other_service = WebService.objects.create(workspace=outsider.workspace, name="outsider's", kind="predictive")
     _, other_keys = endpoint_create(service=other_service, name="default", is_default=True)
     credentials = {"session": {}, "outsider token": {"HTTP_AUTHORIZATION": f"Token {token}"},

@@ -7,13 +7,16 @@ import os
 import signal
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from experiments.modules import language
+from experiments.checks import check_python_script_sandbox
+from experiments.modules import language, script_sandbox
 from experiments.modules.base import Cancelled, Context, ModuleError
 from experiments.modules.datatable import DataTable, Role
 from experiments.modules.language import DEFAULT_SCRIPT, ExecutePythonScript
@@ -142,84 +145,173 @@ def test_an_input_without_rows_reaches_the_script_with_its_columns():
     assert result["python_device"].frame["text"].tolist() == ["['a', 'b'] 0 None"]
 
 
-def daemon(pid_file: Path, *then: str) -> str:
-    """A script that double-forks a daemon into a session of its own (it writes its pid, then sleeps 60 s)."""
-    return script("import os, time", "child = os.fork()", "if child == 0:", "    os.setsid()",
-                  "    if os.fork() == 0:", f"        open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid()))",
-                  f"        os.rename({str(pid_file) + '.tmp'!r}, {str(pid_file)!r})", "        time.sleep(60)",
-                  "    os._exit(0)", "os.waitpid(child, 0)", f"while not os.path.exists({str(pid_file)!r}):",
-                  "    time.sleep(0.01)", *then)
+# A process the script leaves behind is found from outside by a marker in its command line: inside the sandbox's
+# PID namespace its pid means nothing here, and the test's directories are out of the script's sight.
+SEEN = """import os
+def seen(marker):
+    for pid in os.listdir('/proc'):
+        try:
+            if pid.isdigit() and marker in open(f'/proc/{pid}/cmdline').read():
+                return True
+        except OSError:
+            pass
+    return False
+"""
 
 
-def alive(pid: int) -> bool:
-    """Whether the process runs: a zombie (dead, not reaped yet) does not."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
+def sleeper(marker: str) -> str:
+    """Python statements replacing the current process by a 60 s sleep whose command line holds `marker`."""
+    return f"os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(60)', {marker!r}])"
 
 
-def assert_gone(pid_file: Path) -> None:
-    pid = int(pid_file.read_text())
+def daemon(marker: str, *then: str) -> str:
+    """A script that double-forks a daemon into a session of its own (a 60 s sleep marked `marker`) and waits
+    until it runs, then does `then`."""
+    return SEEN + script("import os, sys, time", "child = os.fork()", "if child == 0:", "    os.setsid()",
+                         "    if os.fork() == 0:", f"        {sleeper(marker)}", "    os._exit(0)",
+                         "os.waitpid(child, 0)", f"while not seen({marker!r}):", "    time.sleep(0.01)", *then)
+
+
+def marked(marker: str) -> list[int]:
+    """The pids (here) of live processes whose command line holds `marker`; zombies don't count."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat, command = (entry / "stat").read_text(), (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if marker.encode() in command and stat[stat.rfind(")") + 2] != "Z" and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+def assert_gone(marker: str) -> None:
     deadline = time.monotonic() + 2
-    while alive(pid) and time.monotonic() < deadline:
+    while marked(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)  # don't leave it behind for a minute
-        pytest.fail(f"the script's daemon (pid {pid}) outlived the module")
+    if left := marked(marker):
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)  # don't leave it behind for a minute
+        pytest.fail(f"the script's process {left} outlived the module")
 
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the child subreaper is Linux's")
+def stopping_once_seen(marker: str, monkeypatch: pytest.MonkeyPatch, cancel: bool = False) -> Context:
+    """A context whose progress reports (every 0.2 s while the script runs) look for the marked process here;
+    once it runs, the run is cancelled or the wall clock cut to 1 s. Nothing depends on how fast it starts."""
+
+    def look(fraction: float) -> None:
+        if marked(marker):
+            if cancel:
+                raise Cancelled()
+            monkeypatch.setattr(language, "WALL_SECONDS", 1)
+
+    return Context(settings=ENABLED.settings, report_progress=look)
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux's")
 
 
 @linux_only
-def test_a_daemon_in_a_session_of_its_own_does_not_outlive_the_script(tmp_path):
-    pid_file = tmp_path / "daemon.pid"
-    result = run(daemon(pid_file, "return dataframe1"), dataframe1=table())
+def test_a_daemon_in_a_session_of_its_own_does_not_outlive_the_script():
+    marker = f"atelier-test-{uuid.uuid4().hex}"
+    result = run(daemon(marker, "return dataframe1"), dataframe1=table())
     assert result["result_dataset"].frame.equals(table().frame)
-    assert_gone(pid_file)
+    assert_gone(marker)
     flag = ctypes.c_int(-1)
     assert ctypes.CDLL(None).prctl(37, ctypes.byref(flag)) == 0  # PR_GET_CHILD_SUBREAPER
-    assert flag.value == 0, "only the supervisor child may be a subreaper, never the worker"
+    assert flag.value == 0, "the worker never becomes a subreaper"
 
 
 @linux_only
-def test_a_daemon_does_not_outlive_a_script_that_fails(tmp_path):
-    pid_file = tmp_path / "daemon.pid"
-    error = failure(daemon(pid_file, "raise ValueError('nope')"))
+def test_a_daemon_does_not_outlive_a_script_that_fails():
+    marker = f"atelier-test-{uuid.uuid4().hex}"
+    error = failure(daemon(marker, "raise ValueError('nope')"))
     assert "ValueError: nope" in str(error)
-    assert_gone(pid_file)
+    assert_gone(marker)
 
 
 @linux_only
-def test_a_daemon_does_not_outlive_the_wall_clock_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(language, "WALL_SECONDS", 2)
-    pid_file = tmp_path / "daemon.pid"
-    error = failure(daemon(pid_file, "while True: time.sleep(0.05)"))
-    assert str(error) == "The Python script ran for more than 2 s and was stopped"
-    assert_gone(pid_file)
+def test_a_daemon_does_not_outlive_the_wall_clock_limit(monkeypatch):
+    marker = f"atelier-test-{uuid.uuid4().hex}"
+    with pytest.raises(ModuleError) as error:
+        run(daemon(marker, "while True: time.sleep(0.05)"), ctx=stopping_once_seen(marker, monkeypatch))
+    assert str(error.value) == "The Python script ran for more than 1 s and was stopped"
+    assert_gone(marker)
 
 
 @linux_only
-def test_a_daemon_does_not_outlive_a_cancelled_run(tmp_path):
-    pid_file = tmp_path / "daemon.pid"
-
-    def cancel_once_started(fraction: float) -> None:
-        if pid_file.exists():
-            raise Cancelled()
-
-    ctx = Context(settings=ENABLED.settings, report_progress=cancel_once_started)
+def test_a_daemon_does_not_outlive_a_cancelled_run(monkeypatch):
+    marker = f"atelier-test-{uuid.uuid4().hex}"
     with pytest.raises(Cancelled):
-        run(daemon(pid_file, "while True: time.sleep(0.05)"), ctx=ctx)
-    assert_gone(pid_file)
+        run(daemon(marker, "while True: time.sleep(0.05)"), ctx=stopping_once_seen(marker, monkeypatch, cancel=True))
+    assert_gone(marker)
 
 
 @linux_only
-def test_a_script_that_starts_a_session_itself_is_stopped_by_the_wall_clock_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(language, "WALL_SECONDS", 2)
-    pid_file = tmp_path / "script.pid"
-    error = failure(script("import os, time", "os.setsid()", f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))",
-                           "while True: time.sleep(0.05)"))
-    assert str(error) == "The Python script ran for more than 2 s and was stopped"
-    assert_gone(pid_file)
+def test_a_script_that_starts_a_session_itself_is_stopped_by_the_wall_clock_limit(monkeypatch):
+    marker = f"atelier-test-{uuid.uuid4().hex}"
+    with pytest.raises(ModuleError) as error:
+        run(script("import os, sys", "os.setsid()", sleeper(marker)), ctx=stopping_once_seen(marker, monkeypatch))
+    assert str(error.value) == "The Python script ran for more than 1 s and was stopped"
+    assert_gone(marker)
+
+
+# --- The sandbox: refused where it can't be had; a process-count limit ---------------------------------------
+
+
+@pytest.fixture
+def sandbox_probe() -> Iterator[None]:
+    """The sandbox probe is cached per process: a test that changes what it finds starts and ends afresh."""
+    script_sandbox.sandbox_problem.cache_clear()
+    yield
+    script_sandbox.sandbox_problem.cache_clear()
+
+
+def test_without_bubblewrap_the_module_refuses_to_run(monkeypatch, sandbox_probe, tmp_path):
+    monkeypatch.setattr(script_sandbox, "BWRAP", "atelier-no-such-bwrap")
+    witness = tmp_path / "ran-unsandboxed"
+    with pytest.raises(ModuleError) as error:
+        run(script(f"open({str(witness)!r}, 'w').write('x')", "return dataframe1"), dataframe1=table())
+    assert str(error.value) == (
+        "Execute Python Script can't run on this worker: its sandbox is unavailable (bubblewrap is not installed "
+        "(the bwrap command; Debian package bubblewrap)). Scripts never run outside the sandbox.")
+    assert not witness.exists()
+
+
+def test_where_namespaces_are_refused_the_module_refuses_to_run(monkeypatch, sandbox_probe, tmp_path):
+    """A bwrap that can't make namespaces (user namespaces disabled, a container's seccomp profile) fails the
+    probe, and the script is never run some other way."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(script_sandbox, "BWRAP", str(fake))
+    witness = tmp_path / "ran-unsandboxed"
+    with pytest.raises(ModuleError) as error:
+        run(script(f"open({str(witness)!r}, 'w').write('x')", "return dataframe1"), dataframe1=table())
+    assert "its sandbox is unavailable (bwrap could not start a sandbox (bwrap: No permissions to create new " \
+           "namespace); are user namespaces disabled?)" in str(error.value)
+    assert not witness.exists()
+
+
+def test_an_enabled_module_without_its_sandbox_is_a_system_check_warning(monkeypatch, sandbox_probe, settings):
+    settings.ATELIER_ALLOW_PYTHON_SCRIPT = True
+    assert check_python_script_sandbox() == []
+    monkeypatch.setattr(script_sandbox, "BWRAP", "atelier-no-such-bwrap")
+    script_sandbox.sandbox_problem.cache_clear()
+    [warning] = check_python_script_sandbox()
+    assert warning.id == "experiments.W001" and "bubblewrap is not installed" in warning.msg
+    settings.ATELIER_ALLOW_PYTHON_SCRIPT = False
+    assert check_python_script_sandbox() == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script gets a user of its own (and RLIMIT_NPROC) under root")
+def test_a_fork_bomb_meets_the_process_count_limit(monkeypatch):
+    monkeypatch.setattr(language, "PROCESS_COUNT", 16)
+    result = run(script("import os, time, pandas as pd", "children = []", "try:", "    for _ in range(200):",
+                        "        pid = os.fork()", "        if pid == 0:", "            time.sleep(30)",
+                        "            os._exit(0)", "        children.append(pid)", "except BlockingIOError as error:",
+                        "    print('refused:', error.strerror)", "return pd.DataFrame({'forked': [len(children)]})"))
+    assert result["result_dataset"].frame["forked"].iloc[0] < 16
+    assert result["python_device"].frame["text"].tolist() == ["refused: Resource temporarily unavailable"]

@@ -435,6 +435,61 @@ def test_sql_needs_a_statement_that_returns_rows():
         sql("-- nothing here")
 
 
+@pytest.mark.parametrize(("script", "function"), [
+    ("select hex(fts3_tokenizer('simple'))", "fts3_tokenizer"),
+    ("SELECT FTS3_Tokenizer('simple') AS address from t1", "fts3_tokenizer"),
+    ("select fts3_tokenizer('mine', x'0000000000000000')", "fts3_tokenizer"),
+    ("select load_extension('/tmp/evil.so')", "load_extension"), ("select fts5(null)", "fts5"),
+    ("select rtreenode(2, x'00')", "rtreenode"),
+])
+def test_sql_refuses_functions_that_expose_the_engine(script, function):
+    """fts3_tokenizer('simple') hands back a native address (the issue's probe); the others load code, take or
+    give pointers, or decode raw internals."""
+    with pytest.raises(ModuleError) as error:
+        sql(script)
+    assert str(error.value) == (f"Apply SQL Transformation does not allow the SQLite function {function}(): it "
+                                "exposes the engine's internals (native pointers, extensions or files)")
+    assert error.value.parameter == "sql_query_script"
+
+
+COUNTER = "with recursive c(n) as (select 1 union all select n + 1 from c) select n, 'some text' from c"
+
+
+def test_sql_stops_a_result_with_more_rows_than_the_limit():
+    limited = Context(settings={"ATELIER_SQL_MAX_ROWS": 25_000})
+    params, _ = ApplySqlTransformation.clean_params({"sql_query_script": COUNTER + " limit 25000"})
+    assert len(ApplySqlTransformation().execute({"t1": people()}, params, limited)["results_dataset"].frame) == 25_000
+    params, _ = ApplySqlTransformation.clean_params({"sql_query_script": COUNTER})
+    with pytest.raises(ModuleError) as error:
+        ApplySqlTransformation().execute({"t1": people()}, params, limited)
+    assert str(error.value) == ("Apply SQL Transformation stopped the query: its result has more than 25,000 rows "
+                                "(the ATELIER_SQL_MAX_ROWS limit); narrow it with WHERE, LIMIT or an aggregate")
+    assert error.value.parameter == "sql_query_script"
+
+
+def test_sql_stops_a_result_that_holds_more_bytes_than_the_limit():
+    """Endless rows of 100 kB each: the limit stops the fetch after about 21 of them (2 MiB), long before the
+    query could finish, and the message says so."""
+    limited = Context(settings={"ATELIER_SQL_MAX_BYTES": 2 * 2**20})
+    wide = COUNTER.replace("'some text'", "printf('%.100000c', 'x')")
+    params, _ = ApplySqlTransformation.clean_params({"sql_query_script": wide})
+    with pytest.raises(ModuleError) as error:
+        ApplySqlTransformation().execute({"t1": people()}, params, limited)
+    message = str(error.value)
+    assert message.startswith("Apply SQL Transformation stopped the query: after ")
+    assert message.endswith("rows its result holds more than 2 MiB (the ATELIER_SQL_MAX_BYTES limit); narrow it "
+                            "with WHERE, LIMIT or an aggregate")
+    assert 20 <= int(message.split("after ")[1].split(" rows")[0]) <= 30
+
+
+def test_sql_result_limits_default_to_the_settings(settings):
+    from experiments.engine.executor import module_settings
+
+    settings.ATELIER_SQL_MAX_ROWS, settings.ATELIER_SQL_MAX_BYTES = 7, 4096
+    assert sql_statistics.ResultLimits.of(Context(settings=module_settings())) == sql_statistics.ResultLimits(7, 4096)
+    assert sql_statistics.ResultLimits.of(Context()) == sql_statistics.ResultLimits(2_000_000, 1024**3)
+
+
 # --- Summarize Data -------------------------------------------------------------------------------
 
 
