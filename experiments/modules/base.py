@@ -84,16 +84,16 @@ class Module:
     inputs: ClassVar[list[InputPort]] = []
     outputs: ClassVar[list[OutputPort]] = []
     params: ClassVar[dict[str, Param]] = {}
+    # The classes and functions a trained model made with this module may hold (what skops writes for its
+    # fitted estimator, beyond plain data): the union over the registry is the exact list of types a model
+    # package may contain (ilearner.trusted_types). Declared here only; a learner without it can't be loaded.
+    model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
     # What Set Up Web Service does with the module (experiments/conversion.py): "" keeps it where it
     # lies on the scoring path; "train" freezes its trained model; "score" is where predictions are made;
     # "sample" is bypassed (every request row is scored); "evaluate" only serves training and is removed.
     web_service: ClassVar[str] = ""
-    # The classes and functions a trained model made with this module may hold (what skops writes for its
-    # fitted estimator, beyond plain data): the union over the registry is the exact list of types a model
-    # package may contain (ilearner.trusted_types). Declared here only; a learner without it can't be loaded.
-    model_types: ClassVar[tuple[Any, ...]] = ()
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         raise NotImplementedError
