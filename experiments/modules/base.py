@@ -86,7 +86,8 @@ class Module:
     params: ClassVar[dict[str, Param]] = {}
     # The classes and functions a trained model made with this module may hold (what skops writes for its
     # fitted estimator, beyond plain data): the union over the registry is the exact list of types a model
-    # package may contain (ilearner.trusted_types). Declared here only; a learner without it can't be loaded.
+    # package may contain (model_types.trusted_types, which also collects what an Initialize Model module's
+    # estimator is built from; declare here what it can't see, e.g. the wrapper One-vs-All builds around one).
     model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
