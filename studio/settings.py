@@ -260,6 +260,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Atelier limits (read at call time through django.conf.settings) -----------------------------
 
+# Issue 14, findings 3 and 5: trained-model packages (.ilearner) and Update Resource's dry run.
+ATELIER_MAX_MODEL_BYTES = env_int("ATELIER_MAX_MODEL_BYTES", 512 * 2**20, minimum=2**16)  # the file
+ATELIER_MAX_MODEL_UNPACKED_BYTES = env_int("ATELIER_MAX_MODEL_UNPACKED_BYTES", 2**30, minimum=2**16)  # decompressed
+ATELIER_MAX_MODEL_RATIO = env_int("ATELIER_MAX_MODEL_RATIO", 200, minimum=10)  # per member larger than 1 MiB
+ATELIER_DRY_RUN_SECONDS = env_int("ATELIER_DRY_RUN_SECONDS", 30, minimum=1)  # wall clock and CPU of the child
+ATELIER_DRY_RUN_MEMORY_BYTES = env_int("ATELIER_DRY_RUN_MEMORY_BYTES", 2 * 2**30, minimum=2**26)  # beyond the parent's
+
 ATELIER_ALLOW_PYTHON_SCRIPT = env_bool("ATELIER_ALLOW_PYTHON_SCRIPT", False)
 ATELIER_MAX_REQUEST_BYTES = env_int("ATELIER_MAX_REQUEST_BYTES", 4 * 1024 * 1024, minimum=1024)
 ATELIER_MAX_ROWS_PER_REQUEST = env_int("ATELIER_MAX_ROWS_PER_REQUEST", 1000, minimum=1)

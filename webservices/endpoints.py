@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,6 +20,7 @@ from experiments.engine import store
 from experiments.modules.artifacts import ArtifactError, TrainedModel
 
 from . import storage
+from .dry_run import sample_problem
 from .models import Endpoint, ResourceVersion, WebService
 from .services import Keys, endpoint_create
 
@@ -154,17 +156,11 @@ def _dry_run(endpoint: Endpoint, resources: list[dict[str, Any]]) -> None:
 
 
 def dry_run(deployment: Any, resources: list[dict[str, Any]]) -> None:
-    from .scoring import Scorer, ScoringError, _patched
-    from .wire import BadRequest, parse_inputs
-
-    try:
-        scorer = Scorer(deployment.graph, _patched(deployment.resources, resources))
-        if deployment.sample:
-            body = {"Inputs": deployment.sample, "GlobalParameters": {}}
-            tables = parse_inputs(body, deployment.input_schema, swagger=False, max_rows=1000)
-            scorer.score({name: rows.table() for name, rows in tables.items()}, {})
-    except (ScoringError, BadRequest, ArtifactError) as error:
-        raise EndpointError(f"The model can't score this service's sample rows: {error}") from None
+    """Refused unless the service compiles and scores its sample rows with `resources`, in a child process with
+    limits (webservices/dry_run.py): a package is built in this process only after it passed there."""
+    problem = sample_problem(deployment, resources)
+    if problem is not None:
+        raise EndpointError(f"The model can't score this service's sample rows: {problem}")
 
 
 def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVersion) -> None:
@@ -212,12 +208,18 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
         raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
                             target=str(name))
     relative, _ = _located(service, location, name)
-    data = storage.read_bytes(service.workspace_id, relative)
-    try:  # workspace storage is outside input (any endpoint key can upload): only this studio's signed packages
-        new = TrainedModel.from_bytes(data, require_signature=True)
-    except ArtifactError as error:
+    try:  # workspace storage is outside input (any endpoint key can upload): only this studio's signed packages,
+        # checked without building them (the dry run builds them, in a child process)
+        data = storage.read_bytes(service.workspace_id, relative, limit=settings.ATELIER_MAX_MODEL_BYTES)
+        new = TrainedModel.described(data, require_signature=True)
+    except (ArtifactError, storage.StorageError) as error:
         raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
-    _fits(new, TrainedModel.from_bytes(store.read_bytes(resources[name]["Path"])), name)
+    try:
+        current = TrainedModel.described(store.read_bytes(resources[name]["Path"]))
+    except ArtifactError as error:
+        raise EndpointError(f"The service's current model '{name}' can't be read to compare: {error}.",
+                            target=name) from None
+    _fits(new, current, name)
     digest = hashlib.sha256(data).hexdigest()
     path = f"resources/{service.pk}/{digest}.ilearner"
     if not default_storage.exists(path):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from celery.schedules import crontab
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -164,7 +165,8 @@ def _gate(attempt: RetrainingAttempt, job: BatchJob) -> None:
     kinds = output_kinds(schedule.retraining.current.graph)  # type: ignore[union-attr]
     location = next(job.outputs[name] for name, kind in kinds.items() if kind == MODEL)
     try:
-        model = TrainedModel.from_bytes(storage.read_bytes(workspace, location), require_signature=True)
+        data = storage.read_bytes(workspace, location, limit=settings.ATELIER_MAX_MODEL_BYTES)
+        model = TrainedModel.described(data, require_signature=True)  # its metrics; the patch builds it
     except (ArtifactError, storage.StorageError) as error:
         _conclude(attempt, RetrainingAttempt.Outcome.FAILED, f"The new model can't be read: {error}")
         return

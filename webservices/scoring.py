@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +50,10 @@ class Step:
     inputs: tuple[tuple[str, str, str], ...]  # (input port, source node, source port)
 
 
-def _load_resource(resource: Mapping[str, Any]) -> Any:
+def _load_resource(resource: Mapping[str, Any], read: Callable[[str], bytes]) -> Any:
     """An artifact from its file, refused when its bytes are not the ones deployed."""
     _, port_type = KINDS[resource["Kind"]]
-    data = store.read_bytes(resource["Path"])
+    data = read(resource["Path"])
     if hashlib.sha256(data).hexdigest() != resource["Sha256"]:
         raise ArtifactError(f"The deployed {resource['Kind']} '{resource['Name']}' was altered or damaged")
     return store.load(port_type, data)
@@ -62,7 +62,9 @@ def _load_resource(resource: Mapping[str, Any]) -> Any:
 class Scorer:
     """One deployment, compiled: call `score({"input1": DataTable})` -> {"output1": DataTable}."""
 
-    def __init__(self, graph: Mapping[str, Any], resources: list[Mapping[str, Any]]) -> None:
+    def __init__(self, graph: Mapping[str, Any], resources: list[Mapping[str, Any]],
+                 read: Callable[[str], bytes] = store.read_bytes) -> None:
+        """`read` gives a resource file's bytes (the dry run's child is handed them: webservices/dry_run.py)."""
         parsed = parse_graph(graph)
         self.inputs = {str(n.params.get("name", "input1")): n.id for n in parsed.nodes.values()
                        if n.module == INPUT_MODULE}
@@ -75,7 +77,7 @@ class Scorer:
         for resource in resources:
             kind, _ = KINDS[resource["Kind"]]
             object_id = resource.get("Asset", resource.get("Dataset"))
-            loaded[kind][int(object_id)] = _load_resource(resource)
+            loaded[kind][int(object_id)] = _load_resource(resource, read)
         self._loaders = {kind: values.__getitem__ for kind, values in loaded.items()}
         needed = self._needed(parsed)
         self.parameters = {web.name: web for web in parsed.web_parameters if web.node in needed}

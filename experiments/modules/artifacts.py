@@ -1,53 +1,24 @@
 """What flows on the non-table ports: untrained and trained models, fitted transforms, evaluations.
 
 All are data, not code: an UntrainedModel is a learner id plus its parameters; a Transform is a kind plus
-the statistics it learned (JSON); a TrainedModel is a scikit-learn estimator persisted with skops (safe
-loading, no arbitrary pickle) plus the schema it was trained on, packaged with a sha256 that is checked
-on load and an HMAC signature keyed from SECRET_KEY, required where a package comes from outside the studio
-(workspace storage); an Evaluation is metrics, curves and matrices as JSON.
+the statistics it learned (JSON); a TrainedModel is a scikit-learn estimator persisted with skops plus the
+schema it was trained on, in an .ilearner package (ilearner.py: sizes, sha256 and this studio's signature
+checked, and only the exact types this studio writes loaded); an Evaluation is metrics, curves and matrices
+as JSON.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import skops.io as sio
-from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .datatable import Column, DataTable
-
-# Type-name prefixes a trained-model file may contain; anything else is refused at load time.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.", "_operator.", "operator.",
-                    "functools.", "copyreg.", "experiments.modules.")
-# The HMAC salt of a package's signature: a key derived for this purpose only, never a session's or a token's.
-SIGNATURE_SALT = "atelier.experiments.modules.artifacts.TrainedModel.signature"
-UNSIGNED = ("The trained model was not made by this studio ({reason}); only models written by this studio's "
-            "training or retraining jobs can be used")
-
-
-def package_signature(digest: str, secret: str | bytes | None = None) -> str:
-    """HMAC-SHA256 of a package's sha256 (over payload and metadata) with a key derived from SECRET_KEY (or
-    `secret`): only this studio can make it, so a signed package's skops types were chosen by our own code."""
-    return salted_hmac(SIGNATURE_SALT, digest, secret=secret, algorithm="sha256").hexdigest()
-
-
-def signature_valid(digest: str, signature: str) -> bool:
-    """Whether `signature` was made with SECRET_KEY or one of SECRET_KEY_FALLBACKS (a key rotation keeps
-    the models signed with the previous key usable)."""
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(constant_time_compare(package_signature(digest, key), signature) for key in keys)
-
-
-class ArtifactError(ValueError):
-    """A saved artifact is damaged, tampered with, or of the wrong kind."""
+from .ilearner import ArtifactError as ArtifactError
+from .ilearner import package_bytes, package_read
 
 
 @dataclass
@@ -85,45 +56,37 @@ class TrainedModel:
     def to_bytes(self) -> bytes:
         """The .ilearner package: a zip of the skops payload, the metadata, their sha256 and this studio's
         signature of that sha256."""
-        payload = sio.dumps(self.estimator)
-        meta = json.dumps(self.meta(), default=str, sort_keys=True).encode()
-        digest = hashlib.sha256(payload + meta).hexdigest()
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("model.skops", payload)
-            archive.writestr("meta.json", meta)
-            archive.writestr("sha256", digest)
-            archive.writestr("signature", package_signature(digest))
-        return buffer.getvalue()
+        return package_bytes(sio.dumps(self.estimator), json.dumps(self.meta(), default=str, sort_keys=True).encode())
 
     @classmethod
     def from_bytes(cls, data: bytes, *, require_signature: bool = False) -> TrainedModel:
-        """Unpack a package. `require_signature` for anything read from outside the studio (workspace storage):
-        skops would trust any sklearn.* type it names, so only packages this studio signed are loaded. The
-        studio's own artifact store may hold unsigned packages written before signing existed."""
+        """Unpack a package after every check of ilearner.package_read. `require_signature` for anything read
+        from outside the studio (workspace storage); the studio's own artifact store may hold unsigned packages
+        written before signing existed, which the exact type check keeps safe."""
+        package = package_read(data, require_signature=require_signature)
+        model = cls._described(package.meta)
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                payload, meta, digest = (archive.read(name) for name in ("model.skops", "meta.json", "sha256"))
-                signature = archive.read("signature") if "signature" in archive.namelist() else None
-        except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, RuntimeError, NotImplementedError) as error:
-            raise ArtifactError(f"Not a trained model package: {error}") from None
-        actual = hashlib.sha256(payload + meta).hexdigest()
-        if actual != digest.decode("ascii", "replace"):
-            raise ArtifactError("The trained model's checksum does not match: the file was altered or damaged")
-        if require_signature:
-            if signature is None:
-                raise ArtifactError(UNSIGNED.format(reason="it carries no signature"))
-            if not signature_valid(actual, signature.decode("ascii", "replace")):
-                raise ArtifactError(UNSIGNED.format(reason="its signature does not match"))
-        untrusted = [name for name in sio.get_untrusted_types(data=payload) if not name.startswith(TRUSTED_PREFIXES)]
-        if untrusted:
-            raise ArtifactError(f"The trained model contains types that are not trusted: {', '.join(untrusted)}")
-        estimator = sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
-        info = json.loads(meta)
-        return cls(learner=info["learner"], task=info["task"], estimator=estimator,
-                   features=[Column.from_json(column) for column in info["features"]], label=info["label"],
-                   classes=info["classes"], params=info["params"], name=info.get("name", ""),
-                   info=info.get("info", {}))
+            model.estimator = sio.loads(package.payload, trusted=list(package.types))
+        except Exception as error:  # every type is trusted, but skops may still fail on a malformed payload
+            raise ArtifactError(f"The trained model could not be rebuilt: {error!r}") from None
+        return model
+
+    @classmethod
+    def described(cls, data: bytes, *, require_signature: bool = False) -> TrainedModel:
+        """The package's metadata after the same checks, without its estimator (None): for decisions that
+        need only the schema or the metrics, so that a package from outside is not built in this process."""
+        return cls._described(package_read(data, require_signature=require_signature).meta)
+
+    @classmethod
+    def _described(cls, meta: bytes) -> TrainedModel:
+        try:
+            info = json.loads(meta)
+            return cls(learner=str(info["learner"]), task=str(info["task"]), estimator=None,
+                       features=[Column.from_json(column) for column in info["features"]], label=info["label"],
+                       classes=info["classes"], params=dict(info["params"]), name=str(info.get("name", "")),
+                       info=dict(info.get("info", {})))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ArtifactError(f"The trained model's metadata is not readable: {error!r}") from None
 
 
 TransformApplier = Callable[[DataTable, dict[str, Any]], DataTable]

@@ -84,6 +84,11 @@ class Module:
     inputs: ClassVar[list[InputPort]] = []
     outputs: ClassVar[list[OutputPort]] = []
     params: ClassVar[dict[str, Param]] = {}
+    # The classes and functions a trained model made with this module may hold (what skops writes for its
+    # fitted estimator, beyond plain data): the union over the registry is the exact list of types a model
+    # package may contain (model_types.trusted_types, which also collects what an Initialize Model module's
+    # estimator is built from; declare here what it can't see, e.g. the wrapper One-vs-All builds around one).
+    model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
     # What Set Up Web Service does with the module (experiments/conversion.py): "" keeps it where it

@@ -410,6 +410,7 @@ class OneVsAllMulticlass(Learner):
     description = "Creates a multiclass classification model from an ensemble of binary classification models."
     task = "multiclass"
     inputs = [InputPort("untrained_model", PortType.UNTRAINED_MODEL, label="Untrained binary classification model")]
+    model_types = (OneVsRestClassifier,)  # around the binary learner's estimator (built only with an input)
     params = {}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:

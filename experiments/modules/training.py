@@ -225,8 +225,7 @@ def fit(untrained: UntrainedModel, features: list[Column], frame: pd.DataFrame, 
         raise ModuleError("The dataset has no feature columns to learn from")
     learner = learner_for(untrained)
     params = {**untrained.params, **(overrides or {})}
-    estimator = Pipeline([("features", preprocessor(features, learner.feature_encoding(params))),
-                          ("learner", learner.build_estimator(untrained.params, overrides))])
+    estimator = learner_pipeline(learner, untrained.params, features, overrides)
     started = time.perf_counter()
     _fit_quietly(estimator, feature_frame(frame, features), y, untrained.name, ctx)
     info: dict[str, Any] = {"training_rows": len(frame), "training_seconds": round(time.perf_counter() - started, 3)}
@@ -234,6 +233,14 @@ def fit(untrained: UntrainedModel, features: list[Column], frame: pd.DataFrame, 
         info["feature_importances"] = importances
     return TrainedModel(learner=untrained.learner, task=untrained.task, estimator=estimator, features=features,
                         label=label, classes=classes, params=params, name=untrained.name, info=info)
+
+
+def learner_pipeline(learner: type[Learner], params: Mapping[str, Any], features: list[Column],
+                     overrides: Mapping[str, Any] | None = None) -> Pipeline:
+    """The unfitted estimator Train Model fits: the feature encoding, then the learner's estimator."""
+    encoding = learner.feature_encoding({**params, **(overrides or {})})
+    return Pipeline([("features", preprocessor(features, encoding)),
+                     ("learner", learner.build_estimator(params, overrides))])
 
 
 def _fit_quietly(estimator: Pipeline, features: pd.DataFrame, y: np.ndarray | None, name: str, ctx: Context) -> None:

@@ -256,7 +256,7 @@ def forged_model(base, ws, storage, headers, model, key=None):
     import hashlib
     import zipfile
 
-    from experiments.modules.artifacts import package_signature
+    from experiments.modules.ilearner import package_signature
     from webservices import storage as workspace_storage
 
     data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content

@@ -1,7 +1,7 @@
 """Signed trained-model packages: only what this studio wrote is loaded from outside input (workspace storage).
 
-skops trusts every sklearn.* type, so a package whose sha256 was recomputed by someone else could name any
-scikit-learn callable; the signature (HMAC keyed from SECRET_KEY) is what tells this studio's packages apart.
+The signature (HMAC keyed from SECRET_KEY) tells this studio's packages apart; the exact list of model types
+(tests/experiments/modules/test_ilearner.py, test_model_types.py) says what any package may hold, signed or not.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
 from experiments.modules import artifacts
-from experiments.modules.artifacts import ArtifactError, TrainedModel, package_signature
+from experiments.modules.artifacts import ArtifactError, TrainedModel
 from experiments.modules.datatable import Column, Kind
+from experiments.modules.ilearner import package_signature
 
 NOT_OURS = "not made by this studio"
 
@@ -83,9 +84,9 @@ def test_a_payload_naming_an_sklearn_callable_with_a_recomputed_sha256_is_refuse
         monkeypatch):
     contents = members(trained().to_bytes())
     hostile = sio.dumps(FunctionTransformer(func=dump_svmlight_file))  # a scikit-learn function that writes files
-    # The type check alone lets it through: every name it holds is sklearn.* (that is the gap the signature closes).
-    assert any("dump_svmlight_file" in name for name in sio.get_untrusted_types(data=hostile))
-    assert TrainedModel.from_bytes(forged(hostile, contents["meta.json"])).estimator.func is dump_svmlight_file
+    # Even where no signature is asked (the studio's own store), no learner of this studio writes that function.
+    with pytest.raises(ArtifactError, match=r"never writes.*sklearn.datasets._svmlight_format_io.dump_svmlight_file"):
+        TrainedModel.from_bytes(forged(hostile, contents["meta.json"]))
     for signature in (None, contents["signature"], package_signature("0" * 64).encode()):
         data = forged(hostile, contents["meta.json"], signature)
 

@@ -199,3 +199,25 @@ def test_every_column_parameter_declares_a_label():
         for key, param in cls.params.items():
             if isinstance(param, Columns):
                 assert param.label, f"{cls.id}.{key}"
+
+
+SAVED = (PortType.TRAINED_MODEL, PortType.TRANSFORM)
+
+
+@pytest.mark.parametrize("cls", [cls for cls in RUNNABLE if any(port.type in SAVED for port in cls.outputs)], ids=ids)
+def test_trained_models_and_transforms_round_trip_through_their_files(cls):
+    """What each module writes loads back under the checks a file from outside gets (signature, the exact model
+    types of experiments/modules/model_types.py) and works the same."""
+    from experiments.modules.artifacts import TrainedModel
+    from experiments.modules.training import score_frame
+
+    make_inputs, params = example_for(cls)
+    outputs = run_module(cls.id, make_inputs(), **params)
+    new_rows = example_table(seed=4)
+    for port in [port for port in cls.outputs if port.type in SAVED]:
+        value, data = outputs[port.name], store.dump(port.type, outputs[port.name])
+        if port.type == PortType.TRAINED_MODEL:
+            back = TrainedModel.from_bytes(data, require_signature=True)
+            pd.testing.assert_frame_equal(score_frame(back, new_rows.frame), score_frame(value, new_rows.frame))
+        else:
+            assert equal_outputs(store.load(port.type, data).apply(new_rows), value.apply(new_rows)), port.name
