@@ -267,6 +267,18 @@ ATELIER_MAX_COLUMNS = env_int("ATELIER_MAX_COLUMNS", 4096, minimum=1)  # columns
 ATELIER_BES_CHUNK_ROWS = env_int("ATELIER_BES_CHUNK_ROWS", 50_000, minimum=1)  # rows per batch chunk task
 ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
 
+# Issue 14, findings 5 (storage), 9 and 10 (access): workspace storage limits; sign-in and key throttling.
+ATELIER_STORAGE_MAX_FILE_BYTES = env_int("ATELIER_STORAGE_MAX_FILE_BYTES", 512 * 1024 * 1024, minimum=1)
+ATELIER_STORAGE_QUOTA_BYTES = env_int("ATELIER_STORAGE_QUOTA_BYTES", 10 * 1024**3, minimum=1)  # per workspace
+ATELIER_LOGIN_MAX_FAILURES = env_int("ATELIER_LOGIN_MAX_FAILURES", 5, minimum=1)  # per username
+ATELIER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("ATELIER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
+ATELIER_LOGIN_WINDOW_SECONDS = env_int("ATELIER_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+ATELIER_LOGIN_LOCKOUT_SECONDS = env_int("ATELIER_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+ATELIER_KEY_MAX_FAILURES = env_int("ATELIER_KEY_MAX_FAILURES", 30, minimum=1)  # per client address
+ATELIER_KEY_WINDOW_SECONDS = env_int("ATELIER_KEY_WINDOW_SECONDS", 60, minimum=1)
+ATELIER_KEY_LOCKOUT_SECONDS = env_int("ATELIER_KEY_LOCKOUT_SECONDS", 300, minimum=1)
+ATELIER_PROXY_HOPS = env_int("ATELIER_PROXY_HOPS", 0)  # trusted reverse proxies appending X-Forwarded-For
+
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 
 SECURE_TLS = env_bool("ATELIER_TLS", not DEBUG)

@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl
 import orjson
 from django.conf import settings
 
+from studio.throttle import client_address
+
 from .views import score_call
 from .wire import error_body
 
@@ -34,16 +36,21 @@ def with_scoring(django_app: ASGIApp) -> ASGIApp:
                                                     "service."), {}
         else:
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+            client = client_address((scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for", ""))
             status, answer, extra = await score_call(scope["method"], query, headers.get("authorization", ""), body,
-                                                     match["workspace"], match["endpoint"])
-        payload = orjson.dumps(answer)
-        response_headers = [(b"content-type", b"application/json; charset=utf-8"),
-                            (b"content-length", str(len(payload)).encode())]
-        response_headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
-        await send({"type": "http.response.start", "status": status, "headers": response_headers})
-        await send({"type": "http.response.body", "body": payload})
+                                                     match["workspace"], match["endpoint"], client)
+        await _send_json(send, status, answer, extra)
 
     return app
+
+
+async def _send_json(send: Any, status: int, answer: dict[str, Any], extra: dict[str, str]) -> None:
+    payload = orjson.dumps(answer)
+    response_headers = [(b"content-type", b"application/json; charset=utf-8"),
+                        (b"content-length", str(len(payload)).encode())]
+    response_headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _body(receive: Any, limit: int) -> bytes | None:

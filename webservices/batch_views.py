@@ -10,8 +10,11 @@ from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from studio.throttle import request_address
+
 from . import storage
 from .batch import JobError, job_cancel, job_reap_if_stale, job_start, job_status_json, job_submit
+from .keys import as_response, check
 from .models import BatchJob, Endpoint
 from .views import API_VERSION
 from .wire import error_body
@@ -36,11 +39,12 @@ def _endpoint(request: HttpRequest, workspace_id: str, endpoint_id: str) -> Endp
         return _error(400, "BadArgument", f"api-version must be {API_VERSION}.")
     endpoint = Endpoint.objects.select_related("service__current").filter(
         endpoint_id=endpoint_id, service__workspace_id=workspace_id).first()
-    if endpoint is None:
-        return _error(404, "NotFound", "No such web service endpoint in this workspace.")
-    digest = _key_hash(request)
-    if digest is None or digest not in (endpoint.primary_key_hash, endpoint.secondary_key_hash):
-        return _error(401, "Unauthorized", "Missing or wrong API key for this endpoint.")
+    # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
+    hashes = (endpoint.primary_key_hash, endpoint.secondary_key_hash) if endpoint is not None else ()
+    refusal = check(request_address(request), request.headers.get("Authorization", ""), hashes)
+    if refusal is not None:
+        return as_response(refusal)
+    assert endpoint is not None  # a key matched one of its hashes
     return endpoint
 
 
