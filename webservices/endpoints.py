@@ -211,8 +211,11 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
         names = ", ".join(f"'{n}'" for n in resources) or "none"
         raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
                             target=str(name))
-    relative, _ = _located(service, location, name)
-    data = storage.read_bytes(service.workspace_id, relative)
+    relative, token = _located(service, location, name)
+    try:  # these very bytes must be the version the token was issued for (not a file replaced since)
+        data = storage.read_signed(service.workspace_id, relative, token)
+    except storage.StorageError as error:
+        raise EndpointError(error.message, status=error.status, target=name) from None
     try:  # workspace storage is outside input (any endpoint key can upload): only this studio's signed packages
         new = TrainedModel.from_bytes(data, require_signature=True)
     except ArtifactError as error:

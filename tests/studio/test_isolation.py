@@ -58,7 +58,8 @@ def world(api, owner, income):  # noqa: F811
     second = endpoint_put(service=service, name="second", body={})
     held_out = output_save(run=training_run, node="split", port="results2", name=f"held out {SECRET}")
     rows = dataset_table(held_out).frame.drop(columns=["income"]).head(5)
-    storage.write(str(owner.workspace.pk), "mydata/input.csv", io.BytesIO(rows.to_csv(index=False).encode()))
+    storage.write(str(owner.workspace.pk), "mydata/input.csv", io.BytesIO(rows.to_csv(index=False).encode()),
+                  by=storage.Accessor(service.pk))
     job = job_submit(endpoint=default, body={"Inputs": {"input1": {"RelativeLocation": "mydata/input.csv"}}})
     schedule = RetrainingSchedule.objects.create(endpoint=second.endpoint, retraining=service, cron="0 3 * * 1",
                                                  input_location="mydata/input.csv")
