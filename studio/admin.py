@@ -1,6 +1,9 @@
 from django.contrib import admin
 
+from .login import AdminLoginForm
 from .models import Membership, WorkerBeat, Workspace
+
+admin.site.login_form = AdminLoginForm  # the same sign-in lockout as /login/
 
 
 class MembershipInline(admin.TabularInline):
