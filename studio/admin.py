@@ -3,7 +3,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from .login import AdminLoginForm
 from .models import ApiToken, Membership, WorkerBeat, Workspace
+
+admin.site.login_form = AdminLoginForm  # the same sign-in lockout as /login/
 
 
 class MembershipInline(admin.TabularInline):

@@ -284,6 +284,18 @@ ATELIER_PYTHON_SCRIPT_UID = env_int("ATELIER_PYTHON_SCRIPT_UID", 65534, minimum=
 ATELIER_SQL_MAX_ROWS = env_int("ATELIER_SQL_MAX_ROWS", 2_000_000, minimum=1)
 ATELIER_SQL_MAX_BYTES = env_int("ATELIER_SQL_MAX_BYTES", 1024**3, minimum=1024)
 
+# Issue 14, findings 5 (storage), 9 and 10 (access): workspace storage limits; sign-in and key throttling.
+ATELIER_STORAGE_MAX_FILE_BYTES = env_int("ATELIER_STORAGE_MAX_FILE_BYTES", 512 * 1024 * 1024, minimum=1)
+ATELIER_STORAGE_QUOTA_BYTES = env_int("ATELIER_STORAGE_QUOTA_BYTES", 10 * 1024**3, minimum=1)  # per workspace
+ATELIER_LOGIN_MAX_FAILURES = env_int("ATELIER_LOGIN_MAX_FAILURES", 5, minimum=1)  # per username
+ATELIER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("ATELIER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
+ATELIER_LOGIN_WINDOW_SECONDS = env_int("ATELIER_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+ATELIER_LOGIN_LOCKOUT_SECONDS = env_int("ATELIER_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+ATELIER_KEY_MAX_FAILURES = env_int("ATELIER_KEY_MAX_FAILURES", 30, minimum=1)  # per client address
+ATELIER_KEY_WINDOW_SECONDS = env_int("ATELIER_KEY_WINDOW_SECONDS", 60, minimum=1)
+ATELIER_KEY_LOCKOUT_SECONDS = env_int("ATELIER_KEY_LOCKOUT_SECONDS", 300, minimum=1)
+ATELIER_PROXY_HOPS = env_int("ATELIER_PROXY_HOPS", 0)  # trusted reverse proxies appending X-Forwarded-For
+
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 
 SECURE_TLS = env_bool("ATELIER_TLS", not DEBUG)

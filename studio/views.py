@@ -17,14 +17,15 @@ from experiments.services import experiment_create, experiment_save_as, experime
 from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
 from webservices.endpoints import updatable
+from webservices.keys import as_response, check
 from webservices.models import Endpoint, WebService
 from webservices.scoring import served
 from webservices.selectors import web_services_of
-from webservices.views import key_matches
 from webservices.wire import endpoint_json, openapi_document, service_json
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
+from .throttle import request_address
 
 
 @require_GET
@@ -203,9 +204,14 @@ def web_service_swagger(request: HttpRequest, service_id: int, name: str) -> Htt
 
     endpoint = Endpoint.objects.select_related("service__current").filter(service_id=service_id, name=name).first()
     member = request.user.is_authenticated and web_services_of(request.user).filter(pk=service_id).exists()
-    state = served(endpoint.endpoint_id) if endpoint is not None and not member else None
-    allowed = member or (state is not None and key_matches(state, request.headers.get("Authorization", "")))
-    if endpoint is None or endpoint.service.current is None or not allowed:
+    refused = None
+    if not member:
+        state = served(endpoint.endpoint_id) if endpoint is not None else None
+        refused = check(request_address(request), request.headers.get("Authorization", ""),
+                        state.key_hashes if state is not None else ())
+        if refused is not None and refused.status == 429:
+            return as_response(refused)
+    if endpoint is None or endpoint.service.current is None or refused is not None:
         return JsonResponse({"error": {"code": "NotFound", "message": "No such endpoint, or no access to it."}},
                             status=404)
     deployment = endpoint.service.current

@@ -79,6 +79,16 @@ def _no_usage_left_behind() -> Iterator[None]:
     usage.discard()
 
 
+@pytest.fixture(autouse=True)
+def _no_lockout_carried_over() -> None:
+    """Every test calls from 127.0.0.1: one test's wrong keys and passwords must not lock the next one out."""
+    from studio.throttle import forget_all
+    from webservices.keys import forget_suspects
+
+    forget_all()
+    forget_suspects()
+
+
 @pytest.fixture
 def api(owner: Persona) -> APIClient:
     """The studio API as the owner (DRF's test client, no server)."""

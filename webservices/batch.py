@@ -12,7 +12,7 @@ from django.utils import timezone
 from studio import workers
 
 from . import storage
-from .models import BatchJob, BatchTask, Endpoint
+from .models import BatchJob, BatchTask, Endpoint, WebService
 
 
 class JobError(ValueError):
@@ -40,8 +40,30 @@ def _locations(value: Any, kind: str, names: list[str]) -> dict[str, str]:
     return found
 
 
-def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
-    """Check the job's inputs exist in the workspace storage and record it, not started."""
+def _files_check(service: WebService, inputs: dict[str, str], outputs: dict[str, str],
+                 by: storage.Accessor) -> None:
+    """Each input is a file `by` reaches (for a service's key: one of the service's own; any other reads as
+    missing), and each output a location the service's job may write (free, or already the service's)."""
+    workspace, writer = service.workspace_id, storage.Accessor(service.pk)
+    for name, location in inputs.items():
+        if not storage.exists(workspace, location, by=by):
+            raise JobError(f"Input '{name}': no file at '{location}' in the workspace storage; upload it first.",
+                           target=name)
+    for name, location in outputs.items():
+        if storage.exists(workspace, location) and not storage.exists(workspace, location, by=writer):
+            raise JobError(f"Output '{name}': the location '{location}' is in use by another owner in this "
+                           "workspace's storage; choose another RelativeLocation.", status=409, target=name)
+
+
+def job_files_check(job: BatchJob) -> None:
+    """Before a job submitted with a key starts: its files are still the service's to read and write."""
+    service = job.endpoint.service
+    _files_check(service, job.inputs, job.outputs, storage.Accessor(service.pk))
+
+
+def job_submit(*, endpoint: Endpoint, body: Any, by: storage.Accessor | None = None) -> BatchJob:
+    """Check the job's files and record it, not started. Inputs are read as `by` sees the storage: the
+    endpoint's service (a call with its key) unless the studio submits (a schedule)."""
     deployment = endpoint.service.current
     if deployment is None:
         raise JobError("The service has no deployment.", status=404)
@@ -50,16 +72,12 @@ def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
     from .retraining import output_extension, output_kinds
 
     kinds = output_kinds(deployment.graph)
+    job_id = secrets.token_hex(16)
     inputs = _locations(body.get("Inputs"), "Inputs", list(deployment.input_schema))
-    outputs = _locations(body.get("Outputs", {name: {"RelativeLocation": f"results/{name}"
-                                                                         f"{output_extension(kinds.get(name, ''))[0]}"}
-                                              for name in deployment.output_schema}), "Outputs",
-                         list(deployment.output_schema))
-    workspace = endpoint.service.workspace_id
-    for name, location in inputs.items():
-        if not storage.exists(workspace, location):
-            raise JobError(f"Input '{name}': no file at '{location}' in the workspace storage; upload it first.",
-                           target=name)
+    outputs = _locations(body.get("Outputs", {  # by default, a folder of the job's own: never another's file
+        name: {"RelativeLocation": f"results/{job_id}/{name}{output_extension(kinds.get(name, ''))[0]}"}
+        for name in deployment.output_schema}), "Outputs", list(deployment.output_schema))
+    _files_check(endpoint.service, inputs, outputs, by if by is not None else storage.Accessor(endpoint.service_id))
     for name, location in outputs.items():
         allowed = output_extension(kinds.get(name, ""))
         if not location.endswith(allowed):
@@ -69,7 +87,7 @@ def job_submit(*, endpoint: Endpoint, body: Any) -> BatchJob:
     parameters = body.get("GlobalParameters") or {}
     if not isinstance(parameters, dict):
         raise JobError("'GlobalParameters' must be an object.")
-    return BatchJob.objects.create(endpoint=endpoint, job_id=secrets.token_hex(16), inputs=inputs, outputs=outputs,
+    return BatchJob.objects.create(endpoint=endpoint, job_id=job_id, inputs=inputs, outputs=outputs,
                                    global_parameters=parameters)
 
 

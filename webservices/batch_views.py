@@ -1,17 +1,17 @@
-"""Batch Execution Service and workspace storage calls (SPEC §3). Not the hot path: plain Django views."""
+"""Batch Execution Service calls (SPEC §3). Not the hot path: plain Django views."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
-from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import storage
-from .batch import JobError, job_cancel, job_reap_if_stale, job_start, job_status_json, job_submit
+from studio.throttle import request_address
+
+from .batch import JobError, job_cancel, job_files_check, job_reap_if_stale, job_start, job_status_json, job_submit
+from .keys import as_response, check
 from .models import BatchJob, Endpoint
 from .views import API_VERSION
 from .wire import error_body
@@ -25,22 +25,17 @@ def _error(status: int, code: str, message: str, target: str = "") -> HttpRespon
     return _json(error_body(code, message, target), status)
 
 
-def _key_hash(request: HttpRequest) -> str | None:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    key = key.strip()
-    return hashlib.sha256(key.encode()).hexdigest() if scheme.lower() == "bearer" and key else None
-
-
 def _endpoint(request: HttpRequest, workspace_id: str, endpoint_id: str) -> Endpoint | HttpResponse:
     if request.GET.get("api-version") != API_VERSION:
         return _error(400, "BadArgument", f"api-version must be {API_VERSION}.")
     endpoint = Endpoint.objects.select_related("service__current").filter(
         endpoint_id=endpoint_id, service__workspace_id=workspace_id).first()
-    if endpoint is None:
-        return _error(404, "NotFound", "No such web service endpoint in this workspace.")
-    digest = _key_hash(request)
-    if digest is None or digest not in (endpoint.primary_key_hash, endpoint.secondary_key_hash):
-        return _error(401, "Unauthorized", "Missing or wrong API key for this endpoint.")
+    # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
+    hashes = (endpoint.primary_key_hash, endpoint.secondary_key_hash) if endpoint is not None else ()
+    refusal = check(request_address(request), request.headers.get("Authorization", ""), hashes)
+    if refusal is not None:
+        return as_response(refusal)
+    assert endpoint is not None  # a key matched one of its hashes
     return endpoint
 
 
@@ -95,36 +90,8 @@ def job_start_view(request: HttpRequest, workspace_id: str, endpoint_id: str, jo
     if isinstance(found, HttpResponse):
         return found
     try:
+        job_files_check(found)  # the files may have changed hands since it was submitted
         job_start(found)
     except JobError as error:
         return _error(error.status, "BadArgument", error.message)
     return HttpResponse(status=200)
-
-
-@csrf_exempt
-def storage_file(request: HttpRequest, workspace_id: str, relative: str) -> HttpResponse:
-    """PUT (key of any endpoint in the workspace) stores the body; GET returns it, with a key or a token."""
-    try:
-        location = storage.clean_location(relative)
-    except storage.StorageError as error:
-        return _error(400, "BadArgument", error.message)
-    digest = _key_hash(request)
-    keyed = digest is not None and Endpoint.objects.filter(service__workspace_id=workspace_id).filter(
-        Q(primary_key_hash=digest) | Q(secondary_key_hash=digest)).exists()
-    if request.method == "PUT":
-        if not keyed:
-            return _error(401, "Unauthorized", "Uploading needs a key of an endpoint in this workspace.")
-        size = storage.write(workspace_id, location, request)
-        return _json({"RelativeLocation": location, "Size": size}, status=201)
-    if request.method != "GET":
-        return _error(405, "MethodNotAllowed", "Use PUT to upload or GET to download.")
-    signed = storage.token_valid(workspace_id, location, request.GET.get("se", ""), request.GET.get("sig", ""))
-    if not (keyed or signed):
-        if request.GET.get("sig"):  # a token was sent, but it is forged, for another file, or expired
-            return _error(403, "Forbidden", "The SasBlobToken is not valid for this file or has expired.")
-        return _error(401, "Unauthorized", "Downloading needs an endpoint key or a valid, unexpired SasBlobToken.")
-    try:
-        handle = storage.open_file(workspace_id, location)
-    except storage.StorageError as error:
-        return _error(error.status, "NotFound", error.message)
-    return FileResponse(handle, as_attachment=True, filename=location.rsplit("/", 1)[-1])

@@ -4,16 +4,16 @@ parse and call webservices/endpoints.py. Not the hot path."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from studio.selectors import api_token_of
+from studio.throttle import request_address
 
 from .endpoints import EndpointError, endpoint_delete, endpoint_put, resource_patch
+from .keys import Refusal, as_response, check
 from .models import Endpoint, WebService
 from .wire import classic_endpoint_json, error_body
 
@@ -30,21 +30,17 @@ def _base(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def _allowed(request: HttpRequest, service: WebService, patched: Endpoint | None = None) -> bool:
-    """A studio token of a workspace member, a key of the default endpoint, or (update resource) a key of the
-    endpoint being patched."""
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    credential = credential.strip()
-    if not credential:
-        return False
-    if scheme.lower() == "token":
-        token = api_token_of(credential)
-        return token is not None and service.workspace.memberships.filter(user=token.user).exists()
-    if scheme.lower() != "bearer":
-        return False
-    digest = hashlib.sha256(credential.encode()).hexdigest()
-    holders = [endpoint for endpoint in service.endpoints.all() if endpoint.is_default or endpoint == patched]
-    return any(digest in (e.primary_key_hash, e.secondary_key_hash) for e in holders)
+def _refusal(request: HttpRequest, workspace_id: str, service: WebService | None,
+             patched: str | None = None) -> Refusal | None:
+    """None for a studio token of a member of the workspace, a key of the service's default endpoint, or (update
+    resource) a key of the endpoint `patched` names. A service or endpoint that doesn't exist accepts no key:
+    the caller gets the same 401 as for a wrong one."""
+    message = ("Send 'Authorization: Token <studio token>' of a workspace member or 'Authorization: Bearer <key>' "
+               "of the default endpoint" + (" or of this endpoint." if patched is not None else "."))
+    holders = [e for e in service.endpoints.all() if e.is_default or e.name == patched] if service is not None else []
+    return check(request_address(request), request.headers.get("Authorization", ""),
+                 [h for e in holders for h in (e.primary_key_hash, e.secondary_key_hash)], message,
+                 members_of=workspace_id)
 
 
 def _service(workspace_id: str, service_id: str) -> WebService | None:
@@ -63,30 +59,29 @@ def _body(request: HttpRequest) -> Any:
 @csrf_exempt
 def endpoints(request: HttpRequest, workspace_id: str, service_id: str) -> HttpResponse:
     """GET: the service's endpoints, as Azure listed them (no keys)."""
-    service = _service(workspace_id, service_id)
-    if service is None:
-        return _error(404, "NotFound", "No such web service in this workspace.")
     if request.method != "GET":
         return _error(405, "MethodNotAllowed", "Use GET to list endpoints; PUT/PATCH/DELETE .../endpoints/{name}.")
-    if not _allowed(request, service):
-        return _error(401, "Unauthorized", "Send 'Authorization: Token <studio token>' of a workspace member or "
-                                           "'Authorization: Bearer <key>' of the default endpoint.")
+    service = _service(workspace_id, service_id)
+    refusal = _refusal(request, workspace_id, service)
+    if refusal is not None:
+        return as_response(refusal)
+    if service is None:
+        return _error(404, "NotFound", "No such web service in this workspace.")
     return _json([classic_endpoint_json(_base(request), e) for e in service.endpoints.all()])
 
 
 @csrf_exempt
 def endpoint(request: HttpRequest, workspace_id: str, service_id: str, name: str) -> HttpResponse:
     """GET one, PUT add (or change settings), PATCH update resource, DELETE remove."""
-    service = _service(workspace_id, service_id)
-    if service is None:
-        return _error(404, "NotFound", "No such web service in this workspace.")
     if request.method not in ("GET", "PUT", "PATCH", "DELETE"):
         return _error(405, "MethodNotAllowed", "Use GET, PUT (add), PATCH (update resource) or DELETE.")
-    existing = service.endpoints.filter(name=name).first()
-    if not _allowed(request, service, existing if request.method == "PATCH" else None):
-        return _error(401, "Unauthorized", "Send 'Authorization: Token <studio token>' of a workspace member or "
-                                           "'Authorization: Bearer <key>' of the default endpoint"
-                                           + (" or of this endpoint." if request.method == "PATCH" else "."))
+    service = _service(workspace_id, service_id)
+    existing = service.endpoints.filter(name=name).first() if service is not None else None
+    refusal = _refusal(request, workspace_id, service, name if request.method == "PATCH" else None)
+    if refusal is not None:
+        return as_response(refusal)
+    if service is None:
+        return _error(404, "NotFound", "No such web service in this workspace.")
     if request.method != "PUT" and existing is None:
         return _error(404, "NotFound", f"Web service {service.pk} has no endpoint '{name}'.")
     try:

@@ -207,12 +207,15 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
         names = ", ".join(f"'{n}'" for n in resources) or "none"
         raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
                             target=str(name))
-    relative, _ = _located(service, location, name)
-    try:  # workspace storage is outside input (any endpoint key can upload): only this studio's signed packages,
-        # checked without building them (the dry run builds them, in a child process)
-        data = storage.read_bytes(service.workspace_id, relative, limit=settings.ATELIER_MAX_MODEL_BYTES)
+    relative, token = _located(service, location, name)
+    try:  # these very bytes must be the version the token was issued for (not a file replaced since); workspace
+        # storage is outside input: only this studio's signed packages, checked without building them (the dry
+        # run builds them, in a child process)
+        data = storage.read_signed(service.workspace_id, relative, token, limit=settings.ATELIER_MAX_MODEL_BYTES)
         new = TrainedModel.described(data, require_signature=True)
-    except (ArtifactError, storage.StorageError) as error:
+    except storage.StorageError as error:
+        raise EndpointError(error.message, status=error.status, target=name) from None
+    except ArtifactError as error:
         raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
     try:
         current = TrainedModel.described(store.read_bytes(resources[name]["Path"]))

@@ -13,6 +13,7 @@ from experiments.modules.artifacts import Evaluation, TrainedModel
 from experiments.modules.registry import registry
 
 from . import storage
+from .scoring import ScoringError
 from .wire import BadRequest, csv_part, typed_frame
 
 MODEL, EVALUATION, TABLE = "model", "evaluation", "table"
@@ -36,11 +37,12 @@ def output_extension(kind: str) -> tuple[str, ...]:
     return (".ilearner",) if kind == MODEL else (".csv", ".parquet")
 
 
-def retrain(*, workspace_id: str, scorer: Any, input_schema: dict[str, list[dict[str, Any]]],
+def retrain(*, workspace_id: str, service_id: int, scorer: Any, input_schema: dict[str, list[dict[str, Any]]],
             inputs: dict[str, str], outputs: dict[str, str], global_parameters: dict[str, Any],
             model_name: str, note: dict[str, Any]) -> int:
     """Train on the whole input files (training needs every row at once) and write each output; returns the
-    number of rows trained on. Raises BadRequest for unreadable input, ScoringError for a failing module."""
+    number of rows trained on. Raises BadRequest for unreadable input, ScoringError for a failing module or an
+    output that can't be stored (quota, a location held by another owner)."""
     tables = {}
     rows = 0
     for name, location in inputs.items():
@@ -63,5 +65,8 @@ def retrain(*, workspace_id: str, scorer: Any, input_schema: dict[str, list[dict
         else:
             table = values[(scorer.outputs[name], "dataset")]
             data = table.to_parquet() if location.endswith(".parquet") else csv_part(table.frame, header=True)
-        storage.write(workspace_id, location, io.BytesIO(data))
+        try:  # the service's own file, within the workspace's quota
+            storage.write(workspace_id, location, io.BytesIO(data), by=storage.Accessor(service_id))
+        except storage.StorageError as error:
+            raise ScoringError(f"Output '{name}' could not be written: {error.message}", target=name) from None
     return rows

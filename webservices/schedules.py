@@ -106,7 +106,7 @@ def attempt_start(schedule: RetrainingSchedule) -> RetrainingAttempt:
         if endpoint is None:
             raise JobError("The retraining service has no default endpoint.")
         inputs = {name: {"RelativeLocation": schedule.input_location} for name in retraining.current.input_schema}  # type: ignore[union-attr]
-        job = job_submit(endpoint=endpoint, body={"Inputs": inputs, "Outputs": outputs})
+        job = job_submit(endpoint=endpoint, body={"Inputs": inputs, "Outputs": outputs}, by=storage.STUDIO)
         attempt.job = job
         attempt.save(update_fields=["job"])
         job_start(job)

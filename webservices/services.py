@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from experiments.modules.params import Reference
 from experiments.modules.registry import registry
 from experiments.setup import last_run_facts
 
+from .keys import key_hash
 from .models import Deployment, Endpoint, WebService
 
 DEFAULT_ENDPOINT = "default"
@@ -51,11 +51,6 @@ class Deployed:
 def new_key() -> str:
     """88 characters of base64, like the classic studio's keys (64 random bytes)."""
     return base64.b64encode(secrets.token_bytes(64)).decode()
-
-
-def key_hash(key: str) -> str:
-    """Keys are long random strings, so one SHA-256 is enough to store them safely."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def key_hint(key: str) -> str:

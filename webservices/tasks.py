@@ -166,7 +166,8 @@ def _retrain_job(job: BatchJob) -> None:
     resource = next((r["Name"] for r in service.current.resources if r["Kind"] == "TrainedModel"),  # type: ignore[union-attr]
                     f"{service.name} [trained model]")
     try:
-        rows = retrain(workspace_id=service.workspace_id, scorer=state.scorer,  # type: ignore[union-attr]
+        rows = retrain(workspace_id=service.workspace_id, service_id=service.pk,
+                       scorer=state.scorer,  # type: ignore[union-attr]
                        input_schema=service.current.input_schema, inputs=job.inputs,  # type: ignore[union-attr]
                        outputs=job.outputs, global_parameters=job.global_parameters, model_name=resource,
                        note={"retraining_service": service.pk, "job": job.job_id})
@@ -320,7 +321,7 @@ def _bes_join(job_pk: int) -> None:
     job = _running(job_pk)
     if job is None:
         return
-    workspace = job.endpoint.service.workspace_id
+    workspace, owner = job.endpoint.service.workspace_id, storage.Accessor(job.endpoint.service_id)
     for name, location in job.outputs.items():
         extension = _out_extension(location)
         with tempfile.TemporaryFile() as joined:  # on disk: the output is never held in memory whole
@@ -337,7 +338,12 @@ def _bes_join(job_pk: int) -> None:
             if writer is not None:
                 writer.close()
             joined.seek(0)
-            storage.write(workspace, location, joined)
+            try:  # the service's own file, within the workspace's quota
+                storage.write(workspace, location, joined, by=owner)
+            except storage.StorageError as error:
+                _fail(job_pk, f"Output '{name}' could not be written: {error.message}")
+                job_files_remove(job.job_id)
+                return
     updated = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.FINISHED, finished=timezone.now(), details=f"Scored {job.rows} rows.")
     if updated:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, endpoint_views, views
+from . import batch_views, endpoint_views, storage_views, views
 
 urlpatterns = [
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", views.execute, name="rrs-execute"),
@@ -13,5 +13,5 @@ urlpatterns = [
          name="classic-endpoints"),
     path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>", endpoint_views.endpoint,
          name="classic-endpoint"),
-    path("workspaces/<str:workspace_id>/storage/<path:relative>", batch_views.storage_file, name="storage-file"),
+    path("workspaces/<str:workspace_id>/storage/<path:relative>", storage_views.storage_file, name="storage-file"),
 ]

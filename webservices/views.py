@@ -11,8 +11,6 @@ below serves the same call anywhere else (WSGI, the test client).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import time
 import uuid
@@ -27,7 +25,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from experiments.modules.rows import NotFast, Rows
+from studio.throttle import request_address
 
+from .keys import check_async
 from .scoring import ScoringError, Served, cached, served
 from .usage import record_call
 from .wire import BadRequest, error_body, format_outputs, parse_inputs
@@ -43,16 +43,9 @@ INLINE_BYTES = 16 * 1024
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
 
-def key_matches(state: Served, authorization: str) -> bool:
-    scheme, _, key = authorization.partition(" ")
-    key = key.strip() if scheme.lower() == "bearer" else ""
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return bool(key) and any(hmac.compare_digest(digest, known) for known in state.key_hashes)
-
-
 async def score_call(method: str, query: Mapping[str, str], authorization: str, body: bytes,
-                     workspace_id: str, endpoint_id: str) -> Answer:
-    """One RRS call: (status, JSON body, extra headers)."""
+                     workspace_id: str, endpoint_id: str, client: str = "") -> Answer:
+    """One RRS call: (status, JSON body, extra headers). `client` is the caller's address (key throttling)."""
     began = time.perf_counter()
     if method != "POST":
         return 405, error_body("MethodNotAllowed", "Use POST to score."), {"Allow": "POST"}
@@ -60,11 +53,12 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if version != API_VERSION:
         return 400, error_body("BadArgument", f"api-version must be {API_VERSION} (got {version!r})."), {}
     state = cached(endpoint_id) or await sync_to_async(served, thread_sensitive=False)(endpoint_id)
-    if state is None or state.workspace_id != workspace_id:
-        return 404, error_body("NotFound", "No such web service endpoint in this workspace."), {}
-    if not key_matches(state, authorization):
-        return 401, error_body("Unauthorized", "Missing or wrong API key: send 'Authorization: Bearer <key>' with a "
-                                               "key of this endpoint."), {}
+    # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
+    hashes = state.key_hashes if state is not None and state.workspace_id == workspace_id else ()
+    refused = await check_async(client, authorization, hashes)
+    if refused is not None:
+        return refused.status, refused.body, refused.headers
+    assert state is not None  # a key matched one of its hashes
     if state.kind == "retraining":
         return 400, error_body("BadArgument", "This is a retraining web service: it trains, so call it as a batch "
                                "job (BES, .../jobs) with the training data; it returns the trained model (.ilearner) "
@@ -135,7 +129,7 @@ async def execute(request: HttpRequest, workspace_id: str, endpoint_id: str) -> 
     """POST .../services/{endpoint}/execute?api-version=2.0[&details=true][&format=swagger]"""
     status, body, headers = await score_call(request.method or "", request.GET.dict(),
                                              request.headers.get("Authorization", ""), request.body,
-                                             workspace_id, endpoint_id)
+                                             workspace_id, endpoint_id, request_address(request))
     response = HttpResponse(orjson.dumps(body), status=status, content_type="application/json; charset=utf-8")
     for name, value in headers.items():
         response[name] = value

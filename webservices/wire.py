@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pandas import NA as _NA
 
@@ -11,7 +11,9 @@ from experiments.modules.datatable import DataTable
 from experiments.modules.rows import Rows
 
 from .models import Endpoint, WebService
-from .services import Keys
+
+if TYPE_CHECKING:
+    from .services import Keys
 
 
 def api_location(base: str, endpoint: Endpoint) -> str:

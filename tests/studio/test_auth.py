@@ -1,6 +1,7 @@
 """Pages need a login; the API answers 401 without credentials and works with a session or a token."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -171,3 +172,55 @@ def test_another_workspaces_dataset_page_is_404(owner_client, outsider):
     theirs = dataset_store(table=DataTable(pd.DataFrame({"a": [1]})), name="Theirs", workspace=outsider.workspace,
                            source="upload")
     assert owner_client.get(reverse("dataset-detail", args=[theirs.pk])).status_code == 404
+
+
+# --- Sign-in lockout (issue 14, finding 10) --------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, moved by the test instead of sleeping."""
+    import time
+
+    from studio.throttle import FailureLimit
+
+    now = [time.time()]
+    monkeypatch.setattr(FailureLimit, "timer", staticmethod(lambda: now[0]))
+    return now
+
+
+def sign_in(client, username, password, address="127.0.0.1"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_a_username_is_locked_out_after_repeated_wrong_passwords_then_let_in_again(client, owner, settings, clock):
+    for _ in range(settings.ATELIER_LOGIN_MAX_FAILURES - 1):
+        assert "didn't match" in sign_in(client, owner.username, "wrong").content.decode()
+    locked = sign_in(client, owner.username, "wrong").content.decode()
+    assert "Too many failed sign-ins for this account or from this address. Try again in 15 minutes." in locked
+    right = sign_in(client, owner.username, owner.password, address="10.9.8.7")  # from elsewhere too
+    assert right.status_code == 200 and "Too many failed sign-ins" in right.content.decode()
+    assert client.get(reverse("home")).status_code == 302  # not signed in
+    clock[0] += settings.ATELIER_LOGIN_LOCKOUT_SECONDS + 1
+    assert sign_in(client, owner.username, owner.password)["Location"] == reverse("home")
+
+
+def test_one_address_trying_many_usernames_is_locked_out_and_others_are_not(client, owner, outsider, settings,
+                                                                            clock):
+    settings.ATELIER_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
+    for name in ("alice", "bob", "nobody-at-all"):  # accounts that don't exist count the same
+        sign_in(client, name, "guess", address="203.0.113.9")
+    assert "Too many failed sign-ins" in sign_in(client, owner.username, owner.password,
+                                                 address="203.0.113.9").content.decode()
+    admin = client.post("/admin/login/", {"username": owner.username, "password": owner.password},
+                        REMOTE_ADDR="203.0.113.9")
+    assert "Too many failed sign-ins" in admin.content.decode()  # the admin's sign-in shares the lockout
+    assert sign_in(Client(), outsider.username, outsider.password, address="198.51.100.4").status_code == 302
+
+
+def test_a_right_password_forgets_earlier_mistakes(client, owner, settings, clock):
+    for _ in range(settings.ATELIER_LOGIN_MAX_FAILURES - 1):
+        sign_in(client, owner.username, "wrong")
+    assert sign_in(client, owner.username, owner.password).status_code == 302
+    client.logout()
+    assert "didn't match" in sign_in(client, owner.username, "wrong").content.decode()

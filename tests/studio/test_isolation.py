@@ -58,7 +58,8 @@ def world(api, owner, income):  # noqa: F811
     second = endpoint_put(service=service, name="second", body={})
     held_out = output_save(run=training_run, node="split", port="results2", name=f"held out {SECRET}")
     rows = dataset_table(held_out).frame.drop(columns=["income"]).head(5)
-    storage.write(str(owner.workspace.pk), "mydata/input.csv", io.BytesIO(rows.to_csv(index=False).encode()))
+    storage.write(str(owner.workspace.pk), "mydata/input.csv", io.BytesIO(rows.to_csv(index=False).encode()),
+                  by=storage.Accessor(service.pk))
     job = job_submit(endpoint=default, body={"Inputs": {"input1": {"RelativeLocation": "mydata/input.csv"}}})
     schedule = RetrainingSchedule.objects.create(endpoint=second.endpoint, retraining=service, cron="0 3 * * 1",
                                                  input_location="mydata/input.csv")
@@ -145,7 +146,8 @@ def owner_state(world):
             storage.exists(str(world["ws"]), "mydata/input.csv"))
 
 
-def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsider):
+def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsider, settings):
+    settings.ATELIER_KEY_MAX_FAILURES = 10_000  # hundreds of refused calls: isolation is tested here, not throttling
     before = owner_state(world)
     browser = Client(raise_request_exception=False)
     browser.force_login(outsider.user)
@@ -206,3 +208,42 @@ def test_storage_refuses_paths_out_of_the_workspace(world, relative):
     response = client.generic("PUT", f"/workspaces/{world['ws']}/storage/{relative}", data=b"a\n1\n",
                               HTTP_AUTHORIZATION=f"Bearer {world['default_key']}")
     assert response.status_code in (400, 404), (relative, response.status_code)
+
+
+def test_a_call_without_the_right_key_cannot_tell_what_exists(world, settings):
+    """No existence oracle (issue 14): with no key or a wrong one, every classic route answers the same status
+    and body whether the endpoint, service, job or file it names exists or not."""
+    settings.ATELIER_KEY_MAX_FAILURES = 10_000  # many refused calls in a row; the throttle is tested elsewhere
+    client = Client(raise_request_exception=False)
+    e, ws, sid, job = world["endpoint"].endpoint_id, world["ws"], world["service"], world["job"]
+    other_ws = "0" * 32
+    calls = {  # method, [URL of something that exists, URLs of things that don't]
+        "RRS": ("POST", [f"/workspaces/{ws}/services/{e}/execute?api-version=2.0",
+                         f"/workspaces/{ws}/services/{'f' * 32}/execute?api-version=2.0",
+                         f"/workspaces/{other_ws}/services/{e}/execute?api-version=2.0"]),
+        "BES submit": ("POST", [f"/workspaces/{ws}/services/{e}/jobs?api-version=2.0",
+                                f"/workspaces/{ws}/services/{'f' * 32}/jobs?api-version=2.0"]),
+        "BES status": ("GET", [f"/workspaces/{ws}/services/{e}/jobs/{job}?api-version=2.0",
+                               f"/workspaces/{ws}/services/{e}/jobs/{'f' * 32}?api-version=2.0",
+                               f"/workspaces/{ws}/services/{'f' * 32}/jobs/{job}?api-version=2.0"]),
+        "BES start": ("POST", [f"/workspaces/{ws}/services/{e}/jobs/{job}/start?api-version=2.0",
+                               f"/workspaces/{ws}/services/{'f' * 32}/jobs/{job}/start?api-version=2.0"]),
+        "list endpoints": ("GET", [f"/workspaces/{ws}/webservices/{sid}/endpoints",
+                                   f"/workspaces/{ws}/webservices/99999/endpoints",
+                                   f"/workspaces/{ws}/webservices/nope/endpoints"]),
+        "update resource": ("PATCH", [f"/workspaces/{ws}/webservices/{sid}/endpoints/second",
+                                      f"/workspaces/{ws}/webservices/{sid}/endpoints/nothing",
+                                      f"/workspaces/{ws}/webservices/99999/endpoints/second"]),
+        "delete endpoint": ("DELETE", [f"/workspaces/{ws}/webservices/{sid}/endpoints/second",
+                                       f"/workspaces/{ws}/webservices/99999/endpoints/second"]),
+        "storage": ("GET", [f"/workspaces/{ws}/storage/mydata/input.csv", f"/workspaces/{ws}/storage/mydata/none.csv",
+                            f"/workspaces/{other_ws}/storage/mydata/input.csv"]),
+    }
+    for credentials in ({}, {"HTTP_AUTHORIZATION": "Bearer " + "A" * 88}, {"HTTP_AUTHORIZATION": "Token nope"}):
+        for name, (method, urls) in calls.items():
+            answers = []
+            for url in urls:
+                response = client.generic(method, url, data=b"{}", content_type="application/json", **credentials)
+                answers.append((response.status_code, response.json()))
+            assert answers[0][0] == 401, (name, credentials, answers[0])
+            assert all(other == answers[0] for other in answers[1:]), (name, credentials, answers)
