@@ -18,6 +18,7 @@ from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
 from webservices.endpoints import updatable
 from webservices.models import Endpoint, WebService
+from webservices.samples import patch_sample
 from webservices.scoring import served
 from webservices.selectors import web_services_of
 from webservices.views import key_matches
@@ -186,14 +187,15 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     endpoint = get_object_or_404(service.endpoints, name=name)
     retraining = web_services_of(request.user).filter(workspace=service.workspace, kind=WebService.Kind.RETRAINING)
+    names = [r["Name"] for r in updatable(service)]
+    patch_url = f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
         "service": service, "endpoint": endpoint, "body": endpoint_json(_base(request), endpoint),
         "help": endpoint_help(_base(request), endpoint), "section": "web-services",
         "schema": service.current.input_schema if service.current else {},
-        "updatable": [r["Name"] for r in updatable(service)], "retraining_services": retraining,
+        "updatable": names, "retraining_services": retraining,
         "throttle_levels": Endpoint.Throttle.choices, "trace_levels": Endpoint.TraceLevel.choices,
-        "patch_url": f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/"
-                     f"{endpoint.name}"})
+        "patch_sample": patch_sample(patch_url, names[0]) if names else ""})
 
 
 @require_GET
