@@ -266,6 +266,9 @@ ATELIER_MAX_ROWS_PER_REQUEST = env_int("ATELIER_MAX_ROWS_PER_REQUEST", 1000, min
 ATELIER_MAX_COLUMNS = env_int("ATELIER_MAX_COLUMNS", 4096, minimum=1)  # columns of an uploaded dataset
 ATELIER_BES_CHUNK_ROWS = env_int("ATELIER_BES_CHUNK_ROWS", 50_000, minimum=1)  # rows per batch chunk task
 ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
+# Issue 14, finding 5 (helper "misc"): bounded uploads, a bounded request log, a bounded inline scoring path.
+# An upload is read in chunks of about this many cells (rows x columns), so memory stays flat for any size.
+ATELIER_UPLOAD_CHUNK_CELLS = env_int("ATELIER_UPLOAD_CHUNK_CELLS", 1_000_000, minimum=1000)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from experiments.assets import AssetInUse, asset_delete, dataset_delete
-from experiments.datasets import DatasetError, dataset_table, dataset_upload
+from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
 from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
@@ -114,10 +114,12 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a file to upload.")
         return redirect("datasets")
     try:
-        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), data=upload.read(),
+        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), file=upload,
                                  filename=upload.name, created_by=request.user)
     except DatasetError as error:
         messages.error(request, f"{upload.name}: {error}")
+    except MemoryError:
+        messages.error(request, f"{upload.name}: {OUT_OF_MEMORY}")
     else:
         messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns.")
     return redirect("datasets")
