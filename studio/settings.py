@@ -1,13 +1,15 @@
 """Atelier settings: the only module that reads the environment.
 
 Every value comes from an environment variable (SPEC §1). A `.env` file at the repository root, written
-by `make setup` with development values, is read first when present; real environment variables win.
-Production is the default: without `SECRET_KEY` the studio refuses to start.
+by `make setup` with development values, is read first when present and it turns DEBUG on (never under
+DEBUG=0 from the environment); real environment variables win. Production is the default: without
+`SECRET_KEY` the studio refuses to start.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,23 +38,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-ENV_FILE = Path(os.environ.get("ATELIER_ENV_FILE", BASE_DIR / ".env"))
-for _key, _value in read_env_file(ENV_FILE).items():
-    os.environ.setdefault(_key, _value)
-
-
-def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name) or default
-    if value is None:
-        raise ImproperlyConfigured(
-            f"The environment variable {name} is not set. Set it, or run `make setup` to write a "
-            "development .env file."
-        )
-    return value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+def parse_bool(name: str, raw: str | None, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     lowered = raw.strip().lower()
@@ -61,6 +47,35 @@ def env_bool(name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"The environment variable {name} must be a boolean (1/0, true/false); got {raw!r}.")
+
+
+def env_file_applies(file_values: dict[str, str], environ: Mapping[str, str]) -> bool:
+    """`.env` is the development file `make setup` writes (issue 14, finding 10): it applies only when it turns
+    DEBUG on and the environment doesn't turn it off, so production never takes a development value (a
+    SECRET_KEY, ATELIER_TLS=0) from it. The studio.W001 check names what such a file would have set."""
+    return parse_bool("DEBUG", environ.get("DEBUG") or file_values.get("DEBUG"), False)
+
+
+ENV_FILE = Path(os.environ.get("ATELIER_ENV_FILE", BASE_DIR / ".env"))
+_env_file_values = read_env_file(ENV_FILE)
+ENV_FILE_IGNORED = [] if env_file_applies(_env_file_values, os.environ) else sorted(_env_file_values)
+for _key, _value in ({} if ENV_FILE_IGNORED else _env_file_values).items():
+    os.environ.setdefault(_key, _value)
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name) or default
+    if value is None:
+        ignored = f" ({ENV_FILE} sets it but is not read: DEBUG is off)" if name in ENV_FILE_IGNORED else ""
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not set{ignored}. Set it, or run `make setup` to write a "
+            "development .env file."
+        )
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return parse_bool(name, os.environ.get(name), default)
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
