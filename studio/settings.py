@@ -287,6 +287,10 @@ ATELIER_HEALTH_WORKER_TIMEOUT = 2.0
 # Issue 14, finding 5 (helper "misc"): bounded uploads, a bounded request log, a bounded inline scoring path.
 # An upload is read in chunks of about this many cells (rows x columns), so memory stays flat for any size.
 ATELIER_UPLOAD_CHUNK_CELLS = env_int("ATELIER_UPLOAD_CHUNK_CELLS", 1_000_000, minimum=1000)
+# An RRS call is scored on the event loop only with at most this many rows (0: never) and when the service's row
+# kernels were measured to score them within this CPU budget; anything else goes to the scoring thread pool.
+ATELIER_INLINE_MAX_ROWS = env_int("ATELIER_INLINE_MAX_ROWS", 10)
+ATELIER_INLINE_BUDGET_MS = env_int("ATELIER_INLINE_BUDGET_MS", 1, minimum=1)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 
