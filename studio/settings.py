@@ -190,7 +190,8 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0},
                         "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0},
                         "reap-stale-runs": {"task": "experiments.reap_stale_runs", "schedule": 10.0},
-                        "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0}}
+                        "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0},
+                        "prune-request-log": {"task": "webservices.prune_request_log", "schedule": 300.0}}
 # A web request that queues a run must not hang on a Redis that is down (the run waits; see runs_republish).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 # State lives in the database; only the health ping waits for a result. Not subscribing to results on every
@@ -291,6 +292,11 @@ ATELIER_UPLOAD_CHUNK_CELLS = env_int("ATELIER_UPLOAD_CHUNK_CELLS", 1_000_000, mi
 # kernels were measured to score them within this CPU budget; anything else goes to the scoring thread pool.
 ATELIER_INLINE_MAX_ROWS = env_int("ATELIER_INLINE_MAX_ROWS", 10)
 ATELIER_INLINE_BUDGET_MS = env_int("ATELIER_INLINE_BUDGET_MS", 1, minimum=1)
+# The request log (endpoints' DiagnosticsTraceLevel): rows kept this many days, this many MiB in all (oldest
+# deleted first), and identical failures of an endpoint within this many seconds counted on one row.
+ATELIER_REQUEST_LOG_DAYS = env_int("ATELIER_REQUEST_LOG_DAYS", 7, minimum=1)
+ATELIER_REQUEST_LOG_MAX_MB = env_int("ATELIER_REQUEST_LOG_MAX_MB", 256, minimum=1)
+ATELIER_REQUEST_LOG_REPEAT_SECONDS = env_int("ATELIER_REQUEST_LOG_REPEAT_SECONDS", 60)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 
