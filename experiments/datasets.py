@@ -10,6 +10,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -23,8 +25,8 @@ from .uploads import MAX_UPLOAD_BYTES, DatasetError, parse_upload
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 OUT_OF_MEMORY = ("The server ran out of memory reading this file; try again later, or upload it as Parquet or in "
                  "parts.")
-__all__ = ["MAX_UPLOAD_BYTES", "OUT_OF_MEMORY", "DatasetError", "dataset_store", "dataset_table", "dataset_upload",
-           "samples_load"]
+__all__ = ["MAX_UPLOAD_BYTES", "OUT_OF_MEMORY", "DatasetError", "dataset_head", "dataset_store", "dataset_table",
+           "dataset_upload", "samples_load"]
 
 
 def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, source: str, slug: str = "",
@@ -93,6 +95,15 @@ def dataset_upload(*, workspace: Workspace, name: str, file: IO[bytes], filename
 def dataset_table(dataset: Dataset) -> DataTable:
     with default_storage.open(dataset.path, "rb") as handle:
         return DataTable.from_parquet(handle.read())
+
+
+def dataset_head(dataset: Dataset, rows: int) -> DataTable:
+    """The first `rows` rows only (a preview), without reading the rest of a large dataset."""
+    with default_storage.open(dataset.path, "rb") as handle:
+        stored = pq.ParquetFile(handle)
+        batch = next(stored.iter_batches(batch_size=max(rows, 1)), None)
+        table = pa.Table.from_batches([batch]) if batch is not None else stored.schema_arrow.empty_table()
+    return DataTable.from_arrow(table.slice(0, rows))
 
 
 def sample_manifest() -> list[dict[str, Any]]:

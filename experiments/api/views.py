@@ -74,12 +74,12 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return datasets_of(self.request.user)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        from experiments.datasets import dataset_table
+        from experiments.datasets import dataset_head
         from experiments.visualize import table_view
 
         dataset = self.get_object()
         body = DatasetSerializer(dataset).data
-        body["sample"] = table_view(dataset_table(dataset), offset=0, limit=20)["preview"]
+        body["sample"] = table_view(dataset_head(dataset, 20), offset=0, limit=20)["preview"]
         return Response(body)
 
     @extend_schema(request=DatasetUploadSerializer, responses=DatasetSerializer)

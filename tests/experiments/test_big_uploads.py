@@ -75,6 +75,14 @@ def test_a_large_csv_is_read_by_the_web_process_in_bounded_memory(owner, studio_
     assert len(table.frame) == rows and table.frame["workclass"].iloc[0] == "Private"  # trimmed, as ever
     assert table.frame["workclass"].isna().sum() == rows // 6  # '?' is missing
 
+    before = peak_rss_reset(pid)  # the API's view of the dataset reads only the rows of its sample
+    detail = httpx.get(f"{studio_server.url}/api/datasets/{response.json()['id']}/", timeout=60,
+                       headers={"Authorization": f"Token {token.key}"})
+    grown = _status(pid, "VmHWM") - before
+    print(f"server peak RSS grew by {grown / 2**20:.0f} MiB showing it")
+    assert detail.status_code == 200 and len(detail.json()["sample"]["Values"]) == 20
+    assert grown < size / 2, f"the server grew by {grown / 2**20:.0f} MiB showing 20 rows"
+
 
 def test_a_column_that_turns_to_text_late_in_the_file_is_text_throughout(api, settings):
     settings.ATELIER_UPLOAD_CHUNK_CELLS = 1000  # many chunks: the first ones see only numbers
