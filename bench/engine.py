@@ -47,12 +47,12 @@ def setup_django(workdir: Path) -> None:
 
 
 def flights_dataset():  # type: ignore[no-untyped-def]
-    from experiments.datasets import SAMPLE_DIR, dataset_store, read_table, sample_manifest, tidy_frame
+    from experiments.datasets import dataset_store, dataset_table, samples_load
     from experiments.models import Dataset
     from experiments.modules.datatable import DataTable, Role
 
-    entry = next(item for item in sample_manifest() if item["name"] == "Flight Delays Data")
-    frame = tidy_frame(read_table((SAMPLE_DIR / entry["file"]).read_bytes(), entry["file"]))
+    samples_load(["Flight Delays Data"])
+    frame = dataset_table(Dataset.objects.get(source=Dataset.Source.SAMPLE, name="Flight Delays Data")).frame
     frame = frame[[*FEATURES, LABEL]].dropna(subset=[LABEL])
     return dataset_store(table=DataTable(frame, {LABEL: Role.LABEL}), name="flights", workspace=None,
                          source=Dataset.Source.SAMPLE, slug="bench-flights")

@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-os.environ.update({"ATELIER_VAR_DIR": str(WORK), "DEBUG": "0", "SECRET_KEY": secrets.token_hex(32),
+# Production settings, but plain HTTP on loopback (the checkout's .env is not read under DEBUG=0).
+os.environ.update({"ATELIER_VAR_DIR": str(WORK), "DEBUG": "0", "SECRET_KEY": secrets.token_hex(32), "ATELIER_TLS": "0",
                    "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "studio.settings",
                    "LOG_LEVEL": "ERROR"})
 ADULT = "Adult Census Income Binary Classification dataset"

@@ -6,4 +6,4 @@ class StudioConfig(AppConfig):
     verbose_name = "Studio"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the default-workspace receiver)
+        from . import checks, signals  # noqa: F401  (registers the checks, connects the default-workspace receiver)

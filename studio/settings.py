@@ -1,13 +1,15 @@
 """Atelier settings: the only module that reads the environment.
 
 Every value comes from an environment variable (SPEC §1). A `.env` file at the repository root, written
-by `make setup` with development values, is read first when present; real environment variables win.
-Production is the default: without `SECRET_KEY` the studio refuses to start.
+by `make setup` with development values, is read first when present and it turns DEBUG on (never under
+DEBUG=0 from the environment); real environment variables win. Production is the default: without
+`SECRET_KEY` the studio refuses to start.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,23 +38,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-ENV_FILE = Path(os.environ.get("ATELIER_ENV_FILE", BASE_DIR / ".env"))
-for _key, _value in read_env_file(ENV_FILE).items():
-    os.environ.setdefault(_key, _value)
-
-
-def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name) or default
-    if value is None:
-        raise ImproperlyConfigured(
-            f"The environment variable {name} is not set. Set it, or run `make setup` to write a "
-            "development .env file."
-        )
-    return value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+def parse_bool(name: str, raw: str | None, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     lowered = raw.strip().lower()
@@ -61,6 +47,35 @@ def env_bool(name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"The environment variable {name} must be a boolean (1/0, true/false); got {raw!r}.")
+
+
+def env_file_applies(file_values: dict[str, str], environ: Mapping[str, str]) -> bool:
+    """`.env` is the development file `make setup` writes (issue 14, finding 10): it applies only when it turns
+    DEBUG on and the environment doesn't turn it off, so production never takes a development value (a
+    SECRET_KEY, ATELIER_TLS=0) from it. The studio.W001 check names what such a file would have set."""
+    return parse_bool("DEBUG", environ.get("DEBUG") or file_values.get("DEBUG"), False)
+
+
+ENV_FILE = Path(os.environ.get("ATELIER_ENV_FILE", BASE_DIR / ".env"))
+_env_file_values = read_env_file(ENV_FILE)
+ENV_FILE_IGNORED = [] if env_file_applies(_env_file_values, os.environ) else sorted(_env_file_values)
+for _key, _value in ({} if ENV_FILE_IGNORED else _env_file_values).items():
+    os.environ.setdefault(_key, _value)
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name) or default
+    if value is None:
+        ignored = f" ({ENV_FILE} sets it but is not read: DEBUG is off)" if name in ENV_FILE_IGNORED else ""
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not set{ignored}. Set it, or run `make setup` to write a "
+            "development .env file."
+        )
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return parse_bool(name, os.environ.get(name), default)
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
@@ -99,6 +114,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "studio",
     "experiments",
     "webservices",
@@ -173,7 +189,8 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0},
                         "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0},
                         "reap-stale-runs": {"task": "experiments.reap_stale_runs", "schedule": 10.0},
-                        "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0}}
+                        "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0},
+                        "prune-request-log": {"task": "webservices.prune_request_log", "schedule": 300.0}}
 # A web request that queues a run must not hang on a Redis that is down (the run waits; see runs_republish).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 # State lives in the database; only the health ping waits for a result. Not subscribing to results on every
@@ -224,6 +241,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Static files and storage --------------------------------------------------------------------
@@ -295,6 +314,18 @@ ATELIER_KEY_MAX_FAILURES = env_int("ATELIER_KEY_MAX_FAILURES", 30, minimum=1)  #
 ATELIER_KEY_WINDOW_SECONDS = env_int("ATELIER_KEY_WINDOW_SECONDS", 60, minimum=1)
 ATELIER_KEY_LOCKOUT_SECONDS = env_int("ATELIER_KEY_LOCKOUT_SECONDS", 300, minimum=1)
 ATELIER_PROXY_HOPS = env_int("ATELIER_PROXY_HOPS", 0)  # trusted reverse proxies appending X-Forwarded-For
+# Issue 14, finding 5 (helper "misc"): bounded uploads, a bounded request log, a bounded inline scoring path.
+# An upload is read in chunks of about this many cells (rows x columns), so memory stays flat for any size.
+ATELIER_UPLOAD_CHUNK_CELLS = env_int("ATELIER_UPLOAD_CHUNK_CELLS", 1_000_000, minimum=1000)
+# An RRS call is scored on the event loop only with at most this many rows (0: never) and when the service's row
+# kernels were measured to score them within this CPU budget; anything else goes to the scoring thread pool.
+ATELIER_INLINE_MAX_ROWS = env_int("ATELIER_INLINE_MAX_ROWS", 10)
+ATELIER_INLINE_BUDGET_MS = env_int("ATELIER_INLINE_BUDGET_MS", 1, minimum=1)
+# The request log (endpoints' DiagnosticsTraceLevel): rows kept this many days, this many MiB in all (oldest
+# deleted first), and identical failures of an endpoint within this many seconds counted on one row.
+ATELIER_REQUEST_LOG_DAYS = env_int("ATELIER_REQUEST_LOG_DAYS", 7, minimum=1)
+ATELIER_REQUEST_LOG_MAX_MB = env_int("ATELIER_REQUEST_LOG_MAX_MB", 256, minimum=1)
+ATELIER_REQUEST_LOG_REPEAT_SECONDS = env_int("ATELIER_REQUEST_LOG_REPEAT_SECONDS", 60)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

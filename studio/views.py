@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from experiments.assets import AssetInUse, asset_delete, dataset_delete
-from experiments.datasets import DatasetError, dataset_table, dataset_upload
+from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
 from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
 from experiments.services import experiment_create, experiment_save_as, experiment_update
@@ -19,6 +19,7 @@ from webservices.dashboard import endpoint_help
 from webservices.endpoints import updatable
 from webservices.keys import as_response, check
 from webservices.models import Endpoint, WebService
+from webservices.samples import patch_sample
 from webservices.scoring import served
 from webservices.selectors import web_services_of
 from webservices.wire import endpoint_json, openapi_document, service_json
@@ -114,10 +115,12 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a file to upload.")
         return redirect("datasets")
     try:
-        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), data=upload.read(),
+        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), file=upload,
                                  filename=upload.name, created_by=request.user)
     except DatasetError as error:
         messages.error(request, f"{upload.name}: {error}")
+    except MemoryError:
+        messages.error(request, f"{upload.name}: {OUT_OF_MEMORY}")
     else:
         messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns.")
     return redirect("datasets")
@@ -187,14 +190,15 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     endpoint = get_object_or_404(service.endpoints, name=name)
     retraining = web_services_of(request.user).filter(workspace=service.workspace, kind=WebService.Kind.RETRAINING)
+    names = [r["Name"] for r in updatable(service)]
+    patch_url = f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
         "service": service, "endpoint": endpoint, "body": endpoint_json(_base(request), endpoint),
         "help": endpoint_help(_base(request), endpoint), "section": "web-services",
         "schema": service.current.input_schema if service.current else {},
-        "updatable": [r["Name"] for r in updatable(service)], "retraining_services": retraining,
+        "updatable": names, "retraining_services": retraining,
         "throttle_levels": Endpoint.Throttle.choices, "trace_levels": Endpoint.TraceLevel.choices,
-        "patch_url": f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/"
-                     f"{endpoint.name}"})
+        "patch_sample": patch_sample(patch_url, names[0]) if names else ""})
 
 
 @require_GET

@@ -111,7 +111,8 @@ def service_env() -> dict[str, str]:
     """The environment of the worker and server processes: same Redis, same (test) database file."""
     database = settings.DATABASES["default"]
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1", "ATELIER_ALLOW_PYTHON_SCRIPT": "1",
-           "ATELIER_BES_CHUNK_ROWS": "20000"}  # smaller chunks than production, so batch tests fan out
+           "ATELIER_BES_CHUNK_ROWS": "20000",  # smaller chunks than production, so batch tests fan out
+           "ATELIER_UPLOAD_CHUNK_CELLS": "50000"}  # and uploads read in many chunks (test_big_uploads)
     if database["ENGINE"] == "django.db.backends.sqlite3":
         env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
     return env

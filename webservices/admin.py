@@ -60,7 +60,7 @@ class UsageBucketAdmin(admin.ModelAdmin):
 
 @admin.register(RequestLog)
 class RequestLogAdmin(admin.ModelAdmin):
-    list_display = ["endpoint", "time", "status", "duration_ms"]
+    list_display = ["endpoint", "time", "status", "duration_ms", "repeats", "size"]
     search_fields = ["endpoint__name", "endpoint__service__name"]
     list_filter = ["status", "time"]
     raw_id_fields = ["endpoint"]

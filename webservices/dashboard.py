@@ -50,6 +50,7 @@ def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
                 "p50_ms": percentile(bucket.histogram, 0.5), "p95_ms": percentile(bucket.histogram, 0.95)}
                for bucket in UsageBucket.objects.filter(endpoint=endpoint, minute__gte=since).order_by("minute")]
     logged = [{"time": entry.time.isoformat(), "status": entry.status, "duration_ms": round(entry.duration_ms, 2),
+               "repeats": entry.repeats, "last_time": (entry.last_time or entry.time).isoformat(),
                "request": entry.request, "response": entry.response}
               for entry in RequestLog.objects.filter(endpoint=endpoint)[:50]]
     jobs = [{"id": job.job_id, "status": job.status, "rows": job.rows, "chunks": job.chunks,

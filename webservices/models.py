@@ -120,18 +120,25 @@ class UsageBucket(models.Model):
 
 
 class RequestLog(models.Model):
-    """One scoring call kept as the endpoint's DiagnosticsTraceLevel says (All: every call with its bodies;
-    Error: failures only)."""
+    """A scoring call kept as the endpoint's DiagnosticsTraceLevel says (All: every call with its bodies;
+    Error: failures only). Identical failures of an endpoint (same status and error) within
+    ATELIER_REQUEST_LOG_REPEAT_SECONDS share one row that counts them (`repeats`, `last_time`); the log is
+    pruned by age and total size (webservices/usage.py)."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="requests")
     time = models.DateTimeField(db_index=True)
     status = models.PositiveSmallIntegerField()
     duration_ms = models.FloatField()
+    size = models.PositiveIntegerField(default=0, help_text="Bytes of the two bodies kept (for the size limit).")
+    repeats = models.PositiveIntegerField(default=1, help_text="Calls this row stands for (identical failures).")
+    last_time = models.DateTimeField(null=True, blank=True, help_text="The last of the repeated calls.")
+    fingerprint = models.CharField(max_length=32, blank=True, help_text="A failure's status and error, hashed.")
     request = models.TextField(blank=True)
     response = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-time"]
+        indexes = [models.Index(fields=["endpoint", "fingerprint", "last_time"], name="request_log_repeats")]
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.time:%Y-%m-%d %H:%M:%S} {self.status}"

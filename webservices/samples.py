@@ -1,9 +1,17 @@
 """What an endpoint's help page shows: a sample request (from the deployment's sample rows), and the code to
-send it in Python, curl, JavaScript and C#, each runnable as shown once the key is filled in."""
+send it in Python, curl, JavaScript and C#, each runnable as shown once the key is filled in.
+
+Column names and sample values are the user's data (a column `O'Brien`, a value `$(…)`), so every string
+goes into the code through that language's own literal syntax (finding 8 of issue 14): shell words through
+`shlex.quote`, Python through `repr`, JavaScript through JSON (a subset of its literals), C# through a
+verbatim string. Nothing the data holds can end a literal early or be evaluated.
+"""
 
 from __future__ import annotations
 
 import json
+import pprint
+import shlex
 from typing import Any
 
 KEY_PLACEHOLDER = "<your API key>"
@@ -26,26 +34,56 @@ def sample_request(sample: dict[str, Any], input_schema: dict[str, list[dict[str
     return {"Inputs": inputs, "GlobalParameters": globals_}
 
 
+def python_literal(value: Any) -> str:
+    """A Python expression equal to `value` (JSON-shaped data): strings by repr, true/false/null as
+    True/False/None, which pasting JSON into Python would get wrong."""
+    return pprint.pformat(value, width=100, sort_dicts=False)
+
+
+def javascript_literal(value: Any) -> str:
+    """JSON is a JavaScript expression; ASCII-only, so no line separator can end a string early."""
+    return json.dumps(value, indent=2, ensure_ascii=True)
+
+
+def csharp_verbatim(text: str) -> str:
+    """A C# verbatim string: nothing is special inside it but the quote, written twice."""
+    return '@"' + text.replace('"', '""') + '"'
+
+
+def curl_command(method: str, url: str, headers: list[str], body: str) -> str:
+    """A curl command line for POSIX shells; every word is single-quoted (a quote in it closed and escaped),
+    so the body reaches curl byte for byte and the shell expands nothing in it."""
+    words = [f"curl -s -X {method} {shlex.quote(url)}", *(f"-H {shlex.quote(header)}" for header in headers),
+             f"--data-binary {shlex.quote(body)}"]
+    return " \\\n  ".join(words) + "\n"
+
+
+def patch_sample(url: str, resource_name: str) -> str:
+    """The Update Resource call for the endpoint page, with placeholders for what the retraining job gave."""
+    body = {"Resources": [{"Name": resource_name, "Location": {
+        "BaseLocation": "<BaseLocation>", "RelativeLocation": "<RelativeLocation>", "SasBlobToken": "<SasBlobToken>"}}]}
+    headers = ["Authorization: Bearer <key of this endpoint>", "Content-Type: application/json"]
+    return curl_command("PATCH", url, headers, json.dumps(body))
+
+
 def code_samples(url: str, body: dict[str, Any]) -> dict[str, str]:
     """Runnable snippets keyed by language; `url` is the full RRS URL with its query string."""
-    pretty = json.dumps(body, indent=2)
-    compact = json.dumps(body)
     python = f'''import json
 import requests
 
-url = "{url}"
-api_key = "{KEY_PLACEHOLDER}"
-body = {pretty}
+url = {url!r}
+api_key = {KEY_PLACEHOLDER!r}
+body = {python_literal(body)}
 
 response = requests.post(url, json=body, headers={{"Authorization": "Bearer " + api_key}}, timeout=30)
 response.raise_for_status()
 print(json.dumps(response.json()["Results"], indent=2))
 '''
-    curl = (f"curl -s -X POST '{url}' \\\n  -H 'Authorization: Bearer {KEY_PLACEHOLDER}' \\\n"
-            f"  -H 'Content-Type: application/json' \\\n  -d '{compact}'\n")
-    javascript = f'''const url = "{url}";
-const apiKey = "{KEY_PLACEHOLDER}";
-const body = {pretty};
+    curl = curl_command("POST", url, [f"Authorization: Bearer {KEY_PLACEHOLDER}", "Content-Type: application/json"],
+                        json.dumps(body))
+    javascript = f'''const url = {json.dumps(url)};
+const apiKey = {json.dumps(KEY_PLACEHOLDER)};
+const body = {javascript_literal(body)};
 
 const response = await fetch(url, {{
   method: "POST",
@@ -55,15 +93,14 @@ const response = await fetch(url, {{
 if (!response.ok) throw new Error(`${{response.status}}: ${{await response.text()}}`);
 console.log(JSON.stringify((await response.json()).Results, null, 2));
 '''
-    escaped = compact.replace('"', '""')
     csharp = f'''using System;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
 
-var url = "{url}";
-var apiKey = "{KEY_PLACEHOLDER}";
-var body = @"{escaped}";
+var url = {csharp_verbatim(url)};
+var apiKey = {csharp_verbatim(KEY_PLACEHOLDER)};
+var body = {csharp_verbatim(json.dumps(body))};
 
 using var client = new HttpClient();
 client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);

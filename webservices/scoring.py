@@ -225,6 +225,13 @@ class Served:
     marker: int = 0
     checked: float = field(default_factory=time.monotonic)
     in_flight: int = 0
+    row_cost_ms: float | None = None  # measured CPU ms per row of calls the row kernels answered (None: not yet)
+
+    def observe_fast(self, rows: int, cpu_ms: float) -> None:
+        """Fold one fast-path call's CPU time into the per-row estimate the inline decision reads."""
+        per_row = cpu_ms / max(rows, 1)
+        known = self.row_cost_ms
+        self.row_cost_ms = per_row if known is None else 0.8 * known + 0.2 * per_row
 
 
 _served: dict[str, Served] = {}

@@ -375,6 +375,14 @@ def reap_lost_jobs() -> int:
     return jobs_reap_lost()
 
 
+@shared_task(name="webservices.prune_request_log")
+def prune_request_log() -> int:
+    """Celery beat, every 5 min: the request log's age and size limits, also when no call comes to prune it."""
+    from .usage import request_log_prune
+
+    return request_log_prune()
+
+
 @worker_ready.connect
 def sweep_ended_jobs(**kwargs: object) -> None:
     """A worker that starts removes the chunk files jobs that ended left behind (e.g. with a killed worker)."""

@@ -1,9 +1,10 @@
 """The Azure-classic scoring call (SPEC §3): authenticate, parse, score, format. Nothing else on the path.
 
 `score_call` is framework-free and async: the endpoint's compiled state comes from the per-process cache (a
-thread hop to the database only when it is due for revalidation). A small body is scored right on the event
-loop; a larger one on a small thread pool, and the endpoint's MaxConcurrentCalls limits the requests in
-flight in this process (429 beyond it).
+thread hop to the database only when it is due for revalidation). A call of a few rows that the service's row
+kernels are measured to score within a millisecond or so is scored right on the event loop; every other call
+on a small thread pool, and the endpoint's MaxConcurrentCalls limits the requests in flight in this process
+(429 beyond it).
 Under ASGI, `webservices.asgi` serves it directly (no Django middleware on the hot path); the Django view
 below serves the same call anywhere else (WSGI, the test client).
 """
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from asgiref.sync import sync_to_async
@@ -35,12 +36,16 @@ from .wire import BadRequest, error_body, format_outputs, parse_inputs
 logger = logging.getLogger(__name__)
 API_VERSION = "2.0"
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
-# Bodies up to this size (a few rows) are scored on the event loop: ~0.3 ms of work, where handing it to the
-# pool costs more than that and, under hundreds of connections, GIL contention between the pool's threads
-# and the loop cut throughput five-fold (bench/load.py). Larger bodies go to the pool, which is where
-# MaxConcurrentCalls bites.
+# A one-row call is ~0.3 ms of work, less than the hop to the pool costs, and under hundreds of connections GIL
+# contention between the pool's threads and the loop cut throughput five-fold (bench/load.py): such calls are
+# scored on the event loop. Bytes alone don't bound that work (1000 rows fit in 16 KiB; a wide model costs
+# milliseconds a row, and four such clients took /healthz from 11 to 500 ms, issue 14 finding 5), so a call
+# runs inline only when its body is small, it has at most ATELIER_INLINE_MAX_ROWS rows, and the service's row
+# kernels have been measured (CPU time per row, on earlier calls) to score that many within
+# ATELIER_INLINE_BUDGET_MS. Anything else, and a service's first call, goes to the pool.
 INLINE_BYTES = 16 * 1024
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+Scored = tuple[int, dict[str, Any]]
 
 
 async def score_call(method: str, query: Mapping[str, str], authorization: str, body: bytes,
@@ -71,10 +76,7 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
                                f"{state.max_concurrent_calls} concurrent calls; retry."), {}
     state.in_flight += 1
     try:
-        if len(body) <= INLINE_BYTES:  # a few rows: a fraction of a millisecond, cheaper than a thread hop
-            status, answer = score_body(query, body, state)
-        else:
-            status, answer = await asyncio.get_running_loop().run_in_executor(_pool, score_body, query, body, state)
+        status, answer = await _scored(query, body, state)
     finally:
         state.in_flight -= 1
     took = (time.perf_counter() - began) * 1000
@@ -85,14 +87,65 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     return status, answer, {}
 
 
-def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int, dict[str, Any]]:
-    """Parse, score and format (off the event loop for RRS; directly for the dashboard's Test form)."""
-    swagger = query.get("format", "").lower() == "swagger"
-    details = query.get("details", "").lower() == "true"
+async def _scored(query: Mapping[str, str], raw: bytes, state: Served) -> Scored:
+    """On the event loop when `runs_inline` says so (and the row kernels answer), else on the pool."""
+    body = _loaded(raw) if len(raw) <= INLINE_BYTES else None
+    if body is not None and runs_inline(state, body):
+        answered = score_loaded(query, body, state, fast_only=True)
+        if answered is not None:
+            return answered
+    loaded = body if body is not None else raw
+    return await asyncio.get_running_loop().run_in_executor(_pool, _score_any, query, loaded, state)
+
+
+def runs_inline(state: Served, body: Any) -> bool:
+    """Whether this call's work is known to be small: few rows, row kernels, measured cost within budget."""
+    cost, rows = state.row_cost_ms, request_rows(body)
+    if state.scorer.fast is None or cost is None or rows is None or body.get("GlobalParameters"):
+        return False
+    return 0 < rows <= settings.ATELIER_INLINE_MAX_ROWS and cost * rows <= settings.ATELIER_INLINE_BUDGET_MS
+
+
+def request_rows(body: Any) -> int | None:
+    """Rows in a classic or swagger body, None when it isn't one (the full parse then words the error)."""
+    inputs = body.get("Inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, dict):
+        return None
+    counts = [len(table) if isinstance(table, list) else len(table.get("Values") or []) if isinstance(table, dict)
+              else None for table in inputs.values()]
+    return None if None in counts else sum(c for c in counts if c is not None)
+
+
+def _loaded(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _score_any(query: Mapping[str, str], body: Any, state: Served) -> Scored:
+    return score_body(query, body, state) if isinstance(body, bytes) else score_loaded(query, body, state)
+
+
+def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> Scored:
+    """Parse, score and format (on the pool for RRS; directly for the dashboard's Test form)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         return 400, error_body("BadArgument", f"The body is not valid JSON: {error}.")
+    return score_loaded(query, body, state)
+
+
+@overload
+def score_loaded(query: Mapping[str, str], body: Any, state: Served) -> Scored: ...
+@overload
+def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool) -> Scored | None: ...
+def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool = False) -> Scored | None:
+    """Score a parsed body. With `fast_only`, None when the row kernels can't answer (the caller then hands it to
+    the pool); a call they answer teaches the service's per-row cost."""
+    began = time.thread_time()
+    swagger = query.get("format", "").lower() == "swagger"
+    details = query.get("details", "").lower() == "true"
     try:
         rows = parse_inputs(body, state.input_schema, swagger=swagger, max_rows=settings.ATELIER_MAX_ROWS_PER_REQUEST)
     except BadRequest as error:
@@ -102,6 +155,9 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int
     global_parameters = body.get("GlobalParameters") or {}
     try:
         results = fast_results(state, rows) if not global_parameters else None
+        if results is None and fast_only:
+            return None
+        fast = results is not None
         if results is None:
             results = state.scorer.score({name: table.table() for name, table in rows.items()}, global_parameters)
     except ScoringError as error:
@@ -110,8 +166,11 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> tuple[int
         error_id = uuid.uuid4().hex
         logger.exception("Scoring failed (error id %s)", error_id)
         return 500, error_body("InternalError", f"The service failed to score the request (error id {error_id}).")
-    return 200, {"Results": format_outputs(results, swagger=swagger, details=details),
-                 "ContainerAllocationDurationMs": 0, "ExecutionDurationMs": 0, "IsWarmContainer": True}
+    answer = {"Results": format_outputs(results, swagger=swagger, details=details),
+              "ContainerAllocationDurationMs": 0, "ExecutionDurationMs": 0, "IsWarmContainer": True}
+    if fast:
+        state.observe_fast(sum(len(table) for table in rows.values()), (time.thread_time() - began) * 1000)
+    return 200, answer
 
 
 def fast_results(state: Served, rows: Mapping[str, Rows]) -> Mapping[str, Rows] | None:

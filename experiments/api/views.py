@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from experiments import services
 from experiments.assets import AssetInUse, SaveError, SharedSample, asset_delete, dataset_delete, output_save
 from experiments.conversion import ConversionError
-from experiments.datasets import DatasetError, dataset_upload
+from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_upload
 from experiments.engine import store
 from experiments.engine.executor import all_ports_json
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
@@ -74,12 +74,12 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return datasets_of(self.request.user)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        from experiments.datasets import dataset_table
+        from experiments.datasets import dataset_head
         from experiments.visualize import table_view
 
         dataset = self.get_object()
         body = DatasetSerializer(dataset).data
-        body["sample"] = table_view(dataset_table(dataset), offset=0, limit=20)["preview"]
+        body["sample"] = table_view(dataset_head(dataset, 20), offset=0, limit=20)["preview"]
         return Response(body)
 
     @extend_schema(request=DatasetUploadSerializer, responses=DatasetSerializer)
@@ -89,10 +89,13 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         file = upload.validated_data["file"]
         try:
             dataset = dataset_upload(workspace=workspace_for(request, upload.validated_data.get("workspace")),
-                                     name=upload.validated_data.get("name", ""), data=file.read(),
+                                     name=upload.validated_data.get("name", ""), file=file,
                                      filename=file.name, created_by=request.user)
         except DatasetError as error:
             raise ProblemsError(str(error), [{"parameter": "file", "message": str(error)}]) from None
+        except MemoryError:  # reading is chunked; still, never a 500 for a file the server can't hold
+            raise ProblemsError(OUT_OF_MEMORY, [{"parameter": "file", "message": OUT_OF_MEMORY}],
+                                status_code=503) from None
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Dataset) -> None:

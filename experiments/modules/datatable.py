@@ -119,7 +119,11 @@ class DataTable:
 
     @classmethod
     def from_parquet(cls, data: bytes) -> DataTable:
-        table = pq.read_table(io.BytesIO(data))
+        return cls.from_arrow(pq.read_table(io.BytesIO(data)))
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> DataTable:
+        """A table read from Parquet, with the roles its schema metadata keeps."""
         raw = (table.schema.metadata or {}).get(METADATA_KEY, b"{}")
         roles = {name: Role(role) for name, role in json.loads(raw).items()}
         return cls(table.to_pandas(), roles)

@@ -17,7 +17,8 @@ interface Usage {
   errors: number;
   buckets: { minute: string; calls: number; errors: number; mean_ms: number | null; p50_ms: number | null;
              p95_ms: number | null }[];
-  requests: { time: string; status: number; duration_ms: number; request: string; response: string }[];
+  requests: { time: string; status: number; duration_ms: number; repeats: number; last_time: string; request: string;
+              response: string }[];
   jobs: { id: string; status: string; rows: number; chunks: number; chunks_done: number; created: string;
           details: string }[];
 }
@@ -119,8 +120,10 @@ async function showUsage(root: HTMLElement, api: string) {
   if (log) {
     log.replaceChildren(...usage.requests.map((entry) => {
       const row = element("tr");
-      row.append(element("td", entry.time.replace("T", " ").slice(0, 19)), element("td", String(entry.status)),
-                 element("td", String(entry.duration_ms)));
+      // Identical failures within a minute share a row: "400 ×57 (last 12:03:07)".
+      const repeated = entry.repeats > 1 ? ` ×${entry.repeats} (last ${entry.last_time.slice(11, 19)})` : "";
+      row.append(element("td", entry.time.replace("T", " ").slice(0, 19)),
+                 element("td", String(entry.status) + repeated), element("td", String(entry.duration_ms)));
       const details = element("details");
       details.append(element("summary", "bodies"), element("pre", entry.request), element("pre", entry.response));
       const cell = element("td");

@@ -70,12 +70,47 @@ def test_limits_have_the_documented_defaults():
 @pytest.mark.django_db
 def test_pages_carry_the_security_headers(owner_client):
     """The canvas and the other pages: a CSP that allows only the studio's own scripts (the e2e tests fail on
-    any violation), no framing, no sniffing; the admin and the API docs keep their own scripts."""
-    for url in ("/", "/experiments/new/", "/web-services/", "/datasets/", "/login/"):
+    any violation), no framing, no sniffing; the admin keeps its own scripts (the API docs no longer do)."""
+    for url in ("/", "/experiments/new/", "/web-services/", "/datasets/", "/login/", "/api/docs/"):
         response = owner_client.get(url, follow=True)
         policy = response.headers.get("Content-Security-Policy", "")
         assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy
         assert "style-src 'self';" in policy and "'unsafe-inline'" not in policy
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Content-Security-Policy" not in owner_client.get("/api/docs/").headers
+
+
+def probe(*expressions):
+    return f"from django.conf import settings; print({', '.join('settings.' + e for e in expressions)})"
+
+
+def development_env_file(tmp_path):
+    """The .env `make setup` writes in a checkout."""
+    path = tmp_path / ".env"
+    path.write_text("DEBUG=1\nSECRET_KEY=development-secret-key-from-the-checkout-0123456789abcdef\n"
+                    "ALLOWED_HOSTS=localhost,127.0.0.1,[::1]\nATELIER_TLS=0\n")
+    return path
+
+
+def test_production_in_a_set_up_checkout_does_not_read_the_development_env_file_and_says_so(tmp_path):
+    """Issue 14, finding 10: under DEBUG=0 the checkout's .env gave production ATELIER_TLS=0 (and its
+    development SECRET_KEY) without a word."""
+    env = {**PRODUCTION_ENV, "ATELIER_ENV_FILE": str(development_env_file(tmp_path)), "DEBUG": "0"}
+    result = manage("check", "--deploy", env=env)
+    output = result.stdout + result.stderr
+    assert "studio.W001" in output and "ATELIER_TLS, DEBUG, SECRET_KEY" in output, output
+    assert "security.W008" not in output and "security.W004" not in output, output  # TLS stayed on
+    shown = manage("shell", "-v", "0", "-c", probe("SECURE_SSL_REDIRECT", "SECRET_KEY[:11]"), env=env)
+    assert shown.stdout.split() == ["True", "xxxxxxxxxxx"], shown.stdout + shown.stderr
+
+    without_secret = {key: value for key, value in env.items() if key != "SECRET_KEY"}
+    refused = manage("check", env=without_secret)
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set (" in refused.stderr and "is not read: DEBUG is off" in refused.stderr
+
+
+def test_the_development_env_file_still_sets_up_a_checkout(tmp_path):
+    env = {"ATELIER_ENV_FILE": str(development_env_file(tmp_path)), "PATH": "/usr/bin:/bin"}
+    shown = manage("shell", "-v", "0", "-c", probe("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY[:11]"), env=env)
+    assert shown.stdout.split() == ["True", "False", "development"], shown.stdout + shown.stderr
+    assert "studio.W001" not in manage("check", env=env).stderr
