@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from studio.workqueue import QueueUnavailable
+
 from . import storage
-from .batch import JobError, job_cancel, job_reap_if_stale, job_start, job_status_json, job_submit
+from .batch import JobError, job_cancel, job_refresh, job_start, job_status_json, job_submit
 from .models import BatchJob, Endpoint
 from .views import API_VERSION
 from .wire import error_body
@@ -84,7 +86,7 @@ def job(request: HttpRequest, workspace_id: str, endpoint_id: str, job_id: str) 
         return _json(job_status_json(_base(request), job_cancel(found)))
     if request.method != "GET":
         return _error(405, "MethodNotAllowed", "Use GET for the status or DELETE to cancel.")
-    return _json(job_status_json(_base(request), job_reap_if_stale(found)))
+    return _json(job_status_json(_base(request), job_refresh(found)))
 
 
 @csrf_exempt
@@ -98,6 +100,10 @@ def job_start_view(request: HttpRequest, workspace_id: str, endpoint_id: str, jo
         job_start(found)
     except JobError as error:
         return _error(error.status, "BadArgument", error.message)
+    except QueueUnavailable as error:  # the job is still NotStarted: the caller starts it again after Retry-After
+        response = _error(503, "ServiceUnavailable", error.message)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     return HttpResponse(status=200)
 
 
