@@ -30,10 +30,10 @@ class NodeRunInline(admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "experiment", "status", "created_by", "created", "finished"]
-    search_fields = ["experiment__name", "error", "worker"]
+    list_display = ["id", "experiment", "status", "created_by", "created", "dispatched", "finished"]
+    search_fields = ["experiment__name", "error", "worker", "task_id"]
     list_filter = ["status", "created"]
-    readonly_fields = ["created", "started", "finished", "heartbeat"]
+    readonly_fields = ["created", "dispatched", "started", "finished", "heartbeat"]
     inlines = [NodeRunInline]
 
 

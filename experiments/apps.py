@@ -10,3 +10,8 @@ class ExperimentsConfig(AppConfig):
         from .modules.registry import autodiscover
 
         autodiscover()
+        from studio import workqueue
+
+        from .run_queue import RunQueue
+
+        workqueue.register(RunQueue())

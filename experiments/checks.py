@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .modules.params import ParamInvalid
+from .modules.params import Int, ParamInvalid
 from .modules.registry import kebab, registry
 
 
@@ -28,6 +28,9 @@ def module_problems(cls: Any) -> list[str]:
             param.clean(param.default)
         except ParamInvalid as invalid:
             problems.append(f"parameter '{key}' has a default that is not {invalid}")
+        if isinstance(param, Int) and param.maximum is None:
+            problems.append(f"parameter '{key}' is an integer with no maximum (every integer declares one: "
+                            "the values that scale a run's cost are bounded before it starts)")
         for other in (param.when or {}):
             if other not in cls.params:
                 problems.append(f"parameter '{key}' depends on unknown parameter '{other}'")

@@ -85,7 +85,10 @@ class Run(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The task message that may run it (the last "
+                               "one sent); a delivery with another id does nothing.")
+    dispatched = models.DateTimeField(null=True, blank=True, help_text="When its turn came and its task was sent "
+                                      "(empty while it waits behind its workspace's other work).")
     worker = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat = models.DateTimeField(null=True, blank=True)

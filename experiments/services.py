@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,11 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from studio.models import Workspace
+from studio.workqueue import work_dispatch
 
 from .engine.graph import GraphFormatError, graph_to_json, infer_schemas, parse_graph, validate_graph
 from .models import Asset, Experiment, NodeRun, Run
 from .modules.base import Problem
 from .modules.columns import selector_types
+from .run_queue import run_terminate
 from .selectors import schema_context
 
 logger = logging.getLogger(__name__)
@@ -88,7 +91,8 @@ def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[
 @transaction.atomic
 def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
               created_by: AbstractBaseUser | None = None) -> Run:
-    """Validate, snapshot the graph, and queue one task for the run (enqueued when the transaction commits)."""
+    """Validate, snapshot the graph, and record the run as queued; when the transaction commits, the fair queue
+    sends its task if its workspace has a free place (studio/workqueue.py), otherwise it waits its turn."""
     graph = parse_graph(experiment.graph)
     if not graph.nodes:
         raise InvalidGraph("The experiment has no modules to run.", [])
@@ -103,60 +107,43 @@ def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
                              created_by=created_by)
     NodeRun.objects.bulk_create([NodeRun(run=run, node_id=node_id, module=graph.nodes[node_id].module)
                                  for node_id in graph.order() if node_id in wanted])
-    from .tasks import run_experiment
-
-    transaction.on_commit(lambda: _enqueue(run.pk, run_experiment))
+    transaction.on_commit(partial(work_dispatch, experiment.workspace_id))
     return run
 
 
-def _enqueue(run_id: int, task: Any) -> bool:
-    """Hand the run to the workers. If the queue (Redis) can't be reached, the run stays queued without a
-    task and `runs_republish` sends it when the queue is back: the request neither fails nor hangs."""
-    try:
-        result = task.apply_async((run_id,), retry=True, retry_policy=PUBLISH_RETRY, ignore_result=True)
-    except Exception as error:  # kombu/redis connection errors have no common base worth naming here
-        logger.warning("Run %s stays queued: the task queue is unreachable (%s)", run_id, error)
-        return False
-    Run.objects.filter(pk=run_id, task_id="").update(task_id=result.id)
-    return True
-
-
-def runs_republish(older_than: float = 2.0) -> int:
-    """Send the queued runs that never reached the queue (it was down); called periodically by beat, when a
-    worker starts and when a run is read. Returns how many were sent."""
-    from .tasks import run_experiment
-
-    cutoff = timezone.now() - timedelta(seconds=older_than)
-    sent = 0
-    for run_id in Run.objects.filter(status=Run.Status.QUEUED, task_id="", created__lt=cutoff).values_list(
-            "pk", flat=True):
-        if not _enqueue(run_id, run_experiment):
-            break
-        sent += 1
-    return sent
-
-
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
-
-
 def run_cancel(*, run: Run) -> Run:
-    """Ask the worker to stop at the next module boundary or progress report; a queued run stops at once."""
+    """A queued run stops at once. A running one is stopped by killing the worker process executing it (so a
+    long fit stops within seconds), then marked cancelled; if the task queue can't be reached to do that, the
+    executor stops at its next module boundary or progress report and marks it then."""
     if not run.is_active:
         return run
-    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)  # from now on no worker can claim it
+    run.refresh_from_db()
     if run.status == Run.Status.QUEUED:
         run_finish(run_id=run.pk, status=Run.Status.CANCELLED, error="Cancelled before it started")
+    elif run.status == Run.Status.RUNNING and run_terminate(run):
+        if run_finish(run_id=run.pk, status=Run.Status.CANCELLED, error="Cancelled"):
+            _send_run_event(run, Run.Status.CANCELLED)
+    work_dispatch(run.experiment.workspace_id)
     run.refresh_from_db()
     return run
 
 
-def run_finish(*, run_id: int, status: str, error: str = "") -> None:
+def run_finish(*, run_id: int, status: str, error: str = "") -> bool:
+    """Write a run's final state, once: False (nothing written) if it had already ended, so a cancelled run's
+    dying executor, or a reaper racing the executor, never overwrites the first outcome."""
     now = timezone.now()
-    Run.objects.filter(pk=run_id).update(status=status, finished=now, error=error)
-    unfinished = [NodeRun.Status.QUEUED, NodeRun.Status.RUNNING]
+    active = [Run.Status.QUEUED, Run.Status.RUNNING]
+    if not Run.objects.filter(pk=run_id, status__in=active).update(status=status, finished=now, error=error):
+        return False
+    nodes = NodeRun.objects.filter(run_id=run_id)
+    if status == Run.Status.CANCELLED:
+        nodes.filter(status=NodeRun.Status.RUNNING).update(status=NodeRun.Status.SKIPPED, finished=now,
+                                                            error="Cancelled while running")
     node_status = NodeRun.Status.FAILED if status == Run.Status.FAILED else NodeRun.Status.SKIPPED
-    NodeRun.objects.filter(run_id=run_id, status__in=unfinished).update(
+    nodes.filter(status__in=[NodeRun.Status.QUEUED, NodeRun.Status.RUNNING]).update(
         status=node_status, finished=now, error=error or "Not run")
+    return True
 
 
 def run_reap_if_stale(run: Run) -> Run:
@@ -177,19 +164,24 @@ def runs_reap_stale() -> int:
 # --- Executing a run (on the worker) ------------------------------------------------------------
 
 
-def run_execute(*, run_id: int, worker: str) -> str:
-    """Claim the run and execute it. A run found already 'running' was redelivered after its worker
-    was lost mid-run: it is failed with that reason rather than silently executed twice."""
+def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
+    """Claim the run and execute it. Only a delivery of the run's current task id claims it: a duplicate or a
+    superseded message (sent again after a loss) does nothing. The current message delivered again while the run
+    is 'running' means its worker was lost mid-run: the run is failed with that reason, not executed twice.
+    (No task id: a run created and executed in-process, never sent, as tests and benchmarks do.)"""
     from .engine.executor import RunExecutor, run_heartbeat
 
     now = timezone.now()
-    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False).update(
-        status=Run.Status.RUNNING, started=now, heartbeat=now, worker=worker)
-    run = Run.objects.select_related("experiment").get(pk=run_id)
+    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False,
+                                 task_id=task_id).update(status=Run.Status.RUNNING, started=now, heartbeat=now,
+                                                         worker=worker)
+    run = Run.objects.select_related("experiment").filter(pk=run_id).first()
+    if run is None:
+        return "deleted"  # with its experiment, while its message waited: nothing to do
     if not claimed:
-        if run.status == Run.Status.RUNNING:
-            run_finish(run_id=run_id, status=Run.Status.FAILED,
-                       error=f"The worker running this experiment ({run.worker}) was lost mid-run.")
+        if run.status == Run.Status.RUNNING and run.task_id == task_id and run_finish(
+                run_id=run_id, status=Run.Status.FAILED,
+                error=f"The worker running this experiment ({run.worker}) was lost mid-run."):
             _send_run_event(run, Run.Status.FAILED)
         return Run.objects.get(pk=run_id).status
     _send_run_event(run, Run.Status.RUNNING)
@@ -198,9 +190,9 @@ def run_execute(*, run_id: int, worker: str) -> str:
         status = RunExecutor(run, loaders_for(workspace), fingerprint_for(workspace)).execute()
     failed = run.node_runs.filter(status=NodeRun.Status.FAILED).values_list("node_id", flat=True)
     error = f"Failed at node {', '.join(failed)}" if status == Run.Status.FAILED else ""
-    run_finish(run_id=run_id, status=status, error=error)
-    _send_run_event(run, status)
-    return status
+    if run_finish(run_id=run_id, status=status, error=error):
+        _send_run_event(run, status)
+    return Run.objects.get(pk=run_id).status
 
 
 def _send_run_event(run: Run, status: str) -> None:

@@ -10,7 +10,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from .events import experiment_event_send
-from .services import run_execute, runs_reap_stale, runs_republish
+from .services import run_execute, runs_reap_stale
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="experiments.run_experiment", acks_late=True, reject_on_worker_lost=True, bind=True)
 def run_experiment(self: Any, run_id: int) -> str:
     """One task per run; the executor reports every node's state as it goes."""
-    return run_execute(run_id=run_id, worker=self.request.hostname or "worker")
+    return run_execute(run_id=run_id, worker=self.request.hostname or "worker", task_id=self.request.id or "")
 
 
 @shared_task(name="experiments.publish_event")
@@ -29,10 +29,9 @@ def experiment_event_publish(experiment_id: int, payload: dict[str, Any]) -> Non
 
 @worker_ready.connect
 def reap_runs_of_dead_workers(**kwargs: Any) -> None:
-    """A worker that starts fails the runs whose worker stopped beating (e.g. it was killed), and sends the
-    runs queued while the task queue was down."""
+    """A worker that starts fails the runs whose worker stopped beating (e.g. it was killed); the queued work is
+    sent by studio.tasks.resume_work."""
     runs_reap_stale()
-    runs_republish()
 
 
 @worker_ready.connect
@@ -54,8 +53,3 @@ def reap_stale_runs() -> int:
     """Celery beat, every 10 s: runs whose worker stopped beating are failed even when nobody reads them."""
     return runs_reap_stale()
 
-
-@shared_task(name="experiments.republish_runs")
-def republish_runs() -> int:
-    """Celery beat, every 30 s: runs queued while Redis was down are sent once it is back."""
-    return runs_republish()

@@ -10,6 +10,8 @@ from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .workqueue import QueueUnavailable
+
 
 class ProblemsError(APIException):
     """A request refused with a list of precise problems (node, parameter, column, message)."""
@@ -25,6 +27,9 @@ class ProblemsError(APIException):
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, QueueUnavailable):  # the task queue (Redis) is down: a 503 to retry, not a 500
+        return Response({"detail": exc.message, "errors": []}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(exc.retry_after)})
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -187,11 +187,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("ATELIER_TASK_SOFT_TIME_LIMIT", 3600, mini
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Celery beat (embedded in the worker, `-B`): retraining schedules are checked every minute.
 CELERY_BEAT_SCHEDULE = {"retraining-schedules": {"task": "webservices.schedules_tick", "schedule": 60.0},
-                        "republish-runs": {"task": "experiments.republish_runs", "schedule": 30.0},
+                        "dispatch-work": {"task": "studio.dispatch_work", "schedule": 10.0},
                         "reap-stale-runs": {"task": "experiments.reap_stale_runs", "schedule": 10.0},
                         "reap-lost-jobs": {"task": "webservices.reap_lost_jobs", "schedule": 10.0},
                         "prune-request-log": {"task": "webservices.prune_request_log", "schedule": 300.0}}
-# A web request that queues a run must not hang on a Redis that is down (the run waits; see runs_republish).
+# A web request that queues a run must not hang on a Redis that is down (the run waits; see studio/workqueue.py).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 # State lives in the database; only the health ping waits for a result. Not subscribing to results on every
 # send also keeps a send from retrying the result store for ~20 s when Redis is down.
@@ -199,7 +199,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+# Priorities 0 (first) to 9: a batch job's chunk and join tasks go after admitted work (studio/workqueue.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60, "priority_steps": [0, 3, 6, 9]}
 CELERY_TASK_ALWAYS_EAGER = False
 
 CHANNEL_LAYERS = {
@@ -326,6 +327,12 @@ ATELIER_INLINE_BUDGET_MS = env_int("ATELIER_INLINE_BUDGET_MS", 1, minimum=1)
 ATELIER_REQUEST_LOG_DAYS = env_int("ATELIER_REQUEST_LOG_DAYS", 7, minimum=1)
 ATELIER_REQUEST_LOG_MAX_MB = env_int("ATELIER_REQUEST_LOG_MAX_MB", 256, minimum=1)
 ATELIER_REQUEST_LOG_REPEAT_SECONDS = env_int("ATELIER_REQUEST_LOG_REPEAT_SECONDS", 60)
+# Issue 14, findings 6 and 7: the fair work queue and the republisher (studio/workqueue.py). Runs and batch jobs
+# a workspace may have sent to the workers at once (the rest wait in the database, oldest first, and go out
+# round-robin across workspaces as work ends); seconds a sent task may go unreceived by any worker before it is
+# sent again if the broker no longer holds it (lost in a Redis restart).
+ATELIER_WORKSPACE_CONCURRENCY = env_int("ATELIER_WORKSPACE_CONCURRENCY", 2, minimum=1)
+ATELIER_REPUBLISH_AFTER = env_int("ATELIER_REPUBLISH_AFTER", 15, minimum=1)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

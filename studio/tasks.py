@@ -3,9 +3,9 @@
 from typing import Any
 
 from celery import shared_task
-from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown
+from celery.signals import celeryd_after_setup, task_postrun, worker_ready, worker_shutdown
 
-from . import workers
+from . import workers, workqueue
 
 
 @shared_task(name="studio.ping", acks_late=False, ignore_result=False)
@@ -29,3 +29,24 @@ def start_beating(**kwargs: Any) -> None:
 def stop_beating(**kwargs: Any) -> None:
     if workers.worker_name():
         workers.stop_beating(workers.worker_name())
+
+
+@shared_task(name="studio.dispatch_work")
+def dispatch_work() -> int:
+    """Celery beat, every 10 s: send again what the broker lost, then admit waiting work (studio/workqueue.py)."""
+    workqueue.work_republish()
+    return workqueue.work_dispatch()
+
+
+@worker_ready.connect
+def resume_work(**kwargs: Any) -> None:
+    """A worker that starts (after a Redis restart, say) picks up what was lost or left waiting."""
+    workqueue.work_republish()
+    workqueue.work_dispatch()
+
+
+@task_postrun.connect
+def dispatch_after_work(sender: Any = None, **kwargs: Any) -> None:
+    """Finished work frees its workspace's place: the next waiting item goes out at once."""
+    if getattr(sender, "name", "") in workqueue.work_task_names():
+        workqueue.work_dispatch()

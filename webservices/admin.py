@@ -76,10 +76,11 @@ class BatchJobAdmin(admin.ModelAdmin):
 
 @admin.register(BatchTask)
 class BatchTaskAdmin(admin.ModelAdmin):
-    """A job's tasks that a worker has received and not finished: what a killed worker took with it."""
+    """A job's tasks sent and not finished: those a worker received name it (what a killed worker took with it);
+    those none received are sent again if the broker lost them."""
 
-    list_display = ["job", "task", "worker", "started"]
-    search_fields = ["job__job_id", "worker"]
+    list_display = ["job", "task", "task_id", "sent", "worker", "started"]
+    search_fields = ["job__job_id", "worker", "task_id"]
     list_filter = ["task", "started"]
     raw_id_fields = ["job"]
 

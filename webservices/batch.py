@@ -4,12 +4,16 @@ chunks that fan out across every running worker (a Celery chord) and are joined 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from studio import workers
+from studio.workqueue import queue_required, work_dispatch, work_republish
 
 from . import storage
 from .models import BatchJob, BatchTask, Endpoint, WebService
@@ -92,24 +96,37 @@ def job_submit(*, endpoint: Endpoint, body: Any, by: storage.Accessor | None = N
 
 
 def job_start(job: BatchJob) -> BatchJob:
-    from .tasks import bes_run
-
+    """Start a job not started: it runs when its workspace has a free place in the fair queue (at once if it
+    has one). While the task queue (Redis) is down it is refused (QueueUnavailable, a 503) and stays NotStarted,
+    so the caller can start it again."""
+    _startable(job)
+    queue_required(f"job {job.job_id} can't be started now; it is still NotStarted")
     with transaction.atomic():
         job = BatchJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != BatchJob.Status.NOT_STARTED:
-            raise JobError(f"Job {job.job_id} is {job.status}; only a job not started can be started.", status=409)
+        _startable(job)
         job.status, job.started, job.heartbeat = BatchJob.Status.RUNNING, timezone.now(), timezone.now()
         job.save(update_fields=["status", "started", "heartbeat"])
-        transaction.on_commit(lambda: bes_run.delay(job.pk))
+        transaction.on_commit(partial(work_dispatch, _workspace(job)))
     return job
 
 
+def _startable(job: BatchJob) -> None:
+    if job.status != BatchJob.Status.NOT_STARTED:
+        raise JobError(f"Job {job.job_id} is {job.status}; only a job not started can be started.", status=409)
+
+
+def _workspace(job: BatchJob) -> str:
+    return str(BatchJob.objects.filter(pk=job.pk).values_list("endpoint__service__workspace_id", flat=True).get())
+
+
 def job_cancel(job: BatchJob) -> BatchJob:
-    """Cancelled jobs stop at the next chunk; their partial outputs are never written."""
+    """Cancelled jobs stop at the next chunk; their partial outputs are never written. Their place in the fair
+    queue goes to the workspace's next waiting work."""
     if job.status in (BatchJob.Status.NOT_STARTED, BatchJob.Status.RUNNING):
         BatchJob.objects.filter(pk=job.pk, status__in=[BatchJob.Status.NOT_STARTED, BatchJob.Status.RUNNING]).update(
             status=BatchJob.Status.CANCELLED, finished=timezone.now(), details="Cancelled by the caller.")
         job.refresh_from_db()
+        work_dispatch(_workspace(job))
     return job
 
 
@@ -122,8 +139,8 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
     STALE_AFTER_SECONDS. Its unacknowledged tasks come back from the broker only after the visibility
     timeout; they then find the job ended and do nothing."""
     beat = job.heartbeat or job.started
-    if job.status != BatchJob.Status.RUNNING or beat is None:
-        return job
+    if job.status != BatchJob.Status.RUNNING or beat is None or job.dispatched is None:
+        return job  # not running, or waiting for its turn: no worker has it yet
     lost = sorted({task.worker for task in job.tasks_in_progress.all() if workers.is_lost(task.worker, task.started)})
     if lost:  # a task it needs died with its worker: the job can't finish
         details = f"The worker scoring this job ({', '.join(lost)}) stopped. Start a new job."
@@ -136,6 +153,21 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
             status=BatchJob.Status.FAILED, finished=timezone.now(), details=details):
         job_files_remove(job.job_id)
         job.tasks_in_progress.all().delete()
+    job.refresh_from_db()
+    return job
+
+
+def job_refresh(job: BatchJob) -> BatchJob:
+    """A job's status is being read: fail it if its worker was lost, admit it if its turn has come, or send again
+    a task the broker lost (so a studio without beat, or between beats, still moves)."""
+    job = job_reap_if_stale(job)
+    if job.status != BatchJob.Status.RUNNING:
+        return job
+    cutoff = timezone.now() - timedelta(seconds=settings.ATELIER_REPUBLISH_AFTER)
+    if job.dispatched is None:
+        work_dispatch(_workspace(job))
+    elif job.tasks_in_progress.filter(worker="", sent__lt=cutoff).exists():
+        work_republish()
     job.refresh_from_db()
     return job
 
@@ -186,7 +218,10 @@ def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:
                           "RelativeLocation": location, "SasBlobToken": storage.sas_token(workspace, location)}
                    for name, location in job.outputs.items()}
     details = job.details
-    if job.status == BatchJob.Status.RUNNING:
+    if job.status == BatchJob.Status.RUNNING and job.dispatched is None:
+        details = ("Waiting for its turn: its workspace's earlier jobs and experiment runs go first (at most "
+                   f"{settings.ATELIER_WORKSPACE_CONCURRENCY} at a time).")
+    elif job.status == BatchJob.Status.RUNNING:
         details = (f"{job.chunks_done} of {job.chunks} chunks scored ({job.rows} rows)" if job.split_done
                    else f"{job.chunks_done} chunks scored, {job.rows} rows read so far")
     return {"StatusCode": job.status, "Results": results, "Details": details,

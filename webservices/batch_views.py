@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from studio.throttle import request_address
+from studio.workqueue import QueueUnavailable
 
-from .batch import JobError, job_cancel, job_files_check, job_reap_if_stale, job_start, job_status_json, job_submit
+from .batch import JobError, job_cancel, job_files_check, job_refresh, job_start, job_status_json, job_submit
 from .keys import as_response, check
 from .models import BatchJob, Endpoint
 from .views import API_VERSION
@@ -79,7 +80,7 @@ def job(request: HttpRequest, workspace_id: str, endpoint_id: str, job_id: str) 
         return _json(job_status_json(_base(request), job_cancel(found)))
     if request.method != "GET":
         return _error(405, "MethodNotAllowed", "Use GET for the status or DELETE to cancel.")
-    return _json(job_status_json(_base(request), job_reap_if_stale(found)))
+    return _json(job_status_json(_base(request), job_refresh(found)))
 
 
 @csrf_exempt
@@ -94,4 +95,8 @@ def job_start_view(request: HttpRequest, workspace_id: str, endpoint_id: str, jo
         job_start(found)
     except JobError as error:
         return _error(error.status, "BadArgument", error.message)
+    except QueueUnavailable as error:  # the job is still NotStarted: the caller starts it again after Retry-After
+        response = _error(503, "ServiceUnavailable", error.message)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     return HttpResponse(status=200)

@@ -170,6 +170,8 @@ class BatchJob(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    dispatched = models.DateTimeField(null=True, blank=True, help_text="When its turn came and its first task was "
+                                      "sent (empty while a started job waits behind its workspace's other work).")
 
     class Meta:
         ordering = ["-created"]
@@ -179,13 +181,17 @@ class BatchJob(models.Model):
 
 
 class BatchTask(models.Model):
-    """A task of a job that a worker has received and not finished (deleted when it ends, however it ends).
-    A row left by a worker that stopped beating is a task lost with it: the job can't finish."""
+    """A task of a job, from when it is sent until it ends (deleted then, however it ends). `worker` is set when
+    a worker receives it: a row left by a worker that stopped beating is a task lost with it (the job can't
+    finish); a row no worker received for a while, whose message the broker no longer holds, was lost with the
+    broker and is sent again under a new `task_id` (a delivery of the old id then does nothing)."""
 
     job = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="tasks_in_progress")
-    worker = models.CharField(max_length=200)
+    worker = models.CharField(max_length=200, blank=True)
     task = models.CharField(max_length=50, help_text="split, chunk N or join")
-    started = models.DateTimeField(auto_now_add=True)
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    sent = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True, help_text="When a worker received it.")
 
     def __str__(self) -> str:
         return f"{self.task} of {self.job} on {self.worker}"

@@ -20,6 +20,7 @@ from experiments.assets import run_output_record
 from experiments.engine import store
 from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel
 from experiments.modules.metrics import FOLD_METRICS, LOWER_IS_BETTER
+from studio.workqueue import QueueUnavailable, queue_required
 
 from . import storage
 from .batch import JobError, job_start, job_submit
@@ -93,8 +94,15 @@ def schedules_fire(now: datetime | None = None) -> list[RetrainingAttempt]:
     return started
 
 
+def attempt_run_now(schedule: RetrainingSchedule) -> RetrainingAttempt:
+    """The dashboard's Run now: refused (QueueUnavailable, a 503) with nothing recorded while the task queue is
+    down, rather than recorded as a failed attempt."""
+    queue_required("the retraining can't be started now")
+    return attempt_start(schedule)
+
+
 def attempt_start(schedule: RetrainingSchedule) -> RetrainingAttempt:
-    """Submit and start the retraining job (also the dashboard's Run now)."""
+    """Submit and start the retraining job."""
     attempt = RetrainingAttempt.objects.create(schedule=schedule)
     retraining = schedule.retraining
     endpoint = retraining.endpoints.filter(is_default=True).first()
@@ -110,7 +118,7 @@ def attempt_start(schedule: RetrainingSchedule) -> RetrainingAttempt:
         attempt.job = job
         attempt.save(update_fields=["job"])
         job_start(job)
-    except JobError as error:
+    except (JobError, QueueUnavailable) as error:
         _conclude(attempt, RetrainingAttempt.Outcome.FAILED, f"Could not start the job: {error.message}")
     return attempt
 

@@ -26,6 +26,7 @@ from studio import workers
 
 from . import storage
 from .batch import job_files_remove
+from .job_queue import job_task_received, job_task_send, superseded
 from .models import BatchJob, BatchTask, WebService
 from .wire import BadRequest, csv_part, typed_frame
 
@@ -45,10 +46,11 @@ def _fail(job_pk: int, message: str) -> None:
         status=BatchJob.Status.FAILED, details=message, finished=timezone.now())
 
 
-# The job tasks a worker holds, recorded when it *receives* them (before a pool process starts them: a task a
-# killed worker had only reserved is lost with it too) and deleted when they end, however they end. Should
-# the worker die instead, the records stay and the job is failed as soon as the worker's own beat goes quiet
-# (batch.job_reap_if_stale), not when the broker hands the tasks out again an hour later.
+# The job tasks, recorded when sent (job_queue.job_task_send), stamped with the worker when it *receives* them
+# (before a pool process starts them: a task a killed worker had only reserved is lost with it too) and deleted
+# when they end, however they end. Should the worker die instead, the records stay and the job is failed as soon
+# as the worker's own beat goes quiet (batch.job_reap_if_stale), not when the broker hands the tasks out again an
+# hour later; should the broker lose a task no worker received, it is sent again (studio/workqueue.py).
 JOB_TASKS = {"webservices.bes_run": "split", "webservices.bes_chunk": "chunk", "webservices.bes_join": "join"}
 
 
@@ -64,17 +66,16 @@ def record_a_received_job_task(sender: object = None, request: Any = None, **kwa
     if not label:
         return
     try:
-        BatchTask.objects.create(job_id=request.args[0], worker=workers.worker_name(), task=label)
+        job_task_received(request.args[0], label, request.id, workers.worker_name())
     except Exception:  # a job deleted meanwhile, a busy database: the 10-minute rule still applies
         logger.warning("Could not record %s of job %s", label, request.args[0], exc_info=True)
 
 
 @task_postrun.connect
-def forget_an_ended_job_task(sender: Any = None, args: Any = (), **kwargs: Any) -> None:
+def forget_an_ended_job_task(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
     """In the pool process, after the task returned or raised."""
-    label = _task_label(getattr(sender, "name", ""), args)
-    if label:
-        BatchTask.objects.filter(job_id=args[0], worker=workers.worker_name(), task=label).delete()
+    if getattr(sender, "name", "") in JOB_TASKS and task_id:
+        BatchTask.objects.filter(task_id=task_id).delete()
 
 
 def _beating(job_pk: int) -> workers.Heartbeat:
@@ -95,11 +96,14 @@ def _running(job_pk: int) -> BatchJob | None:
     return job
 
 
-@shared_task(name="webservices.bes_run", acks_late=True, reject_on_worker_lost=True)
-def bes_run(job_pk: int) -> None:
+@shared_task(name="webservices.bes_run", acks_late=True, reject_on_worker_lost=True, bind=True)
+def bes_run(self: Any, job_pk: int) -> None:
     """Split each input into chunks, queueing each chunk as it is written. A file without quote characters
     (no field can hold a line break) is cut at line ends without parsing it, and the chunk tasks parse and
-    type their own piece in parallel; any other file is parsed and typed here, chunk by chunk."""
+    type their own piece in parallel; any other file is parsed and typed here, chunk by chunk. A job of one
+    chunk is scored and joined here: a one-row job is one task."""
+    if superseded(job_pk, "split", self.request.id):
+        return
     with _beating(job_pk):
         _bes_run(job_pk)
 
@@ -114,6 +118,7 @@ def _bes_run(job_pk: int) -> None:
         _retrain(job)
         return
     stream_out = len(job.inputs) == 1  # several inputs: chunk i is ready only when every input has it
+    held = None  # the last chunk written, sent when the next one is: a job of one chunk is scored here
     try:
         counts = []
         for name, location in job.inputs.items():
@@ -126,8 +131,9 @@ def _bes_run(job_pk: int) -> None:
                     if _running(job_pk) is None:
                         return  # cancelled while reading
                     count += 1
-                    if stream_out:
-                        bes_chunk.delay(job_pk, index)
+                    if stream_out and held is not None:
+                        job_task_send(job_pk, f"chunk {held + 1}")
+                    held = index if stream_out else None
             counts.append(count)
     except (BadRequest, storage.StorageError, pd.errors.ParserError, UnicodeDecodeError) as error:
         _fail(job_pk, f"Input could not be read: {getattr(error, 'message', error)}")
@@ -140,9 +146,11 @@ def _bes_run(job_pk: int) -> None:
         _fail(job_pk, "The input file has no rows.")
         return
     BatchJob.objects.filter(pk=job_pk).update(chunks=chunks, split_done=True)
-    if not stream_out:
-        for index in range(chunks):
-            bes_chunk.delay(job_pk, index)
+    if chunks == 1:
+        _bes_chunk(job_pk, 0, inline=True)
+        return
+    for index in [held] if held is not None else range(chunks):
+        job_task_send(job_pk, f"chunk {index + 1}")
     _join_when_done(job_pk)
 
 
@@ -257,15 +265,17 @@ def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, A
     return typed_frame(frame, name, columns, first_row=index * settings.ATELIER_BES_CHUNK_ROWS + 2)
 
 
-@shared_task(name="webservices.bes_chunk", acks_late=True, reject_on_worker_lost=True)
-def bes_chunk(job_pk: int, index: int) -> None:
+@shared_task(name="webservices.bes_chunk", acks_late=True, reject_on_worker_lost=True, bind=True)
+def bes_chunk(self: Any, job_pk: int, index: int) -> None:
     """Score one chunk with the endpoint's compiled Scorer (cached per worker process) and write its part
     of each output. A redelivered chunk rewrites its part but is counted once."""
+    if superseded(job_pk, f"chunk {index + 1}", self.request.id):
+        return
     with _beating(job_pk):
         _bes_chunk(job_pk, index)
 
 
-def _bes_chunk(job_pk: int, index: int) -> None:
+def _bes_chunk(job_pk: int, index: int, inline: bool = False) -> None:
     from .scoring import ScoringError, served
 
     job = _running(job_pk)
@@ -296,20 +306,25 @@ def _bes_chunk(job_pk: int, index: int) -> None:
         default_storage.save(path, ContentFile(data))
     if not counted:
         BatchJob.objects.filter(pk=job_pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
-    _join_when_done(job_pk)
+    _join_when_done(job_pk, inline)
 
 
-def _join_when_done(job_pk: int) -> None:
-    """Whoever sees the last chunk done (a chunk task, or the reader if it finished last) claims the join."""
+def _join_when_done(job_pk: int, inline: bool = False) -> None:
+    """Whoever sees the last chunk done (a chunk task, or the reader if it finished last) claims the join, and
+    joins at once when it is the job's only task."""
     claimed = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING, split_done=True, joining=False,
                                       chunks_done__gte=F("chunks")).update(joining=True)
-    if claimed:
-        bes_join.delay(job_pk)
+    if claimed and inline:
+        _bes_join(job_pk)
+    elif claimed:
+        job_task_send(job_pk, "join")
 
 
-@shared_task(name="webservices.bes_join", acks_late=True, reject_on_worker_lost=True)
-def bes_join(job_pk: int) -> None:
+@shared_task(name="webservices.bes_join", acks_late=True, reject_on_worker_lost=True, bind=True)
+def bes_join(self: Any, job_pk: int) -> None:
     """Write each output from its parts in chunk order (CSV parts are copied as bytes), then finish."""
+    if superseded(job_pk, "join", self.request.id):
+        return
     with _beating(job_pk):
         _bes_join(job_pk)
 

@@ -22,6 +22,7 @@ from experiments.engine import store
 from experiments.engine.executor import all_ports_json
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.registry import registry
+from experiments.run_queue import run_nudge
 from experiments.selectors import assets_of, datasets_of, experiments_of, runs_of
 from experiments.setup import setup_web_service
 from experiments.visualize import visualize
@@ -192,8 +193,8 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses=OpenApiResponse(description="The run and its nodes' states"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         run = services.run_reap_if_stale(self.get_object())
-        if run.status == Run.Status.QUEUED and not run.task_id:  # queued while Redis was down: send it now
-            services.runs_republish()
+        if run.status == Run.Status.QUEUED:  # its turn may have come, or its message been lost: send it now
+            run_nudge(run)
             run.refresh_from_db()
         return Response(run_json(run, all_ports_json(run)))
 

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_INTERVAL = 0.5
 CANCEL_POLL_INTERVAL = 1.0
+UNFINISHED = (NodeRun.Status.QUEUED, NodeRun.Status.RUNNING)
 
 Loaders = Mapping[str, Callable[[int], Any]]
 
@@ -156,7 +157,10 @@ class RunExecutor:
     # --- States and events ---------------------------------------------------------------------
 
     def update_node(self, node_id: str, **changes: Any) -> None:
-        NodeRun.objects.filter(run=self.run, node_id=node_id).update(**changes)
+        """Only a node still queued or running changes: once cancelled from outside (its run marked cancelled
+        while the worker process is being killed), nothing this executor still does overwrites that."""
+        if not NodeRun.objects.filter(run=self.run, node_id=node_id, status__in=UNFINISHED).update(**changes):
+            return
         event = {"type": "node", "run": self.run.pk, "node": node_id}
         event.update({key: changes[key] for key in ("status", "progress", "error") if key in changes})
         self.send(event)

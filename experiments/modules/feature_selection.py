@@ -15,7 +15,7 @@ from sklearn.inspection import permutation_importance
 from .artifacts import TrainedModel
 from .base import Context, Module, ModuleError, SchemaContext, table_input
 from .datatable import Column, DataTable, Kind, Role, Schema
-from .params import Bool, Choice, Columns, Int
+from .params import Bool, Choice, Columns, Int, Seed
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .training import feature_frame
@@ -27,6 +27,7 @@ METHODS = ["Pearson Correlation", "Mutual Information", "Kendall Correlation", "
 # A numeric column with at most this many distinct values counts as classes; more are cut into this many bins.
 LEVELS = 10
 NEIGHBOURS = 3  # of the nearest-neighbour estimate of mutual information
+MAX_FEATURES = 100_000  # more than any table has columns (uploads stop at ATELIER_MAX_COLUMNS)
 
 
 # --- Filter Based Feature Selection ---------------------------------------------------------------
@@ -121,7 +122,7 @@ class FilterBasedFeatureSelection(Module):
     params = {
         "operate_on_feature_columns_only": Bool("Operate on feature columns only", True),
         "target_column": Columns("Target column", single=True),
-        "number_of_desired_features": Int("Number of desired features", 1, minimum=1),
+        "number_of_desired_features": Int("Number of desired features", 1, minimum=1, maximum=MAX_FEATURES),
         "feature_scoring_method": Choice("Feature scoring method", "Pearson Correlation", choices=METHODS),
     }
 
@@ -215,7 +216,7 @@ class PermutationFeatureImportance(Module):
                    "and a test dataset.")
     inputs = [InputPort("trained_model", PortType.TRAINED_MODEL), InputPort("test_data", PortType.DATA_TABLE)]
     outputs = [OutputPort("feature_importance", PortType.DATA_TABLE)]
-    params = {"random_seed": Int("Random seed", 0, minimum=0),
+    params = {"random_seed": Seed(),
               "metric_for_measuring_performance": Choice("Metric for measuring performance", "Accuracy",
                                                          choices=CLASSIFICATION_METRICS + REGRESSION_METRICS)}
 

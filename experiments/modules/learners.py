@@ -47,12 +47,27 @@ from sklearn.svm import OneClassSVM
 
 from .artifacts import UntrainedModel
 from .base import Context, Module, ModuleError, Problem
-from .params import Bool, Choice, Float, Int, Param, ParamInvalid, Text
+from .params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .training import PCAAnomalyDetector, first_rows_as_centroids
 
 SINGLE, RANGE = "Single Parameter", "Parameter Range"
+# Maxima of the parameters that scale a fit's time or memory (docs/RELIABILITY.md lists them): generous for real
+# use, small enough that no single value asks a worker for hours or gigabytes.
+MAX_BOOSTING_ROUNDS = 10_000
+MAX_FOREST_TREES = 1_000
+MAX_DEPTH = 128
+MAX_LEAVES = 4_096
+MAX_LEAF_SAMPLES = 1_000_000
+MAX_RANDOM_SPLITS = 65_536
+MAX_ITERATIONS = 10_000
+MAX_HIDDEN_NODES = 2_000
+MAX_CENTROIDS = 1_000
+MAX_COMPONENTS = 1_000
+MAX_OVERSAMPLING = 100
+MAX_LBFGS_MEMORY = 1_000
+MAX_RANGE_VALUES = 100  # values in one "(range)" list (Tune Model Hyperparameters caps the grid too)
 OLS, OGD = "Ordinary Least Squares", "Online Gradient Descent"
 
 
@@ -72,13 +87,15 @@ def tuned(key: str, single: Float | Int, values: str, **when: list[str]) -> dict
 
 
 def seed() -> dict[str, Param]:
-    return {"random_number_seed": Int("Random number seed", 0, minimum=0,
-                                      help="Seeds every random choice of the learner, so runs repeat.")}
+    return {"random_number_seed": Seed("Random number seed",
+                                       help="Seeds every random choice of the learner, so runs repeat.")}
 
 
 def parse_range(param: Float | Int, text: str) -> list[Any]:
     """The distinct values of a range parameter, each checked like the single parameter."""
     items = [item.strip() for item in re.split(r"[,;]", text) if item.strip()]
+    if len(items) > MAX_RANGE_VALUES:
+        raise ParamInvalid(f"at most {MAX_RANGE_VALUES} values separated by commas, each {param.expectation()}")
     try:
         values = [param.clean(item) for item in items]
     except ParamInvalid:
@@ -171,12 +188,13 @@ class BoostedTrees(Learner):
     encoding = "ordinal"
     params = {
         **trainer_mode(),
-        **tuned("maximum_number_of_leaves_per_tree", Int("Maximum number of leaves per tree", 20, minimum=2),
-                "2, 8, 32, 128"),
+        **tuned("maximum_number_of_leaves_per_tree",
+                Int("Maximum number of leaves per tree", 20, minimum=2, maximum=MAX_LEAVES), "2, 8, 32, 128"),
         **tuned("minimum_number_of_samples_per_leaf_node",
-                Int("Minimum number of samples per leaf node", 10, minimum=1), "1, 10, 50"),
+                Int("Minimum number of samples per leaf node", 10, minimum=1, maximum=MAX_LEAF_SAMPLES), "1, 10, 50"),
         **tuned("learning_rate", Float("Learning rate", 0.2, gt=0, le=1), "0.025, 0.05, 0.1, 0.2, 0.4"),
-        **tuned("number_of_trees_constructed", Int("Number of trees constructed", 100, minimum=1), "20, 100, 500"),
+        **tuned("number_of_trees_constructed",
+                Int("Number of trees constructed", 100, minimum=1, maximum=MAX_BOOSTING_ROUNDS), "20, 100, 500"),
         **seed(),
     }
 
@@ -196,14 +214,15 @@ class DecisionForest(Learner):
         **trainer_mode(),
         "resampling_method": Choice("Resampling method", "Bagging", choices=["Bagging", "Replicate"],
                                     help="Bagging trains each tree on a bootstrap sample; Replicate on all rows."),
-        **tuned("number_of_decision_trees", Int("Number of decision trees", 8, minimum=1), "1, 8, 32"),
-        **tuned("maximum_depth_of_the_decision_trees", Int("Maximum depth of the decision trees", 32, minimum=1),
-                "1, 16, 64"),
+        **tuned("number_of_decision_trees",
+                Int("Number of decision trees", 8, minimum=1, maximum=MAX_FOREST_TREES), "1, 8, 32"),
+        **tuned("maximum_depth_of_the_decision_trees",
+                Int("Maximum depth of the decision trees", 32, minimum=1, maximum=MAX_DEPTH), "1, 16, 64"),
         "number_of_random_splits_per_node": Int(
-            "Number of random splits per node", 128, minimum=1,
+            "Number of random splits per node", 128, minimum=1, maximum=MAX_RANDOM_SPLITS,
             help="Accepted for compatibility; scikit-learn's trees try every threshold."),
         **tuned("minimum_number_of_samples_per_leaf_node",
-                Int("Minimum number of samples per leaf node", 1, minimum=1), "1, 4, 16"),
+                Int("Minimum number of samples per leaf node", 1, minimum=1, maximum=MAX_LEAF_SAMPLES), "1, 4, 16"),
         **seed(),
     }
 
@@ -266,7 +285,7 @@ class LogisticRegressions(Learner):
         **tuned("optimization_tolerance", Float("Optimization tolerance", 1e-7, gt=0), "0.0001, 0.0000001"),
         **tuned("l1_regularization_weight", Float("L1 regularization weight", 1.0, ge=0), "0.0, 0.01, 0.1, 1.0"),
         **tuned("l2_regularization_weight", Float("L2 regularization weight", 1.0, ge=0), "0.01, 0.1, 1.0"),
-        "memory_size_for_l_bfgs": Int("Memory size for L-BFGS", 20, minimum=1,
+        "memory_size_for_l_bfgs": Int("Memory size for L-BFGS", 20, minimum=1, maximum=MAX_LBFGS_MEMORY,
                                       help="Accepted for compatibility; scikit-learn's solvers size their own memory."),
         **seed(),
     }
@@ -305,7 +324,8 @@ class TwoClassSupportVectorMachine(Learner):
     description = "Creates a binary classification model using the Support Vector Machine algorithm."
     params = {
         **trainer_mode(),
-        **tuned("number_of_iterations", Int("Number of iterations", 1, minimum=1), "1, 10, 100"),
+        **tuned("number_of_iterations", Int("Number of iterations", 1, minimum=1, maximum=MAX_ITERATIONS),
+                "1, 10, 100"),
         **tuned("lambda", Float("Lambda", 0.001, gt=0), "0.00001, 0.0001, 0.001, 0.01, 0.1"),
         "normalize_features": Bool("Normalize features", True, help="Scale each feature to [0, 1] first."),
         "project_to_the_unit_sphere": Bool("Project to the unit-sphere", False,
@@ -331,7 +351,8 @@ class TwoClassAveragedPerceptron(Learner):
     params = {
         **trainer_mode(),
         **tuned("learning_rate", Float("Learning rate", 1.0, gt=0), "0.1, 0.5, 1.0"),
-        **tuned("maximum_number_of_iterations", Int("Maximum number of iterations", 10, minimum=1), "1, 10"),
+        **tuned("maximum_number_of_iterations",
+                Int("Maximum number of iterations", 10, minimum=1, maximum=MAX_ITERATIONS), "1, 10"),
         **seed(),
     }
 
@@ -357,11 +378,11 @@ def normalizer(choice: str, random_state: int) -> list[tuple[str, Any]]:
 class NeuralNetworks(Learner):
     params = {
         **trainer_mode(),
-        "number_of_hidden_nodes": Int("Number of hidden nodes", 100, minimum=1,
+        "number_of_hidden_nodes": Int("Number of hidden nodes", 100, minimum=1, maximum=MAX_HIDDEN_NODES,
                                       help="Nodes in the one fully connected hidden layer."),
         **tuned("the_learning_rate", Float("The learning rate", 0.1, gt=0), "0.01, 0.02, 0.04"),
-        **tuned("number_of_learning_iterations", Int("Number of learning iterations", 100, minimum=1),
-                "20, 40, 80, 160"),
+        **tuned("number_of_learning_iterations",
+                Int("Number of learning iterations", 100, minimum=1, maximum=MAX_ITERATIONS), "20, 40, 80, 160"),
         "the_momentum": Float("The momentum", 0.0, ge=0, lt=1),
         "the_type_of_normalizer": Choice("The type of normalizer", "Min-Max normalizer", choices=NORMALIZERS),
         "shuffle_examples": Bool("Shuffle examples", True, help="Shuffle the rows between iterations."),
@@ -463,7 +484,8 @@ class LinearRegression(Learner):
         **trainer_mode(),
         "solution_method": Choice("Solution method", OLS, choices=[OGD, OLS]),
         **tuned("learning_rate", Float("Learning rate", 0.1, gt=0), "0.025, 0.05, 0.1, 0.2", solution_method=[OGD]),
-        **tuned("number_of_training_epochs", Int("Number of training epochs", 10, minimum=1), "1, 10, 100",
+        **tuned("number_of_training_epochs",
+                Int("Number of training epochs", 10, minimum=1, maximum=MAX_ITERATIONS), "1, 10, 100",
                 solution_method=[OGD]),
         **tuned("l2_regularization_weight", Float("L2 regularization weight", 0.001, ge=0), "0.001, 0.01, 0.1"),
         "normalize_features": Bool("Normalize features", True, when={"solution_method": [OGD]}),
@@ -533,11 +555,11 @@ class KMeansClustering(Learner):
     task = "clustering"
     params = {
         **trainer_mode(),
-        **tuned("number_of_centroids", Int("Number of centroids", 2, minimum=2), "2, 3, 4, 5"),
+        **tuned("number_of_centroids", Int("Number of centroids", 2, minimum=2, maximum=MAX_CENTROIDS), "2, 3, 4, 5"),
         "initialization": Choice("Initialization", "K-Means++", choices=["First N", "Random", "K-Means++"]),
         **seed(),
         "metric": Choice("Metric", "Euclidean", choices=["Euclidean", "Cosine"]),
-        **tuned("iterations", Int("Iterations", 100, minimum=1), "10, 100"),
+        **tuned("iterations", Int("Iterations", 100, minimum=1, maximum=MAX_ITERATIONS), "10, 100"),
     }
 
     @classmethod
@@ -576,10 +598,10 @@ class PCABasedAnomalyDetection(Learner):
     task = "anomaly"
     params = {
         **trainer_mode(),
-        **tuned("number_of_components_to_use_in_pca", Int("Number of components to use in PCA", 2, minimum=1),
-                "2, 4, 6, 8, 10"),
+        **tuned("number_of_components_to_use_in_pca",
+                Int("Number of components to use in PCA", 2, minimum=1, maximum=MAX_COMPONENTS), "2, 4, 6, 8, 10"),
         **tuned("oversampling_parameter_for_randomized_pca",
-                Int("Oversampling parameter for randomized PCA", 2, minimum=1), "2, 4, 8"),
+                Int("Oversampling parameter for randomized PCA", 2, minimum=1, maximum=MAX_OVERSAMPLING), "2, 4, 8"),
         "enable_input_feature_mean_normalization": Bool(
             "Enable input feature mean normalization", False, help="Also scale each feature to unit variance."),
         **seed(),

@@ -24,6 +24,7 @@ from .transform import require_numeric, selected
 
 CATEGORY = "Data Transformation"
 OUTPUT_MODES = ["Append", "Inplace", "ResultOnly"]
+MAX_BINS = 10_000  # bins per column (Group Data into Bins)
 
 
 # --- Shared by the modules of this file -----------------------------------------------------------
@@ -377,7 +378,8 @@ class GroupDataIntoBins(Module):
                OutputPort("binning_transformation", PortType.TRANSFORM)]
     params = {
         "binning_mode": Choice("Binning mode", "Quantiles", choices=["Quantiles", "Equal Width", "Custom Edges"]),
-        "number_of_bins": Int("Number of bins", 10, minimum=1, when={"binning_mode": ["Quantiles", "Equal Width"]}),
+        "number_of_bins": Int("Number of bins", 10, minimum=1, maximum=MAX_BINS,
+                              when={"binning_mode": ["Quantiles", "Equal Width"]}),
         "comma_separated_list_of_bin_edges": Text("Comma-separated list of bin edges", "",
                                                   when={"binning_mode": ["Custom Edges"]}),
         "columns_to_bin": Columns("Columns to bin", all_of_type("Numeric")),

@@ -17,6 +17,12 @@ class ParamInvalid(ValueError):
     """A value does not fit its declaration; the message says what was expected."""
 
 
+# Every integer parameter declares a maximum (a system check holds it): the values that scale what a run costs
+# (trees, iterations, leaves, folds, sweep runs...) are bounded before anything runs. Seeds stop where numpy's
+# and scikit-learn's do (a larger one failed mid-run).
+SEED_MAX = 2**31 - 1
+
+
 @dataclass
 class Param:
     label: str
@@ -49,11 +55,15 @@ class Param:
         raise NotImplementedError
 
 
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"  # 2147483647, not 2.14748e+09
+
+
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    low_text = "-inf" if low is None else f"{low:g}"
-    high_text = "inf" if high is None else f"{high:g}"
+    low_text = "-inf" if low is None else _number(low)
+    high_text = "inf" if high is None else _number(high)
     return f"{left}{low_text}, {high_text}{right}"
 
 
@@ -118,6 +128,11 @@ class Int(Param):
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
             raise ParamInvalid(self.expectation())
         return value
+
+
+def Seed(label: str = "Random seed", **kwargs: Any) -> Int:
+    """A random seed: any integer numpy accepts, 0 by default so that runs repeat."""
+    return Int(label, 0, minimum=0, maximum=SEED_MAX, **kwargs)
 
 
 @dataclass

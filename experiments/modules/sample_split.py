@@ -13,7 +13,7 @@ import pandas as pd
 from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .columns import selection_is_empty
 from .datatable import Column, DataTable, Kind, Schema, infer_kind
-from .params import Bool, Choice, Columns, Float, Int, Text
+from .params import Bool, Choice, Columns, Float, Int, Seed, Text
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .transform import CATEGORY, KIND_WORDS, NUMBER, one_column
@@ -141,7 +141,7 @@ class SplitData(Module):
         "fraction_of_rows_in_the_first_output_dataset": Float(
             "Fraction of rows in the first output dataset", 0.5, ge=0, le=1, when={"splitting_mode": ["Split Rows"]}),
         "randomized_split": Bool("Randomized split", True, when={"splitting_mode": ["Split Rows"]}),
-        "random_seed": Int("Random seed", 0, minimum=0, when={"splitting_mode": ["Split Rows"]}),
+        "random_seed": Seed(when={"splitting_mode": ["Split Rows"]}),
         "stratified_split": Bool("Stratified split", False, when={"splitting_mode": ["Split Rows"]}),
         "stratification_key_column": Columns("Stratification key column", single=True,
                                              when={"stratified_split": [True]}),
@@ -182,6 +182,8 @@ class SplitData(Module):
 
 FOLD_COLUMN = "Fold Assignments"
 SAMPLING_MODES = ["Assign to Folds", "Pick Fold", "Sampling", "Head"]
+MAX_FOLDS = 100  # each fold is a model trained by Cross Validate Model
+MAX_ROWS = 1_000_000_000  # Head: more rows than a table can hold
 
 
 def fold_numbers(rows: int, folds: int, seed: int, keys: pd.Series | None) -> np.ndarray:
@@ -213,18 +215,19 @@ class PartitionAndSample(Module):
         "partition_or_sample_mode": Choice("Partition or sample mode", "Sampling", choices=SAMPLING_MODES),
         "rate_of_sampling": Float("Rate of sampling", 0.01, ge=0, le=1,
                                   when={"partition_or_sample_mode": ["Sampling"]}),
-        "random_seed_for_sampling": Int("Random seed for sampling", 0, minimum=0,
+        "random_seed_for_sampling": Seed("Random seed for sampling",
                                         when={"partition_or_sample_mode": ["Sampling", "Assign to Folds"]}),
         "stratified_split_for_sampling": Bool("Stratified split for sampling", False,
                                               when={"partition_or_sample_mode": ["Sampling", "Assign to Folds"]}),
         "stratification_key_column": Columns("Stratification key column", single=True,
                                              when={"stratified_split_for_sampling": [True]}),
-        "number_of_rows_to_select": Int("Number of rows to select", 10, minimum=0,
+        "number_of_rows_to_select": Int("Number of rows to select", 10, minimum=0, maximum=MAX_ROWS,
                                         when={"partition_or_sample_mode": ["Head"]}),
         "specify_number_of_folds_to_split_evenly_into": Int(
-            "Specify number of folds to split evenly into", 5, minimum=2,
+            "Specify number of folds to split evenly into", 5, minimum=2, maximum=MAX_FOLDS,
             when={"partition_or_sample_mode": ["Assign to Folds"]}),
         "specify_which_fold_to_be_sampled_from": Int("Specify which fold to be sampled from", 1, minimum=1,
+                                                     maximum=MAX_FOLDS,
                                                      when={"partition_or_sample_mode": ["Pick Fold"]}),
         "pick_complement_of_the_selected_fold": Bool("Pick complement of the selected fold", False,
                                                      when={"partition_or_sample_mode": ["Pick Fold"]}),

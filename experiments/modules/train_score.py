@@ -6,6 +6,7 @@ ports and parameters. Cross-validation and parameter sweeps seed every split fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,7 @@ from .base import Context, Module, ModuleError, table_input
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .datatable import Column, DataTable, Kind, Role
 from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
-from .params import Bool, Choice, Columns, Int
+from .params import Bool, Choice, Columns, Int, Seed
 from .ports import InputPort, OutputPort, PortType
 from .registry import registry
 from .rows import RowKernel, rows_input
@@ -232,7 +233,7 @@ class CrossValidateModel(Module):
     outputs = [OutputPort("scored_results", PortType.DATA_TABLE, label="Scored results"),
                OutputPort("evaluation_results_by_fold", PortType.DATA_TABLE, label="Evaluation results by fold")]
     params = {"label_column": label_column_param(),
-              "random_seed": Int("Random seed", 0, minimum=0, help="Seeds the split into 10 folds.")}
+              "random_seed": Seed(help="Seeds the split into 10 folds.")}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         untrained = supervised_input(inputs, self.name)
@@ -288,6 +289,7 @@ def by_fold_table(results: list[dict[str, Any]], untrained: UntrainedModel) -> p
 
 # --- Tune Model Hyperparameters ---------------------------------------------------------------------
 
+MAX_SWEEP_RUNS = 200  # models a sweep trains (each on 3 folds): random sweep runs, and the entire grid
 CLASSIFICATION_CHOICES = ["Accuracy", "Precision", "Recall", "F-score", "AUC", "Average Log Loss"]
 REGRESSION_CHOICES = {"Mean absolute error": "Mean Absolute Error", "Root of mean squared error":
                       "Root Mean Squared Error", "Relative absolute error": "Relative Absolute Error",
@@ -317,9 +319,13 @@ def sweep_points(space: Mapping[str, list[Any]], params: Mapping[str, Any]) -> l
     if not keys:
         return [{}]
     sizes = [len(space[key]) for key in keys]
-    total = int(np.prod(sizes))
+    total = math.prod(sizes)
     picks: Any = range(total)
     runs = params["maximum_number_of_runs_on_random_sweep"]
+    if params["specify_parameter_sweeping_mode"] == "Entire grid" and total > MAX_SWEEP_RUNS:
+        raise ModuleError(f"The entire grid of the learner's ranges has {total} points; at most {MAX_SWEEP_RUNS} are "
+                          "swept. Give fewer values in its ranges, or choose Random sweep",
+                          parameter="specify_parameter_sweeping_mode")
     if params["specify_parameter_sweeping_mode"] == "Random sweep" and total > runs:
         picks = sorted(np.random.default_rng(params["random_seed"]).choice(total, size=runs, replace=False))
     return [{key: space[key][int(i)] for key, i in zip(keys, np.unravel_index(int(pick), sizes), strict=True)}
@@ -343,8 +349,9 @@ class TuneModelHyperparameters(Module):
         "specify_parameter_sweeping_mode": Choice("Specify parameter sweeping mode", "Random sweep",
                                                   choices=["Entire grid", "Random sweep"]),
         "maximum_number_of_runs_on_random_sweep": Int("Maximum number of runs on random sweep", 5, minimum=1,
+                                                      maximum=MAX_SWEEP_RUNS,
                                                       when={"specify_parameter_sweeping_mode": ["Random sweep"]}),
-        "random_seed": Int("Random seed", 0, minimum=0, help="Seeds the random sweep and the 3-fold split."),
+        "random_seed": Seed(help="Seeds the random sweep and the 3-fold split."),
         "label_column": label_column_param(),
         "metric_for_measuring_performance_for_classification": Choice(
             "Metric for measuring performance for classification", "Accuracy", choices=CLASSIFICATION_CHOICES),

@@ -127,6 +127,29 @@ def test_an_invalid_experiment_cannot_run_and_says_why(api):
     assert response.json()["errors"][0]["node"] == "n2"
 
 
+def test_a_forest_of_100k_trees_is_refused_before_a_run_starts_naming_node_and_parameter(api, dataset):
+    graph = {"nodes": [node("data", "dataset", dataset=dataset["id"]),
+                       node("forest", "two-class-decision-forest", number_of_decision_trees=100_000),
+                       node("train", "train-model", label_column=["income"])],
+             "edges": [edge("forest", "untrained_model", "train", "untrained_model"),
+                       edge("data", "dataset", "train", "dataset")]}
+    experiment = api.post("/api/experiments/", {"name": "Huge", "graph": graph}, format="json").json()
+    response = api.post(f"/api/experiments/{experiment['id']}/run/", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{
+        "node": "forest", "parameter": "number_of_decision_trees",
+        "message": "The 'Number of decision trees' parameter of Two-Class Decision Forest (node forest) must be an "
+                   "integer in [1, 1000]; got 100000."}]
+    assert not Experiment.objects.get(pk=experiment["id"]).runs.exists()
+    ranged = {**graph["nodes"][1], "params": {"create_trainer_mode": "Parameter Range",
+                                              "number_of_decision_trees_range": "8, 100000"}}
+    graph["nodes"][1] = ranged
+    api.put(f"/api/experiments/{experiment['id']}/", {"name": "Huge", "graph": graph}, format="json")
+    problems = api.post(f"/api/experiments/{experiment['id']}/run/", {}, format="json").json()["errors"]
+    assert [(p["node"], p["parameter"]) for p in problems] == [("forest", "number_of_decision_trees_range")]
+    assert "each an integer in [1, 1000]; got '8, 100000'" in problems[0]["message"]
+
+
 def test_column_selection_naming_an_unknown_column_is_reported_on_the_node(api, dataset):
     graph = {"nodes": [node("n1", "dataset", dataset=dataset["id"]),
                        node("n2", "select-columns-in-dataset", columns=["age", "salary"])],

@@ -12,7 +12,8 @@ import websockets
 from experiments.datasets import samples_load
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
-from experiments.models import Dataset
+from experiments.models import Dataset, Run
+from studio import processes
 from studio.services import api_token_create
 from tests.conftest import session_cookie_for
 
@@ -154,6 +155,68 @@ def test_cancel_stops_a_running_experiment(http, worker):
     run = wait_for_run(http, run_id, timeout=60)
     assert run["status"] == "cancelled"
     assert run["nodes"]["slow"]["status"] == "skipped"
+
+
+def worker_pids(worker):
+    """The worker's main process and its pool processes."""
+    import subprocess
+
+    root = worker.managed.pid
+    children = subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split()
+    return [root, *map(int, children)]
+
+
+def cpu_seconds(pids):
+    """User + system CPU time the processes have used (those that still exist)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def cpu_used_over(pids, seconds):
+    before = cpu_seconds(pids)
+    time.sleep(seconds)
+    return cpu_seconds(pids) - before
+
+
+def test_cancel_kills_a_long_fit_within_seconds_and_the_worker_serves_on(http, adult, worker):
+    """A forest of 1,000 deep trees on the census takes minutes; Train Model reports no progress while it fits, so
+    only killing the process that fits stops it (before: still fitting 242 s after the cancel)."""
+    graph = {"nodes": [node("data", "dataset", dataset=adult.pk),
+                       node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),
+                       node("forest", "two-class-decision-forest", number_of_decision_trees=1000,
+                            maximum_depth_of_the_decision_trees=128, minimum_number_of_samples_per_leaf_node=1),
+                       node("train", "train-model", label_column=["income"])],
+             "edges": [edge("data", "dataset", "clean", "dataset"),
+                       edge("forest", "untrained_model", "train", "untrained_model"),
+                       edge("clean", "cleaned_dataset", "train", "dataset")]}
+    experiment = create(http, "A long fit", graph)
+    run_id = http.post(f"/api/experiments/{experiment['id']}/run/").json()["run"]
+    wait_for_node(http, run_id, "train", "running", timeout=120)
+    fitting = [pid for pid in worker_pids(worker) if pid != worker.managed.pid]
+    assert cpu_used_over(fitting, 2) > 1, "the pool process is fitting"
+
+    cancelled = time.monotonic()
+    assert http.post(f"/api/runs/{run_id}/cancel/").status_code == 200
+    run = wait_for_run(http, run_id, timeout=15)
+    assert run["status"] == "cancelled", run
+    assert {name: (state["status"], state["error"]) for name, state in run["nodes"].items()} == {
+        "data": ("finished", None), "clean": ("finished", None), "forest": ("finished", None),
+        "train": ("skipped", "Cancelled while running")}
+    assert processes.wait_until(lambda: not cpu_seconds(fitting), timeout=15 - (time.monotonic() - cancelled)), \
+        "the process that was fitting is gone"
+    assert cpu_used_over(worker_pids(worker), 3) < 1, "no worker process burns CPU for the cancelled run"
+    again = wait_for_run(http, http.post(f"/api/experiments/{experiment['id']}/run/",
+                                         json={"nodes": ["clean"]}).json()["run"], timeout=60)
+    assert again["status"] == "finished", "the worker serves the next run"
+    assert Run.objects.get(pk=run_id).status == "cancelled", "nothing overwrote the outcome"
 
 
 def test_a_run_whose_worker_is_killed_is_marked_failed(http, worker):

@@ -185,6 +185,7 @@ def test_a_job_whose_workers_stopped_is_failed_with_the_reason(bes):
     job_id = httpx.post(f"{jobs}?api-version=2.0", json={"Inputs": {"input1": {"RelativeLocation": "mydata/in.csv"}}},
                         headers=headers).json()
     BatchJob.objects.filter(job_id=job_id).update(status="Running", started=timezone.now() - timedelta(hours=1),
+                                                  dispatched=timezone.now() - timedelta(hours=1),
                                                   heartbeat=timezone.now() - timedelta(minutes=11))
     status = httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()
     assert status["StatusCode"] == "Failed" and "No progress for 10 minutes" in status["Details"]
@@ -285,8 +286,8 @@ def test_a_job_whose_worker_is_killed_is_failed_within_30_s_and_a_new_job_runs(b
     jobs, headers, storage, held_out, _ = bes
     job_id = start_big_job(bes, 200_000)
     wait_for_progress(job_id)
-    stamped = {task.worker for task in BatchTask.objects.filter(job__job_id=job_id)}
-    assert len(stamped) == 1 and "" not in stamped, "the job's tasks in progress name the worker"
+    stamped = {task.worker for task in BatchTask.objects.filter(job__job_id=job_id, started__isnull=False)}
+    assert len(stamped) == 1 and "" not in stamped, "the job's tasks a worker received name the worker"
     stamped = stamped.pop()
     worker.managed.signal_group(signal.SIGKILL)
     killed = time.monotonic()

@@ -27,7 +27,7 @@ from webservices.endpoints import (
     updatable,
 )
 from webservices.models import WebService
-from webservices.schedules import attempt_start, schedule_create, schedules_json
+from webservices.schedules import attempt_run_now, schedule_create, schedules_json
 from webservices.selectors import web_services_of
 from webservices.services import DeployError, definition_apply, deploy, key_regenerate
 from webservices.wire import definition_json, endpoint_json, service_json
@@ -199,5 +199,5 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def schedule_run(self, request: Request, pk: str | None = None, name: str = "", schedule: str = "") -> Response:
         """Run now: start an attempt at once (the promotion gate applies as when scheduled)."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
-        attempt_start(get_object_or_404(endpoint.schedules, pk=int(schedule)))
+        attempt_run_now(get_object_or_404(endpoint.schedules, pk=int(schedule)))
         return Response(schedules_json(endpoint))

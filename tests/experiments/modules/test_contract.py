@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.checks import module_problems
 from experiments.engine import store
 from experiments.modules.base import Context, SchemaContext
 from experiments.modules.datatable import DataTable, Role
-from experiments.modules.params import Columns
+from experiments.modules.params import Columns, Int
 from experiments.modules.ports import PortType
 from experiments.modules.registry import kebab, registry
 
@@ -63,6 +64,33 @@ def test_a_bad_parameter_gets_the_one_message_form(cls):
 def test_unknown_parameters_are_named(cls):
     _, problems = cls.clean_params({"no_such_parameter": 1}, "n1")
     assert [p.message for p in problems] == [f"{cls.name} has no parameter 'no_such_parameter'."]
+
+
+@pytest.mark.parametrize("cls", [cls for cls in MODULES if any(isinstance(p, Int) for p in cls.params.values())],
+                         ids=ids)
+def test_every_integer_parameter_has_a_maximum_shown_in_the_catalogue_and_enforced(cls):
+    """The rule is every integer, not a list of the ones that "scale cost": a new parameter can't be forgotten.
+    The maximum reaches the properties pane through the JSON Schema, and one above it is refused."""
+    schema = cls.catalogue_entry()["parameters"]["properties"]
+    for key, param in cls.params.items():
+        if not isinstance(param, Int):
+            continue
+        assert param.maximum is not None, f"{cls.name}: '{key}' has no maximum"
+        assert schema[key]["maximum"] == param.maximum
+        _, problems = cls.clean_params({key: param.maximum + 1}, "n1")
+        assert [(p.parameter, p.message) for p in problems] == [(key, (
+            f"The '{param.label}' parameter of {cls.name} (node n1) must be {param.expectation()}; "
+            f"got {param.maximum + 1}."))]
+    assert module_problems(cls) == []
+
+
+def test_the_system_check_names_an_integer_parameter_without_a_maximum():
+    class Unbounded(registry.get("two-class-decision-forest")):  # type: ignore[misc]
+        params = {"number_of_decision_trees": Int("Number of decision trees", 8, minimum=1)}
+
+    assert module_problems(Unbounded) == ["parameter 'number_of_decision_trees' is an integer with no maximum "
+                                          "(every integer declares one: the values that scale a run's cost are "
+                                          "bounded before it starts)"]
 
 
 # --- Running each module on an example -----------------------------------------------------------

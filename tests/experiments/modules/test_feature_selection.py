@@ -130,7 +130,7 @@ def test_filter_based_feature_selection_errors():
     _, problems = FilterBasedFeatureSelection.clean_params({"number_of_desired_features": 0}, "n1")
     assert [p.message for p in problems] == [
         "The 'Number of desired features' parameter of Filter Based Feature Selection (node n1) must be an integer "
-        "in [1, inf); got 0."]
+        "in [1, 100000]; got 0."]
 
 
 # --- Permutation Feature Importance ---------------------------------------------------------------

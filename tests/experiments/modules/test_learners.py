@@ -151,7 +151,7 @@ def test_a_bad_range_gets_the_one_message_form():
                                     "maximum_number_of_leaves_per_tree_range": "2, many"}, "n4")
     assert [(p.message, p.parameter) for p in problems] == [(
         "The 'Maximum number of leaves per tree (range)' parameter of Two-Class Boosted Decision Tree (node n4) must "
-        "be values separated by commas, each an integer in [2, inf); got '2, many'.",
+        "be values separated by commas, each an integer in [2, 4096]; got '2, many'.",
         "maximum_number_of_leaves_per_tree_range")]
     _, problems = cls.clean_params({"maximum_number_of_leaves_per_tree_range": "2, many"}, "n4")
     assert problems == []  # ranges are not used in Single Parameter mode

@@ -254,7 +254,7 @@ def test_group_data_into_bins_errors_name_the_problem():
         run(GroupDataIntoBins, {"dataset": ten()}, binning_mode="Custom Edges",
             comma_separated_list_of_bin_edges="1, two")
     assert bad_parameter(GroupDataIntoBins, number_of_bins=0) == (
-        "The 'Number of bins' parameter of Group Data into Bins (node n1) must be an integer in [1, inf); got 0.")
+        "The 'Number of bins' parameter of Group Data into Bins (node n1) must be an integer in [1, 10000]; got 0.")
 
 
 def test_group_data_into_bins_inferred_schema_matches_the_output():

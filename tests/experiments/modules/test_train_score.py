@@ -410,6 +410,20 @@ def test_tune_random_sweep_is_seeded_and_limited():
     pd.testing.assert_frame_equal(first, sweep(1))
 
 
+def test_an_entire_grid_over_the_sweep_maximum_is_refused_before_any_fit():
+    values = ", ".join(str(n) for n in range(2, 17))  # 15 x 15 = 225 points, over the 200 a sweep may train
+    learner = ranged_tree(maximum_number_of_leaves_per_tree_range=values,
+                          minimum_number_of_samples_per_leaf_node_range=values, learning_rate_range="0.1")
+    with pytest.raises(ModuleError, match="The entire grid of the learner's ranges has 225 points; at most 200") as e:
+        run("tune-model-hyperparameters", {"untrained_model": learner, "training_dataset": DataTable(census())},
+            specify_parameter_sweeping_mode="Entire grid", label_column=["income"])
+    assert e.value.parameter == "specify_parameter_sweeping_mode"
+    _, problems = registry.get("two-class-boosted-decision-tree").clean_params(
+        {"create_trainer_mode": "Parameter Range", "learning_rate_range": ", ".join(["0.1"] * 101)}, "n4")
+    assert [p.parameter for p in problems] == ["learning_rate_range"]
+    assert "must be at most 100 values separated by commas" in problems[0].message
+
+
 def test_tune_measures_on_the_validation_set_when_given():
     training, validation = split(census(rows=150), "income")
     learner = untrained("linear-regression", create_trainer_mode="Parameter Range",
