@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
 from experiments.modules.datatable import DataTable
+from studio.services import api_token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WORKCLASSES = ["Private", "Self-emp-not-inc", "State-gov", "Federal-gov", "Local-gov", "?"]
@@ -50,12 +50,12 @@ def _status(pid: int, field: str) -> int:
 def test_a_large_csv_is_read_by_the_web_process_in_bounded_memory(owner, studio_server, tmp_path):
     path = tmp_path / "census.csv"
     rows = big_csv(path, 40)
-    token = Token.objects.create(user=owner.user)
+    _, key = api_token_create(user=owner.user)
     pid = studio_server.managed.pid
 
     def upload(name: str, file: Path) -> httpx.Response:
         with file.open("rb") as handle:
-            return httpx.post(f"{studio_server.url}/api/datasets/", headers={"Authorization": f"Token {token.key}"},
+            return httpx.post(f"{studio_server.url}/api/datasets/", headers={"Authorization": f"Token {key}"},
                               files={"file": (file.name, handle, "text/csv")}, data={"name": name}, timeout=180)
 
     small = tmp_path / "small.csv"
@@ -77,7 +77,7 @@ def test_a_large_csv_is_read_by_the_web_process_in_bounded_memory(owner, studio_
 
     before = peak_rss_reset(pid)  # the API's view of the dataset reads only the rows of its sample
     detail = httpx.get(f"{studio_server.url}/api/datasets/{response.json()['id']}/", timeout=60,
-                       headers={"Authorization": f"Token {token.key}"})
+                       headers={"Authorization": f"Token {key}"})
     grown = _status(pid, "VmHWM") - before
     print(f"server peak RSS grew by {grown / 2**20:.0f} MiB showing it")
     assert detail.status_code == 200 and len(detail.json()["sample"]["Values"]) == 20
