@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -55,18 +56,18 @@ class RunQueue:
 
 def run_admit(run_id: int) -> bool:
     """Its turn: claim the run with a new task id and send that task once the claim commits."""
-    task_id = new_task_id()
-    if not Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, dispatched__isnull=True).update(
-            dispatched=timezone.now(), task_id=task_id):
-        return False
-    transaction.on_commit(partial(_send, run_id, task_id))
-    return True
+    return _claim_and_send(run_id, dispatched__isnull=True)
 
 
 def run_resend(run_id: int, old_task_id: str) -> bool:
     """Its message was lost: a new id (so a late delivery of the old one does nothing), sent again."""
+    return _claim_and_send(run_id, task_id=old_task_id)
+
+
+def _claim_and_send(run_id: int, **still: Any) -> bool:
+    """Give a queued run that is still as `still` says a new task id, and send it once that commits."""
     task_id = new_task_id()
-    if not Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, task_id=old_task_id).update(
+    if not Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, **still).update(
             dispatched=timezone.now(), task_id=task_id):
         return False
     transaction.on_commit(partial(_send, run_id, task_id))

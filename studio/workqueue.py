@@ -32,6 +32,8 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from studio import processes
+
 logger = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 FIRST, LATER = 0, 6  # message priorities (Redis serves 0 first): admitted work; a big job's chunk and join tasks
@@ -208,13 +210,7 @@ def _client(timeout: float) -> redis.Redis:
 
 
 def queue_reachable(timeout: float = 1.0) -> bool:
-    client = _client(timeout)
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
+    return processes.redis_answers(settings.CELERY_BROKER_URL, timeout)
 
 
 def queue_required(what: str) -> None:
