@@ -19,6 +19,7 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/<slug:action>/", views.experiment_action, name="experiment-action"),
     path("web-services/", views.web_services, name="web-services"),
     path("web-services/<int:service_id>/", views.web_service, name="web-service"),
+    path("web-services/<int:service_id>/delete/", views.web_service_remove, name="web-service-delete"),
     path("web-services/<int:service_id>/endpoints/<str:name>/", views.web_service_endpoint,
          name="web-service-endpoint"),
     path("web-services/<int:service_id>/endpoints/<str:name>/swagger.json", views.web_service_swagger,

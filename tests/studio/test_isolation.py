@@ -109,6 +109,7 @@ def concrete(name: str, w: dict) -> str | None:
         "experiment-canvas": f"/experiments/{w['experiment']}/",
         "experiment-action": f"/experiments/{w['experiment']}/delete/",
         "web-service": f"/web-services/{sid}/",
+        "web-service-delete": f"/web-services/{sid}/delete/",
         "web-service-endpoint-page": f"/web-services/{sid}/endpoints/default/",
         "web-service-swagger": f"/web-services/{sid}/endpoints/default/swagger.json",
         "dataset-detail-page": f"/datasets/{w['dataset']}/",
