@@ -30,7 +30,7 @@ REFUSED = {401, 403, 404, 405}
 
 # Routes anyone (signed in or not) may see: they hold nobody's data. Checked for no secret and no 500.
 PUBLIC = {"healthz", "login", "logout", "api-me", "api-schema", "api-docs", "api-modules", "api-root", "home",
-          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models"}
+          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models", "api-redoc", "favicon"}
 # Lists: an outsider gets their own (empty) lists and may create in their own workspace.
 LISTS = {"experiment-list", "dataset-list", "asset-list", "web-service-list", "workspace-list"}
 
