@@ -4,6 +4,7 @@ missing: no 404 for a sub-resource, the favicon included."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -74,3 +75,23 @@ def test_favicon_ico_is_served_to_anyone(studio_server):
     assert answer.headers["content-type"] == "image/x-icon"
     assert answer.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
     assert "max-age" in answer.headers["cache-control"]
+
+
+def test_redoc_runs_no_inline_script_and_its_policy_relaxes_only_two_style_hashes(owner_client):
+    """ReDoc's page: its bundle from our static files; its policy is the studio's plus exactly two style hashes."""
+    from django.conf import settings
+
+    from studio.api.views import REDOC_STYLE_HASHES
+
+    response = owner_client.get("/api/redoc/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    references = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in references
+    assert all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page) and "<style" not in page and "fonts.g" not in page
+    policy = response.headers["Content-Security-Policy"]
+    relaxed = "style-src 'self' " + " ".join(REDOC_STYLE_HASHES)
+    assert policy == settings.ATELIER_CSP.replace("style-src 'self'", relaxed)
+    assert "unsafe" not in policy and "script-src 'self';" in policy and len(REDOC_STYLE_HASHES) == 2
+    assert owner_client.get("/api/docs/").headers["Content-Security-Policy"] == settings.ATELIER_CSP  # only ReDoc's
