@@ -121,8 +121,8 @@ def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
     services: dict[int, str] = {}
     for deployment in Deployment.objects.filter(service__workspace=workspace).select_related("service"):
         if any(resource.get(key) == pk for resource in deployment.resources):
-            services[deployment.service_id] = deployment.service.name
-    users += [f"web service '{name}'" for _, name in sorted(services.items())]
+            services[deployment.service_id] = deployment.service.label  # name, #id, deploy time: twins differ
+    users += [f"web service {label}" for _, label in sorted(services.items())]
     return users
 
 

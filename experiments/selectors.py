@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from studio.models import Workspace
 from studio.selectors import workspaces_of
@@ -22,9 +24,15 @@ def experiments_with_last_run(user: AbstractBaseUser | AnonymousUser, query: str
     last = Run.objects.filter(experiment=OuterRef("pk")).order_by("-created")
     experiments = experiments_of(user).select_related("created_by").annotate(
         last_run_status=Subquery(last.values("status")[:1]), last_run_time=Subquery(last.values("created")[:1]),
-        web_service_id=Max("web_services__id"),  # the newest service deployed from it (webservices' relation)
-    ).order_by("-updated")  # explicit: Meta.ordering is dropped from aggregated (GROUP BY) queries
+    ).prefetch_related("web_services", "predictive_experiments__web_services").order_by("-updated")
     return experiments.filter(name__icontains=query) if query else experiments
+
+
+def services_deployed_from(experiment: Experiment) -> list[tuple[Experiment, Any]]:
+    """(experiment, web service) for each service deployed from the experiment or from a predictive experiment
+    made from it (what deleting it would leave without its source). Reads prefetched relations when there."""
+    sources = [experiment, *experiment.predictive_experiments.all()]
+    return [(source, service) for source in sources for service in source.web_services.all()]  # type: ignore[attr-defined]
 
 
 def experiment_visible_to(user: AbstractBaseUser | AnonymousUser, experiment_id: int) -> bool:

@@ -20,7 +20,7 @@ from .models import Asset, Experiment, NodeRun, Run
 from .modules.base import Problem
 from .modules.columns import selector_types
 from .run_queue import run_terminate
-from .selectors import schema_context
+from .selectors import schema_context, services_deployed_from
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=20)
@@ -61,6 +61,40 @@ def experiment_update(*, experiment: Experiment, name: str | None = None,
 def experiment_save_as(*, experiment: Experiment, name: str, created_by: AbstractBaseUser | None) -> Experiment:
     return Experiment.objects.create(workspace=experiment.workspace, name=name.strip() or f"{experiment.name} (copy)",
                                      kind=experiment.kind, graph=experiment.graph, created_by=created_by)
+
+
+class ExperimentDeployed(Exception):
+    """Deleting the experiment needs a confirmation: web services were deployed from it or from its predictive
+    experiment (the classic studio warned too). `detail` names them; `services` are they."""
+
+    def __init__(self, detail: str, services: list[Any]) -> None:
+        super().__init__(detail)
+        self.detail, self.services = detail, services
+
+
+def experiment_delete_warning(experiment: Experiment) -> str:
+    """What deleting the experiment does to web services: each one that depends on it, named with what tells it
+    from a twin, and what becomes of it ('' when none does)."""
+    said = []
+    for source, service in services_deployed_from(experiment):
+        if source.pk == experiment.pk:
+            said.append(f"It is deployed as the web service {service.label}: the service keeps running with its "
+                        "keys, but this experiment can no longer update it (delete the service on its page to stop "
+                        "it).")
+        else:
+            said.append(f"Its predictive experiment '{source.name}' is deployed as the web service {service.label}: "
+                        "both are kept and keep working.")
+    return " ".join(said)
+
+
+def experiment_delete(*, experiment: Experiment, force: bool = False) -> None:
+    """Delete the experiment and its runs; refused with ExperimentDeployed unless `force` when web services
+    depend on it. The services keep running (their deployments are frozen snapshots); so do saved models."""
+    services = [service for _, service in services_deployed_from(experiment)]
+    if services and not force:
+        raise ExperimentDeployed(f"The experiment '{experiment.name}' has web services. "
+                                 f"{experiment_delete_warning(experiment)}", services)
+    experiment.delete()
 
 
 def _checked(graph: Mapping[str, Any]) -> Any:

@@ -243,7 +243,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",  # the studio's own (issue 15, item 9)
+    "REDOC_DIST": "SIDECAR",  # ReDoc from our static files too (/api/redoc/)
 }
 
 # --- Static files and storage --------------------------------------------------------------------

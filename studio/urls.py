@@ -7,6 +7,7 @@ from .login import LoginForm
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/<slug:action>/", views.experiment_action, name="experiment-action"),
     path("web-services/", views.web_services, name="web-services"),
     path("web-services/<int:service_id>/", views.web_service, name="web-service"),
+    path("web-services/<int:service_id>/delete/", views.web_service_remove, name="web-service-delete"),
     path("web-services/<int:service_id>/endpoints/<str:name>/", views.web_service_endpoint,
          name="web-service-endpoint"),
     path("web-services/<int:service_id>/endpoints/<str:name>/swagger.json", views.web_service_swagger,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,9 +15,17 @@ from experiments.assets import AssetInUse, asset_delete, dataset_delete
 from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
 from experiments.models import Asset
 from experiments.selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
-from experiments.services import experiment_create, experiment_save_as, experiment_update
+from experiments.services import (
+    ExperimentDeployed,
+    experiment_create,
+    experiment_delete,
+    experiment_delete_warning,
+    experiment_save_as,
+    experiment_update,
+)
 from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
+from webservices.deletion import deletion_facts, web_service_delete
 from webservices.endpoints import updatable
 from webservices.keys import as_response, check
 from webservices.models import Endpoint, WebService
@@ -37,11 +47,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and tools ask for on their own: the studio's icon (pages link its SVG)."""
+    with open(str(finders.find("favicon.ico")), "rb") as icon:  # 1.5 KB
+        response = HttpResponse(icon.read(), content_type="image/x-icon")
+    patch_cache_control(response, public=True, max_age=24 * 3600)
+    return response
+
+
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    experiments = experiments_with_last_run(request.user, query)
+    experiments = list(experiments_with_last_run(request.user, query))
+    for experiment in experiments:  # the Delete confirmation names the web services that depend on it
+        experiment.delete_warning = experiment_delete_warning(experiment)  # type: ignore[attr-defined]
     return render(request, "studio/experiments.html",
                   {"experiments": experiments, "query": query, "section": "experiments"})
 
@@ -60,8 +81,12 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
                                   created_by=request.user)
         messages.success(request, f"Saved a copy as '{copy.name}'.")
     elif action == "delete":
-        experiment.delete()
-        messages.success(request, f"Deleted '{experiment.name}'.")
+        try:
+            experiment_delete(experiment=experiment, force=request.POST.get("force") == "1")
+        except ExperimentDeployed as error:  # deployed since the page was shown: its confirmation didn't say so
+            messages.error(request, f"{error.detail} Press Delete again to delete it anyway.")
+        else:
+            messages.success(request, f"Deleted '{experiment.name}'.")
     else:
         return HttpResponse(f"Unknown action '{action}'", status=400)
     return redirect("home")
@@ -143,8 +168,21 @@ def dataset_remove(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def web_services(request: HttpRequest) -> HttpResponse:
-    return render(request, "studio/web_services.html",
-                  {"services": web_services_of(request.user), "section": "web-services"})
+    services = list(web_services_of(request.user))
+    for service in services:  # each row's Delete confirmation says what goes and what stays
+        service.deletion = deletion_facts(service)  # type: ignore[attr-defined]
+    return render(request, "studio/web_services.html", {"services": services, "section": "web-services"})
+
+
+@login_required
+@require_POST
+def web_service_remove(request: HttpRequest, service_id: int) -> HttpResponse:
+    """Delete a web service from its page or the Web Services list (after a confirmation that names it)."""
+    service = get_object_or_404(web_services_of(request.user), pk=service_id)
+    done = web_service_delete(service=service)
+    messages.success(request, f"Deleted the web service {done.label}: its endpoints no longer answer and its keys "
+                              "are revoked. Its experiments, saved models and files are kept.")
+    return redirect("web-services")
 
 
 @login_required
@@ -156,7 +194,7 @@ def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
     body = service_json(base, service)
     management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
     return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
-                                                       "management": management})
+                                                       "management": management, "deletion": deletion_facts(service)})
 
 
 @login_required

@@ -22,7 +22,7 @@ from experiments.modules.artifacts import ArtifactError, TrainedModel
 from . import storage
 from .dry_run import sample_problem
 from .models import Endpoint, ResourceVersion, WebService
-from .services import Keys, endpoint_create
+from .services import Keys, endpoint_create, signal_on_commit
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
 SETTINGS = {"Description": "description", "ThrottleLevel": "throttle_level",
@@ -95,7 +95,9 @@ def endpoint_delete(endpoint: Endpoint) -> None:
     if endpoint.is_default:
         raise EndpointError("The default endpoint can't be deleted: it is the service's own; delete the web service "
                             "instead.", target=endpoint.name)
-    endpoint.delete()
+    with transaction.atomic():
+        signal_on_commit([endpoint.endpoint_id])  # its keys stop working at once in every process
+        endpoint.delete()
 
 
 # --- Update Resource ------------------------------------------------------------------------------

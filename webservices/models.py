@@ -35,6 +35,12 @@ class WebService(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name with what tells two services of the same name apart (issue 15): its id and deploy time."""
+        when = f", deployed {self.deployed_at:%Y-%m-%d %H:%M} UTC" if self.deployed_at else ""
+        return f"'{self.name}' (#{self.pk}{when})"
+
 
 class Deployment(models.Model):
     """The frozen snapshot of a deploy: graph, artifact references with their hashes, and the schemas.

@@ -80,6 +80,7 @@ def key_regenerate(*, endpoint: Endpoint, which: str) -> str:
         raise DeployError(f"'key' must be primary or secondary; got {which!r}.")
     key = _set_key(endpoint, which)
     endpoint.save(update_fields=[f"{which}_key_hash", f"{which}_key_hint"])
+    signal_on_commit([endpoint.endpoint_id])  # the old key stops working at once in every process
     return key
 
 
@@ -177,10 +178,15 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
 
 def signal_changes(service: WebService) -> None:
     """Once committed, every process serves the service's new version on its next request."""
+    signal_on_commit(list(service.endpoints.values_list("endpoint_id", flat=True)))
+
+
+def signal_on_commit(endpoint_ids: list[str]) -> None:
+    """Once committed, every process reloads these endpoints on its next request (new keys, a new version, or
+    none: an endpoint deleted answers 401 at once, not after the per-process cache's once-a-second check)."""
     from .scoring import signal_change
 
-    ids = list(service.endpoints.values_list("endpoint_id", flat=True))
-    transaction.on_commit(lambda: [signal_change(endpoint_id) for endpoint_id in ids])
+    transaction.on_commit(lambda: [signal_change(endpoint_id) for endpoint_id in endpoint_ids])
 
 
 def service_name(experiment: Experiment) -> str:

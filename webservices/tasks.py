@@ -162,7 +162,9 @@ def _retrain(job: BatchJob) -> None:
     try:
         _retrain_job(job)
     finally:
-        attempts_conclude(BatchJob.objects.get(pk=job.pk))
+        ended = BatchJob.objects.filter(pk=job.pk).first()
+        if ended is not None:  # None: deleted with its web service meanwhile (its attempts went with it)
+            attempts_conclude(ended)
 
 
 def _retrain_job(job: BatchJob) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -131,6 +132,21 @@ class ExperimentViewSet(viewsets.ModelViewSet):
                                                              graph=data.get("graph"))
         except services.InvalidGraph as error:
             raise problems_error(error) from None
+
+    @extend_schema(parameters=[OpenApiParameter("force", OpenApiTypes.BOOL, description="Delete even though web "
+                                                "services were deployed from it (they keep running)")],
+                   responses={204: None, 409: OpenApiResponse(description="Web services depend on it: named")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Refused with 409 naming the web services deployed from it (or its predictive experiment) unless the
+        call confirms with ?force=1; the services keep running either way."""
+        force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+        try:
+            services.experiment_delete(experiment=self.get_object(), force=force)
+        except services.ExperimentDeployed as error:
+            raise ProblemsError(f"{error.detail} Send the DELETE again with ?force=1 to delete it anyway.",
+                                [{"web_service": service.pk, "message": f"Web service {service.label}"}
+                                 for service in error.services], status_code=409) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=RunRequestSerializer, responses={202: OpenApiResponse(description='{"run": id}')})
     @action(detail=True, methods=["post"])

@@ -40,8 +40,9 @@
     rows.replaceChildren();
     for (const entry of body.history) {
       const row = document.createElement("tr");
+      const since = entry.created.replace("T", " ").slice(0, 19);
       row.setAttribute("data-testid", `version-${entry.how}${entry.active ? "-active" : ""}`);
-      cell(row, entry.created.replace("T", " ").slice(0, 19));
+      cell(row, since);
       cell(row, entry.active ? `${entry.how} (serving)` : entry.how);
       cell(row, entry.source);
       cell(row, metricsText(entry.metrics));
@@ -49,6 +50,11 @@
       const actions = cell(row, "");
       if (!entry.active && root.dataset.default === "false") {
         actions.append(button("Roll back", { "data-testid": `rollback-${entry.id}` }, async () => {
+          // Name the version it goes back to, as the history shows it, before anything changes.
+          const metrics = metricsText(entry.metrics);
+          if (!confirm(`Roll back the endpoint ${root.dataset.endpoint} to the ${entry.how} model of ${since} UTC ` +
+                       `(sha256 ${entry.sha256.slice(0, 12)}${metrics ? `, ${metrics}` : ""})? It is served from the ` +
+                       "next request; the model served now stays in the history.")) return;
           try {
             await call("POST", `${base}/rollback/`, { version: entry.id });
             status.textContent = `Serving the ${entry.how} model of ${entry.created.slice(0, 16).replace("T", " ")} again.`;

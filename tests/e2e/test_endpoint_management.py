@@ -45,6 +45,7 @@ def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, o
     page.get_by_test_id("version-patch-active").wait_for()
     assert resource["Name"] in page.get_by_test_id("updatable-resource").inner_text()
     assert "curl -s -X PATCH" in page.get_by_test_id("patch-sample").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())  # Roll back asks first (tests/e2e/test_lifecycle.py)
     page.get_by_test_id("version-deploy").get_by_role("button", name="Roll back").click()
     page.get_by_test_id("version-deploy-active").wait_for()
     assert canary.resource_versions.get(active=True).how == "deploy"

@@ -145,8 +145,8 @@ def test_a_dataset_in_use_is_not_deleted_its_users_are_named_and_an_unused_one_i
     refused = api.delete(f"/api/datasets/{used.pk}/")
     assert refused.status_code == 409, refused.json()
     assert refused.json()["detail"] == ("'Colours' can't be deleted: it is used by experiment 'Uses colours', web "
-                                        "service 'Colour service'. Remove it from those first (delete the web "
-                                        "service, or the node that loads it).")
+                                        f"service 'Colour service' (#{service.pk}). Remove it from those first "
+                                        "(delete the web service, or the node that loads it).")
     assert Dataset.objects.filter(pk=used.pk).exists() and default_storage.exists(used.path)
 
     assert api.delete(f"/api/datasets/{twin.pk}/").status_code == 204

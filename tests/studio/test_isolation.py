@@ -30,7 +30,7 @@ REFUSED = {401, 403, 404, 405}
 
 # Routes anyone (signed in or not) may see: they hold nobody's data. Checked for no secret and no 500.
 PUBLIC = {"healthz", "login", "logout", "api-me", "api-schema", "api-docs", "api-modules", "api-root", "home",
-          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models"}
+          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models", "api-redoc", "favicon"}
 # Lists: an outsider gets their own (empty) lists and may create in their own workspace.
 LISTS = {"experiment-list", "dataset-list", "asset-list", "web-service-list", "workspace-list"}
 
@@ -109,6 +109,7 @@ def concrete(name: str, w: dict) -> str | None:
         "experiment-canvas": f"/experiments/{w['experiment']}/",
         "experiment-action": f"/experiments/{w['experiment']}/delete/",
         "web-service": f"/web-services/{sid}/",
+        "web-service-delete": f"/web-services/{sid}/delete/",
         "web-service-endpoint-page": f"/web-services/{sid}/endpoints/default/",
         "web-service-swagger": f"/web-services/{sid}/endpoints/default/swagger.json",
         "dataset-detail-page": f"/datasets/{w['dataset']}/",

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from experiments.selectors import experiments_of
 from studio.errors import ProblemsError
 from webservices.dashboard import endpoint_test, endpoint_usage
+from webservices.deletion import web_service_delete
 from webservices.endpoints import (
     EndpointError,
     endpoint_delete,
@@ -67,8 +68,10 @@ class DeployView(APIView):
                         status=status.HTTP_201_CREATED if done.created else status.HTTP_200_OK)
 
 
-class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Web services of the caller's workspaces, with their schemas and endpoints (keys never listed)."""
+class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                        viewsets.GenericViewSet):
+    """Web services of the caller's workspaces, with their schemas and endpoints (keys never listed); DELETE
+    removes one: its keys stop working at once, its experiments, saved models and files stay."""
 
     def get_queryset(self) -> QuerySet[WebService]:
         return web_services_of(self.request.user)
@@ -80,6 +83,12 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(responses=OpenApiResponse(description="One web service"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(service_json(base_url(request), self.get_object()))
+
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted: endpoints and keys gone, unfinished batch "
+                                                               "jobs cancelled, schedules removed; experiments kept")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        web_service_delete(service=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The new-style web service definition"))

@@ -19,7 +19,7 @@ import { ApiError, getJSON, sendJSON } from "../api/client";
 import type { AssetSummary, DatasetSummary, Experiment, Graph, ModuleSpec, Problem, Run } from "../api/types";
 import { fromRun, idle, mergeRun, useLiveRun, type RunState } from "../live";
 import { useWorkerWarning } from "./health";
-import { DRAG_TYPE, Palette, savedItem, type SavedGroup } from "../palette/Palette";
+import { DRAG_TYPE, Palette, savedItem, withCaptions, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
 import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
 import type { UpstreamColumn } from "../properties/ColumnSelector";
@@ -137,13 +137,15 @@ interface Loaded {
 
 /** The palette's saved sections, in the classic studio's order. */
 function savedGroups({ datasets, assets }: Loaded): SavedGroup[] {
-  const of = (kind: AssetSummary["kind"]) => assets.filter((a) => a.kind === kind).map((a) => ({
+  const of = (kind: AssetSummary["kind"]) => withCaptions(assets.filter((a) => a.kind === kind).map((a) => ({
     id: a.id, name: a.name,
-    title: a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : a.summary.transform ?? "",
-  }));
+    title: `${a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : a.summary.transform ?? ""}`
+      + `, saved ${a.created.slice(0, 16).replace("T", " ")} UTC`,
+  })));
   return [
     { title: "Saved Datasets", reference: "dataset",
-      items: datasets.map((d) => ({ id: d.id, name: d.name, title: `${d.rows} rows, ${d.columns.length} columns` })) },
+      items: withCaptions(datasets.map((d) => ({ id: d.id, name: d.name,
+                                                 title: `${d.rows} rows, ${d.columns.length} columns` }))) },
     { title: "Trained Models", reference: "trained_model", items: of("trained_model") },
     { title: "Transforms", reference: "transform", items: of("transform") },
   ];

@@ -18,10 +18,30 @@ export function matches(module: ModuleSpec, query: string): boolean {
  *  references that kind (`x-reference` in the catalogue); items are dragged as "saved:<reference>:<id>". */
 export const SAVED_PREFIX = "saved:";
 
+export interface SavedItem {
+  id: number;
+  name: string;
+  title: string;
+  /** What the palette and the pickers show: the name, with "#id" when another item of the group has it too. */
+  caption?: string;
+}
+
 export interface SavedGroup {
   title: string;
   reference: string;
-  items: { id: number; name: string; title: string }[];
+  items: SavedItem[];
+}
+
+/** Two saved items of the same name can't be told apart by their names (issue 15): each of them is captioned
+ *  with its id too ("Income model #12"), and every item's tooltip ends with its id. */
+export function withCaptions(items: SavedItem[]): SavedItem[] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.name, (counts.get(item.name) ?? 0) + 1);
+  return items.map((item) => ({
+    ...item,
+    caption: (counts.get(item.name) ?? 0) > 1 ? `${item.name} #${item.id}` : item.name,
+    title: item.title ? `${item.title} (#${item.id})` : `#${item.id}`,
+  }));
 }
 
 export function savedItem(item: string): { reference: string; id: number } | null {
@@ -88,7 +108,7 @@ export function Palette({ modules, saved, onAdd }: PaletteProps) {
           <h2>{group.title}</h2>
           <ul>
             {group.items.map((item) => (
-              <Item key={item.id} item={`${SAVED_PREFIX}${group.reference}:${item.id}`} label={item.name}
+              <Item key={item.id} item={`${SAVED_PREFIX}${group.reference}:${item.id}`} label={item.caption ?? item.name}
                     title={item.title} testId={`palette-${group.reference.replace("_", "-")}-${item.id}`} onAdd={onAdd} />
             ))}
           </ul>

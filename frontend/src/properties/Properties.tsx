@@ -63,7 +63,7 @@ function Field(props: FieldProps) {
       <select data-testid={testId} value={value === null || value === undefined ? "" : String(value)}
               onChange={(event) => onChange(event.target.value === "" ? null : Number(event.target.value))}>
         <option value="">Choose {(schema.title ?? reference).toLowerCase()}…</option>
-        {(group?.items ?? []).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+        {(group?.items ?? []).map((d) => <option key={d.id} value={d.id}>{d.caption ?? d.name}</option>)}
       </select>
     );
   }
