@@ -128,6 +128,8 @@ class NodeRun(models.Model):
     error_column = models.CharField(max_length=200, blank=True)
     traceback = models.TextField(blank=True)
     log = models.TextField(blank=True)
+    output = models.JSONField(default=list, blank=True, help_text='The output log: [{"stream": "stdout|stderr|'
+                              'warning|log|atelier", "text"}] in the order written (ATELIER_NODE_LOG_MAX_BYTES).')
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from experiments.engine.output import as_text
 from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
 
 
@@ -85,8 +86,20 @@ def node_run_json(node_run: NodeRun, outputs: list[str]) -> dict[str, Any]:
     return {"status": node_run.status, "progress": node_run.progress, "duration_ms": node_run.duration_ms,
             "error": node_run.error or None, "parameter": node_run.error_parameter or None,
             "column": node_run.error_column or None, "traceback": node_run.traceback or None,
-            "log": node_run.log or None, "module": node_run.module,
+            "log": node_run.log or None, "module": node_run.module, "started": node_run.started,
+            "finished": node_run.finished,
             "outputs": outputs if node_run.status in (NodeRun.Status.FINISHED, NodeRun.Status.CACHED) else []}
+
+
+def node_log_json(node_run: NodeRun) -> dict[str, Any]:
+    """A node's output log (classic "View output log"): timings, its error and traceback, and what it printed,
+    warned and logged, in order; `text` is the same as one plain text."""
+    run = node_run.run
+    return {"run": run.pk, "node": node_run.node_id, "module": node_run.module, "status": node_run.status,
+            "queued": run.created, "started": node_run.started, "finished": node_run.finished,
+            "duration_ms": node_run.duration_ms, "error": node_run.error or None,
+            "parameter": node_run.error_parameter or None, "column": node_run.error_column or None,
+            "traceback": node_run.traceback or None, "entries": node_run.output, "text": as_text(node_run.output)}
 
 
 def run_json(run: Run, ports: dict[str, list[str]]) -> dict[str, Any]:
