@@ -283,6 +283,7 @@ def _walk(graph: Graph, order: list[str], schema_ctx: SchemaContext,
         if param_problems:
             continue
         problems += _column_problems(module, node_id, params, inputs)
+        problems += module.check_inputs(params, inputs, node_id)
         seen = {port.name: (known or {})[(node_id, port.name)] for port in module.outputs
                 if (node_id, port.name) in (known or {})}
         try:

@@ -163,6 +163,13 @@ class Module:
         return []
 
     @classmethod
+    def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
+                     node: str | None) -> list[Problem]:
+        """Edit-time checks of cleaned parameters against the input schemas known before running (None where
+        unknown): what a run would otherwise only find out by failing. None by default."""
+        return []
+
+    @classmethod
     def catalogue_entry(cls) -> dict[str, Any]:
         properties = {key: param.schema() for key, param in cls.params.items()}
         return {
