@@ -236,6 +236,9 @@ def train_supervised(untrained: UntrainedModel, table: DataTable, label: str, ct
     y = label_values(rows.frame[label])
     classes = label_classes(learner, label, y)
     features = feature_columns(rows, exclude=(label, *exclude), ctx=ctx)
+    names = ", ".join(c.name for c in features[:12]) + (", …" if len(features) > 12 else "")
+    ctx.log(f"Training {untrained.name} on {len(rows.frame)} rows to predict '{label}'"
+            f"{f' ({len(classes)} classes)' if classes else ''} from {len(features)} feature columns: {names}")
     target = y.astype(float) if classes is None else y
     return fit(untrained, features, rows.frame, target, ctx, overrides, label=label, classes=classes)
 
