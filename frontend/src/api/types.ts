@@ -80,6 +80,29 @@ export interface NodeState {
   progress: number;
   error: string | null;
   outputs?: string[];
+  parameter?: string | null;
+  traceback?: string | null;
+  duration_ms?: number | null;
+  started?: string | null;
+  finished?: string | null;
+}
+
+/** GET /api/runs/{id}/nodes/{node}/log/: a node's output log (classic "View output log"). */
+export interface NodeLog {
+  run: number;
+  node: string;
+  module: string;
+  status: NodeStatus;
+  queued: string;
+  started: string | null;
+  finished: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  parameter: string | null;
+  column: string | null;
+  traceback: string | null;
+  entries: { stream: "stdout" | "stderr" | "warning" | "log" | "atelier"; text: string }[];
+  text: string;
 }
 
 export interface Run {
