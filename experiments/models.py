@@ -122,7 +122,7 @@ class NodeRun(models.Model):
     module = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
-    cache_key = models.CharField(max_length=64, blank=True)
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
     error = models.TextField(blank=True)
     error_parameter = models.CharField(max_length=100, blank=True)
     error_column = models.CharField(max_length=200, blank=True)

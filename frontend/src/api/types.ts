@@ -103,6 +103,7 @@ export interface NodeLog {
   traceback: string | null;
   entries: { stream: "stdout" | "stderr" | "warning" | "log" | "atelier"; text: string }[];
   text: string;
+  reused_from: { run: number; node: string; finished: string | null } | null;
 }
 
 export interface Run {

@@ -35,7 +35,8 @@ function Timings({ log }: { log: NodeLog }) {
 
 function Entries({ log }: { log: NodeLog }) {
   if (log.entries.length === 0) {
-    const why = log.status === "cached" ? "Its outputs were reused from an earlier run, so it did not run this time."
+    const why = log.status === "cached"
+      ? (log.reused_from ? "That run printed, warned and logged nothing." : "Its outputs were reused from an earlier run whose log is no longer kept.")
       : log.status === "queued" || log.status === "running" ? "The log is written when the module ends."
       : "The module printed, warned and logged nothing.";
     return <p className="output-log__empty">{why}</p>;
@@ -90,6 +91,12 @@ export function OutputLog({ runId, nodeId, title, onClose }: OutputLogProps) {
       {log !== null ? (
         <div className="output-log__body">
           <Timings log={log} />
+          {log.reused_from ? (
+            <p className="output-log__reused" data-testid="output-log-reused">
+              Taken from the cache: the output below is from run {log.reused_from.run}, where this module last ran
+              with the same inputs and parameters ({when(log.reused_from.finished)}).
+            </p>
+          ) : null}
           {log.error ? (
             <div className="output-log__error" data-testid="output-log-error">
               <strong>Error</strong>

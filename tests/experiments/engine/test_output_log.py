@@ -116,6 +116,17 @@ def test_a_module_that_prints_too_much_keeps_the_start_of_its_log_and_finishes(a
     assert log["entries"][-1]["stream"] == "atelier" and "cut at 256 KiB" in log["entries"][-1]["text"]
 
 
+def test_a_node_taken_from_the_cache_shows_the_log_of_the_run_that_computed_it(api, owner, noisy):
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Twice", graph={
+        "nodes": [node("n1", "noisy-test-module", fail=False)], "edges": []})
+    first, second = run_on_worker(experiment), run_on_worker(experiment)
+    assert second.node_runs.get().status == "cached"
+    log = api.get(f"/api/runs/{second.pk}/nodes/n1/log/").json()
+    assert log["status"] == "cached" and log["reused_from"]["run"] == first.pk
+    assert log["entries"] == api.get(f"/api/runs/{first.pk}/nodes/n1/log/").json()["entries"]
+    assert log["entries"][0]["text"].startswith("printed line 0")
+
+
 SCRIPT = '''import sys, warnings
 def azureml_main(dataframe1=None, dataframe2=None):
     print("hello from the script")
