@@ -196,6 +196,17 @@ def test_column_selection_naming_an_unknown_column_is_reported_on_the_node(api, 
     assert "Column 'salary' not found" in problem["message"]
 
 
+def test_join_datas_right_keys_are_checked_against_the_right_dataset(api, dataset):
+    right = {"nodes": [node("people", "dataset", dataset=dataset["id"]),
+                       node("cities", "enter-data-manually", data="town,country\nParis,FR\n"),
+                       node("join", "join-data", join_key_columns_for_l=["city"], join_key_columns_for_r=["town"])],
+             "edges": [edge("people", "dataset", "join", "dataset1"), edge("cities", "dataset", "join", "dataset2")]}
+    assert api.post("/api/experiments/", {"name": "Join", "graph": right}, format="json").json()["validation"] == []
+    right["nodes"][2]["params"]["join_key_columns_for_r"] = ["city"]  # a left column, not in the right dataset
+    [problem] = api.post("/api/experiments/", {"name": "Join", "graph": right}, format="json").json()["validation"]
+    assert (problem["node"], problem["parameter"], problem["column"]) == ("join", "join_key_columns_for_r", "city")
+
+
 def test_save_as_copies_the_graph_unlinked(api, dataset):
     graph = {"nodes": [node("n1", "dataset", dataset=dataset["id"])], "edges": []}
     original = api.post("/api/experiments/", {"name": "A", "graph": graph}, format="json").json()

@@ -131,6 +131,7 @@ export interface ParameterSchema {
   "x-visible-when"?: Record<string, unknown[]>;
   "x-reference"?: string;
   "x-single-column"?: boolean;
+  "x-input-port"?: string;
   "x-column-types"?: string[];
   "x-column-kinds"?: string[];
 }

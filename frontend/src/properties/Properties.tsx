@@ -25,7 +25,7 @@ interface FieldProps {
   schema: ParameterSchema;
   value: unknown;
   saved: SavedGroup[];
-  columns: Availability | null;
+  columns: (input?: string) => Availability | null;
   prepareColumns: () => Promise<unknown>;
   onChange: (value: unknown) => void;
 }
@@ -40,8 +40,9 @@ function ColumnsHint({ name, columns }: { name: string; columns: Availability | 
   );
 }
 
-function ColumnsField({ name, schema, value, columns, prepareColumns, onChange }: FieldProps) {
+function ColumnsField({ name, schema, value, columns: columnsOf, prepareColumns, onChange }: FieldProps) {
   const [open, setOpen] = useState(false);
+  const columns = columnsOf(schema["x-input-port"]);
   const selection = asSelection(value);
   const names = plainNames(selection);
   const show = () => void prepareColumns().finally(() => setOpen(true));
@@ -130,7 +131,7 @@ interface PropertiesProps {
   problems: Problem[];
   saved: SavedGroup[];
   outputs: string[];
-  columns: Availability | null;
+  columns: (input?: string) => Availability | null;
   prepareColumns: () => Promise<unknown>;
   state: NodeState | null;
   onOpenLog: () => void;

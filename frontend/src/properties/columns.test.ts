@@ -13,6 +13,7 @@ const modules = new Map([
   ["split-data", spec("split-data", "Split Data", ["dataset"], ["results1", "results2"])],
   ["execute-python-script", spec("execute-python-script", "Execute Python Script", ["dataframe1"], ["result_dataset"])],
   ["select-columns-in-dataset", spec("select-columns-in-dataset", "Select Columns in Dataset", ["dataset"], ["results_dataset"])],
+  ["join-data", spec("join-data", "Join Data", ["dataset1", "dataset2"], ["results_dataset"])],
 ]);
 const node = (id: string, module: string) => ({ id, module, params: {}, position: { x: 0, y: 0 }, comment: "" });
 const edge = (source: string, source_port: string, target: string, target_port: string) =>
@@ -29,6 +30,15 @@ describe("the columns reaching a module", () => {
   it("come from the inferred schema of what feeds its dataset input", () => {
     const schemas: Schemas = { d: { dataset: age }, s: { results1: age, results2: age } };
     expect(availability(graph, "py", modules, schemas, [])).toEqual({ columns: age, from: "from Split Data (s)" });
+  });
+
+  it("come from the input a parameter selects from (Join Data's right keys: the second dataset)", () => {
+    const join: Graph = { nodes: [...graph.nodes, node("j", "join-data")],
+                          edges: [edge("d", "dataset", "j", "dataset1"), edge("s", "results2", "j", "dataset2")] };
+    const city = [{ name: "city", kind: "string" }];
+    const schemas: Schemas = { d: { dataset: age }, s: { results1: age, results2: city } };
+    expect(availability(join, "j", modules, schemas, [])).toEqual({ columns: age, from: "from Dataset (d)" });
+    expect(availability(join, "j", modules, schemas, [], "dataset2")).toEqual({ columns: city, from: "from Split Data (s)" });
   });
 
   it("say to connect the input first", () => {

@@ -26,9 +26,9 @@ export function nodeName(graph: Graph, nodeId: string, modules: Modules): string
   return `${modules.get(node?.module ?? "")?.name ?? node?.module ?? "?"} (${nodeId})`;
 }
 
-/** The edge feeding a node's first dataset input (the one its column parameters select from). */
-export function tableInput(graph: Graph, nodeId: string, modules: Modules): { port: string | null; edge?: GraphEdge } {
-  const port = moduleOf(graph, nodeId, modules)?.inputs.find((p) => p.type === "DataTable")?.name ?? null;
+/** The edge feeding the dataset input a column parameter selects from: its `x-input-port`, else the first. */
+export function tableInput(graph: Graph, nodeId: string, modules: Modules, input?: string): { port: string | null; edge?: GraphEdge } {
+  const port = input ?? moduleOf(graph, nodeId, modules)?.inputs.find((p) => p.type === "DataTable")?.name ?? null;
   return { port, edge: graph.edges.find((e) => e.target === nodeId && e.target_port === port) };
 }
 
@@ -51,8 +51,8 @@ function whyUnknown(graph: Graph, nodeId: string, modules: Modules, schemas: Sch
 
 /** The columns reaching `nodeId` as far as the saved graph tells (inference), or why they can't be known. */
 export function availability(graph: Graph, nodeId: string, modules: Modules, schemas: Schemas | null,
-                             problems: Problem[]): Availability {
-  const { port, edge } = tableInput(graph, nodeId, modules);
+                             problems: Problem[], input?: string): Availability {
+  const { port, edge } = tableInput(graph, nodeId, modules, input);
   if (port === null) return { columns: null, reason: "This module has no dataset input." };
   if (edge === undefined) return { columns: null, reason: "Connect the module's dataset input first: the columns come from what is connected there." };
   if (schemas === null) return { columns: null, reason: "Finding the columns…" };
@@ -79,26 +79,45 @@ export function useSchemas(experimentId: number, saved: Graph): { schemas: Schem
   return { schemas: state !== null && state.graph === saved ? state.schemas : null, refresh };
 }
 
-/** Availability for the selected node, falling back to the shown run's output where inference knows nothing. */
-export function useColumns(graph: Graph, nodeId: string | null, modules: Modules, schemas: Schemas | null,
-                           problems: Problem[], run: RunState, dirty: boolean): Availability | null {
-  let inferred = nodeId === null ? null : availability(graph, nodeId, modules, schemas, problems);
-  if (dirty && inferred?.columns === null) {  // the schemas describe the last save, not edits made since
-    inferred = { columns: null, reason: "Finding the columns of your latest changes (they are being saved)…" };
-  }
-  const edge = nodeId === null ? undefined : tableInput(graph, nodeId, modules).edge;
+/** Where the shown run's output for a node's dataset input can be read, when that input's producer finished. */
+function runOutput(graph: Graph, nodeId: string, modules: Modules, run: RunState, input: string): string | null {
+  const edge = tableInput(graph, nodeId, modules, input).edge;
   const ran = edge !== undefined && ["finished", "cached"].includes(run.nodes[edge.source]?.status ?? "");
-  const url = inferred !== null && inferred.columns === null && ran && edge !== undefined && run.run !== null
-    ? `/api/runs/${run.run}/nodes/${edge.source}/outputs/${edge.source_port}/?limit=0` : null;
-  const [fetched, setFetched] = useState<{ url: string; columns: SelectorColumn[] } | null>(null);
+  return ran && run.run !== null ? `/api/runs/${run.run}/nodes/${edge.source}/outputs/${edge.source_port}/?limit=0` : null;
+}
+
+/** For the selected node, the columns reaching each dataset input (undefined: the first): inferred, else from the
+ *  shown run's output where inference knows nothing. */
+export function useColumns(graph: Graph, nodeId: string | null, modules: Modules, schemas: Schemas | null,
+                           problems: Problem[], run: RunState, dirty: boolean): (input?: string) => Availability | null {
+  const inputs = nodeId === null ? [] : (moduleOf(graph, nodeId, modules)?.inputs ?? []).filter((p) => p.type === "DataTable");
+  const inferred = new Map(inputs.map((p) => [p.name, availability(graph, nodeId ?? "", modules, schemas, problems, p.name)]));
+  const urls = inputs.flatMap((p) => {
+    const url = inferred.get(p.name)?.columns === null ? runOutput(graph, nodeId ?? "", modules, run, p.name) : null;
+    return url === null ? [] : [url];
+  });
+  const wanted = urls.join(" ");
+  const [fetched, setFetched] = useState<Record<string, SelectorColumn[]>>({});
   useEffect(() => {
-    if (url === null) return;
     let live = true;
-    getJSON<TableColumns>(url).then((view) => live && setFetched({ url, columns: view.columns }), () => undefined);
+    for (const url of wanted ? wanted.split(" ") : []) {
+      getJSON<TableColumns>(url).then((view) => live && setFetched((before) => ({ ...before, [url]: view.columns })),
+                                      () => undefined);
+    }
     return () => { live = false; };
-  }, [url]);
-  if (url !== null && fetched?.url === url && edge !== undefined) {
-    return { columns: fetched.columns, from: `from ${nodeName(graph, edge.source, modules)} in run ${run.run}` };
-  }
-  return inferred;
+  }, [wanted]);
+  return (input?: string) => {
+    const port = input ?? inputs[0]?.name;
+    if (nodeId === null || port === undefined) return null;
+    const known = inferred.get(port) ?? availability(graph, nodeId, modules, schemas, problems, port);
+    const url = known.columns === null ? runOutput(graph, nodeId, modules, run, port) : null;
+    const edge = tableInput(graph, nodeId, modules, port).edge;
+    if (url !== null && fetched[url] !== undefined && edge !== undefined) {
+      return { columns: fetched[url], from: `from ${nodeName(graph, edge.source, modules)} in run ${run.run}` };
+    }
+    if (dirty && known.columns === null) {  // the schemas describe the last save, not edits made since
+      return { columns: null, reason: "Finding the columns of your latest changes (they are being saved)…" };
+    }
+    return known;
+  };
 }
