@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .modules.params import Int, ParamInvalid
+from .modules.params import Columns, Int, ParamInvalid
+from .modules.ports import PortType
 from .modules.registry import kebab, registry
 
 
@@ -34,6 +35,9 @@ def module_problems(cls: Any) -> list[str]:
         for other in (param.when or {}):
             if other not in cls.params:
                 problems.append(f"parameter '{key}' depends on unknown parameter '{other}'")
+        tables = [port.name for port in cls.inputs if port.type == PortType.DATA_TABLE]
+        if isinstance(param, Columns) and param.input is not None and param.input not in tables:
+            problems.append(f"parameter '{key}' selects columns of '{param.input}', which is not a dataset input")
     return problems
 
 

@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from studio.models import Workspace
 from studio.selectors import workspaces_of
 
-from .models import Asset, Dataset, Experiment, Run
+from .models import Asset, Dataset, Experiment, NodeRun, Run
 from .modules.base import SchemaContext
 from .modules.datatable import Column, Schema
 
@@ -54,6 +54,15 @@ def assets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Asset]:
 
 def runs_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Run]:
     return Run.objects.filter(experiment__workspace__in=workspaces_of(user)).select_related("experiment")
+
+
+def node_run_origin(node_run: NodeRun) -> NodeRun | None:
+    """For a node taken from the cache, the run where those outputs were computed (its output log is that one's).
+    The cache key includes the workspace, so the origin is always in the same workspace."""
+    if node_run.status != NodeRun.Status.CACHED or not node_run.cache_key:
+        return None
+    return (NodeRun.objects.filter(cache_key=node_run.cache_key, status=NodeRun.Status.FINISHED)
+            .select_related("run").order_by("-finished").first())
 
 
 def dataset_schema(dataset: Dataset) -> Schema:

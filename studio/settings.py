@@ -334,6 +334,9 @@ ATELIER_REQUEST_LOG_REPEAT_SECONDS = env_int("ATELIER_REQUEST_LOG_REPEAT_SECONDS
 # sent again if the broker no longer holds it (lost in a Redis restart).
 ATELIER_WORKSPACE_CONCURRENCY = env_int("ATELIER_WORKSPACE_CONCURRENCY", 2, minimum=1)
 ATELIER_REPUBLISH_AFTER = env_int("ATELIER_REPUBLISH_AFTER", 15, minimum=1)
+# Issue 15, item 2 (helper "errors"): a node's output log (what it printed, warned and logged while it ran) keeps
+# at most this many bytes per node; past it the log says it was cut.
+ATELIER_NODE_LOG_MAX_BYTES = env_int("ATELIER_NODE_LOG_MAX_BYTES", 256 * 1024, minimum=1024)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

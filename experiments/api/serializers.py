@@ -4,7 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from experiments.engine.output import as_text
 from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
+from experiments.selectors import node_run_origin
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -85,8 +87,23 @@ def node_run_json(node_run: NodeRun, outputs: list[str]) -> dict[str, Any]:
     return {"status": node_run.status, "progress": node_run.progress, "duration_ms": node_run.duration_ms,
             "error": node_run.error or None, "parameter": node_run.error_parameter or None,
             "column": node_run.error_column or None, "traceback": node_run.traceback or None,
-            "log": node_run.log or None, "module": node_run.module,
+            "log": node_run.log or None, "module": node_run.module, "started": node_run.started,
+            "finished": node_run.finished,
             "outputs": outputs if node_run.status in (NodeRun.Status.FINISHED, NodeRun.Status.CACHED) else []}
+
+
+def node_log_json(node_run: NodeRun) -> dict[str, Any]:
+    """A node's output log (classic "View output log"): timings, its error and traceback, and what it printed,
+    warned and logged, in order; `text` is the same as one plain text."""
+    run, origin = node_run.run, node_run_origin(node_run)
+    entries = origin.output if origin is not None else node_run.output
+    return {"run": run.pk, "node": node_run.node_id, "module": node_run.module, "status": node_run.status,
+            "queued": run.created, "started": node_run.started, "finished": node_run.finished,
+            "duration_ms": node_run.duration_ms, "error": node_run.error or None,
+            "parameter": node_run.error_parameter or None, "column": node_run.error_column or None,
+            "traceback": node_run.traceback or None, "entries": entries, "text": as_text(entries),
+            "reused_from": {"run": origin.run_id, "node": origin.node_id, "finished": origin.finished}
+            if origin is not None else None}
 
 
 def run_json(run: Run, ports: dict[str, list[str]]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from .serializers import (
     SaveAsSerializer,
     SaveOutputSerializer,
     SetupSerializer,
+    node_log_json,
     run_json,
 )
 
@@ -235,6 +236,17 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             raise ProblemsError(str(error), [{"node": node, "message": str(error)}]) from None
         kind = "dataset" if isinstance(saved, Dataset) else saved.kind
         return Response({"kind": kind, "id": saved.pk, "name": saved.name}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiResponse(description='A node\'s output log: {"queued", "started", "finished", '
+                                             '"duration_ms", "error", "traceback", "entries": [{"stream", "text"}]}'))
+    @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node>[^/]+)/log")
+    def log(self, request: Request, pk: str | None = None, node: str = "") -> Response:
+        """View output log: what one node printed, warned and logged while it ran, with its timings and error."""
+        node_run = NodeRun.objects.filter(run=self.get_object(), node_id=node).first()
+        if node_run is None:
+            raise ProblemsError(f"Node {node} is not part of run {pk}.", [{"node": node, "message": "not in this run"}],
+                                status_code=404)
+        return Response(node_log_json(node_run))
 
     @extend_schema(responses=OpenApiResponse(description="Visualisation of one output port"))
     @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node>[^/]+)/outputs/(?P<port>[^/]+)")

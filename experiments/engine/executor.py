@@ -8,6 +8,7 @@ canvases update live. A failing node keeps its error and traceback; what depends
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -25,12 +26,14 @@ from studio import workers
 from . import store
 from .cache import cache_key, input_key
 from .graph import Graph, parse_graph
+from .output import NodeOutput, captured
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_INTERVAL = 0.5
 CANCEL_POLL_INTERVAL = 1.0
 UNFINISHED = (NodeRun.Status.QUEUED, NodeRun.Status.RUNNING)
+ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Loaders = Mapping[str, Callable[[int], Any]]
 
@@ -46,6 +49,8 @@ class RunExecutor:
         self.records: dict[str, dict[str, Any]] = {}  # node id -> {port: stored output record}
         self.values: dict[tuple[str, str], Any] = {}
         self.node_runs = {node_run.node_id: node_run for node_run in run.node_runs.all()}
+        self.logs: dict[str, NodeOutput] = {}  # node id -> its output log while it runs
+        self.began: dict[str, float] = {}
         self._last_cancel_poll = 0.0
 
     # --- The run -------------------------------------------------------------------------------
@@ -65,7 +70,8 @@ class RunExecutor:
                 self.run_node(node_id)
             except Cancelled:
                 cancelled = True
-                self.finish_node(node_id, NodeRun.Status.SKIPPED, error="Cancelled while running")
+                self.finish_node(node_id, NodeRun.Status.SKIPPED, error="Cancelled while running",
+                                 **self.log_fields(node_id))
                 broken.add(node_id)
             except Exception as error:  # any failure inside a module becomes that node's error
                 self.fail_node(node_id, error)
@@ -93,18 +99,29 @@ class RunExecutor:
                               f"(set {module_cls.requires_setting}=1 to enable it).")
         ctx = self.context(node_id)
         self.update_node(node_id, status=NodeRun.Status.RUNNING, started=timezone.now(), progress=0.0)
+        self.began[node_id] = time.monotonic()
         module = module_cls()
-        key = self.keys[node_id] = self.node_key(node_id, module, params, ctx)
+        with captured(self.logs[node_id]):
+            key = self.keys[node_id] = self.node_key(node_id, module, params, ctx)
         if not module_cls.side_effects and self.reuse(node_id, key):
-            self.finish_node(node_id, NodeRun.Status.CACHED, cache_key=key)
+            self.finish_node(node_id, NodeRun.Status.CACHED, cache_key=key, **self.log_fields(node_id))
             return
-        began = time.monotonic()
         incoming = self.graph.incoming(node_id)
         inputs = {port: self.value(edge.source, edge.source_port) for port, edge in incoming.items()}
-        outputs = module.execute(inputs, params, ctx)
+        with captured(self.logs[node_id]):
+            outputs = module.execute(inputs, params, ctx)
         self.store_outputs(node_id, key, module_cls, outputs)
-        self.finish_node(node_id, NodeRun.Status.FINISHED, cache_key=key,
-                         duration_ms=int((time.monotonic() - began) * 1000), log="\n".join(ctx.messages))
+        self.finish_node(node_id, NodeRun.Status.FINISHED, cache_key=key, **self.log_fields(node_id))
+
+    def log_fields(self, node_id: str) -> dict[str, Any]:
+        """What a node that ran leaves for its output log: the log, the lines it logged, how long it took."""
+        output = self.logs.get(node_id)
+        fields: dict[str, Any] = {"output": output.entries} if output is not None else {}
+        if output is not None:
+            fields["log"] = "".join(e["text"] for e in output.entries if e["stream"] == "log").rstrip("\n")
+        if node_id in self.began:
+            fields["duration_ms"] = int((time.monotonic() - self.began[node_id]) * 1000)
+        return fields
 
     def node_key(self, node_id: str, module: Module, params: Mapping[str, Any], ctx: Context) -> str:
         """The cache key: module, version, parameters, inputs, the workspace, and what the module read from
@@ -127,6 +144,7 @@ class RunExecutor:
 
     def context(self, node_id: str) -> Context:
         last = [0.0]
+        output = self.logs[node_id] = NodeOutput(settings.ATELIER_NODE_LOG_MAX_BYTES)
 
         def report(fraction: float) -> None:
             self.check_cancel()
@@ -135,7 +153,8 @@ class RunExecutor:
                 self.update_node(node_id, progress=fraction)
 
         return Context(node_id=node_id, workspace_id=self.workspace_id, report_progress=report,
-                       loaders=self.loaders, settings={**module_settings(), **script_settings()})
+                       loaders=self.loaders, settings={**module_settings(), **script_settings()},
+                       write_output=output.write)
 
     def store_outputs(self, node_id: str, key: str, module_cls: Any, outputs: Mapping[str, Any]) -> None:
         records = {}
@@ -174,7 +193,8 @@ class RunExecutor:
         self.update_node(node_id, status=NodeRun.Status.FAILED, finished=timezone.now(), error=message,
                          error_parameter=getattr(error, "parameter", None) or "",
                          error_column=getattr(error, "column", None) or "",
-                         traceback="".join(traceback.format_exception(error)))
+                         traceback=getattr(error, "details", None) or module_traceback(error),
+                         **self.log_fields(node_id))
 
     def send(self, event: dict[str, Any]) -> None:
         try:
@@ -199,6 +219,15 @@ def run_heartbeat(run_id: int) -> workers.Heartbeat:
     return workers.Heartbeat(
         lambda: Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(heartbeat=timezone.now()),
         name=f"heartbeat-run-{run_id}", seconds=HEARTBEAT_SECONDS)
+
+
+def module_traceback(error: BaseException) -> str:
+    """The traceback from where the engine called into the module: the executor's own frames say nothing to
+    the person reading a failed node's log."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(ENGINE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
 
 
 def all_ports_json(run: Run) -> dict[str, list[str]]:

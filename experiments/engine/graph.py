@@ -283,6 +283,7 @@ def _walk(graph: Graph, order: list[str], schema_ctx: SchemaContext,
         if param_problems:
             continue
         problems += _column_problems(module, node_id, params, inputs)
+        problems += module.check_inputs(params, inputs, node_id)
         seen = {port.name: (known or {})[(node_id, port.name)] for port in module.outputs
                 if (node_id, port.name) in (known or {})}
         try:
@@ -295,14 +296,15 @@ def _walk(graph: Graph, order: list[str], schema_ctx: SchemaContext,
 
 def _column_problems(module: type[Module], node_id: str, params: Mapping[str, Any],
                      inputs: Mapping[str, Schema | None]) -> list[Problem]:
-    """Column selections checked against the first DataTable input's schema, when it is known."""
+    """Column selections checked against the schema of the input they select from (their `input`, else the first
+    DataTable input), when it is known."""
     table_ports = [port.name for port in module.inputs if port.type == PortType.DATA_TABLE]
-    schema = inputs.get(table_ports[0]) if table_ports else None
-    if schema is None:
-        return []
     problems = []
     for key, param in module.params.items():
-        if isinstance(param, Columns) and params.get(key) is not None and _param_visible(module, key, params):
+        if not isinstance(param, Columns) or not (param.input or table_ports):
+            continue
+        schema = inputs.get(param.input or table_ports[0])
+        if schema is not None and params.get(key) is not None and _param_visible(module, key, params):
             try:
                 resolve_columns(params[key], schema)
             except ColumnsNotFound as missing:

@@ -31,12 +31,15 @@ class Problem:
 
 
 class ModuleError(Exception):
-    """A module could not do its work on this input; the message is for the user of the canvas."""
+    """A module could not do its work on this input; the message is for the user of the canvas. `details`: the
+    traceback the user needs when it is not the worker's own (a script's, from its sandbox)."""
 
-    def __init__(self, message: str, *, parameter: str | None = None, column: str | None = None) -> None:
+    def __init__(self, message: str, *, parameter: str | None = None, column: str | None = None,
+                 details: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
         self.column = column
+        self.details = details
 
 
 class Cancelled(Exception):
@@ -53,12 +56,19 @@ class Context:
     loaders: Mapping[str, Callable[[int], Any]] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    # The node's output log (the engine's; experiments/engine/output.py): (stream, text) in the order written.
+    write_output: Callable[[str, str], None] = lambda stream, text: None
 
     def progress(self, fraction: float) -> None:
         self.report_progress(min(max(float(fraction), 0.0), 1.0))
 
     def log(self, message: str) -> None:
         self.messages.append(message)
+        self.write_output("log", message if message.endswith("\n") else message + "\n")
+
+    def output(self, stream: str, text: str) -> None:
+        """What a child process the module ran printed ("stdout" / "stderr"), for the node's output log."""
+        self.write_output(stream, text)
 
     def load(self, kind: str, object_id: int) -> Any:
         """A saved dataset / trained model / transform by id (the engine provides the loaders)."""
@@ -150,6 +160,13 @@ class Module:
     @classmethod
     def check_params(cls, params: Mapping[str, Any], node: str | None) -> list[Problem]:
         """Checks across parameters (e.g. minimum below maximum). None by default."""
+        return []
+
+    @classmethod
+    def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
+                     node: str | None) -> list[Problem]:
+        """Edit-time checks of cleaned parameters against the input schemas known before running (None where
+        unknown): what a run would otherwise only find out by failing. None by default."""
         return []
 
     @classmethod

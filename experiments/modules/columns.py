@@ -65,4 +65,8 @@ def resolve_columns(selection: Mapping[str, Any], schema: Schema, frame: pd.Data
 
 
 def selection_is_empty(selection: Mapping[str, Any]) -> bool:
-    return selection["begin_with"] == "none" and not any(rule["action"] == "include" for rule in selection["rules"])
+    """Nothing chosen: no columns to begin with and no rule that includes any (an emptied list of names, [],
+    is an include rule naming nothing)."""
+    return selection["begin_with"] == "none" and not any(
+        rule["action"] == "include" and any(rule.get(key) for key in ("names", "types", "kinds"))
+        for rule in selection["rules"])

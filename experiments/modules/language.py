@@ -214,15 +214,25 @@ def sandbox_failure(work: Path) -> str | None:
     return lines[0] if lines and lines[0].startswith("bwrap: ") else None
 
 
+def printed_text(work: Path, stream: str) -> str:
+    """What the script printed to one stream (its first OUTPUT_BYTES)."""
+    path = work / f"{stream}.txt"
+    if not path.exists():
+        return ""
+    with open(path, "rb") as file:
+        return file.read(OUTPUT_BYTES).decode("utf-8", "replace")
+
+
 def printed(work: Path) -> pd.DataFrame:
     """The Python device: each printed line with the stream it went to."""
-    rows = []
-    for stream in ("stdout", "stderr"):
-        path = work / f"{stream}.txt"
-        if path.exists():
-            with open(path, "rb") as file:
-                rows += [(stream, line) for line in file.read(OUTPUT_BYTES).decode("utf-8", "replace").splitlines()]
+    rows = [(stream, line) for stream in ("stdout", "stderr") for line in printed_text(work, stream).splitlines()]
     return pd.DataFrame(rows, columns=["stream", "text"]).astype("str")
+
+
+def script_failure(report: Mapping[str, Any]) -> ModuleError:
+    """The script's error, its own traceback (frames of script.py) as the node's traceback."""
+    details = f"Traceback (most recent call last):\n{report['traceback']}" if report.get("traceback") else None
+    return ModuleError(failure_message(report), parameter="python_script", details=details)
 
 
 def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -239,8 +249,10 @@ def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> 
                 frame.to_parquet(work / f"in{index}.parquet", index=False)
         hand_over(work, uid)
         code = wait_for(start_child(work, etc, uid), ctx)
+        for stream in ("stdout", "stderr"):  # to the node's output log, whatever the outcome
+            ctx.output(stream, printed_text(work, stream))
         if (work / "error.json").exists():
-            raise ModuleError(failure_message(json.loads((work / "error.json").read_text())), parameter="python_script")
+            raise script_failure(json.loads((work / "error.json").read_text()))
         if code != 0 or not (work / "out.parquet").exists():
             raise ModuleError(exit_message(code, work), parameter="python_script")
         return pd.read_parquet(work / "out.parquet"), printed(work)

@@ -167,7 +167,7 @@ class JoinData(Module):
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
     params = {
         "join_key_columns_for_l": Columns("Join key columns for L"),
-        "join_key_columns_for_r": Columns("Join key columns for R"),
+        "join_key_columns_for_r": Columns("Join key columns for R", input="dataset2"),
         "match_case": Bool("Match case", True),
         "join_type": Choice("Join type", "Inner Join",
                             choices=["Inner Join", "Left Outer Join", "Full Outer Join", "Left Semi-Join"]),

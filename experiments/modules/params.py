@@ -219,11 +219,14 @@ class Columns(Param):
 
     single: bool = False
     default: Any = field(default_factory=lambda: {"begin_with": "none", "rules": []})
+    # The input port whose columns it selects from; None: the module's first DataTable input.
+    input: str | None = None
     json_type = "object"
 
     def extra_schema(self) -> dict[str, Any]:
-        return {"x-widget": "column-selector", "x-single-column": self.single,
+        body = {"x-widget": "column-selector", "x-single-column": self.single,
                 "x-column-types": list(COLUMN_TYPES), "x-column-kinds": list(COLUMN_KINDS)}
+        return body | ({"x-input-port": self.input} if self.input else {})
 
     def schema(self) -> dict[str, Any]:
         body = super().schema()

@@ -16,9 +16,9 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
 from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, Module, ModuleError, table_input
+from .base import Context, Module, ModuleError, Problem, table_input
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role
+from .datatable import Column, DataTable, Kind, Role, Schema
 from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
 from .params import Bool, Choice, Columns, Int, Seed
 from .ports import InputPort, OutputPort, PortType
@@ -33,6 +33,7 @@ from .training import (
     fit,
     label_classes,
     label_name,
+    label_problems,
     label_values,
     labelled_rows,
     learner_for,
@@ -70,6 +71,11 @@ class TrainModel(Module):
               InputPort("dataset", PortType.DATA_TABLE, label="Dataset")]
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL, label="Trained model")]
     params = {"label_column": label_column_param()}
+
+    @classmethod
+    def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
+                     node: str | None) -> list[Problem]:
+        return label_problems(cls, params, inputs.get("dataset"), node)
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         untrained, table = untrained_input(inputs), table_input(inputs, "dataset")
@@ -235,6 +241,11 @@ class CrossValidateModel(Module):
     params = {"label_column": label_column_param(),
               "random_seed": Seed(help="Seeds the split into 10 folds.")}
 
+    @classmethod
+    def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
+                     node: str | None) -> list[Problem]:
+        return label_problems(cls, params, inputs.get("dataset"), node)
+
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         untrained = supervised_input(inputs, self.name)
         table = table_input(inputs, "dataset")
@@ -358,6 +369,11 @@ class TuneModelHyperparameters(Module):
         "metric_for_measuring_performance_for_regression": Choice(
             "Metric for measuring performance for regression", "Mean absolute error", choices=list(REGRESSION_CHOICES)),
     }
+
+    @classmethod
+    def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
+                     node: str | None) -> list[Problem]:
+        return label_problems(cls, params, inputs.get("training_dataset"), node)
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         untrained = supervised_input(inputs, self.name)

@@ -40,9 +40,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, ModuleError
+from .base import Context, Module, ModuleError, Problem
 from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role
+from .datatable import Column, DataTable, Kind, Role, Schema
 from .registry import registry
 from .rows import NotFast, Rows
 from .trees import CompiledBoosting
@@ -120,6 +120,29 @@ def label_name(table: DataTable, selection: Mapping[str, Any], parameter: str = 
         found = "none" if not names else ", ".join(f"'{name}'" for name in names)
         raise ModuleError(f"Select exactly one label column; the selection matches {found}", parameter=parameter)
     return names[0]
+
+
+def label_problems(module: type[Module], params: Mapping[str, Any], schema: Schema | None, node: str | None,
+                   parameter: str = "label_column") -> list[Problem]:
+    """label_name's rules checked before running, against the input's inferred schema: exactly one label column,
+    or none chosen and one marked Label upstream (Edit Metadata). Unknown schema: nothing can be said yet."""
+    selection = params[parameter]
+    if schema is None:
+        return []
+    try:
+        names = resolve_columns(selection, schema)
+    except ColumnsNotFound:
+        return []  # the graph's column check names the missing column
+    if len(names) == 1 or (not names and selection_is_empty(selection) and any(c.role == Role.LABEL for c in schema)):
+        return []
+    label, where = module.params[parameter].label, f" (node {node})" if node else ""
+    if not names:
+        wrong = "none is selected" if selection_is_empty(selection) else "the selection matches no column"
+        return [Problem(node, f"The '{label}' parameter of {module.name}{where} must name the column to predict; "
+                              f"{wrong}.", parameter=parameter)]
+    found = ", ".join(f"'{name}'" for name in names)
+    return [Problem(node, f"The '{label}' parameter of {module.name}{where} must select exactly one column; "
+                          f"the selection matches {found}.", parameter=parameter)]
 
 
 def feature_columns(table: DataTable, exclude: Iterable[str] = (), ctx: Context | None = None) -> list[Column]:
@@ -213,6 +236,9 @@ def train_supervised(untrained: UntrainedModel, table: DataTable, label: str, ct
     y = label_values(rows.frame[label])
     classes = label_classes(learner, label, y)
     features = feature_columns(rows, exclude=(label, *exclude), ctx=ctx)
+    names = ", ".join(c.name for c in features[:12]) + (", …" if len(features) > 12 else "")
+    ctx.log(f"Training {untrained.name} on {len(rows.frame)} rows to predict '{label}'"
+            f"{f' ({len(classes)} classes)' if classes else ''} from {len(features)} feature columns: {names}")
     target = y.astype(float) if classes is None else y
     return fit(untrained, features, rows.frame, target, ctx, overrides, label=label, classes=classes)
 

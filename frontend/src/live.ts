@@ -69,7 +69,12 @@ export function useLiveRun(experimentId: number, lastRun: number | null): [RunSt
       socket = new WebSocket(`${scheme}://${window.location.host}/ws/experiments/${experimentId}/`);
       socket.onopen = resync;
       socket.onmessage = (message: MessageEvent<string>) => {
-        setState((before) => applyEvent(before, JSON.parse(message.data) as LiveEvent));
+        const event = JSON.parse(message.data) as LiveEvent;
+        setState((before) => applyEvent(before, event));
+        // Events carry states, not tracebacks and timings: read those once the run has ended.
+        if (event.type === "run" && DONE.has(event.status)) {
+          getJSON<Run>(`/api/runs/${event.run}/`).then((run) => setState((before) => mergeRun(before, run)), () => undefined);
+        }
       };
       socket.onclose = () => {
         if (!closed) window.setTimeout(open, RECONNECT_MS);

@@ -150,6 +150,42 @@ def test_a_forest_of_100k_trees_is_refused_before_a_run_starts_naming_node_and_p
     assert "each an integer in [1, 1000]; got '8, 100000'" in problems[0]["message"]
 
 
+def label_graph(dataset_id, **train_params):
+    return {"nodes": [node("data", "dataset", dataset=dataset_id), node("split", "split-data"),
+                      node("learner", "two-class-logistic-regression"), node("train", "train-model", **train_params)],
+            "edges": [edge("data", "dataset", "split", "dataset"),
+                      edge("learner", "untrained_model", "train", "untrained_model"),
+                      edge("split", "results1", "train", "dataset")]}
+
+
+@pytest.mark.parametrize("label, wrong", [
+    (None, "none is selected"), ([], "none is selected"),
+    ({"begin_with": "all", "rules": []}, "must select exactly one column; the selection matches 'age', 'city', "
+                                         "'income'"),
+    ({"begin_with": "none", "rules": [{"action": "include", "by": "type", "types": ["Boolean"]}]},
+     "the selection matches no column"),
+])
+def test_train_model_without_one_label_column_is_flagged_before_run_and_the_run_refused(api, dataset, label, wrong):
+    graph = label_graph(dataset["id"], **({} if label is None else {"label_column": label}))
+    experiment = api.post("/api/experiments/", {"name": "No label", "graph": graph}, format="json").json()
+    [problem] = experiment["validation"]
+    assert (problem["node"], problem["parameter"]) == ("train", "label_column")
+    assert problem["message"].startswith("The 'Label column' parameter of Train Model (node train) must ")
+    assert wrong in problem["message"]
+    response = api.post(f"/api/experiments/{experiment['id']}/run/", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [problem]
+    assert not Experiment.objects.get(pk=experiment["id"]).runs.exists()
+
+
+def test_an_empty_label_column_is_fine_when_a_column_is_marked_label_upstream(api, dataset):
+    graph = label_graph(dataset["id"])
+    graph["nodes"].append(node("meta", "edit-metadata", columns=["income"], fields="Label"))
+    graph["edges"][0] = edge("data", "dataset", "meta", "dataset")
+    graph["edges"].append(edge("meta", "results_dataset", "split", "dataset"))
+    assert api.post("/api/experiments/", {"name": "Marked", "graph": graph}, format="json").json()["validation"] == []
+
+
 def test_column_selection_naming_an_unknown_column_is_reported_on_the_node(api, dataset):
     graph = {"nodes": [node("n1", "dataset", dataset=dataset["id"]),
                        node("n2", "select-columns-in-dataset", columns=["age", "salary"])],
@@ -158,6 +194,17 @@ def test_column_selection_naming_an_unknown_column_is_reported_on_the_node(api, 
     problem = body["validation"][0]
     assert (problem["node"], problem["parameter"], problem["column"]) == ("n2", "columns", "salary")
     assert "Column 'salary' not found" in problem["message"]
+
+
+def test_join_datas_right_keys_are_checked_against_the_right_dataset(api, dataset):
+    right = {"nodes": [node("people", "dataset", dataset=dataset["id"]),
+                       node("cities", "enter-data-manually", data="town,country\nParis,FR\n"),
+                       node("join", "join-data", join_key_columns_for_l=["city"], join_key_columns_for_r=["town"])],
+             "edges": [edge("people", "dataset", "join", "dataset1"), edge("cities", "dataset", "join", "dataset2")]}
+    assert api.post("/api/experiments/", {"name": "Join", "graph": right}, format="json").json()["validation"] == []
+    right["nodes"][2]["params"]["join_key_columns_for_r"] = ["city"]  # a left column, not in the right dataset
+    [problem] = api.post("/api/experiments/", {"name": "Join", "graph": right}, format="json").json()["validation"]
+    assert (problem["node"], problem["parameter"], problem["column"]) == ("join", "join_key_columns_for_r", "city")
 
 
 def test_save_as_copies_the_graph_unlinked(api, dataset):

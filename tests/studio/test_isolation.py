@@ -85,6 +85,7 @@ def concrete(name: str, w: dict) -> str | None:
         "run-detail": f"/api/runs/{w['run']}/",
         "run-cancel": f"/api/runs/{w['run']}/cancel/",
         "run-output": f"/api/runs/{w['run']}/nodes/score/outputs/scored_dataset/",
+        "run-log": f"/api/runs/{w['run']}/nodes/score/log/",
         "run-save-output": f"/api/runs/{w['run']}/nodes/score/outputs/scored_dataset/save/",
         "asset-detail": f"/api/assets/{w['asset']}/",
         "web-service-detail": f"{api_ws}/",

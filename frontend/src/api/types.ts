@@ -80,6 +80,30 @@ export interface NodeState {
   progress: number;
   error: string | null;
   outputs?: string[];
+  parameter?: string | null;
+  traceback?: string | null;
+  duration_ms?: number | null;
+  started?: string | null;
+  finished?: string | null;
+}
+
+/** GET /api/runs/{id}/nodes/{node}/log/: a node's output log (classic "View output log"). */
+export interface NodeLog {
+  run: number;
+  node: string;
+  module: string;
+  status: NodeStatus;
+  queued: string;
+  started: string | null;
+  finished: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  parameter: string | null;
+  column: string | null;
+  traceback: string | null;
+  entries: { stream: "stdout" | "stderr" | "warning" | "log" | "atelier"; text: string }[];
+  text: string;
+  reused_from: { run: number; node: string; finished: string | null } | null;
 }
 
 export interface Run {
@@ -107,6 +131,7 @@ export interface ParameterSchema {
   "x-visible-when"?: Record<string, unknown[]>;
   "x-reference"?: string;
   "x-single-column"?: boolean;
+  "x-input-port"?: string;
   "x-column-types"?: string[];
   "x-column-kinds"?: string[];
 }

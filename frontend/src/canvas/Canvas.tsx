@@ -22,7 +22,8 @@ import { useWorkerWarning } from "./health";
 import { DRAG_TYPE, Palette, savedItem, withCaptions, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
 import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
-import type { UpstreamColumn } from "../properties/ColumnSelector";
+import { nodeName, useColumns, useSchemas } from "../properties/columns";
+import { OutputLog } from "../properties/OutputLog";
 import { Properties } from "../properties/Properties";
 import {
   addNode,
@@ -44,6 +45,7 @@ import {
 } from "../store";
 import { layoutPositions } from "./layout";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
+import { NodeActionsContext } from "./nodeActions";
 
 const nodeTypes = { module: ModuleNode };
 
@@ -103,31 +105,6 @@ function RunHistory({ experimentId, current, onOpen }: { experimentId: number; c
   );
 }
 
-interface TableColumns {
-  columns: UpstreamColumn[];
-}
-
-type Schemas = Record<string, Record<string, UpstreamColumn[]>>;
-
-/** The columns reaching a node's first table input: from the last run's output, else inferred by the server
- *  from the saved graph (GET /api/experiments/{id}/schemas/). */
-async function upstreamColumns(graph: Graph, nodeId: string, modules: Map<string, ModuleSpec>,
-                               run: RunState, inferred: () => Promise<Schemas>): Promise<UpstreamColumn[]> {
-  const module = modules.get(graph.nodes.find((n) => n.id === nodeId)?.module ?? "");
-  const port = module?.inputs.find((p) => p.type === "DataTable")?.name;
-  const edge = graph.edges.find((e) => e.target === nodeId && e.target_port === port);
-  if (edge === undefined) throw new Error("Connect the module's dataset input first");
-  const source = graph.nodes.find((n) => n.id === edge.source);
-  const state = run.nodes[edge.source]?.status;
-  if (run.run !== null && (state === "finished" || state === "cached")) {
-    const view = await getJSON<TableColumns>(`/api/runs/${run.run}/nodes/${edge.source}/outputs/${edge.source_port}/?limit=0`);
-    return view.columns;
-  }
-  const known = (await inferred())[edge.source]?.[edge.source_port];
-  if (known !== undefined) return known;
-  throw new Error(`Run the experiment to see the columns that reach this module (from ${source?.module ?? "?"})`);
-}
-
 interface Loaded {
   experiment: Experiment;
   modules: ModuleSpec[];
@@ -176,6 +153,9 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   const [message, setMessage] = useState("");
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [run, setRun] = useLiveRun(experiment.id, experiment.last_run);
+  const [logNode, setLogNode] = useState<string | null>(null);
+  const [runBlocked, setRunBlocked] = useState(false);
+  const { schemas, refresh: refreshSchemas } = useSchemas(experiment.id, saved);
   // React Flow's view of the nodes: rebuilt from the graph, keeping selection and in-flight drags local.
   const [nodes, setNodes] = useState<Node<ModuleNodeProps>[]>(
     () => flowNodes(experiment.graph, modules, idle, experiment.validation, []));
@@ -249,8 +229,20 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
     } catch (error) {
       const problems = error instanceof ApiError ? (error.body as { errors?: Problem[] } | null)?.errors : undefined;
       if (problems) setProblems(problems);
-      setMessage(error instanceof Error ? error.message : String(error));
+      const first = problems?.find((p) => p.node !== undefined)?.node;
+      if (problems?.length) {
+        setRunBlocked(true);
+        setMessage(`Run blocked: ${problems.length} ${problems.length === 1 ? "problem" : "problems"} to fix first`);
+      } else {
+        setMessage(error instanceof Error ? error.message : String(error));
+      }
+      if (first !== undefined) selectNode(first);
     }
+  };
+  /** Select one module (or none) as a click would, and bring it into view. */
+  const selectNode = (nodeId: string | null) => {
+    setNodes((current) => current.map((n) => (n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId })));
+    if (nodeId !== null) window.requestAnimationFrame(() => void flow.fitView({ nodes: [{ id: nodeId }], maxZoom: 1, duration: 200 }));
   };
   const cancel = async () => {
     if (run.run !== null) await sendJSON(`/api/runs/${run.run}/cancel/`, "POST").catch(() => undefined);
@@ -289,6 +281,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   }, [apply, graph, save, selectedNodes]);
 
   const selectedNode = selectedNodes.size === 1 ? graph.nodes.find((n) => selectedNodes.has(n.id)) ?? null : null;
+  const columns = useColumns(graph, selectedNode?.id ?? null, modules, schemas, problems, run, saved !== graph);
   const dirty = saved !== graph;
   const workerWarning = useWorkerWarning(run.status, run.run);
   return (
@@ -338,6 +331,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             addAt(moduleId, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
           }}
         >
+          <NodeActionsContext.Provider value={{ openLog: setLogNode }}>
           <ReactFlow
             nodes={nodes}
             edges={edges}
@@ -356,6 +350,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             <Controls />
             <MiniMap pannable zoomable />
           </ReactFlow>
+          </NodeActionsContext.Provider>
         </div>
       </div>
       <Properties
@@ -366,12 +361,14 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
         outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
         onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
         onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
-        upstream={() => (selectedNode
-          ? upstreamColumns(graph, selectedNode.id, modules, run, async () => {
-            await save();
-            return getJSON<Schemas>(`/api/experiments/${experiment.id}/schemas/`);
-          })
-          : Promise.resolve([]))}
+        columns={columns}
+        prepareColumns={async () => { if (dirty && await save()) await refreshSchemas(graph); }}
+        state={selectedNode ? run.nodes[selectedNode.id] ?? null : null}
+        onOpenLog={() => selectedNode && setLogNode(selectedNode.id)}
+        nodeName={(nodeId) => nodeName(graph, nodeId, modules)}
+        onSelectNode={selectNode}
+        blocked={runBlocked && problems.length > 0}
+        empty={graph.nodes.length === 0}
         onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
         webParameters={graph.web_service_parameters ?? []}
         onExpose={(parameter, name) => selectedNode && apply((g) => setWebParameter(
@@ -385,6 +382,9 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           return `saved as “${made.name}”`;
         }}
       />
+      {logNode !== null && run.run !== null && run.nodes[logNode] ? (
+        <OutputLog runId={run.run} nodeId={logNode} title={nodeName(graph, logNode, modules)} onClose={() => setLogNode(null)} />
+      ) : null}
       {visualized && run.run !== null ? (
         <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
                        title={`${visualized.node} · ${visualized.port}`} onClose={() => setVisualized(null)} />

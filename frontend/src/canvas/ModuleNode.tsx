@@ -1,9 +1,11 @@
 // A module on the canvas, classic-studio style: input ports on the top edge, output ports on the bottom,
 // a status badge from the live run, and a flag when validation found a problem.
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { useContext } from "react";
 
 import type { NodeState, PortSpec } from "../api/types";
 import type { ModuleNodeData } from "./graph";
+import { NodeActionsContext } from "./nodeActions";
 
 export interface ModuleNodeProps extends ModuleNodeData {
   inputs: PortSpec[];
@@ -32,6 +34,7 @@ function Ports({ id, ports, kind }: { id: string; ports: PortSpec[]; kind: "in" 
 
 export function ModuleNode({ id, data, selected }: NodeProps<Node<ModuleNodeProps>>) {
   const status = data.state?.status ?? "idle";
+  const { openLog } = useContext(NodeActionsContext);
   return (
     <div
       className={`module-node module-node--${status}${selected ? " module-node--selected" : ""}`}
@@ -42,9 +45,11 @@ export function ModuleNode({ id, data, selected }: NodeProps<Node<ModuleNodeProp
       <div className="module-node__name">{data.label}</div>
       {data.comment ? <div className="module-node__comment">{data.comment}</div> : null}
       {data.state ? (
-        <span className="module-node__badge" title={data.state.error ?? status} data-testid={`status-${id}`}>
+        <button type="button" className="module-node__badge nodrag" data-testid={`status-${id}`}
+                title={`${data.state.error ?? status} — click to view the output log`}
+                onClick={() => openLog(id)}>
           {status === "running" ? `running ${Math.round(data.state.progress * 100)}%` : status}
-        </span>
+        </button>
       ) : null}
       {data.problem ? (
         <span className="module-node__flag" title={data.problem} aria-label={data.problem}>

@@ -1,9 +1,15 @@
 // The properties pane: a form built from the selected module's JSON Schema (nothing module-specific here).
-import { useState } from "react";
+import "./properties.css";
 
-import type { GraphNode, ModuleSpec, ParameterSchema, Problem, WebParameter } from "../api/types";
+import { useState } from "react";
+import { createPortal } from "react-dom";
+
+import type { GraphNode, ModuleSpec, NodeState, ParameterSchema, Problem, WebParameter } from "../api/types";
 import type { SavedGroup } from "../palette/Palette";
-import { ColumnSelector, type UpstreamColumn } from "./ColumnSelector";
+import { ColumnSelector } from "./ColumnSelector";
+import type { Availability } from "./columns";
+import { ProblemList } from "./Problems";
+import { NodeRunSummary } from "./RunState";
 import { asSelection, describe, plainNames, type Selection } from "./selection";
 
 type Params = Record<string, unknown>;
@@ -19,16 +25,27 @@ interface FieldProps {
   schema: ParameterSchema;
   value: unknown;
   saved: SavedGroup[];
-  upstream: () => Promise<UpstreamColumn[]>;
+  columns: (input?: string) => Availability | null;
+  prepareColumns: () => Promise<unknown>;
   onChange: (value: unknown) => void;
 }
 
-function ColumnsField({ name, schema, value, upstream, onChange }: FieldProps) {
-  const [columns, setColumns] = useState<UpstreamColumn[] | null>(null);
-  const [note, setNote] = useState("");
+/** Under a column field: how many columns the selector offers and from where, or why none are known yet. */
+function ColumnsHint({ name, columns }: { name: string; columns: Availability | null }) {
+  if (columns === null) return null;
+  return (
+    <span className={columns.columns ? "columns-hint" : "columns-hint columns-hint--unknown"} data-testid={`columns-hint-${name}`}>
+      {columns.columns ? `${columns.columns.length} columns ${columns.from}` : columns.reason}
+    </span>
+  );
+}
+
+function ColumnsField({ name, schema, value, columns: columnsOf, prepareColumns, onChange }: FieldProps) {
+  const [open, setOpen] = useState(false);
+  const columns = columnsOf(schema["x-input-port"]);
   const selection = asSelection(value);
   const names = plainNames(selection);
-  const open = () => upstream().then(setColumns, (error: unknown) => setNote(error instanceof Error ? error.message : String(error)));
+  const show = () => void prepareColumns().finally(() => setOpen(true));
   // A plain list of names stays a list in the graph JSON (readable, and what the API also accepts).
   const store = (next: Selection) => onChange(plainNames(next) ?? next);
   return (
@@ -39,15 +56,16 @@ function ColumnsField({ name, schema, value, upstream, onChange }: FieldProps) {
                title={names === null ? "Rules: open the column selector to change them" : undefined}
                onBlur={(event) => names !== null && event.target.value !== describe(selection)
                  && onChange(event.target.value.split(",").map((n) => n.trim()).filter(Boolean))} />
-        <button type="button" onClick={() => void open()} data-testid={`column-selector-${name}`}
-                aria-label={`Choose ${schema.title ?? name}`}>…</button>
+        <button type="button" onClick={show} data-testid={`column-selector-${name}`}
+                aria-label={`Choose ${schema.title ?? name}`}>Launch column selector</button>
       </span>
-      {note ? <small>{note}</small> : null}
-      {columns !== null ? (
-        <ColumnSelector title={schema.title ?? name} columns={columns} single={schema["x-single-column"] === true}
+      <ColumnsHint name={name} columns={columns} />
+      {open ? createPortal(  // on the page, not inside the field's <label> (a label must not hold other controls)
+        <ColumnSelector title={schema.title ?? name} available={columns ?? { columns: null, reason: "" }}
+                        single={schema["x-single-column"] === true}
                         value={selection} types={schema["x-column-types"] ?? []} kinds={schema["x-column-kinds"] ?? []}
-                        onCancel={() => setColumns(null)}
-                        onDone={(next) => { setColumns(null); store(next); }} />
+                        onCancel={() => setOpen(false)}
+                        onDone={(next) => { setOpen(false); store(next); }} />, document.body,
       ) : null}
     </>
   );
@@ -113,7 +131,14 @@ interface PropertiesProps {
   problems: Problem[];
   saved: SavedGroup[];
   outputs: string[];
-  upstream: () => Promise<UpstreamColumn[]>;
+  columns: (input?: string) => Availability | null;
+  prepareColumns: () => Promise<unknown>;
+  state: NodeState | null;
+  onOpenLog: () => void;
+  nodeName: (nodeId: string) => string;
+  onSelectNode: (nodeId: string | null) => void;
+  blocked: boolean;
+  empty: boolean;
   onChange: (params: Params) => void;
   onComment: (comment: string) => void;
   onVisualize: (port: string) => void;
@@ -180,23 +205,57 @@ function WebParameterToggle({ parameter, title, exposed, onExpose }: {
   );
 }
 
+/** Nothing selected: the experiment's problems, listed before Run, each leading to its module. */
+function ExperimentSummary({ problems, nodeName, onSelectNode, blocked, empty }: Pick<PropertiesProps,
+  "problems" | "nodeName" | "onSelectNode" | "blocked" | "empty">) {
+  return (
+    <aside className="properties" data-testid="properties">
+      {problems.length ? (
+        <ProblemList problems={problems} nodeName={nodeName} onSelect={onSelectNode}
+                     heading={blocked ? `Run is blocked: fix ${problems.length === 1 ? "this problem" : `these ${problems.length} problems`}`
+                       : `${problems.length} ${problems.length === 1 ? "problem" : "problems"} to fix before running`} />
+      ) : null}
+      {!problems.length && !empty ? (
+        <p className="properties__ok" data-testid="no-problems">No problems found: the experiment is ready to run.</p>
+      ) : null}
+      <p className="properties__hint">
+        {empty ? "Drag modules from the palette onto the canvas to build the experiment." : "Select a module to see its properties."}
+      </p>
+    </aside>
+  );
+}
+
 export function Properties(props: PropertiesProps) {
-  const { node, module, problems, saved, outputs, upstream, onChange, onComment, onVisualize, onSaveOutput,
-          webParameters, onExpose } = props;
+  const { node, module, problems, saved, outputs, columns, prepareColumns, onChange, onComment, onVisualize,
+          onSaveOutput, webParameters, onExpose, state, onOpenLog, nodeName, onSelectNode, blocked } = props;
   if (node === null || module === null) {
-    return (
-      <aside className="properties" data-testid="properties">
-        <p className="properties__hint">Select a module to see its properties.</p>
-      </aside>
-    );
+    return <ExperimentSummary problems={problems} nodeName={nodeName} onSelectNode={onSelectNode} blocked={blocked}
+                              empty={props.empty} />;
   }
+  const own = problems.filter((p) => p.node === node.id);
+  const elsewhere = problems.length - own.length;
   const properties = module.parameters.properties;
   const order = module.parameters["x-order"] ?? Object.keys(properties);
   const defaults = Object.fromEntries(order.map((key) => [key, properties[key]?.default]));
   return (
     <aside className="properties" data-testid="properties" key={node.id}>
+      {blocked && problems.length ? (
+        <ProblemList problems={problems} nodeName={nodeName} onSelect={onSelectNode}
+                     heading={`Run is blocked by ${problems.length === 1 ? "a problem" : `${problems.length} problems`}`} />
+      ) : null}
       <h2>{module.name}</h2>
       <p className="properties__description">{module.description}</p>
+      {own.some((p) => p.parameter === undefined) ? (
+        <ul className="properties__problems" data-testid="node-problems">
+          {own.filter((p) => p.parameter === undefined).map((p, i) => <li key={i} role="alert">{p.message}</li>)}
+        </ul>
+      ) : null}
+      {!blocked && elsewhere > 0 ? (
+        <button type="button" className="properties__link" onClick={() => onSelectNode(null)} data-testid="show-problems">
+          {elsewhere} {elsewhere === 1 ? "problem" : "problems"} elsewhere in the experiment
+        </button>
+      ) : null}
+      {state ? <NodeRunSummary nodeId={node.id} state={state} onOpenLog={onOpenLog} /> : null}
       <label className="field">
         <span>Comment</span>
         <input type="text" defaultValue={node.comment} data-testid="node-comment"
@@ -214,7 +273,8 @@ export function Properties(props: PropertiesProps) {
               schema={schema}
               value={node.params[key] ?? schema.default}
               saved={saved}
-              upstream={upstream}
+              columns={columns}
+              prepareColumns={prepareColumns}
               onChange={(value) => onChange({ ...node.params, [key]: value })}
             />
             {problem ? <small role="alert">{problem.message}</small> : null}

@@ -233,9 +233,11 @@ def test_train_model_names_what_is_wrong(learner, label, change, message):
     assert str(raised.value) == message
 
 
-def test_the_label_role_is_the_default_label_column():
+@pytest.mark.parametrize("chosen", [{}, {"label_column": []}])  # [] is what an emptied column list saves
+def test_the_label_role_is_the_default_label_column(chosen):
     table = DataTable(census(), {"income": Role.LABEL})
-    model = run("train-model", {"untrained_model": untrained("two-class-logistic-regression"), "dataset": table})
+    model = run("train-model", {"untrained_model": untrained("two-class-logistic-regression"), "dataset": table},
+                **chosen)
     assert model["trained_model"].label == "income"
 
 
