@@ -30,14 +30,20 @@ def _model_location(job: BatchJob) -> str | None:
     return next((location for location in job.outputs.values() if location.endswith(MODEL_EXTENSION)), None)
 
 
-def _model(job: BatchJob) -> tuple[str, TrainedModel]:
-    """The finished job's trained model: (its storage location, its metadata, read without building it)."""
+def _model_file(job: BatchJob) -> str:
+    """Where the finished job wrote its trained model."""
     location = _model_location(job)
     if location is None:
         raise EndpointError(f"Job {job.job_id} returned no trained model ({MODEL_EXTENSION} output).", target="job")
     if job.status != BatchJob.Status.FINISHED:
         raise EndpointError(f"Job {job.job_id} is {job.status}; its model can be applied once it has finished.",
                             status=409, target="job")
+    return location
+
+
+def _model(job: BatchJob) -> tuple[str, TrainedModel]:
+    """The finished job's trained model: (its storage location, its metadata, read without building it)."""
+    location = _model_file(job)
     workspace = job.endpoint.service.workspace_id
     try:
         data = storage.read_bytes(workspace, location, limit=settings.ATELIER_MAX_MODEL_BYTES)
@@ -98,7 +104,7 @@ def job_targets(job: BatchJob, services: QuerySet[WebService]) -> list[dict[str,
 def job_apply(*, job: BatchJob, endpoint: Endpoint, base: str, resource: str | None = None) -> ResourceVersion:
     """Update Resource with the job's trained model on `endpoint` (of the job's workspace): the same call as the
     PATCH, refused as it refuses (default endpoint, wrong service kind, a model that doesn't fit or can't score)."""
-    location, _ = _model(job)
+    location = _model_file(job)  # the file itself is checked by resource_patch, as for any PATCH
     names = [r["Name"] for r in updatable(endpoint.service)]
     if resource is None and len(names) > 1:
         raise EndpointError(f"The service has {len(names)} trained models; name one as 'resource': "

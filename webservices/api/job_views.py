@@ -101,7 +101,8 @@ class StudioJobsMixin:
                                 resource=resource if isinstance(resource, str) else None)
         except EndpointError as error:
             raise _refused(error) from None
-        return Response({"web_service": service.pk, "endpoint": endpoint.name,  # type: ignore[union-attr]
+        return Response({"web_service": service.pk, "name": service.name,  # type: ignore[union-attr]
+                         "endpoint": endpoint.name,
                          "version": next(v for v in resource_history(endpoint) if v["id"] == version.pk),
                          "history": resource_history(endpoint),
                          "page": f"/web-services/{service.pk}/endpoints/{endpoint.name}/"})  # type: ignore[union-attr]
