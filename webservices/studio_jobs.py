@@ -57,6 +57,9 @@ def studio_job_json(base: str, job: BatchJob) -> dict[str, Any]:
     output with its download URL (SasBlobToken included) once finished, and the trained model's metrics."""
     job = job_refresh(job)
     status = job_status_json(base, job)
+    training = job.endpoint.service.kind == WebService.Kind.RETRAINING
+    if training and job.status == BatchJob.Status.RUNNING and job.dispatched:  # one task, no chunks to count
+        status["Details"] = "Training on a worker (a retraining job reads all its rows, then trains)…"
     outputs = []
     for name, location in job.outputs.items():
         result = status["Results"].get(name)

@@ -125,7 +125,7 @@ def test_a_retraining_services_endpoint_page_has_batch_help_and_no_rrs_sample_or
     sign_in(page, studio_server, owner)
     page.goto(f"{studio_server.url}/web-services/{retraining.pk}/endpoints/default/")
     expect(page.get_by_test_id("batch-help")).to_be_visible()
-    for absent in ("test-form", "sample-request", "sample-response", "rrs-url"):
+    for absent in ("test-form", "sample-request", "sample-response", "rrs-url", "swagger-link"):
         assert page.get_by_test_id(absent).count() == 0, absent
     assert "/jobs?api-version=2.0" in page.get_by_test_id("bes-url").inner_text()
     assert '"RelativeLocation": "results/output1.ilearner"' in page.get_by_test_id("sample-job").inner_text()

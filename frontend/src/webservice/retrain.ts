@@ -15,7 +15,10 @@ interface Target {
   web_service: number; name: string; resource: string; linked: boolean; fits: boolean; reason: string;
   endpoints: string[];
 }
-interface Version { id: number; how: string; source: string; sha256: string; active: boolean; created: string }
+interface Version {
+  id: number; how: string; source: string; sha256: string; active: boolean; created: string;
+  metrics: Record<string, unknown>;
+}
 interface Applied { web_service: number; name: string; endpoint: string; version: Version; history: Version[]; page: string }
 
 const ENDED = ["Finished", "Failed", "Cancelled"];
@@ -259,9 +262,10 @@ class RetrainPanel {
     message.setAttribute("role", "status");
     message.classList.remove("error");
     const link = element("a", `${applied.endpoint}`, { href: applied.page, "data-testid": "applied-endpoint" });
-    message.replaceChildren("Endpoint ", link, ` of ${applied.name} now serves the new model (version `
-      + `${applied.version.id}, sha256 `
-      + `${applied.version.sha256.slice(0, 12)}…), since `, timeElement(applied.version.created), ".");
+    const metrics = metricsText(applied.version.metrics);
+    message.replaceChildren("Endpoint ", link, ` of ${applied.name} now serves the model trained by job `
+      + `${this.current?.id.slice(0, 8) ?? ""} (sha256 ${applied.version.sha256.slice(0, 12)}…${metrics ? `, ${metrics}`
+      : ""}), since `, timeElement(applied.version.created), ".");
     const rows = this.find<HTMLTableElement>("apply-history");
     rows.hidden = false;
     rows.tBodies[0]?.replaceChildren(...applied.history.map((entry) => {
