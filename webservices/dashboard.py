@@ -3,25 +3,30 @@ and the request log. Plain functions over the models; the page and the API forma
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from django.utils import timezone
 
-from .models import Endpoint, RequestLog, UsageBucket
-from .samples import code_samples, sample_request
+from .models import Deployment, Endpoint, RequestLog, UsageBucket, WebService
+from .retraining import output_extension, output_kinds
+from .samples import batch_code_samples, code_samples, sample_request
 from .scoring import served
-from .usage import percentile
-from .views import score_body
-from .wire import api_location
+from .usage import percentile, record_call
+from .views import RETRAINING_REFUSAL, score_body
+from .wire import api_location, batch_location, error_body
 
 
 def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:
-    """Sample request, the response the service gives it now, and code to send it."""
+    """Sample request, the response the service gives it now, and code to send it; for a retraining service
+    (which only trains, as a batch job) the job's body and the code to run one."""
     deployment = endpoint.service.current
     if deployment is None:
         return {}
+    if endpoint.service.kind == WebService.Kind.RETRAINING:
+        return batch_help(base, endpoint, deployment)
     request = sample_request(deployment.sample, deployment.input_schema,
                              deployment.graph.get("web_service_parameters", []))
     url = f"{api_location(base, endpoint)}?api-version=2.0&details=true"
@@ -33,12 +38,44 @@ def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:
             "code": code_samples(url, request)}
 
 
+def sample_job(deployment: Deployment) -> dict[str, Any]:
+    """A BES body for the deployment: each input read from `training/`, each output written under `results/`
+    with the extension its kind needs (a trained model is an .ilearner)."""
+    kinds = output_kinds(deployment.graph)
+    single = len(deployment.input_schema) == 1
+    inputs = {name: {"ConnectionString": "", "RelativeLocation": "training/data.csv" if single
+                     else f"training/{name}.csv"} for name in deployment.input_schema}
+    outputs = {}
+    for name in deployment.output_schema:
+        extension = output_extension(kinds.get(name, ""))[0]
+        outputs[name] = {"ConnectionString": "", "RelativeLocation": f"results/{name}{extension}"}
+    return {"Inputs": inputs, "Outputs": outputs, "GlobalParameters": {}}
+
+
+def batch_help(base: str, endpoint: Endpoint, deployment: Deployment) -> dict[str, Any]:
+    jobs = batch_location(base, endpoint)
+    body = sample_job(deployment)
+    return {"batch": True, "url": f"{jobs}?api-version=2.0", "request": body,
+            "request_json": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
+            "code": batch_code_samples(jobs, f"{base}/workspaces/{endpoint.service.workspace_id}/storage", body)}
+
+
 def endpoint_test(endpoint: Endpoint, body: bytes) -> tuple[int, dict[str, Any]]:
-    """The dashboard's Test form: the same scoring as RRS, for a signed-in member (no key needed)."""
+    """The dashboard's Test form: the same scoring as RRS, for a signed-in member (no key needed), counted in
+    the endpoint's usage (and its request log, as its trace level says) as a call from the studio."""
+    began = time.perf_counter()
     state = served(endpoint.endpoint_id)
     if state is None:
-        return 404, {"error": {"code": "NotFound", "message": "The endpoint has no deployment."}}
-    return score_body({"details": "true"}, body, state)
+        return 404, error_body("NotFound", "The endpoint has no deployment.")
+    if state.kind == WebService.Kind.RETRAINING:
+        return 400, error_body("BadArgument", RETRAINING_REFUSAL)
+    status, answer = score_body({"details": "true"}, body, state)
+    took = (time.perf_counter() - began) * 1000
+    record_call(state.endpoint_pk, status=status, duration_ms=took, trace_level=state.trace_level, request=body,
+                response=answer, source="studio")
+    if status == 200:
+        answer["ExecutionDurationMs"] = int(took)
+    return status, answer
 
 
 def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
@@ -46,15 +83,17 @@ def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
     with their progress."""
     since = timezone.now() - timedelta(minutes=minutes)
     buckets = [{"minute": bucket.minute.isoformat(), "calls": bucket.calls, "errors": bucket.errors,
+                "studio_calls": bucket.studio_calls,
                 "mean_ms": round(bucket.total_ms / bucket.calls, 3) if bucket.calls else None,
                 "p50_ms": percentile(bucket.histogram, 0.5), "p95_ms": percentile(bucket.histogram, 0.95)}
                for bucket in UsageBucket.objects.filter(endpoint=endpoint, minute__gte=since).order_by("minute")]
     logged = [{"time": entry.time.isoformat(), "status": entry.status, "duration_ms": round(entry.duration_ms, 2),
                "repeats": entry.repeats, "last_time": (entry.last_time or entry.time).isoformat(),
-               "request": entry.request, "response": entry.response}
+               "request": entry.request, "response": entry.response, "source": entry.source}
               for entry in RequestLog.objects.filter(endpoint=endpoint)[:50]]
     jobs = [{"id": job.job_id, "status": job.status, "rows": job.rows, "chunks": job.chunks,
              "chunks_done": min(job.chunks_done, job.chunks), "created": job.created.isoformat(),
              "details": job.details} for job in endpoint.jobs.all()[:20]]
     return {"trace_level": endpoint.diagnostics_trace_level, "buckets": buckets, "requests": logged, "jobs": jobs,
-            "calls": sum(b["calls"] for b in buckets), "errors": sum(b["errors"] for b in buckets)}
+            "calls": sum(b["calls"] for b in buckets), "errors": sum(b["errors"] for b in buckets),
+            "studio_calls": sum(b["studio_calls"] for b in buckets)}

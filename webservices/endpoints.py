@@ -149,6 +149,20 @@ def _fits(new: TrainedModel, current: TrainedModel, name: str) -> None:
                                 f"{given[column.name]}.", target=name)
 
 
+def model_fits(service: WebService, name: str, new: TrainedModel) -> None:
+    """Refused (EndpointError) unless `new` could replace the service's updatable resource `name`: compared with
+    the model the service deployed (task, label, feature columns and their kinds)."""
+    resource = next((r for r in updatable(service) if r["Name"] == name), None)
+    if resource is None:
+        raise EndpointError(f"'{name}' is not an updatable resource of this service.", target=name)
+    try:
+        current = TrainedModel.described(store.read_bytes(resource["Path"]))
+    except ArtifactError as error:
+        raise EndpointError(f"The service's current model '{name}' can't be read to compare: {error}.",
+                            target=name) from None
+    _fits(new, current, name)
+
+
 def _dry_run(endpoint: Endpoint, resources: list[dict[str, Any]]) -> None:
     """Compile and score the deployment's sample rows with the new resources: a model that can't serve is
     refused now, not on the next caller's request."""
@@ -219,12 +233,7 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
         raise EndpointError(error.message, status=error.status, target=name) from None
     except ArtifactError as error:
         raise EndpointError(f"'{relative}' is not a usable trained model: {error}.", target=name) from None
-    try:
-        current = TrainedModel.described(store.read_bytes(resources[name]["Path"]))
-    except ArtifactError as error:
-        raise EndpointError(f"The service's current model '{name}' can't be read to compare: {error}.",
-                            target=name) from None
-    _fits(new, current, name)
+    model_fits(service, name, new)
     digest = hashlib.sha256(data).hexdigest()
     path = f"resources/{service.pk}/{digest}.ilearner"
     if not default_storage.exists(path):

@@ -114,6 +114,8 @@ class UsageBucket(models.Model):
     minute = models.DateTimeField()
     calls = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
+    studio_calls = models.PositiveIntegerField(default=0, help_text="Of the calls, those from the endpoint page's "
+                                               "Test form (counted like any other).")
     total_ms = models.FloatField(default=0.0)
     histogram = models.JSONField(default=list)
 
@@ -141,6 +143,7 @@ class RequestLog(models.Model):
     fingerprint = models.CharField(max_length=32, blank=True, help_text="A failure's status and error, hashed.")
     request = models.TextField(blank=True)
     response = models.TextField(blank=True)
+    source = models.CharField(max_length=6, default="api", help_text="api: a client's call; studio: the Test form.")
 
     class Meta:
         ordering = ["-time"]

@@ -109,3 +109,48 @@ Console.WriteLine(await response.Content.ReadAsStringAsync());
 response.EnsureSuccessStatusCode();
 '''
     return {"Python": python, "curl": curl, "JavaScript": javascript, "C#": csharp}
+
+
+def batch_code_samples(jobs_url: str, storage_url: str, body: dict[str, Any]) -> dict[str, str]:
+    """A retraining (or any batch) job from outside, step by step: upload the data to the workspace storage,
+    submit, start, poll the status, download every output. `jobs_url` has no query string."""
+    first = next(iter(body["Inputs"].values()))["RelativeLocation"]
+    python = f'''import time
+import requests
+
+jobs = {jobs_url!r}
+storage = {storage_url!r}
+api_key = {KEY_PLACEHOLDER!r}
+headers = {{"Authorization": "Bearer " + api_key}}
+body = {python_literal(body)}
+
+with open("training.csv", "rb") as data:  # your data, with the input's columns
+    requests.put(storage + "/" + {first!r}, data=data, headers=headers, timeout=600).raise_for_status()
+job = requests.post(jobs + "?api-version=2.0", json=body, headers=headers, timeout=30)
+job.raise_for_status()
+job_id = job.json()
+requests.post(f"{{jobs}}/{{job_id}}/start?api-version=2.0", headers=headers, timeout=30).raise_for_status()
+while True:
+    status = requests.get(f"{{jobs}}/{{job_id}}?api-version=2.0", headers=headers, timeout=30).json()
+    if status["StatusCode"] in ("Finished", "Failed", "Cancelled"):
+        break
+    time.sleep(2)
+print(status["StatusCode"], status["Details"])
+for name, result in status["Results"].items():  # the trained model (.ilearner) and the evaluation
+    download = requests.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"], timeout=600)
+    with open(result["RelativeLocation"].rsplit("/", 1)[-1], "wb") as out:
+        out.write(download.content)
+'''
+    key = f"Authorization: Bearer {KEY_PLACEHOLDER}"
+    job = f'{shlex.quote(jobs_url)}/"$JOB"'
+    curl = "\n".join([
+        "# 1. Upload your data (a CSV with the input's columns) to the workspace storage",
+        f"curl -s -X PUT {shlex.quote(storage_url + '/' + first)} -H {shlex.quote(key)} --data-binary @training.csv",
+        "# 2. Submit the job; the answer is its id",
+        "JOB=$(" + curl_command("POST", jobs_url + "?api-version=2.0", [key, "Content-Type: application/json"],
+                                json.dumps(body)).rstrip("\n") + " | tr -d '\"')",
+        "# 3. Start it, then read its status until StatusCode is Finished (Results: where to download each output)",
+        f"curl -s -X POST {job}/start{shlex.quote('?api-version=2.0')} -H {shlex.quote(key)}",
+        f"curl -s {job}{shlex.quote('?api-version=2.0')} -H {shlex.quote(key)}",
+    ]) + "\n"
+    return {"Python": python, "curl": curl}

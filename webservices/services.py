@@ -92,6 +92,7 @@ def _nodes_of(graph: dict[str, Any], module: str) -> list[dict[str, Any]]:
 
 
 SAMPLE_ROWS = 2
+MAX_LEVELS = 100  # more distinct values than this: a free-text field, not a list to scroll
 
 
 def _sample_rows(run: Run, node: str, labels: set[str]) -> dict[str, Any]:
@@ -106,11 +107,19 @@ def _sample_rows(run: Run, node: str, labels: set[str]) -> dict[str, Any]:
     return table
 
 
-def _table_schema(run: Run, node: str, port: str) -> list[dict[str, Any]]:
+def _table_schema(run: Run, node: str, port: str, levels: bool = False) -> list[dict[str, Any]]:
+    """The columns that reached a node's port in the run; with `levels`, each text or categorical column of at
+    most MAX_LEVELS distinct values lists them (the Test form's choices, in the data's own spelling)."""
     value = store.load_output(run_output_record(run, node, port))
     if not isinstance(value, DataTable):
         return []
-    return [{"name": column.name, "kind": str(column.kind)} for column in value.schema]
+    columns: list[dict[str, Any]] = [{"name": column.name, "kind": str(column.kind)} for column in value.schema]
+    for column in columns if levels else []:
+        if column["kind"] in ("string", "categorical"):
+            seen = value.frame[column["name"]].dropna().astype(str).unique()
+            if 0 < len(seen) <= MAX_LEVELS:
+                column["levels"] = sorted(seen)
+    return columns
 
 
 def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,7 +172,8 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
     labels = {resource["Label"] for resource in resources if resource.get("Label")}
     input_schema = {
         node["params"].get("name", "input1"): [
-            {**column, "optional": column["name"] in labels} for column in _table_schema(run, node["id"], "dataset")]
+            {**column, "optional": column["name"] in labels}
+            for column in _table_schema(run, node["id"], "dataset", levels=True)]
         for node in inputs}
     output_schema = {node["params"].get("name", "output1"): _table_schema(run, node["id"], "dataset")
                      for node in outputs}

@@ -44,6 +44,7 @@ class Call:
     duration_ms: float
     request: bytes | None
     response: dict[str, Any] | None
+    source: str = "api"
 
 
 _buffer: list[Call] = []
@@ -54,8 +55,9 @@ _written_bytes = 0  # logged since this process last pruned
 
 
 def record_call(endpoint: int, *, status: int, duration_ms: float, trace_level: str, request: bytes,
-                response: dict[str, Any]) -> None:
-    """Count the call; keep its bodies when the trace level asks for them. Never touches the database."""
+                response: dict[str, Any], source: str = "api") -> None:
+    """Count the call; keep its bodies when the trace level asks for them. Never touches the database.
+    `source` is "api" for a client's call, "studio" for the endpoint page's Test form."""
     global _buffered_bytes
     keep = trace_level == "All" or (trace_level == "Error" and status >= 400)
     kept = request[:MAX_LOGGED_BYTES + 1] if keep else None
@@ -63,7 +65,8 @@ def record_call(endpoint: int, *, status: int, duration_ms: float, trace_level: 
         if kept is not None and _buffered_bytes + len(kept) > MAX_BUFFERED_BYTES:
             kept = None  # the database is behind: count the call, don't hold its bodies
         _buffered_bytes += len(kept) if kept is not None else 0
-        _buffer.append(Call(endpoint, time.time(), status, duration_ms, kept, response if kept is not None else None))
+        _buffer.append(Call(endpoint, time.time(), status, duration_ms, kept, response if kept is not None else None,
+                            source))
     _ensure_flusher()
 
 
@@ -131,6 +134,7 @@ def _count(calls: list[Call]) -> None:
             bucket.histogram[bisect.bisect_left(LATENCY_BOUNDS_MS, call.duration_ms)] += 1
         bucket.calls += len(group)
         bucket.errors += sum(1 for call in group if call.status >= 400)
+        bucket.studio_calls += sum(1 for call in group if call.source == "studio")
         bucket.total_ms += sum(call.duration_ms for call in group)
         bucket.save()
 
@@ -171,10 +175,11 @@ def _row(call: Call) -> RequestLog:
 
     request, response = _text(call.request or b""), _text(call.response or {})
     at = datetime.fromtimestamp(call.at, tz=UTC)
-    fingerprint = hashlib.sha256(f"{call.status}\n{response}".encode()).hexdigest()[:32] if call.status >= 400 else ""
+    fingerprint = (hashlib.sha256(f"{call.status}\n{call.source}\n{response}".encode()).hexdigest()[:32]
+                   if call.status >= 400 else "")
     return RequestLog(endpoint_id=call.endpoint, time=at, last_time=at, status=call.status,
                       duration_ms=call.duration_ms, request=request, response=response, fingerprint=fingerprint,
-                      size=len(request.encode()) + len(response.encode()))
+                      size=len(request.encode()) + len(response.encode()), source=call.source)
 
 
 def settings_max_log_bytes() -> int:

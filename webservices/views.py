@@ -45,6 +45,9 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
 # ATELIER_INLINE_BUDGET_MS. Anything else, and a service's first call, goes to the pool.
 INLINE_BYTES = 16 * 1024
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+RETRAINING_REFUSAL = ("This is a retraining web service: it trains, so call it as a batch job (BES, .../jobs) with the "
+                      "training data; it returns the trained model (.ilearner) and its evaluation. Score with the "
+                      "predictive service.")
 Scored = tuple[int, dict[str, Any]]
 
 
@@ -65,9 +68,7 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
         return refused.status, refused.body, refused.headers
     assert state is not None  # a key matched one of its hashes
     if state.kind == "retraining":
-        return 400, error_body("BadArgument", "This is a retraining web service: it trains, so call it as a batch "
-                               "job (BES, .../jobs) with the training data; it returns the trained model (.ilearner) "
-                               "and its evaluation. Score with the predictive service."), {}
+        return 400, error_body("BadArgument", RETRAINING_REFUSAL), {}
     if len(body) > settings.ATELIER_MAX_REQUEST_BYTES:
         return 413, error_body("RequestEntityTooLarge", f"The body is larger than "
                                f"{settings.ATELIER_MAX_REQUEST_BYTES} bytes; use the batch service."), {}

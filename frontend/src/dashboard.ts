@@ -1,81 +1,39 @@
-// The web service endpoint page: the Test form (built from the input schema the page embeds), and usage
-// over time with the request log, from the studio API. Charts with Vega-Lite, loaded on first use.
+// The web service pages' bundle. An endpoint's page: the Test form (webservice/testForm.ts), and usage over time
+// with the request log and batch jobs, from the studio API (charts with Vega-Lite, loaded on first use). A
+// retraining service's page: the Retrain panel (webservice/retrain.ts). Every time shown in the browser's zone.
 import type { VisualizationSpec } from "vega-embed";
 
-import { getJSON, sendJSON, setCsrfToken, ApiError } from "./api/client";
+import { getJSON, setCsrfToken } from "./api/client";
+import { element } from "./webservice/dom";
+import { localizeTimes, timeElement } from "./webservice/localTime";
+import { mountRetraining } from "./webservice/retrain";
+import { mountTestForm, type Column } from "./webservice/testForm";
 import { renderChart } from "./visualize/embed";
-
-interface Column {
-  name: string;
-  kind: string;
-  optional?: boolean;
-}
 
 interface Usage {
   trace_level: string;
   calls: number;
   errors: number;
+  studio_calls: number;
   buckets: { minute: string; calls: number; errors: number; mean_ms: number | null; p50_ms: number | null;
              p95_ms: number | null }[];
   requests: { time: string; status: number; duration_ms: number; repeats: number; last_time: string; request: string;
-              response: string }[];
+              response: string; source: string }[];
   jobs: { id: string; status: string; rows: number; chunks: number; chunks_done: number; created: string;
           details: string }[];
 }
 
-const page = document.getElementById("endpoint-page");
+const TRACE = { All: "every call", Error: "failures" } as Record<string, string>;
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, text = "", attributes: Record<string, string> = {}) {
-  const made = document.createElement(tag);
-  made.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) made.setAttribute(name, value);
-  return made;
-}
-
-function testForm(root: HTMLElement, api: string, schema: Record<string, Column[]>,
-                  sample: Record<string, { ColumnNames: string[]; Values: (string | null)[][] }>) {
-  const form = root.querySelector<HTMLFormElement>("[data-testid=test-form]");
-  const output = root.querySelector<HTMLElement>("[data-testid=test-result]");
-  if (form === null || output === null) return;
-  const fields = form.querySelector<HTMLElement>(".test-fields");
-  for (const [input, columns] of Object.entries(schema)) {
-    const rows = sample[input];
-    for (const column of columns) {
-      const index = rows?.ColumnNames.indexOf(column.name) ?? -1;
-      const value = index >= 0 ? rows?.Values[0]?.[index] ?? "" : "";
-      const label = element("label", `${column.name} `);
-      label.append(element("small", column.optional ? `${column.kind}, optional` : column.kind));
-      const field = element("input", "", { name: `${input}:${column.name}`, "data-testid": `test-input-${column.name}`,
-                                           inputmode: column.kind === "numeric" ? "decimal" : "text" });
-      field.value = value ?? "";
-      label.append(field);
-      fields?.append(label);
-    }
-  }
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const inputs: Record<string, { ColumnNames: string[]; Values: (string | null)[][] }> = {};
-    for (const [input, columns] of Object.entries(schema)) {
-      const given = columns.filter((c) => {
-        const field = form.elements.namedItem(`${input}:${c.name}`) as HTMLInputElement | null;
-        return !(c.optional && (field?.value ?? "") === "");
-      });
-      inputs[input] = {
-        ColumnNames: given.map((c) => c.name),
-        Values: [given.map((c) => (form.elements.namedItem(`${input}:${c.name}`) as HTMLInputElement).value || null)],
-      };
-    }
-    output.textContent = "Scoring…";
-    sendJSON<unknown>(api, "POST", { Inputs: inputs, GlobalParameters: {} })
-      .then((body) => { output.textContent = JSON.stringify(body, null, 2); })
-      .catch((error: unknown) => {
-        const body = error instanceof ApiError ? error.body : null;
-        output.textContent = body ? JSON.stringify(body, null, 2) : String(error);
-      });
-  });
+export function usageSummary(usage: Usage): string {
+  const fromForm = usage.studio_calls ? `, ${usage.studio_calls} of them from the Test form` : "";
+  return `${plural(usage.calls, "call")}, ${plural(usage.errors, "error")} in the last hour${fromForm} ` +
+    `(request log: ${TRACE[usage.trace_level] ?? "off"})`;
 }
 
 function usageSpec(usage: Usage): VisualizationSpec {
+  // Vega-Lite reads the ISO instants and draws them in the browser's time zone (its default, local, scale).
   const values = usage.buckets.flatMap((b) => [
     { minute: b.minute, measure: "calls", value: b.calls },
     { minute: b.minute, measure: "errors", value: b.errors },
@@ -86,8 +44,8 @@ function usageSpec(usage: Usage): VisualizationSpec {
     width: 520, height: 140, data: { values },
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "minute", type: "temporal", title: "minute" },
-      y: { field: "value", type: "quantitative", title: null },
+      x: { field: "minute", type: "temporal", title: "minute (your time zone)", axis: { format: "%H:%M" } },
+      y: { field: "value", type: "quantitative", title: null, axis: { format: "~g" } },
       color: { field: "measure", type: "nominal" },
       row: { field: "measure", type: "nominal", sort: ["calls", "errors", "p50 ms", "p95 ms"], header: null },
     },
@@ -95,49 +53,63 @@ function usageSpec(usage: Usage): VisualizationSpec {
   } as VisualizationSpec;
 }
 
-async function showUsage(root: HTMLElement, api: string) {
-  const summary = root.querySelector<HTMLElement>("[data-testid=usage-summary]");
-  const chart = root.querySelector<HTMLElement>("[data-testid=usage-chart]");
-  const log = root.querySelector<HTMLElement>("[data-testid=request-log] tbody");
-  const usage = await getJSON<Usage>(api);
-  if (summary) summary.textContent = `${usage.calls} calls, ${usage.errors} errors in the last hour ` +
-    `(request log: ${usage.trace_level === "All" ? "every call" : usage.trace_level === "Error" ? "failures" : "off"})`;
-  if (chart && usage.buckets.length) {
-    await renderChart(chart, usageSpec(usage));
-  }
-  const jobs = root.querySelector<HTMLElement>("[data-testid=batch-jobs] tbody");
-  if (jobs) {
-    jobs.replaceChildren(...usage.jobs.map((job) => {
-      const row = element("tr", "", { "data-testid": `job-${job.id}` });
-      const progress = element("progress", "", { max: String(job.chunks || 1), value: String(job.chunks_done) });
-      const cell = element("td");
-      cell.append(progress, element("small", ` ${job.chunks_done}/${job.chunks} chunks`));
-      row.append(element("td", job.created.replace("T", " ").slice(0, 19)), element("td", job.id.slice(0, 8)),
-                 element("td", job.status), element("td", String(job.rows)), cell, element("td", job.details));
-      return row;
-    }));
-  }
-  if (log) {
-    log.replaceChildren(...usage.requests.map((entry) => {
-      const row = element("tr");
-      // Identical failures within a minute share a row: "400 ×57 (last 12:03:07)".
-      const repeated = entry.repeats > 1 ? ` ×${entry.repeats} (last ${entry.last_time.slice(11, 19)})` : "";
-      row.append(element("td", entry.time.replace("T", " ").slice(0, 19)),
-                 element("td", String(entry.status) + repeated), element("td", String(entry.duration_ms)));
-      const details = element("details");
-      details.append(element("summary", "bodies"), element("pre", entry.request), element("pre", entry.response));
-      const cell = element("td");
-      cell.append(details);
-      row.append(cell);
-      return row;
-    }));
-  }
+function cellWith(...children: (Node | string)[]): HTMLTableCellElement {
+  const cell = element("td");
+  cell.append(...children);
+  return cell;
 }
 
-if (page !== null) {
-  setCsrfToken(page.dataset.csrfToken ?? "");
-  const schema = JSON.parse(document.getElementById("input-schema")?.textContent ?? "{}") as Record<string, Column[]>;
-  const sample = JSON.parse(document.getElementById("input-sample")?.textContent ?? "{}") as Parameters<typeof testForm>[3];
-  testForm(page, page.dataset.testApi ?? "", schema, sample);
-  void showUsage(page, page.dataset.usageApi ?? "");
+function jobRows(usage: Usage): HTMLElement[] {
+  return usage.jobs.map((job) => {
+    const row = element("tr", "", { "data-testid": `job-${job.id}` });
+    const progress = element("progress", "", { max: String(job.chunks || 1), value: String(job.chunks_done) });
+    row.append(cellWith(timeElement(job.created)), element("td", job.id.slice(0, 8)), element("td", job.status),
+               element("td", String(job.rows)), cellWith(progress, element("small", ` ${job.chunks_done}/${job.chunks} chunks`)),
+               element("td", job.details));
+    return row;
+  });
 }
+
+function logRows(usage: Usage): HTMLElement[] {
+  return usage.requests.map((entry) => {
+    const row = element("tr");
+    // Identical failures within a minute share a row: "400 ×57 (last 12:03:07)".
+    const status = cellWith(String(entry.status));
+    if (entry.repeats > 1) status.append(` ×${entry.repeats} (last `, timeElement(entry.last_time), ")");
+    if (entry.source === "studio") status.append(" ", element("small", "Test form", { class: "status" }));
+    const details = element("details");
+    details.append(element("summary", "bodies"), element("pre", entry.request), element("pre", entry.response));
+    row.append(cellWith(timeElement(entry.time)), status, element("td", String(entry.duration_ms)), cellWith(details));
+    return row;
+  });
+}
+
+async function showUsage(root: HTMLElement, api: string) {
+  const usage = await getJSON<Usage>(api);
+  const summary = root.querySelector<HTMLElement>("[data-testid=usage-summary]");
+  if (summary) summary.textContent = usageSummary(usage);
+  const chart = root.querySelector<HTMLElement>("[data-testid=usage-chart]");
+  if (chart && usage.buckets.length) await renderChart(chart, usageSpec(usage));
+  root.querySelector<HTMLElement>("[data-testid=batch-jobs] tbody")?.replaceChildren(...jobRows(usage));
+  root.querySelector<HTMLElement>("[data-testid=request-log] tbody")?.replaceChildren(...logRows(usage));
+}
+
+const USAGE_WRITTEN_MS = 1500; // the server writes usage within a second of a call
+const csrf = document.querySelector<HTMLElement>("[data-csrf-token]")?.dataset.csrfToken
+  ?? document.querySelector<HTMLInputElement>("[name=csrfmiddlewaretoken]")?.value ?? "";
+setCsrfToken(csrf);
+localizeTimes(document.body);
+
+const page = document.getElementById("endpoint-page");
+if (page !== null) {
+  const schema = JSON.parse(document.getElementById("input-schema")?.textContent ?? "{}") as Record<string, Column[]>;
+  const sample = JSON.parse(document.getElementById("input-sample")?.textContent ?? "{}") as
+    Parameters<typeof mountTestForm>[3];
+  const usageApi = page.dataset.usageApi ?? "";
+  mountTestForm(page, page.dataset.testApi ?? "", schema, sample,
+                () => { window.setTimeout(() => void showUsage(page, usageApi), USAGE_WRITTEN_MS); });
+  void showUsage(page, usageApi);
+}
+
+const retrain = document.getElementById("retrain");
+if (retrain !== null) mountRetraining(retrain, csrf);

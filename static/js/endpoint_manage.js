@@ -15,6 +15,15 @@
     return td;
   }
 
+  // An instant as <time datetime>: the page's bundle (frontend/src/webservice/localTime.ts) shows it in the
+  // browser's time zone.
+  function when(iso) {
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.textContent = `${iso.replace("T", " ").slice(0, 19)} UTC`;
+    return time;
+  }
+
   function button(label, attributes, onClick) {
     const made = document.createElement("button");
     made.type = "button";
@@ -40,9 +49,9 @@
     rows.replaceChildren();
     for (const entry of body.history) {
       const row = document.createElement("tr");
-      const since = entry.created.replace("T", " ").slice(0, 19);
+      const since = entry.created.replace("T", " ").slice(0, 19);  // in UTC: exact, whatever the browser's zone
       row.setAttribute("data-testid", `version-${entry.how}${entry.active ? "-active" : ""}`);
-      cell(row, since);
+      cell(row, "").append(when(entry.created));
       cell(row, entry.active ? `${entry.how} (serving)` : entry.how);
       cell(row, entry.source);
       cell(row, metricsText(entry.metrics));
@@ -57,7 +66,7 @@
                        "next request; the model served now stays in the history.")) return;
           try {
             await call("POST", `${base}/rollback/`, { version: entry.id });
-            status.textContent = `Serving the ${entry.how} model of ${entry.created.slice(0, 16).replace("T", " ")} again.`;
+            status.replaceChildren(`Serving the ${entry.how} model of `, when(entry.created), " again.");
             await history();
           } catch (error) { status.textContent = error.message; }
         }));
@@ -80,7 +89,7 @@
       for (const attempt of schedule.attempts.slice(0, 5)) {
         const line = document.createElement("div");
         line.setAttribute("data-testid", `attempt-${attempt.outcome}`);
-        line.textContent = `${attempt.started.slice(0, 16).replace("T", " ")} ${attempt.outcome}: ${attempt.message || "running…"}`;
+        line.append(when(attempt.started), ` ${attempt.outcome}: ${attempt.message || "running…"}`);
         attempts.append(line);
       }
       const actions = cell(row, "");

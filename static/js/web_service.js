@@ -43,6 +43,9 @@
       return;
     }
     showKeys(body, button.dataset.endpoint);
+    // The Key column shows the primary key's hint: the server sends the new one with the key.
+    const hint = document.querySelector(`[data-testid="key-hint-${CSS.escape(button.dataset.endpoint)}"]`);
+    if (hint && body.KeyHint) hint.textContent = body.KeyHint;
     status.textContent = `New ${which} key for ${button.dataset.endpoint}; copy it now.`;
   });
 })();

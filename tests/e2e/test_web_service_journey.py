@@ -66,7 +66,8 @@ def test_set_up_predictive_opens_the_predictive_tab_then_deploy_shows_the_dashbo
     page.wait_for_timeout(1500)  # the server writes usage within a second
     page.reload()
     page.get_by_test_id("usage-chart").locator("svg").wait_for()
-    assert page.get_by_test_id("usage-summary").inner_text().startswith("1 calls, 0 errors")
+    assert page.get_by_test_id("usage-summary").inner_text().startswith(  # the RRS call and the Test form's
+        "2 calls, 0 errors in the last hour, 1 of them from the Test form")
 
     page.goto(f"{studio_server.url}/web-services/")
     assert "Income prediction [predictive exp.]" in page.get_by_test_id("web-services-list").inner_text()

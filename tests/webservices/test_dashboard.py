@@ -91,3 +91,50 @@ def test_swagger_json_for_members_or_with_the_endpoints_key(deployed, owner_clie
     assert client.get(path).status_code == 404
     with_key = httpx.get(studio_server.url + path, headers={"Authorization": f"Bearer {endpoint['PrimaryKey']}"})
     assert with_key.status_code == 200 and with_key.json()["info"]["title"].endswith("(default)")
+
+
+def test_test_form_calls_count_in_usage_as_calls_from_the_studio(deployed, api):
+    """Issue 15: the Test form's calls were missing from Usage. They count like RRS calls, marked as the studio's
+    in the buckets and in the request log."""
+    from webservices import usage
+    from webservices.models import Endpoint
+
+    service, _ = deployed
+    Endpoint.objects.filter(service=service).update(diagnostics_trace_level="All")
+    test = f"/api/web-services/{service.pk}/endpoints/default/test/"
+    sample = service.current.sample["input1"]
+    assert api.post(test, {"Inputs": {"input1": sample}, "GlobalParameters": {}}, format="json").status_code == 200
+    bad = {"Inputs": {"input1": {**sample, "Values": [["not a number" if name == "age" else value
+                                                       for name, value in zip(sample["ColumnNames"], row, strict=True)]
+                                                      for row in sample["Values"]]}}}
+    refused = api.post(test, bad, format="json")
+    assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("Column 'age', row 1:")
+    usage.flush()
+    counted = api.get(f"/api/web-services/{service.pk}/endpoints/default/usage/").json()
+    assert (counted["calls"], counted["errors"], counted["studio_calls"]) == (2, 1, 2)
+    assert [entry["source"] for entry in counted["requests"]] == ["studio", "studio"]
+
+
+def test_deploy_keeps_the_values_of_each_text_column_as_the_test_forms_choices(deployed):
+    """Issue 15: categorical inputs were free text. The snapshot lists each text column's values (from the data
+    that reached the Web service input), numbers have none, and a column of too many values has none either."""
+    from webservices.services import MAX_LEVELS
+
+    service, _ = deployed
+    columns = {c["name"]: c for c in service.current.input_schema["input1"]}
+    assert {"Private", "State-gov", "Self-emp-not-inc"} <= set(columns["workclass"]["levels"])
+    assert columns["workclass"]["levels"] == sorted(columns["workclass"]["levels"])
+    assert columns["sex"]["levels"] == ["Female", "Male"]
+    assert columns["income"]["levels"] == ["<=50K", ">50K"] and columns["income"]["optional"]
+    assert "levels" not in columns["age"] and columns["age"]["kind"] == "numeric"
+    assert all(len(c.get("levels", [])) <= MAX_LEVELS for c in columns.values())
+
+
+def test_a_new_primary_key_comes_with_its_hint(deployed, api):
+    from webservices.models import Endpoint
+
+    service, _ = deployed
+    answer = api.post(f"/api/web-services/{service.pk}/endpoints/default/regenerate-key/", {"key": "primary"},
+                      format="json").json()
+    assert answer["KeyHint"] == answer["PrimaryKey"][:4] + "…"
+    assert Endpoint.objects.get(service=service, is_default=True).primary_key_hint == answer["PrimaryKey"][:4]

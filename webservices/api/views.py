@@ -33,6 +33,8 @@ from webservices.selectors import web_services_of
 from webservices.services import DeployError, definition_apply, deploy, key_regenerate
 from webservices.wire import definition_json, endpoint_json, service_json
 
+from .job_views import StudioJobsMixin
+
 
 def base_url(request: Request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
@@ -68,7 +70,7 @@ class DeployView(APIView):
                         status=status.HTTP_201_CREATED if done.created else status.HTTP_200_OK)
 
 
-class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                         viewsets.GenericViewSet):
     """Web services of the caller's workspaces, with their schemas and endpoints (keys never listed); DELETE
     removes one: its keys stop working at once, its experiments, saved models and files stay."""
@@ -131,7 +133,8 @@ class WebServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         body.is_valid(raise_exception=True)
         which = body.validated_data["key"]
         key = key_regenerate(endpoint=endpoint, which=which)
-        return Response({f"{which.capitalize()}Key": key})
+        hint = endpoint_json(base_url(request), endpoint)["KeyHint"]  # the dashboard's Key column, updated at once
+        return Response({f"{which.capitalize()}Key": key, "KeyHint": hint})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The endpoint (keys only when just added)"))
