@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +35,14 @@ def module_problems(cls: Any) -> list[str]:
         for other in (param.when or {}):
             if other not in cls.params:
                 problems.append(f"parameter '{key}' depends on unknown parameter '{other}'")
+    problems += [f"caption names unknown parameter '{key}'" for key in caption_parameters(cls)
+                 if key not in cls.params]
     return problems
+
+
+def caption_parameters(cls: Any) -> list[str]:
+    """The parameters the module's canvas caption shows, in order."""
+    return [key for segment in cls.caption for _, key, _, _ in Formatter().parse(segment) if key]
 
 
 @checks.register()
