@@ -22,7 +22,7 @@ from .modules.base import Module
 from .modules.ports import PortType
 from .modules.registry import registry
 from .node_names import listed, names_in, node_names
-from .placement import spread
+from .placement import COLUMN, ROW, spread
 
 INPUT_MODULE, OUTPUT_MODULE = "web-service-input", "web-service-output"
 MODEL_SOURCE, TRANSFORM_SOURCE, APPLY = "trained-model", "transform", "apply-transformation"
@@ -304,7 +304,7 @@ class _Builder:
             transform_id = self.new_id(transform_id) if transform_id in self.taken else transform_id
             self.taken.add(transform_id)
             node = self.graph.nodes[node_id]
-            self.nodes[transform_id] = _node(transform_id, TRANSFORM_SOURCE, _offset(node, -240, 0),
+            self.nodes[transform_id] = _node(transform_id, TRANSFORM_SOURCE, _offset(node, -COLUMN, 0),
                                              {"transform": None},
                                              f"Learned by {self.name(node_id)}")
             self.artifacts[transform_id] = (node_id, transform_port)
@@ -343,7 +343,7 @@ def _insert_input(builder: _Builder, graph: Graph, roots: list[str]) -> str | No
     for edge in _entry_edges(builder, root):
         if edge["source_port"] == port:
             edge["source"], edge["source_port"] = input_id, "dataset"
-    builder.nodes[input_id] = _node(input_id, INPUT_MODULE, _offset(root_node, 0, 90), {"name": "input1"})
+    builder.nodes[input_id] = _node(input_id, INPUT_MODULE, _offset(root_node, 0, ROW), {"name": "input1"})
     builder.edges.append(_edge(root, port, input_id, "dataset"))
     first = next(e["target"] for e in builder.edges if e["source"] == input_id)
     builder.added[input_id] = (f"Web service input: requests' data enters before {builder.name(first)}; "
@@ -354,7 +354,7 @@ def _insert_input(builder: _Builder, graph: Graph, roots: list[str]) -> str | No
 def _add_output(builder: _Builder, after: str, port: str, name: str = "output1") -> str:
     output_id = builder.new_id("web-service-output")
     position = builder.nodes[after]["position"]
-    builder.nodes[output_id] = _node(output_id, OUTPUT_MODULE, {"x": position["x"], "y": position["y"] + 110},
+    builder.nodes[output_id] = _node(output_id, OUTPUT_MODULE, {"x": position["x"], "y": position["y"] + ROW},
                                      {"name": name})
     builder.edges.append(_edge(after, port, output_id, "dataset"))
     builder.added[output_id] = f"Web service output after {builder.name(after)}: what the service returns."

@@ -59,7 +59,7 @@ SAMPLES = {
 
 @pytest.mark.parametrize("sample", SAMPLES)
 @pytest.mark.parametrize("convert", [predictive, retraining], ids=["predictive", "retraining"])
-def test_set_up_puts_no_node_on_another_and_leaves_the_users_modules_in_place(sample, convert):
+def test_set_up_puts_no_node_on_another_and_keeps_the_users_arrangement(sample, convert):
     make, positions, options = SAMPLES[sample]
     graph = laid_out(make(), positions)
     assert intersecting(graph) == []
@@ -67,11 +67,23 @@ def test_set_up_puts_no_node_on_another_and_leaves_the_users_modules_in_place(sa
         pytest.skip("a retraining service needs a Train Model")
     result = convert(graph, **options)
     assert intersecting(result.graph) == []
-    user = {n["id"]: n["position"] for n in graph["nodes"]}
-    for placed in result.graph["nodes"]:
-        if placed["id"] in user and placed["module"] == next(n["module"] for n in graph["nodes"]
-                                                             if n["id"] == placed["id"]):
-            assert placed["position"] == user[placed["id"]], f"{placed['id']} was moved"
+    # The user's modules keep their columns and their order from top to bottom (some move down to make room).
+    before = {n["id"]: n["position"] for n in graph["nodes"]}
+    after = {n["id"]: n["position"] for n in result.graph["nodes"] if n["id"] in before}
+    for a in after:
+        assert after[a]["x"] == before[a]["x"], f"{a} moved sideways"
+        for b in after:
+            assert (before[a]["y"] > before[b]["y"]) == (after[a]["y"] > after[b]["y"]), f"{a} and {b} swapped rows"
+
+
+def test_what_set_up_inserts_goes_between_its_neighbours_so_the_canvas_still_reads_top_down():
+    for convert in (predictive, retraining):
+        result = convert(laid_out(income(), INCOME_BY_HAND))
+        at = {n["id"]: n["position"] for n in result.graph["nodes"]}
+        for e in result.graph["edges"]:
+            if e["source"] != "web-service-input" and e["target"] != "web-service-input":
+                continue
+            assert at[e["source"]]["y"] < at[e["target"]]["y"], f"{e['source']} -> {e['target']} runs upwards"
 
 
 def test_set_up_places_what_it_adds_near_what_it_relates_to():
@@ -80,6 +92,8 @@ def test_set_up_places_what_it_adds_near_what_it_relates_to():
     near = lambda a, b: abs(at[a]["x"] - at[b]["x"]) <= 2 * WIDTH + 40 and abs(at[a]["y"] - at[b]["y"]) <= 3 * HEIGHT  # noqa: E731
     assert near("web-service-input", "data") and near("web-service-output", "score")
     assert near("clean-transform", "clean") and near("norm-transform", "norm")
+    for fitted in ("clean", "norm"):  # a Transform sits above the Apply Transformation it feeds
+        assert at[f"{fitted}-transform"]["y"] < at[fitted]["y"]
 
 
 def numbered(graph, options):
