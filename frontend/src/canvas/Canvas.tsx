@@ -153,10 +153,12 @@ interface Loaded {
 }
 
 /** The palette's saved sections, in the classic studio's order. */
-function savedGroups({ datasets, assets }: Loaded): SavedGroup[] {
+function savedGroups({ datasets, assets, modules }: Loaded): SavedGroup[] {
+  const moduleName = (id: string) => modules.find((m) => m.id === id)?.name ?? id;
   const of = (kind: AssetSummary["kind"]) => assets.filter((a) => a.kind === kind).map((a) => ({
     id: a.id, name: a.name,
-    title: a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : a.summary.transform ?? "",
+    title: a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}`
+      : moduleName(a.summary.transform ?? ""),
   }));
   return [
     { title: "Saved Datasets", reference: "dataset",
