@@ -161,8 +161,19 @@ def test_right_click_a_finished_module_to_visualize_or_by_keyboard_to_delete(pag
 
     page.get_by_test_id("port-data-out-dataset").click(button="right")  # an output port's own menu
     expect(menu.get_by_role("menuitem")).to_have_text(["Visualize", "Save as Dataset…"])
+    page.once("dialog", lambda dialog: dialog.accept("Colours, as entered"))
+    page.get_by_test_id("menu-save-data-dataset").click()
+    expect(page.get_by_test_id("canvas-status")).to_contain_text("saved as “Colours, as entered”")
+    expect(page.get_by_test_id("palette").get_by_text("Colours, as entered")).to_be_visible()
+
+    page.get_by_test_id("port-data-out-dataset").click(button="right")
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)
+
+    page.get_by_test_id("node-pick").click(button="right")
+    page.once("dialog", lambda dialog: dialog.accept("Keep x and y"))
+    page.get_by_test_id("menu-comment").click()
+    expect(page.get_by_test_id("node-pick").locator(".module-node__comment")).to_have_text("Keep x and y")
 
     page.get_by_test_id("node-pick").click(button="right")
     page.mouse.click(700, 600)  # a click elsewhere closes it too
