@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +39,14 @@ def module_problems(cls: Any) -> list[str]:
         tables = [port.name for port in cls.inputs if port.type == PortType.DATA_TABLE]
         if isinstance(param, Columns) and param.input is not None and param.input not in tables:
             problems.append(f"parameter '{key}' selects columns of '{param.input}', which is not a dataset input")
+    problems += [f"caption names unknown parameter '{key}'" for key in caption_parameters(cls)
+                 if key not in cls.params]
     return problems
+
+
+def caption_parameters(cls: Any) -> list[str]:
+    """The parameters the module's canvas caption shows, in order."""
+    return [key for segment in cls.caption for _, key, _, _ in Formatter().parse(segment) if key]
 
 
 @checks.register()

@@ -21,6 +21,8 @@ from .engine.graph import Edge, Graph, GraphFormatError, Node, parse_graph
 from .modules.base import Module
 from .modules.ports import PortType
 from .modules.registry import registry
+from .node_names import listed, names_in, node_names
+from .placement import COLUMN, ROW, spread
 
 INPUT_MODULE, OUTPUT_MODULE = "web-service-input", "web-service-output"
 MODEL_SOURCE, TRANSFORM_SOURCE, APPLY = "trained-model", "transform", "apply-transformation"
@@ -90,7 +92,8 @@ def require_fresh_run(graph: Mapping[str, Any], run: RunFacts | None, needed: se
                               "the current modules and parameters.")
     missing = sorted(needed - run.finished_nodes)
     if missing:
-        raise ConversionError(f"Run {run.id} did not finish {', '.join(missing)}; run the whole experiment.",
+        raise ConversionError(f"Run {run.id} did not finish {listed(names_in(graph), missing)}; run the whole "
+                              "experiment.",
                               [{"node": node, "message": "not finished in the last run"} for node in missing])
 
 
@@ -112,10 +115,6 @@ def _parse(graph_json: Mapping[str, Any]) -> tuple[Graph, list[str]]:
 
 def _module(graph: Graph, node_id: str) -> type[Module]:
     return graph.module(node_id)
-
-
-def _describe(graph: Graph, node_id: str) -> str:
-    return f"{_module(graph, node_id).name} ({node_id})"
 
 
 def _port_type(module: type[Module], port: str) -> PortType | None:
@@ -183,28 +182,33 @@ def _trainers_feeding_scorers(graph: Graph, order: list[str]) -> dict[str, list[
     return found
 
 
-def _choose_trainer(graph: Graph, order: list[str], train_node: str | None) -> tuple[str, str]:
+def _trainer_choices(names: Mapping[str, str], trainers: list[str]) -> str:
+    """The nodes the API's train_node may name: each user-facing name with the id the request needs."""
+    return ", ".join(f"{names[node]} (train_node \"{node}\")" for node in trainers) or "none"
+
+
+def _choose_trainer(graph: Graph, order: list[str], train_node: str | None,
+                    names: Mapping[str, str]) -> tuple[str, str]:
     """(trainer, scorer) for the predictive experiment; asks the user when the graph trains several models."""
     feeding = _trainers_feeding_scorers(graph, order)
     trainers = [node for node in order if _module(graph, node).web_service == "train"]
     if train_node is not None:
         if train_node not in graph.nodes or _module(graph, train_node).web_service != "train":
-            choices = ", ".join(trainers) or "none"
-            raise ConversionError(f"Node {train_node} does not train a model; choose one of: {choices}.",
+            raise ConversionError(f"Node {train_node!r} does not train a model; choose one of: "
+                                  f"{_trainer_choices(names, trainers)}.",
                                   [{"node": train_node, "message": "not a Train Model node"}])
         if train_node not in feeding:
-            raise ConversionError(f"{_describe(graph, train_node)} does not feed a Score Model; connect its trained "
+            raise ConversionError(f"{names[train_node]} does not feed a Score Model; connect its trained "
                                   "model to Score Model so the web service knows how to score.",
                                   [{"node": train_node, "message": "no Score Model after it"}])
         return train_node, feeding[train_node][0]
     if not feeding:
-        names = ", ".join(_describe(graph, node) for node in trainers)
-        raise ConversionError(f"The experiment trains a model ({names}) but has no Score Model using it; add Score "
-                              "Model after Train Model, run, and set up again.",
+        raise ConversionError(f"The experiment trains a model ({listed(names, trainers)}) but has no Score Model "
+                              "using it; add Score Model after Train Model, run, and set up again.",
                               [{"node": node, "message": "no Score Model after it"} for node in trainers])
     if len(feeding) > 1:
-        names = ", ".join(_describe(graph, node) for node in feeding)
-        raise ConversionError(f"The experiment trains {len(feeding)} models ({names}); choose the one the web "
+        raise ConversionError(f"The experiment trains {len(feeding)} models ({listed(names, list(feeding))}); "
+                              "choose the one the web "
                               "service should use (train_node).",
                               [{"node": node, "message": "one of the trained models to choose from"}
                                for node in feeding])
@@ -218,8 +222,8 @@ def _choose_trainer(graph: Graph, order: list[str], train_node: str | None) -> t
 class _Builder:
     """Walks back from the scoring node, copying what scoring needs and rewriting what only training needs."""
 
-    def __init__(self, graph: Graph, order: list[str]) -> None:
-        self.graph, self.order = graph, order
+    def __init__(self, graph: Graph, order: list[str], names: Mapping[str, str]) -> None:
+        self.graph, self.order, self.names = graph, order, dict(names)
         self.nodes: dict[str, dict[str, Any]] = {}
         self.edges: list[dict[str, str]] = []
         self.artifacts: dict[str, tuple[str, str]] = {}
@@ -227,7 +231,16 @@ class _Builder:
         self.removed: dict[str, str] = {}
         self.added: dict[str, str] = {}
         self.done: dict[tuple[str, str], tuple[str, str]] = {}
+        self.restored: set[str] = set()  # the user's nodes of the predictive experiment being rebuilt
+        self.previous: dict[str, str] = {}  # node id -> module of that experiment's nodes, to name them
         self.taken = set(graph.nodes)
+
+    def name(self, node_id: str) -> str:
+        """What the user calls a node of the training graph or of the graph being built."""
+        if node_id in self.names:
+            return self.names[node_id]
+        module = str(self.nodes[node_id]["module"]) if node_id in self.nodes else self.previous.get(node_id, "")
+        return registry.get(module).name if module in registry else node_id
 
     def new_id(self, wanted: str) -> str:
         node_id = _unique(self.taken, wanted)
@@ -248,20 +261,20 @@ class _Builder:
             edge = graph.incoming(node_id).get(into or "")
             self.removed[node_id] = "bypassed: every row sent to the service is scored, so nothing is held out."
             if edge is None:
-                raise ConversionError(f"{_describe(graph, node_id)} has no input data.", [{"node": node_id,
+                raise ConversionError(f"{self.name(node_id)} has no input data.", [{"node": node_id,
                                                                                             "message": "no input"}])
             return self.source(edge.source, edge.source_port)
         if module.web_service == "train" and _port_type(module, port) == PortType.TRAINED_MODEL:
             self.nodes[node_id] = _node(node_id, MODEL_SOURCE, node.position, {"trained_model": None},
-                                        f"Trained by {module.name} ({node_id}) in training")
+                                        f"Trained by {self.name(node_id)} in training")
             self.artifacts[node_id] = (node_id, port)
             learners = [e.source for e in graph.incoming(node_id).values()
                         if _port_type(_module(graph, e.source), e.source_port) == PortType.UNTRAINED_MODEL]
-            with_learner = f", with its learner {', '.join(_describe(graph, n) for n in learners)}," if learners else ""
+            with_learner = f", with its learner {listed(self.names, learners)}," if learners else ""
             self.replaced[node_id] = (f"replaced{with_learner} by one Trained Model node: the model trained in the "
                                       "run, frozen.")
             for learner in learners:
-                self.removed.setdefault(learner, f"removed: its trained model is frozen in Trained Model ({node_id}).")
+                self.removed.setdefault(learner, "removed: its trained model is frozen in Trained Model.")
             return node_id, "trained_model"
         fitted = _fitted_ports(module)
         if fitted is not None:
@@ -273,7 +286,7 @@ class _Builder:
                 into = _table_input(module)
                 edge = graph.incoming(node_id).get(into or "")
                 if edge is None:
-                    raise ConversionError(f"{_describe(graph, node_id)} has no input data.",
+                    raise ConversionError(f"{self.name(node_id)} has no input data.",
                                           [{"node": node_id, "message": "no input"}])
                 data = self.source(edge.source, edge.source_port)
                 self.nodes[node_id] = _node(node_id, APPLY, node.position, {}, node.comment)
@@ -291,11 +304,11 @@ class _Builder:
             transform_id = self.new_id(transform_id) if transform_id in self.taken else transform_id
             self.taken.add(transform_id)
             node = self.graph.nodes[node_id]
-            self.nodes[transform_id] = _node(transform_id, TRANSFORM_SOURCE, _offset(node, -240, 0),
+            self.nodes[transform_id] = _node(transform_id, TRANSFORM_SOURCE, _offset(node, -COLUMN, 0),
                                              {"transform": None},
-                                             f"Learned by {_module(self.graph, node_id).name} ({node_id})")
+                                             f"Learned by {self.name(node_id)}")
             self.artifacts[transform_id] = (node_id, transform_port)
-            self.added[transform_id] = (f"Transform saved from {_describe(self.graph, node_id)} in the run, "
+            self.added[transform_id] = (f"Transform saved from {self.name(node_id)} in the run, "
                                         "applied to the service's data.")
         return transform_id
 
@@ -330,21 +343,21 @@ def _insert_input(builder: _Builder, graph: Graph, roots: list[str]) -> str | No
     for edge in _entry_edges(builder, root):
         if edge["source_port"] == port:
             edge["source"], edge["source_port"] = input_id, "dataset"
-    builder.nodes[input_id] = _node(input_id, INPUT_MODULE, _offset(root_node, 0, 90), {"name": "input1"})
+    builder.nodes[input_id] = _node(input_id, INPUT_MODULE, _offset(root_node, 0, ROW), {"name": "input1"})
     builder.edges.append(_edge(root, port, input_id, "dataset"))
     first = next(e["target"] for e in builder.edges if e["source"] == input_id)
-    builder.added[input_id] = (f"Web service input: requests' data enters before {first}; "
-                               f"{_describe(graph, root)} stays as sample data.")
+    builder.added[input_id] = (f"Web service input: requests' data enters before {builder.name(first)}; "
+                               f"{builder.name(root)} stays as sample data.")
     return input_id
 
 
 def _add_output(builder: _Builder, after: str, port: str, name: str = "output1") -> str:
     output_id = builder.new_id("web-service-output")
     position = builder.nodes[after]["position"]
-    builder.nodes[output_id] = _node(output_id, OUTPUT_MODULE, {"x": position["x"], "y": position["y"] + 110},
+    builder.nodes[output_id] = _node(output_id, OUTPUT_MODULE, {"x": position["x"], "y": position["y"] + ROW},
                                      {"name": name})
     builder.edges.append(_edge(after, port, output_id, "dataset"))
-    builder.added[output_id] = f"Web service output after {after}: what the service returns."
+    builder.added[output_id] = f"Web service output after {builder.name(after)}: what the service returns."
     return output_id
 
 
@@ -372,7 +385,7 @@ def _sink(builder: _Builder, start: str) -> str:
 def _summary(graph: Graph, order: list[str], builder: _Builder) -> list[Change]:
     changes: list[Change] = []
     for node_id in order:
-        name = _describe(graph, node_id)
+        name = builder.name(node_id)
         if node_id in builder.replaced:
             changes.append(Change(node_id, "replaced", f"{name} is {builder.replaced[node_id]}"))
         elif node_id in builder.removed:
@@ -385,7 +398,7 @@ def _summary(graph: Graph, order: list[str], builder: _Builder) -> list[Change]:
                    else "it is not on the path from the input data to the service's output.")
             changes.append(Change(node_id, "removed", f"{name} is removed: {why}"))
     changes += [Change(node_id, "added", message) for node_id, message in builder.added.items()]
-    changes += [Change(node_id, "removed", f"Your module {node_id} was {message}")
+    changes += [Change(node_id, "removed", f"Your module {builder.name(node_id)} was {message}")
                 for node_id, message in builder.removed.items() if node_id not in graph.nodes]
     return changes
 
@@ -422,20 +435,29 @@ def _roots(graph: Graph, order: list[str], prefer_above: str | None) -> list[str
     return roots
 
 
+def _placed(builder: _Builder) -> dict[str, Any]:
+    """The built graph with the nodes Set Up added moved off any node they would cover (experiments/placement.py)."""
+    added = [n for n in builder.nodes if n not in builder.graph.nodes and n not in builder.restored]
+    return spread(builder.graph_json(), added)
+
+
 def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
-               previous: Mapping[str, Any] | None = None, previous_generated: list[str] | None = None) -> Conversion:
+               previous: Mapping[str, Any] | None = None, previous_generated: list[str] | None = None,
+               captions: Mapping[str, str] | None = None) -> Conversion:
     """Training graph -> predictive graph (or a data service when nothing is trained).
 
     `previous` / `previous_generated`: the undeployed predictive graph being rebuilt and the nodes the last
-    conversion made; the user's own nodes in it are kept where their inputs still exist.
+    conversion made; the user's own nodes in it are kept where their inputs still exist. `captions`: what
+    tells nodes of one module apart in messages (e.g. the saved datasets' names; experiments/node_names.py).
     """
     graph, order = _parse(graph_json)
     if not graph.nodes:
         raise ConversionError("The experiment is empty; add modules, run it, then set up a web service.")
     has_training = any(_module(graph, n).web_service in ("train", "score") for n in order)
-    builder = _Builder(graph, order)
+    names = node_names(graph, captions)
+    builder = _Builder(graph, order, names)
     if has_training:
-        trainer, scorer = _choose_trainer(graph, order, train_node)
+        trainer, scorer = _choose_trainer(graph, order, train_node, names)
         builder.keep(scorer)
         _keep_after_scoring(builder, graph, order, scorer)
         training_data = graph.incoming(trainer).get(_table_input(_module(graph, trainer)) or "")
@@ -457,7 +479,7 @@ def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
         output_after = (sink, _table_port(builder, sink) or "")
     output_id = _add_output(builder, *output_after)
     generated.append(output_id)
-    result = builder.graph_json()
+    result = _placed(builder)
     kept = [p for p in (previous or {}).get("web_service_parameters", []) if p.get("node") in builder.nodes]
     if kept:  # the user's web service parameters survive a rebuild where their modules do
         result["web_service_parameters"] = kept
@@ -476,6 +498,7 @@ def _restore_user_nodes(builder: _Builder, previous: Mapping[str, Any] | None,
     if not previous:
         return None
     old_nodes = {n["id"]: n for n in previous.get("nodes", [])}
+    builder.previous = {node_id: str(node["module"]) for node_id, node in old_nodes.items()}
     old_edges = previous.get("edges", [])
     user = [n for n in old_nodes if n not in generated and n not in builder.graph.nodes
             and old_nodes[n]["module"] != OUTPUT_MODULE]
@@ -490,11 +513,12 @@ def _restore_user_nodes(builder: _Builder, previous: Mapping[str, Any] | None,
                 builder.edges += [dict(e) for e in inputs]
                 builder.added[node_id] = "Your module from the previous predictive experiment, kept."
                 builder.taken.add(node_id)
+                builder.restored.add(node_id)
                 pending.remove(node_id)
                 progress = True
     for node_id in pending:
         missing = sorted({e["source"] for e in old_edges if e["target"] == node_id} - set(builder.nodes))
-        builder.removed[node_id] = f"dropped: its input {', '.join(missing)} no longer exists."
+        builder.removed[node_id] = f"dropped: its input {', '.join(map(builder.name, missing))} no longer exists."
     old_output = next((e for e in old_edges if old_nodes.get(e["target"], {}).get("module") == OUTPUT_MODULE), None)
     if old_output is not None and old_output["source"] in builder.nodes:
         return old_output["source"], old_output["source_port"]
@@ -504,21 +528,24 @@ def _restore_user_nodes(builder: _Builder, previous: Mapping[str, Any] | None,
 # --- Retraining ------------------------------------------------------------------------------------
 
 
-def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None) -> Conversion:
+def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None,
+               captions: Mapping[str, str] | None = None) -> Conversion:
     """The training graph with a Web service input at the training data and outputs for the trained model
     and the evaluation results (classic "Retraining Web Service"); already-present ones are kept."""
     graph, order = _parse(graph_json)
+    names = node_names(graph, captions)
     trainers = [n for n in order if _module(graph, n).web_service == "train"]
     if not trainers:
         raise ConversionError("A retraining web service needs a Train Model; this experiment trains nothing.")
     if train_node is None and len(trainers) > 1:
-        raise ConversionError(f"The experiment trains {len(trainers)} models ({', '.join(trainers)}); choose the "
-                              "one the retraining service returns (train_node).",
+        raise ConversionError(f"The experiment trains {len(trainers)} models ({listed(names, trainers)}); choose "
+                              "the one the retraining service returns (train_node).",
                               [{"node": n, "message": "one of the trained models to choose from"} for n in trainers])
     trainer = train_node or trainers[0]
     if trainer not in trainers:
-        raise ConversionError(f"Node {trainer} does not train a model; choose one of: {', '.join(trainers)}.")
-    builder = _Builder(graph, order)
+        raise ConversionError(f"Node {trainer!r} does not train a model; choose one of: "
+                              f"{_trainer_choices(names, trainers)}.")
+    builder = _Builder(graph, order, names)
     for node_id in order:
         builder.nodes[node_id] = _copy(graph.nodes[node_id])
     builder.edges = [_edge(e.source, e.source_port, e.target, e.target_port) for e in graph.edges]
@@ -534,9 +561,9 @@ def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None) 
     for index, (node_id, port) in enumerate(wanted, start=1):
         if (node_id, port) not in outputs:
             _add_output(builder, node_id, port, f"output{index}")
-    changes = [Change(n, "kept", f"{_describe(graph, n)} is kept.") for n in order]
+    changes = [Change(n, "kept", f"{builder.name(n)} is kept.") for n in order]
     changes += [Change(n, "added", m) for n, m in builder.added.items()]
-    return Conversion(kind="retraining", graph=builder.graph_json(), summary=changes,
+    return Conversion(kind="retraining", graph=_placed(builder), summary=changes,
                       generated=sorted(builder.added), train_node=trainer)
 
 

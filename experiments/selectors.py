@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -13,6 +14,8 @@ from studio.selectors import workspaces_of
 from .models import Asset, Dataset, Experiment, NodeRun, Run
 from .modules.base import SchemaContext
 from .modules.datatable import Column, Schema
+from .modules.params import Reference
+from .modules.registry import registry
 
 
 def experiments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Experiment]:
@@ -50,6 +53,32 @@ def datasets_in(workspace: Workspace) -> QuerySet[Dataset]:
 
 def assets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Asset]:
     return Asset.objects.filter(workspace__in=workspaces_of(user)).select_related("source_run")
+
+
+def _reference(node: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(kind, id) of the saved object a node reads through its reference parameter, if it has one set."""
+    module = registry.get(node["module"]) if node.get("module") in registry else None
+    for key, param in (module.params if module else {}).items():
+        value = (node.get("params") or {}).get(key)
+        if isinstance(param, Reference) and isinstance(value, int):
+            return param.to, value
+    return None
+
+
+def saved_names_in(workspace: Workspace, graph: Mapping[str, Any]) -> dict[str, str]:
+    """Node id -> the name of the saved dataset, trained model or transform the node reads (what the canvas
+    shows on it), for messages that must tell nodes of one module apart. One query per such node: few."""
+    names: dict[str, str] = {}
+    for node in graph.get("nodes", []):
+        reference = _reference(node)
+        if reference is None:
+            continue
+        kind, pk = reference
+        saved = datasets_in(workspace) if kind == "dataset" else Asset.objects.filter(workspace=workspace, kind=kind)
+        name = saved.filter(pk=pk).values_list("name", flat=True).first()
+        if name:
+            names[node["id"]] = name
+    return names
 
 
 def runs_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Run]:

@@ -24,6 +24,7 @@ from .engine import store
 from .models import Asset, Experiment, NodeRun, Run
 from .modules.ports import PortType
 from .modules.registry import registry
+from .selectors import saved_names_in
 
 PREDICTIVE_SUFFIX = " [predictive exp.]"
 
@@ -85,8 +86,9 @@ def setup_web_service(*, experiment: Experiment, kind: str, train_node: str | No
         raise ConversionError("Set Up Web Service starts from a training experiment; this one is predictive. "
                               "Edit it and Deploy, or set up again from its training experiment.")
     run, facts = last_run_facts(experiment)
+    captions = saved_names_in(experiment.workspace, experiment.graph)
     if kind == "retraining":
-        conversion = retraining(experiment.graph, train_node=train_node)
+        conversion = retraining(experiment.graph, train_node=train_node, captions=captions)
         with transaction.atomic():
             experiment.graph = conversion.graph
             experiment.save(update_fields=["graph", "updated"])
@@ -97,7 +99,8 @@ def setup_web_service(*, experiment: Experiment, kind: str, train_node: str | No
     rebuild = current if current is not None and not is_deployed(current) else None
     conversion = predictive(experiment.graph, train_node=train_node,
                             previous=rebuild.graph if rebuild else None,
-                            previous_generated=rebuild.conversion.get("generated", []) if rebuild else None)
+                            previous_generated=rebuild.conversion.get("generated", []) if rebuild else None,
+                            captions=captions)
     needed = nodes_needed(conversion)
     require_fresh_run(experiment.graph, facts, needed)
     assert run is not None  # require_fresh_run refused otherwise

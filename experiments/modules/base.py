@@ -108,6 +108,10 @@ class Module:
     # Writes outside the run (a file in workspace storage): the engine runs it every time, never from the
     # cache, since a cache hit would report it finished without doing its work.
     side_effects: ClassVar[bool] = False
+    # The short line the canvas shows under the module's name, as the classic studio's node captions did:
+    # segments joined by ", ", each with {parameter} placeholders ("label: {label_column}"); the canvas leaves
+    # out a segment whose parameter is hidden (x-visible-when) or empty. Published in the catalogue.
+    caption: ClassVar[tuple[str, ...]] = ()
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         raise NotImplementedError
@@ -180,6 +184,7 @@ class Module:
             "parameters": {"type": "object", "properties": properties, "additionalProperties": False,
                            "x-order": list(cls.params)},
             "requires_setting": cls.requires_setting,
+            "caption": list(cls.caption),
         }
 
 

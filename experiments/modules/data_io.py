@@ -188,6 +188,7 @@ class EnterDataManually(Module):
     description = "Creates a small dataset by typing or pasting values in CSV, TSV or JSON."
     version = 2
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    caption = ("{data_format}",)
     params = {
         "data_format": Choice("DataFormat", "CSV", choices=["CSV", "TSV", "JSON"],
                               help="JSON: one object per line, or an array of objects."),
@@ -311,6 +312,7 @@ class ImportData(Module):
     description = "Loads data from a web URL over HTTP(S) or from a file in the workspace storage."
     version = 2
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    caption = ("{url}", "{path}", "{data_format}")
     params = {
         "data_source": Choice("Data source", "Web URL via HTTP", choices=["Web URL via HTTP", "Workspace storage"]),
         "url": Text("Data source URL", "", when={"data_source": ["Web URL via HTTP"]}),
@@ -355,6 +357,7 @@ class ExportData(Module):
     side_effects = True  # the file is the point: written on every run, never skipped for a cached result
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    caption = ("{path}", "{file_format}")
     params = {
         "path": Text("Path in workspace storage", "exports/data.csv",
                      help="Relative to the workspace's storage."),

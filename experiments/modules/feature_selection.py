@@ -119,6 +119,7 @@ class FilterBasedFeatureSelection(Module):
     description = "Identifies the features in a dataset with the greatest predictive power."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("filtered_dataset", PortType.DATA_TABLE), OutputPort("features", PortType.DATA_TABLE)]
+    caption = ("{feature_scoring_method}", "target: {target_column}", "top {number_of_desired_features}")
     params = {
         "operate_on_feature_columns_only": Bool("Operate on feature columns only", True),
         "target_column": Columns("Target column", single=True),
@@ -216,6 +217,7 @@ class PermutationFeatureImportance(Module):
                    "and a test dataset.")
     inputs = [InputPort("trained_model", PortType.TRAINED_MODEL), InputPort("test_data", PortType.DATA_TABLE)]
     outputs = [OutputPort("feature_importance", PortType.DATA_TABLE)]
+    caption = ("{metric_for_measuring_performance}", "random seed {random_seed}")
     params = {"random_seed": Seed(),
               "metric_for_measuring_performance": Choice("Metric for measuring performance", "Accuracy",
                                                          choices=CLASSIFICATION_METRICS + REGRESSION_METRICS)}

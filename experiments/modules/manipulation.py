@@ -165,6 +165,7 @@ class JoinData(Module):
     description = "Joins two datasets on key columns: inner, left outer, full outer or left semi-join."
     inputs = [InputPort("dataset1", PortType.DATA_TABLE), InputPort("dataset2", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{join_type}", "keys {join_key_columns_for_l} = {join_key_columns_for_r}")
     params = {
         "join_key_columns_for_l": Columns("Join key columns for L"),
         "join_key_columns_for_r": Columns("Join key columns for R", input="dataset2"),
@@ -299,6 +300,7 @@ class RemoveDuplicateRows(Module):
     description = "Removes the duplicate rows from a dataset: rows with the same values in the key columns."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("keys: {key_column_selection_filter_expression}",)
     params = {"key_column_selection_filter_expression": Columns("Key column selection filter expression",
                                                                 {"begin_with": "all", "rules": []}),
               "retain_first_duplicate_row": Bool("Retain first duplicate row", True)}
@@ -376,6 +378,7 @@ class GroupDataIntoBins(Module):
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("quantized_dataset", PortType.DATA_TABLE),
                OutputPort("binning_transformation", PortType.TRANSFORM)]
+    caption = ("{binning_mode}", "{number_of_bins} bins", "columns: {columns_to_bin}")
     params = {
         "binning_mode": Choice("Binning mode", "Quantiles", choices=["Quantiles", "Equal Width", "Custom Edges"]),
         "number_of_bins": Int("Number of bins", 10, minimum=1, maximum=MAX_BINS,
@@ -450,6 +453,7 @@ class ClipValues(Module):
     description = "Detects outliers and clips or replaces their values."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{set_of_thresholds}", "columns: {list_of_columns}")
     params = {
         "set_of_thresholds": Choice("Set of thresholds", "ClipPeaks",
                                     choices=["ClipPeaks", "ClipSubpeaks", "ClipPeaksAndSubpeaks"]),

@@ -171,6 +171,7 @@ class EditMetadata(Module):
     version = 2
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{columns}", "{data_type}", "{categorical}", "{fields}", "renamed {new_column_names}")
     params = {
         "columns": Columns("Column"),
         "data_type": Choice("Data type", "Unchanged", choices=["Unchanged", *DATA_TYPES]),

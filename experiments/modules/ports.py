@@ -15,6 +15,12 @@ class PortType(StrEnum):
     ANY = "Any"  # inputs only: Web service output, which returns whatever reaches it
 
 
+def port_label(name: str) -> str:
+    """The label a port without a declared one shows on the canvas: its name in words ("Cleaned dataset")."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 def accepts(input_type: PortType, output_type: PortType) -> bool:
     """Whether an output of one type may feed an input of another (the same type, or an Any input)."""
     return input_type in (output_type, PortType.ANY)
@@ -29,7 +35,7 @@ class InputPort:
 
     def as_json(self) -> dict[str, object]:
         return {"name": self.name, "type": str(self.type), "optional": self.optional,
-                "label": self.label or self.name}
+                "label": self.label or port_label(self.name)}
 
 
 @dataclass(frozen=True)
@@ -39,4 +45,4 @@ class OutputPort:
     label: str = ""
 
     def as_json(self) -> dict[str, object]:
-        return {"name": self.name, "type": str(self.type), "label": self.label or self.name}
+        return {"name": self.name, "type": str(self.type), "label": self.label or port_label(self.name)}

@@ -134,7 +134,10 @@ class SplitData(Module):
     description = "Partitions the rows of a dataset into two distinct sets."
     version = 2
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
-    outputs = [OutputPort("results1", PortType.DATA_TABLE), OutputPort("results2", PortType.DATA_TABLE)]
+    outputs = [OutputPort("results1", PortType.DATA_TABLE, label="Results dataset1"),
+               OutputPort("results2", PortType.DATA_TABLE, label="Results dataset2")]
+    caption = ("{fraction_of_rows_in_the_first_output_dataset}", "random seed {random_seed}",
+               "stratified by {stratification_key_column}", "{regular_expression}", "{relative_expression}")
     params = {
         "splitting_mode": Choice("Splitting mode", "Split Rows",
                                  choices=["Split Rows", "Regular Expression", "Relative Expression"]),
@@ -211,6 +214,9 @@ class PartitionAndSample(Module):
     version = 2
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("output_dataset", PortType.DATA_TABLE)]
+    caption = ("{partition_or_sample_mode}", "rate {rate_of_sampling}", "random seed {random_seed_for_sampling}",
+               "{number_of_rows_to_select} rows", "{specify_number_of_folds_to_split_evenly_into} folds",
+               "fold {specify_which_fold_to_be_sampled_from}")
     params = {
         "partition_or_sample_mode": Choice("Partition or sample mode", "Sampling", choices=SAMPLING_MODES),
         "rate_of_sampling": Float("Rate of sampling", 0.01, ge=0, le=1,

@@ -109,6 +109,7 @@ class ApplyMathOperation(Module):
     description = "Applies a mathematical operation to column values."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{category}", "columns: {column_set}")
     params = {
         "category": Choice("Category", "Basic", choices=list(MATH)),
         **math_function_params(),
@@ -306,9 +307,11 @@ class ApplySqlTransformation(Module):
     category = CATEGORY
     subcategory = "Manipulation"
     description = "Runs a SQLite query on input datasets to transform the data."
-    inputs = [InputPort("t1", PortType.DATA_TABLE), InputPort("t2", PortType.DATA_TABLE, optional=True),
-              InputPort("t3", PortType.DATA_TABLE, optional=True)]
+    inputs = [InputPort("t1", PortType.DATA_TABLE, label="Table1"),
+              InputPort("t2", PortType.DATA_TABLE, optional=True, label="Table2"),
+              InputPort("t3", PortType.DATA_TABLE, optional=True, label="Table3")]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{sql_query_script}",)
     params = {"sql_query_script": Text("SQL query script", "select * from t1;", language="sql", allow_empty=False)}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:

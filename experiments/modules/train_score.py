@@ -70,6 +70,7 @@ class TrainModel(Module):
     inputs = [InputPort("untrained_model", PortType.UNTRAINED_MODEL, label="Untrained model"),
               InputPort("dataset", PortType.DATA_TABLE, label="Dataset")]
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL, label="Trained model")]
+    caption = ("label: {label_column}",)
     params = {"label_column": label_column_param()}
 
     @classmethod
@@ -100,6 +101,7 @@ class TrainClusteringModel(Module):
               InputPort("dataset", PortType.DATA_TABLE, label="Dataset")]
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL, label="Trained model"),
                OutputPort("results_dataset", PortType.DATA_TABLE, label="Results dataset")]
+    caption = ("columns: {column_set}",)
     params = {
         "column_set": Columns("Column set", help="The columns to cluster on; none chosen means every feature column."),
         "check_for_append_or_uncheck_for_result_only": Bool(
@@ -238,6 +240,7 @@ class CrossValidateModel(Module):
               InputPort("dataset", PortType.DATA_TABLE, label="Dataset")]
     outputs = [OutputPort("scored_results", PortType.DATA_TABLE, label="Scored results"),
                OutputPort("evaluation_results_by_fold", PortType.DATA_TABLE, label="Evaluation results by fold")]
+    caption = ("label: {label_column}", "random seed {random_seed}")
     params = {"label_column": label_column_param(),
               "random_seed": Seed(help="Seeds the split into 10 folds.")}
 
@@ -356,6 +359,7 @@ class TuneModelHyperparameters(Module):
                         label="Optional validation dataset")]
     outputs = [OutputPort("sweep_results", PortType.DATA_TABLE, label="Sweep results"),
                OutputPort("trained_best_model", PortType.TRAINED_MODEL, label="Trained best model")]
+    caption = ("label: {label_column}", "{specify_parameter_sweeping_mode}")
     params = {
         "specify_parameter_sweeping_mode": Choice("Specify parameter sweeping mode", "Random sweep",
                                                   choices=["Entire grid", "Random sweep"]),

@@ -96,6 +96,7 @@ class SelectColumnsInDataset(Module):
     description = "Chooses a subset of columns to keep, by name, type or kind, with include and exclude rules."
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE)]
+    caption = ("{columns}",)
     params = {"columns": Columns("Select columns", help="Begin with all or no columns, then include or exclude.")}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -279,6 +280,7 @@ class CleanMissingData(Module):
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("cleaned_dataset", PortType.DATA_TABLE),
                OutputPort("cleaning_transformation", PortType.TRANSFORM)]
+    caption = ("{cleaning_mode}", "columns: {columns}")
     params = {
         "columns": Columns("Columns to be cleaned", dict(ALL_COLUMNS)),
         "minimum_missing_value_ratio": Float("Minimum missing value ratio", 0.0, ge=0, le=1,
@@ -398,6 +400,7 @@ class NormalizeData(Module):
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("transformed_dataset", PortType.DATA_TABLE),
                OutputPort("transformation_function", PortType.TRANSFORM)]
+    caption = ("{transformation_method}", "columns: {columns}")
     params = {
         "transformation_method": Choice("Transformation method", "ZScore", choices=NORMALIZERS),
         "use_0_for_constant_columns_when_checked": Bool(
@@ -502,6 +505,7 @@ class ConvertToIndicatorValues(Module):
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
     outputs = [OutputPort("results_dataset", PortType.DATA_TABLE),
                OutputPort("indicator_transformation", PortType.TRANSFORM)]
+    caption = ("{categorical_columns_to_convert}",)
     params = {
         "categorical_columns_to_convert": Columns("Categorical columns to convert",
                                                   all_of_type("Categorical", "String")),

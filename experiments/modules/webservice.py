@@ -29,6 +29,7 @@ class WebServiceInput(Module):
     description = "Indicates where user data enters the experiment when it runs as a web service."
     inputs = [InputPort("dataset", PortType.DATA_TABLE, optional=True, label="sample data")]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    caption = ("{name}",)
     params = {"name": Text("Name", "input1", allow_empty=False, help="The input's name in requests.")}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -48,6 +49,7 @@ class WebServiceOutput(Module):
                    "a dataset, or for a retraining service a trained model or evaluation results.")
     inputs = [InputPort("dataset", PortType.ANY, label="dataset, trained model or evaluation")]
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
+    caption = ("{name}",)
     params = {"name": Text("Name", "output1", allow_empty=False, help="The output's name in responses.")}
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:

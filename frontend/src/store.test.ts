@@ -15,6 +15,7 @@ import {
   setWebParameter,
   undo,
 } from "./store";
+import { overlaps } from "./canvas/layout";
 
 const port = (name: string, type: string) => ({ name, type });
 const modules = new Map<string, ModuleSpec>([
@@ -34,6 +35,7 @@ const modules = new Map<string, ModuleSpec>([
 ]);
 
 const empty: Graph = { nodes: [], edges: [] };
+const at = { x: Number.NaN, y: Number.NaN };
 
 function built(): Graph {
   let graph = addNode(empty, "dataset", { x: 0, y: 0 });
@@ -71,16 +73,27 @@ describe("graph edits", () => {
     });
   });
 
-  it("pastes copies with new ids and the edges between them", () => {
+  it("pastes copies with new ids and the edges between them, clear of every node on the canvas", () => {
     const graph = built();
-    const pasted = pasteNodes(graph, selection(graph, new Set(["n1", "n2"])));
-    expect(pasted.nodes.map((node) => [node.id, node.position])).toEqual([
-      ["n1", { x: 0, y: 0 }],
-      ["n2", { x: 0, y: 100 }],
-      ["n3", { x: 40, y: 40 }],
-      ["n4", { x: 40, y: 140 }],
-    ]);
+    const { graph: pasted, pasted: ids } = pasteNodes(graph, selection(graph, new Set(["n1", "n2"])));
+    expect(ids).toEqual(["n3", "n4"]);
     expect(pasted.edges.at(-1)).toEqual({ source: "n3", source_port: "dataset", target: "n4", target_port: "dataset" });
+    const [copy1, copy2] = [pasted.nodes[2]?.position ?? at, pasted.nodes[3]?.position ?? at];
+    // Moved together (the pair keeps its shape), diagonally, and no copy's box touches an original's.
+    expect(copy2.y - copy1.y).toBe(100);
+    expect(copy1.x).toBe(copy1.y);
+    expect(copy1.x).toBeGreaterThan(0);
+    expect(overlaps(pasted)).toEqual([]);
+    // Pasting again lands clear of the first copies too.
+    const again = pasteNodes(pasted, selection(graph, new Set(["n1", "n2"])));
+    expect(again.pasted).toEqual(["n5", "n6"]);
+    expect(overlaps(again.graph)).toEqual([]);
+  });
+
+  it("deleting a node and its edges together is one undo step", () => {
+    const history = commit(historyOf(built()), removeItems(built(), new Set(["n1"]), new Set(["n1:dataset->n2:dataset"])));
+    expect(history.present.edges).toEqual([]);
+    expect(undo(history).present).toEqual(built());
   });
 });
 
@@ -96,7 +109,7 @@ describe("undo and redo", () => {
     apply(addNode(history.present, "split-data", { x: 0, y: 100 }));
     apply(moveNodes(history.present, new Map([["n2", { x: 10, y: 120 }]])));
     apply(connect(history.present, modules, { source: "n1", source_port: "dataset", target: "n2", target_port: "dataset" }));
-    apply(pasteNodes(history.present, selection(history.present, new Set(["n1"]))));
+    apply(pasteNodes(history.present, selection(history.present, new Set(["n1"]))).graph);
     apply(removeItems(history.present, new Set(["n1"]), new Set()));
 
     for (let index = steps.length - 2; index >= 0; index -= 1) {

@@ -1,6 +1,7 @@
 // The canvas's single source of truth: the experiment's graph JSON (SPEC §2), with undo and redo.
 // Every edit is a pure function from one graph to the next; history keeps the graphs themselves.
 import type { Graph, GraphEdge, GraphNode, ModuleSpec, Position } from "./api/types";
+import { boxOf, freeOffset, nominalSize, type Size } from "./canvas/layout";
 
 export interface History {
   past: Graph[];
@@ -110,8 +111,12 @@ export function connect(graph: Graph, modules: ReadonlyMap<string, ModuleSpec>, 
   return checkConnection(graph, modules, edge).ok ? { ...graph, edges: [...graph.edges, edge] } : graph;
 }
 
-/** Copies of the chosen nodes (new ids, offset) with the edges between them, for paste. */
-export function pasteNodes(graph: Graph, copied: Graph, offset: Position = { x: 40, y: 40 }): Graph {
+/** Paste: copies of the copied nodes (new ids) with the edges between them, one undo step, moved diagonally
+ *  until no copy touches a node already on the canvas. Returns the copies' ids, so the canvas selects them. */
+export function pasteNodes(graph: Graph, copied: Graph, sizeOf: (id: string) => Size = nominalSize):
+    { graph: Graph; pasted: string[] } {
+  const offset = freeOffset(graph.nodes.map((n) => boxOf(n.position, sizeOf(n.id))),
+                            copied.nodes.map((n) => boxOf(n.position, sizeOf(n.id))));
   let result = graph;
   const ids = new Map<string, string>();
   for (const node of copied.nodes) {
@@ -125,7 +130,7 @@ export function pasteNodes(graph: Graph, copied: Graph, offset: Position = { x: 
     const target = ids.get(edge.target);
     return source !== undefined && target !== undefined ? [{ ...edge, source, target }] : [];
   });
-  return { ...result, edges: [...result.edges, ...edges] };
+  return { graph: { ...result, edges: [...result.edges, ...edges] }, pasted: [...ids.values()] };
 }
 
 export function selection(graph: Graph, nodeIds: ReadonlySet<string>): Graph {

@@ -31,10 +31,12 @@ def test_set_up_predictive_opens_the_predictive_tab_then_deploy_shows_the_dashbo
     page.wait_for_url(f"**/experiments/{predictive.pk}/")
     assert page.get_by_test_id("tab-predictive").get_attribute("aria-selected") == "true"
     summary = page.get_by_test_id("setup-summary").inner_text()
-    assert "Evaluate Model (evaluate) is removed" in summary and "replaced" in summary
+    assert "Evaluate Model is removed" in summary and "replaced" in summary
     page.get_by_test_id("node-web-service-output").wait_for()
     assert page.get_by_test_id("node-split").count() == 0 and page.get_by_test_id("node-evaluate").count() == 0
-    assert page.get_by_test_id("node-train").inner_text().startswith("Trained Model")
+    # The frozen model's node shows the saved model's name, and what kind of node it is.
+    assert page.get_by_test_id("node-train").inner_text().startswith("Income prediction [trained model]")
+    assert page.get_by_test_id("summary-train").inner_text().startswith("Trained Model · ")
     page.get_by_test_id("setup-summary").get_by_role("button", name="Dismiss summary").click()
     assert page.get_by_test_id("setup-summary").count() == 0
 

@@ -45,8 +45,10 @@ def test_module_catalogue_lists_every_classic_module_with_ports_and_schema(api):
     split = catalogue["Split Data"]
     assert split["id"] == "split-data"
     assert split["category"] == "Data Transformation"
-    assert split["inputs"] == [{"name": "dataset", "type": "DataTable", "optional": False, "label": "dataset"}]
-    assert [port["name"] for port in split["outputs"]] == ["results1", "results2"]
+    assert split["inputs"] == [{"name": "dataset", "type": "DataTable", "optional": False, "label": "Dataset"}]
+    assert [(port["name"], port["label"]) for port in split["outputs"]] == [("results1", "Results dataset1"),
+                                                                           ("results2", "Results dataset2")]
+    assert split["caption"][0] == "{fraction_of_rows_in_the_first_output_dataset}"
     fraction = split["parameters"]["properties"]["fraction_of_rows_in_the_first_output_dataset"]
     assert fraction["default"] == 0.5 and fraction["type"] == "number"
 

@@ -58,8 +58,9 @@ def test_income_becomes_a_predictive_graph_with_frozen_model_and_applied_transfo
         "train": "replaced", "score": "kept", "evaluate": "removed", "clean-transform": "added",
         "norm-transform": "added", "web-service-input": "added", "web-service-output": "added"}
     messages = {change.node: change.message for change in result.summary}
-    assert messages["evaluate"] == "Evaluate Model (evaluate) is removed: evaluation only happens in training."
-    assert "Two-Class Boosted Decision Tree (learner)" in messages["train"]
+    assert messages["evaluate"] == "Evaluate Model is removed: evaluation only happens in training."
+    assert messages["train"] == ("Train Model is replaced, with its learner Two-Class Boosted Decision Tree, by one "
+                                 "Trained Model node: the model trained in the run, frozen.")
     assert "training statistics" in messages["clean"]
     # The result is a valid graph once the saved artifacts are bound, and conversion is deterministic.
     bound = bind(result.graph, {"train": 7, "clean-transform": 8, "norm-transform": 9})
@@ -99,13 +100,15 @@ def test_two_trained_models_need_a_choice_and_the_choice_is_honoured():
                     edge("score2", "scored_dataset", "evaluate", "scored_dataset_to_compare")])
     with pytest.raises(ConversionError) as refused:
         predictive(graph)
-    assert "trains 2 models (Train Model (train), Train Model (train2))" in refused.value.message
+    assert "trains 2 models (Train Model 1, Train Model 2)" in refused.value.message
     assert [p["node"] for p in refused.value.problems] == ["train", "train2"]
     chosen = predictive(graph, train_node="train2")
     assert chosen.train_node == "train2" and modules(chosen.graph)["train2"] == "trained-model"
     assert "train" not in modules(chosen.graph) and "score" not in modules(chosen.graph)
-    with pytest.raises(ConversionError, match="Node learner does not train a model"):
+    with pytest.raises(ConversionError) as refused:
         predictive(graph, train_node="learner")
+    assert refused.value.message == ("Node 'learner' does not train a model; choose one of: Train Model 1 "
+                                     '(train_node "train"), Train Model 2 (train_node "train2").')
 
 
 def test_rebuilding_keeps_the_users_nodes_whose_inputs_still_exist():
@@ -125,7 +128,9 @@ def test_rebuilding_keeps_the_users_nodes_whose_inputs_still_exist():
     assert "stats" not in modules(rebuilt.graph)
     summary = {change.node: change for change in rebuilt.summary}
     assert summary["pick"].action == "added"
-    assert summary["stats"].action == "removed" and "its input norm no longer exists" in summary["stats"].message
+    assert summary["stats"].action == "removed"
+    assert summary["stats"].message == ("Your module Summarize Data was dropped: its input Apply Transformation no "
+                                        "longer exists.")
 
 
 def test_retraining_adds_input_at_the_training_data_and_outputs_for_model_and_evaluation():
@@ -171,5 +176,5 @@ def test_set_up_needs_a_finished_run_of_the_current_graph():
                                   for n in graph["nodes"]]}
     with pytest.raises(ConversionError, match="changed after run 3"):
         require_fresh_run(changed, RunFacts(3, "finished", graph, frozenset({"train"})), {"train"})
-    with pytest.raises(ConversionError, match="did not finish train"):
+    with pytest.raises(ConversionError, match="did not finish Train Model;"):
         require_fresh_run(graph, RunFacts(3, "finished", graph, frozenset()), {"train"})

@@ -71,6 +71,7 @@ export interface ModuleSpec {
   inputs: PortSpec[];
   outputs: PortSpec[];
   parameters: { properties: Record<string, ParameterSchema>; "x-order"?: string[] };
+  caption?: string[];  // what the node shows under its name: segments with {parameter} placeholders
 }
 
 export type NodeStatus = "queued" | "running" | "finished" | "cached" | "failed" | "skipped";

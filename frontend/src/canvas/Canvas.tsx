@@ -43,15 +43,30 @@ import {
   undo,
   type History,
 } from "../store";
-import { layoutPositions } from "./layout";
+import { SAVE_LABELS, useAutosave } from "./autosave";
+import { nodeCaption, type SavedNames } from "./caption";
+import { portHints, type Connecting } from "./connecting";
+import { ContextMenu } from "./ContextMenu";
+import { layoutPositions, NODE_SIZE, type Size } from "./layout";
+import { nodeMenu, portMenu, type MenuActions, type MenuTarget } from "./menus";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
 import { NodeActionsContext } from "./nodeActions";
 
 const nodeTypes = { module: ModuleNode };
+/** The overview's modules take the colour of their status badge, so a failed one stands out there too. */
+const MINIMAP_COLORS: Record<string, string> = { finished: "#86efac", cached: "#86efac", running: "#93c5fd",
+                                                 queued: "#bfdbfe", failed: "#fca5a5", skipped: "#e4e7ec" };
 
 /** React Flow's nodes for the graph, reusing the previous objects (selection, measured size) by id. */
+/** What nodes show besides the graph: the saved objects' names (captions) and the connection being dragged. */
+interface NodeView {
+  saved: SavedNames;
+  connecting: Connecting | null;
+}
+
 function flowNodes(graph: Graph, modules: Map<string, ModuleSpec>, run: RunState, problems: Problem[],
-                   previous: Node<ModuleNodeProps>[]): Node<ModuleNodeProps>[] {
+                   previous: Node<ModuleNodeProps>[],
+                   view: NodeView = { saved: new Map(), connecting: null }): Node<ModuleNodeProps>[] {
   const before = new Map(previous.map((node) => [node.id, node]));
   return graph.nodes.map((node) => {
     const spec = modules.get(node.module);
@@ -64,6 +79,8 @@ function flowNodes(graph: Graph, modules: Map<string, ModuleSpec>, run: RunState
         label: spec?.name ?? node.module, module: node.module, comment: node.comment,
         inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [], state: run.nodes[node.id] ?? null,
         problem: problems.find((p) => p.node === node.id)?.message ?? null,
+        ...nodeCaption(node, spec, view.saved),
+        portHints: portHints(graph, modules, view.connecting, node.id, spec),
       },
     };
   });
@@ -113,10 +130,11 @@ interface Loaded {
 }
 
 /** The palette's saved sections, in the classic studio's order. */
-function savedGroups({ datasets, assets }: Loaded): SavedGroup[] {
+function savedGroups({ datasets, assets, modules }: Loaded): SavedGroup[] {
+  const moduleName = (id: string) => modules.find((m) => m.id === id)?.name ?? id;
   const of = (kind: AssetSummary["kind"]) => withCaptions(assets.filter((a) => a.kind === kind).map((a) => ({
     id: a.id, name: a.name,
-    title: `${a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : a.summary.transform ?? ""}`
+    title: `${a.summary.learner ? `${a.summary.learner}, label ${a.summary.label ?? "—"}` : moduleName(a.summary.transform ?? "")}`
       + `, saved ${a.created.slice(0, 16).replace("T", " ")} UTC`,
   })));
   return [
@@ -126,6 +144,12 @@ function savedGroups({ datasets, assets }: Loaded): SavedGroup[] {
     { title: "Trained Models", reference: "trained_model", items: of("trained_model") },
     { title: "Transforms", reference: "transform", items: of("transform") },
   ];
+}
+
+/** The saved objects by "reference:id", for the nodes that read them (their captions). */
+function savedNamesOf(groups: SavedGroup[]): SavedNames {
+  return new Map(groups.flatMap((group) => group.items.map((item) => [`${group.reference}:${item.id}`,
+                                                                      { name: item.name, detail: item.title }])));
 }
 
 /** The module that brings a saved object of this kind onto the canvas, and its parameter. */
@@ -141,6 +165,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   const [loaded, setLoaded] = useState(initial);
   const { experiment } = loaded;
   const savedObjects = useMemo(() => savedGroups(loaded), [loaded]);
+  const savedNames = useMemo(() => savedNamesOf(savedObjects), [savedObjects]);
   const refreshSaved = async () => {
     const [datasets, assets] = await Promise.all([getJSON<DatasetSummary[]>("/api/datasets/"),
                                                   getJSON<AssetSummary[]>("/api/assets/")]);
@@ -148,38 +173,47 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   };
   const modules = useMemo(() => new Map(loaded.modules.map((m) => [m.id, m])), [loaded.modules]);
   const [history, setHistory] = useState<History>(() => historyOf(experiment.graph));
-  const [saved, setSaved] = useState<Graph>(experiment.graph);
   const [problems, setProblems] = useState<Problem[]>(experiment.validation);
   const [message, setMessage] = useState("");
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [run, setRun] = useLiveRun(experiment.id, experiment.last_run);
   const [logNode, setLogNode] = useState<string | null>(null);
   const [runBlocked, setRunBlocked] = useState(false);
-  const { schemas, refresh: refreshSchemas } = useSchemas(experiment.id, saved);
   // React Flow's view of the nodes: rebuilt from the graph, keeping selection and in-flight drags local.
   const [nodes, setNodes] = useState<Node<ModuleNodeProps>[]>(
     () => flowNodes(experiment.graph, modules, idle, experiment.validation, []));
   const selectedNodes = useMemo(() => new Set(nodes.filter((n) => n.selected).map((n) => n.id)), [nodes]);
   const clipboard = useRef<Graph | null>(null);
+  const selectNext = useRef<ReadonlySet<string> | null>(null);  // e.g. pasted copies, selected once they are drawn
+  const [connecting, setConnecting] = useState<Connecting | null>(null);
+  const [menu, setMenu] = useState<MenuTarget | null>(null);
   const flow = useReactFlow();
   const graph = history.present;
   const apply = useCallback((edit: (graph: Graph) => Graph) => setHistory((h) => commit(h, edit(h.present))), []);
+  /** A node's size as drawn (measured by React Flow), for layout and paste; the nominal box until then. */
+  const sizeOf = useCallback((id: string): Size => {
+    const measured = flow.getNode(id)?.measured;
+    return measured?.width && measured.height ? { width: measured.width, height: measured.height } : NODE_SIZE;
+  }, [flow]);
 
-  useEffect(() => setNodes((before) => flowNodes(graph, modules, run, problems, before)),
-            [graph, modules, run, problems]);
+  useEffect(() => {
+    const select = selectNext.current;
+    selectNext.current = null;
+    setNodes((before) => {
+      const next = flowNodes(graph, modules, run, problems, before, { saved: savedNames, connecting });
+      return select === null ? next : next.map((node) => ({ ...node, selected: select.has(node.id) }));
+    });
+  }, [graph, modules, run, problems, savedNames, connecting]);
   const edges: Edge[] = graph.edges.map((edge) => ({
     id: edgeKey(edge), source: edge.source, target: edge.target, sourceHandle: edge.source_port,
     targetHandle: edge.target_port, selected: selectedEdges.has(edgeKey(edge)),
   }));
 
+  // Deleting reaches the graph through onDelete, nodes and their edges in one edit (one undo step).
   const onNodesChange = (changes: NodeChange<Node<ModuleNodeProps>>[]) => {
-    const removed = new Set(changes.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
-    if (removed.size) apply((g) => removeItems(g, removed, new Set()));
     setNodes((current) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), current));
   };
   const onEdgesChange = (changes: EdgeChange[]) => {
-    const removed = new Set(changes.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
-    if (removed.size) apply((g) => removeItems(g, new Set(), removed));
     const picks = changes.flatMap((c) => (c.type === "select" ? [c] : []));
     if (picks.length) {
       setSelectedEdges((before) => {
@@ -190,25 +224,31 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
     }
   };
 
-  const save = useCallback(async (): Promise<boolean> => {
-    try {
-      const body = await sendJSON<Experiment>(`/api/experiments/${experiment.id}/`, "PATCH", { graph });
-      setSaved(graph);
+  // Every edit is saved a moment after it is made, and before the page is left (canvas/autosave.ts);
+  // Ctrl+S, Run, Set Up and Deploy save at once.
+  const { status: saveStatus, saveNow: save, saved: lastSaved } = useAutosave({
+    url: `/api/experiments/${experiment.id}/`, graph, initial: experiment.graph,
+    onSaved: (body) => {
       setProblems(body.validation);
       setMessage(body.validation.length ? `${body.validation.length} problem(s) to fix before running` : "Saved");
-      return true;
-    } catch (error) {
-      setMessage(error instanceof Error ? error.message : String(error));
-      return false;
-    }
-  }, [experiment.id, graph]);
-
-  // Autosave: a quiet save two seconds after the last edit (Ctrl+S and Run save at once).
-  useEffect(() => {
-    if (saved === graph) return;
-    const timer = window.setTimeout(() => void save(), 2000);
-    return () => window.clearTimeout(timer);
-  }, [graph, saved, save]);
+    },
+    onFailed: (reason) => setMessage(`Not saved: ${reason}`),
+  });
+  const { schemas, refresh: refreshSchemas } = useSchemas(experiment.id, lastSaved);
+  const removeNodes = (nodeIds: ReadonlySet<string>, edgeIds: ReadonlySet<string> = new Set()) => {
+    apply((g) => removeItems(g, nodeIds, edgeIds));
+    setSelectedEdges(new Set());
+  };
+  const paste = (copied: Graph) => {
+    const { graph: next, pasted } = pasteNodes(graph, copied, sizeOf);
+    selectNext.current = new Set(pasted);
+    setSelectedEdges(new Set());
+    apply(() => next);
+  };
+  const autoLayout = () => {
+    apply((g) => moveNodes(g, layoutPositions(g, sizeOf)));
+    window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, duration: 0 }));
+  };
 
   const saveAs = async () => {
     const name = window.prompt("Save a copy of this experiment as", `${experiment.name} (copy)`);
@@ -270,19 +310,62 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
       else if (key === "y") setHistory(redo);
       else if (key === "s") void save();
       else if (key === "c") clipboard.current = selection(graph, selectedNodes);
-      else if (key === "v" && clipboard.current) {
-        const copied = clipboard.current;
-        apply((g) => pasteNodes(g, copied));
-      } else return;
+      else if (key === "v" && clipboard.current) paste(clipboard.current);
+      else return;
       event.preventDefault();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [apply, graph, save, selectedNodes]);
+  });
+
+  const saveOutput = async (nodeId: string, port: string, name: string): Promise<string> => {
+    if (run.run === null) throw new Error("Run the experiment first");
+    const made = await sendJSON<{ kind: string; id: number; name: string }>(
+      `/api/runs/${run.run}/nodes/${nodeId}/outputs/${port}/save/`, "POST", { name });
+    await refreshSaved();
+    return `saved as “${made.name}”`;
+  };
+  /** Right-click (or Shift+F10) on a node or an output port: the node joins the selection if it was not in it. */
+  const openMenu = (node: string, port: string | null, x: number, y: number) => {
+    if (!selectedNodes.has(node)) setNodes((all) => all.map((n) => ({ ...n, selected: n.id === node })));
+    setMenu({ node, port, x, y });
+  };
+  const menuActions = (nodeId: string): MenuActions => {
+    const node = graph.nodes.find((n) => n.id === nodeId);
+    const spec = modules.get(node?.module ?? "");
+    const chosen = selectedNodes.has(nodeId) ? selectedNodes : new Set([nodeId]);
+    return {
+      outputs: spec?.outputs ?? [], finished: finishedOutputs(run, nodeId, modules, graph), selected: chosen.size,
+      visualize: (port) => setVisualized({ node: nodeId, port }),
+      saveAs: (port, what) => {
+        const name = window.prompt(`Save as ${what}: name`, `${experiment.name} [${spec?.name ?? what}]`);
+        if (name?.trim()) {
+          saveOutput(nodeId, port, name.trim()).then((done) => setMessage(`Save as ${what} — ${done}`),
+                                                      (error: unknown) => setMessage(String(error)));
+        }
+      },
+      runSelected: () => void runAll([...chosen]),
+      copy: () => { clipboard.current = selection(graph, chosen); },
+      remove: () => removeNodes(chosen),
+      editComment: () => {
+        const comment = window.prompt(`Comment on ${spec?.name ?? "the module"}`, node?.comment ?? "");
+        if (comment !== null) apply((g) => setComment(g, nodeId, comment));
+      },
+    };
+  };
+  const captionOf = (nodeId: string) => nodes.find((n) => n.id === nodeId)?.data;
+  /** A node as a person would point at it: its caption and what feeds it ("Train Model (label: y) ← Two-Class
+   *  Logistic Regression"), so two nodes of one module can be told apart without their ids. */
+  const describeNode = (nodeId: string) => {
+    const name = (id: string) => captionOf(id)?.title ?? id;
+    const data = captionOf(nodeId);
+    const fedBy = graph.edges.filter((e) => e.target === nodeId).map((e) => name(e.source));
+    return `${name(nodeId)}${data?.summary ? ` (${data.summary})` : ""}${fedBy.length ? ` ← ${fedBy.join(", ")}` : ""}`;
+  };
 
   const selectedNode = selectedNodes.size === 1 ? graph.nodes.find((n) => selectedNodes.has(n.id)) ?? null : null;
-  const columns = useColumns(graph, selectedNode?.id ?? null, modules, schemas, problems, run, saved !== graph);
-  const dirty = saved !== graph;
+  const columns = useColumns(graph, selectedNode?.id ?? null, modules, schemas, problems, run, lastSaved !== graph);
+  const dirty = lastSaved !== graph;
   const workerWarning = useWorkerWarning(run.status, run.run);
   return (
     <div className="atelier-canvas" data-testid="canvas">
@@ -304,16 +387,16 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           <button type="button" onClick={() => setHistory(redo)} disabled={!history.future.length} data-testid="redo-button">
             Redo
           </button>
-          <button type="button" data-testid="layout-button" onClick={() => {
-            apply((g) => moveNodes(g, layoutPositions(g)));
-            window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, duration: 0 }));
-          }}>
+          <button type="button" data-testid="layout-button" onClick={autoLayout}>
             Auto-layout
           </button>
-          <WebServiceButtons experiment={experiment} save={save} onSetUp={onSetUp} onMessage={setMessage} />
+          <WebServiceButtons experiment={experiment} save={save} onSetUp={onSetUp} onMessage={setMessage}
+                             describeNode={describeNode} />
           <RunHistory experimentId={experiment.id} current={run.run}
                       onOpen={(runId) => getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined)} />
-          <span className="toolbar__state" data-testid="save-state">{dirty ? "Unsaved changes" : "Saved"}</span>
+          <span className="toolbar__state" data-testid="save-state" data-status={saveStatus}>
+            {SAVE_LABELS[saveStatus]}
+          </span>
           <span className="toolbar__message" role="status" data-testid="canvas-status">
             {run.status ? `Run ${run.run}: ${run.status}` : ""} {message}
           </span>
@@ -330,6 +413,14 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             event.preventDefault();
             addAt(moduleId, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
           }}
+          onKeyDown={(event) => {
+            const node = event.target instanceof Element ? event.target.closest(".react-flow__node") : null;
+            const id = node?.getAttribute("data-id");
+            if (!node || !id || !(event.key === "ContextMenu" || (event.shiftKey && event.key === "F10"))) return;
+            event.preventDefault();
+            const box = node.getBoundingClientRect();
+            openMenu(id, null, box.left + 12, box.bottom + 4);
+          }}
         >
           <NodeActionsContext.Provider value={{ openLog: setLogNode }}>
           <ReactFlow
@@ -338,6 +429,17 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             nodeTypes={nodeTypes}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
+            onDelete={({ nodes: gone, edges: cut }) => removeNodes(new Set(gone.map((n) => n.id)),
+                                                                  new Set(cut.map((e) => e.id)))}
+            onNodeContextMenu={(event, node) => {
+              event.preventDefault();
+              const port = event.target instanceof Element ? event.target.closest(".react-flow__handle.source") : null;
+              openMenu(node.id, port?.getAttribute("data-handleid") ?? null, event.clientX, event.clientY);
+            }}
+            onMoveStart={() => setMenu(null)}
+            onConnectStart={(_, { nodeId, handleId, handleType }) => nodeId && handleId
+              && setConnecting({ node: nodeId, port: handleId, from: handleType ?? "source" })}
+            onConnectEnd={() => setConnecting(null)}
             onNodeDragStop={(_, __, dragged) => apply((g) => moveNodes(g, new Map(dragged.map((n) => [n.id, n.position]))))}
             onConnect={(connection) => apply((g) => connect(g, modules, toEdge(connection)))}
             isValidConnection={(connection) => checkConnection(graph, modules, toEdge(connection as Connection)).ok}
@@ -348,7 +450,10 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           >
             <Background />
             <Controls />
-            <MiniMap pannable zoomable />
+            <MiniMap pannable zoomable ariaLabel="Overview: click or drag to move the view" maskColor="rgba(15, 23, 42, 0.12)"
+                     maskStrokeColor="#2563eb" maskStrokeWidth={2}
+                     nodeColor={(n) => MINIMAP_COLORS[(n.data as ModuleNodeProps).state?.status ?? "idle"] ?? "#cbd5e1"}
+                     onClick={(_, at) => flow.setCenter(at.x, at.y, { zoom: flow.getZoom(), duration: 150 })} />
           </ReactFlow>
           </NodeActionsContext.Provider>
         </div>
@@ -374,20 +479,23 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
         onExpose={(parameter, name) => selectedNode && apply((g) => setWebParameter(
           g, selectedNode.id, parameter, name,
           selectedNode.params[parameter] ?? modules.get(selectedNode.module)?.parameters.properties[parameter]?.default ?? null))}
-        onSaveOutput={async (port, name) => {
-          if (selectedNode === null || run.run === null) throw new Error("Run the experiment first");
-          const made = await sendJSON<{ kind: string; id: number; name: string }>(
-            `/api/runs/${run.run}/nodes/${selectedNode.id}/outputs/${port}/save/`, "POST", { name });
-          await refreshSaved();
-          return `saved as “${made.name}”`;
-        }}
+        onSaveOutput={(port, name) => (selectedNode ? saveOutput(selectedNode.id, port, name)
+                                                    : Promise.reject(new Error("Choose a module")))}
       />
       {logNode !== null && run.run !== null && run.nodes[logNode] ? (
         <OutputLog runId={run.run} nodeId={logNode} title={nodeName(graph, logNode, modules)} onClose={() => setLogNode(null)} />
       ) : null}
       {visualized && run.run !== null ? (
         <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
-                       title={`${visualized.node} · ${visualized.port}`} onClose={() => setVisualized(null)} />
+                       title={`${captionOf(visualized.node)?.title ?? ""} · ${
+                         captionOf(visualized.node)?.outputs.find((p) => p.name === visualized.port)?.label ?? visualized.port}`}
+                       onClose={() => setVisualized(null)} />
+      ) : null}
+      {menu ? (
+        <ContextMenu x={menu.x} y={menu.y} onClose={() => setMenu(null)}
+                     label={menu.port ? `Output ${menu.port}` : `${captionOf(menu.node)?.title ?? "Module"} menu`}
+                     items={menu.port ? portMenu(menu.node, menu.port, menuActions(menu.node))
+                       : nodeMenu(menu.node, menuActions(menu.node))} />
       ) : null}
     </div>
   );

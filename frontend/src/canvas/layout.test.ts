@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Graph } from "../api/types";
-import { layoutPositions } from "./layout";
+import { freeOffset, layoutPositions, overlaps, type Size } from "./layout";
 
 const at = { x: 0, y: 0 };
 const graph: Graph = {
@@ -17,9 +17,22 @@ function y(positions: Map<string, { x: number; y: number }>, id: string): number
   return positions.get(id)?.y ?? Number.NaN;
 }
 
-function x(positions: Map<string, { x: number; y: number }>, id: string): number {
-  return positions.get(id)?.x ?? Number.NaN;
-}
+/** The income experiment of the browser journeys, with the sizes Chromium measured for its nodes: a dataset
+ *  node with its name and row count, a learner whose name is long, Split Data with its caption, and so on. */
+const income: Graph = {
+  nodes: ["data", "clean", "split", "learner", "train", "score", "evaluate", "notes"].map((id) => ({
+    id, module: id, params: {}, position: at, comment: "" })),
+  edges: [
+    ["data", "clean"], ["clean", "split"], ["split", "train"], ["learner", "train"], ["train", "score"],
+    ["split", "score"], ["score", "evaluate"],
+  ].map(([source = "", target = ""]) => ({ source, source_port: "out", target, target_port: "in" })),
+};
+const measured: Record<string, Size> = {
+  data: { width: 200, height: 62 }, clean: { width: 200, height: 62 }, split: { width: 200, height: 62 },
+  learner: { width: 200, height: 44 }, train: { width: 200, height: 62 }, score: { width: 200, height: 44 },
+  evaluate: { width: 200, height: 78 }, notes: { width: 200, height: 78 },
+};
+const sizeOf = (id: string): Size => measured[id] ?? { width: 200, height: 80 };
 
 describe("layoutPositions", () => {
   it("places every module below the modules that feed it", () => {
@@ -29,8 +42,32 @@ describe("layoutPositions", () => {
     }
   });
 
-  it("keeps modules of one rank apart", () => {
-    const positions = layoutPositions(graph);
-    expect(Math.abs(x(positions, "data") - x(positions, "learner"))).toBeGreaterThanOrEqual(220);
+  it("leaves no two node boxes intersecting, with the sizes the page measured", () => {
+    const laidOut = (sizes: (id: string) => Size) => {
+      const positions = layoutPositions(income, sizes);
+      return { ...income, nodes: income.nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? at })) };
+    };
+    expect(overlaps(laidOut(sizeOf), sizeOf)).toEqual([]);
+    // Wider and taller than the nominal box (a long comment, a zoomed-in font): still apart.
+    const big = (id: string): Size => ({ width: 320, height: id === "learner" ? 130 : 96 });
+    expect(overlaps(laidOut(big), big)).toEqual([]);
+  });
+});
+
+describe("freeOffset", () => {
+  const box = (x: number, y: number) => ({ x, y, width: 200, height: 80 });
+
+  it("moves copies clear of the originals and of every other node", () => {
+    const originals = [box(0, 0), box(0, 110)];
+    const offset = freeOffset(originals, originals);
+    expect(offset.x).toBeGreaterThan(0);
+    for (const copy of originals.map((b) => ({ ...b, x: b.x + offset.x, y: b.y + offset.y }))) {
+      for (const other of originals) {
+        expect(copy.x >= other.x + other.width || copy.y >= other.y + other.height).toBe(true);
+      }
+    }
+    const crowded = [...originals, box(240, 240)];
+    const further = freeOffset(crowded, originals);
+    expect(further.x).toBeGreaterThan(offset.x);
   });
 });

@@ -6,12 +6,65 @@ import type { ModuleSpec } from "../api/types";
 
 export const DRAG_TYPE = "application/x-atelier-module";
 
-export function matches(module: ModuleSpec, query: string): boolean {
-  const text = `${module.name} ${module.category} ${module.subcategory} ${module.description}`.toLowerCase();
-  return query
-    .toLowerCase()
-    .split(/\s+/)
-    .every((word) => text.includes(word));
+/** How well a name matches the search, best first: 0 the name itself, 1 the name starts with the search,
+ *  2 every word of the search starts a word of the name, 3 the name holds every word, 4 only the other text
+ *  (category, description) does; null: no match. "score model" ranks Score Model above modules whose
+ *  description mentions scoring a model. */
+export function rank(name: string, other: string, query: string): number | null {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const wanted = words.join(" ");
+  const lower = name.toLowerCase();
+  const nameWords = lower.split(/[\s\-_/()]+/);
+  if (lower === wanted) return 0;
+  if (lower.startsWith(wanted)) return 1;
+  if (words.every((w) => nameWords.some((n) => n.startsWith(w)))) return 2;
+  if (words.every((w) => lower.includes(w))) return 3;
+  const text = `${lower} ${other.toLowerCase()}`;
+  return words.every((w) => text.includes(w)) ? 4 : null;
+}
+
+interface Entry {
+  item: string;
+  label: string;
+  title: string;
+  testId: string;
+  rank: number;
+}
+
+export interface Section {
+  key: string;
+  title: string;
+  entries: Entry[];
+}
+
+/** The palette's sections for a search: saved objects, then the catalogue's categories; while searching,
+ *  only what matches, best matches first (in each section, and sections by their best entry). */
+export function search(modules: ModuleSpec[], saved: SavedGroup[], query: string): Section[] {
+  const sections: Section[] = saved.map((group) => ({
+    key: `saved-${group.reference}`, title: group.title,
+    entries: group.items.map((item) => ({
+      item: `${SAVED_PREFIX}${group.reference}:${item.id}`, label: item.caption ?? item.name, title: item.title,
+      testId: `palette-${group.reference.replace("_", "-")}-${item.id}`, rank: rank(item.name, group.title, query) ?? -1,
+    })),
+  }));
+  for (const module of modules) {
+    let section = sections.find((s) => s.key === `category-${module.category}`);
+    if (section === undefined) {
+      section = { key: `category-${module.category}`, title: module.category, entries: [] };
+      sections.push(section);
+    }
+    section.entries.push({ item: module.id, label: module.name, title: module.description,
+                           testId: `palette-item-${module.id}`,
+                           rank: rank(module.name, `${module.category} ${module.subcategory} ${module.description}`, query) ?? -1 });
+  }
+  const best = (section: Section) => Math.min(...section.entries.map((e) => e.rank));
+  // Among names that start like the search, the shorter is the nearer ("Score Model" before "Score Model X").
+  const closer = (a: Entry, b: Entry) => a.rank - b.rank || (a.rank <= 2 ? a.label.length - b.label.length : 0);
+  return sections
+    .map((section) => ({ ...section, entries: section.entries.filter((e) => e.rank >= 0)
+                                                             .sort((a, b) => (query.trim() ? closer(a, b) : 0)) }))
+    .filter((section) => section.entries.length > 0)
+    .sort((a, b) => (query.trim() ? best(a) - best(b) : 0));
 }
 
 /** Saved objects (datasets, trained models, transforms) go on the canvas through the module whose parameter
@@ -79,18 +132,7 @@ function Item({ item, label, title, testId, onAdd }: { item: string; label: stri
 
 export function Palette({ modules, saved, onAdd }: PaletteProps) {
   const [query, setQuery] = useState("");
-  const words = query.toLowerCase().split(/\s+/);
-  const savedShown = saved.map((group) => ({
-    ...group,
-    items: group.items.filter((item) => words.every((w) => `${item.name} ${group.title}`.toLowerCase().includes(w))),
-  })).filter((group) => group.items.length > 0);
-  const groups = useMemo(() => {
-    const found = new Map<string, ModuleSpec[]>();
-    for (const module of modules.filter((m) => matches(m, query))) {
-      found.set(module.category, [...(found.get(module.category) ?? []), module]);
-    }
-    return [...found.entries()];
-  }, [modules, query]);
+  const sections = useMemo(() => search(modules, saved, query), [modules, saved, query]);
 
   return (
     <aside className="palette" data-testid="palette" aria-label="Modules">
@@ -102,25 +144,14 @@ export function Palette({ modules, saved, onAdd }: PaletteProps) {
         onChange={(event) => setQuery(event.target.value)}
         data-testid="palette-search"
       />
-      {groups.length === 0 && savedShown.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
-      {savedShown.map((group) => (
-        <section key={group.reference}>
-          <h2>{group.title}</h2>
+      {sections.length === 0 ? <p className="palette__empty">No module matches “{query}”.</p> : null}
+      {sections.map((section) => (
+        <section key={section.key}>
+          <h2>{section.title}</h2>
           <ul>
-            {group.items.map((item) => (
-              <Item key={item.id} item={`${SAVED_PREFIX}${group.reference}:${item.id}`} label={item.caption ?? item.name}
-                    title={item.title} testId={`palette-${group.reference.replace("_", "-")}-${item.id}`} onAdd={onAdd} />
-            ))}
-          </ul>
-        </section>
-      ))}
-      {groups.map(([category, items]) => (
-        <section key={category}>
-          <h2>{category}</h2>
-          <ul>
-            {items.map((module) => (
-              <Item key={module.id} item={module.id} label={module.name} title={module.description}
-                    testId={`palette-item-${module.id}`} onAdd={onAdd} />
+            {section.entries.map((entry) => (
+              <Item key={entry.item} item={entry.item} label={entry.label} title={entry.title} testId={entry.testId}
+                    onAdd={onAdd} />
             ))}
           </ul>
         </section>

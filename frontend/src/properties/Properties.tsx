@@ -148,7 +148,7 @@ interface PropertiesProps {
 }
 
 /** What an output of each port type is saved as (classic "Save as Dataset / Trained Model / Transform"). */
-const SAVED_AS: Record<string, string> = { DataTable: "Dataset", TrainedModel: "Trained Model", Transform: "Transform" };
+export const SAVED_AS: Record<string, string> = { DataTable: "Dataset", TrainedModel: "Trained Model", Transform: "Transform" };
 
 function SaveOutput({ port, what, nodeId, onSave }: {
   port: string; what: string; nodeId: string; onSave: (port: string, name: string) => Promise<string>;

@@ -32,9 +32,11 @@ interface ToolbarProps {
   save: () => Promise<boolean>;
   onSetUp: (result: SetUpResult) => void;
   onMessage: (message: string) => void;
+  /** What the canvas calls a node (its caption), for the choice between trained models; ids mean nothing. */
+  describeNode?: (nodeId: string) => string;
 }
 
-export function WebServiceButtons({ experiment, save, onSetUp, onMessage }: ToolbarProps) {
+export function WebServiceButtons({ experiment, save, onSetUp, onMessage, describeNode = (id) => id }: ToolbarProps) {
   const [open, setOpen] = useState(false);
   const [choices, setChoices] = useState<Problem[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -102,7 +104,7 @@ export function WebServiceButtons({ experiment, save, onSetUp, onMessage }: Tool
           {choices.map((problem) => (
             <button key={problem.node} type="button" data-testid={`setup-choose-${problem.node ?? ""}`}
                     onClick={() => void setUp("predictive", problem.node ?? undefined)}>
-              {problem.node}
+              {describeNode(problem.node ?? "")}
             </button>
           ))}
         </span>

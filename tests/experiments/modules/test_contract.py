@@ -257,3 +257,19 @@ def test_trained_models_and_transforms_round_trip_through_their_files(cls):
             pd.testing.assert_frame_equal(score_frame(back, new_rows.frame), score_frame(value, new_rows.frame))
         else:
             assert equal_outputs(store.load(port.type, data).apply(new_rows), value.apply(new_rows)), port.name
+
+
+def test_the_system_check_names_a_caption_parameter_the_module_does_not_declare():
+    class Misnamed(registry.get("split-data")):  # type: ignore[misc]
+        caption = ("{fraction_of_rows_in_the_first_output_dataset}", "seed {random_sead}")
+
+    assert module_problems(Misnamed) == ["caption names unknown parameter 'random_sead'"]
+
+
+def test_the_catalogue_gives_the_canvas_each_modules_caption_and_port_labels_in_words():
+    split = registry.get("split-data").catalogue_entry()
+    assert split["caption"][:2] == ["{fraction_of_rows_in_the_first_output_dataset}", "random seed {random_seed}"]
+    assert [port["label"] for port in split["outputs"]] == ["Results dataset1", "Results dataset2"]
+    clean = registry.get("clean-missing-data").catalogue_entry()
+    assert [port["label"] for port in clean["outputs"]] == ["Cleaned dataset", "Cleaning transformation"]
+    assert registry.get("train-model").catalogue_entry()["caption"] == ["label: {label_column}"]
