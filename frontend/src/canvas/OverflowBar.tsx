@@ -74,7 +74,10 @@ export function OverflowBar({ items, lead, tail }: OverflowBarProps) {
     return () => observer.disconnect();
   }, []);
 
-  // Measure what is in the bar, then decide before the browser paints: no frame shows a wrapped bar.
+  // Measure what is in the bar, then decide before the browser paints: no frame shows a wrapped bar. Only when
+  // the set of commands, the split or the bar's width changed: not on every render of the editor (a node drag
+  // renders it at each mouse move, and reading sizes forces a layout of the whole page).
+  const keys = items.map((item) => item.key).join(" ");
   useLayoutEffect(() => {
     const element = bar.current;
     if (element === null) return;
@@ -91,7 +94,7 @@ export function OverflowBar({ items, lead, tail }: OverflowBarProps) {
     const room = element.clientWidth - parseFloat(styles.paddingLeft) - parseFloat(styles.paddingRight) - fixed;
     const next = overflowing(items, widths.current, room, moreWidth.current);
     if (!sameSet(next, hidden)) setHidden(next);
-  }, [items, hidden, resized]);
+  }, [keys, hidden, resized]);  // eslint-disable-line react-hooks/exhaustive-deps -- items: see above
 
   const shown = items.filter((item) => !hidden.has(item.key));
   const moved = items.filter((item) => hidden.has(item.key));
