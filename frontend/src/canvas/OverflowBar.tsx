@@ -109,7 +109,7 @@ export function OverflowBar({ items, lead, tail }: OverflowBarProps) {
             More ▾
           </button>
           {open ? (
-            <div className="toolbar__more" role="menu" aria-label="More commands" onChange={() => setOpen(false)}
+            <div className="toolbar__more" role="group" aria-label="More commands" onChange={() => setOpen(false)}
                  onClick={(event) => {
                    const target = event.target as HTMLElement;
                    if (target.closest("button") && !target.closest("[aria-haspopup]")) setOpen(false);
