@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
@@ -39,6 +39,14 @@ def income_graph(dataset_id: int) -> dict:
         edge("train", "trained_model", "score", "trained_model"), edge("split", "results2", "score", "dataset"),
         edge("score", "scored_dataset", "evaluate", "scored_dataset"),
     ]}
+
+
+def toolbar(page: Page, test_id: str) -> Locator:
+    """A canvas toolbar command: in the bar, or in its More menu when the window is too narrow for it."""
+    command = page.get_by_test_id(test_id)
+    if not command.is_visible() and page.get_by_test_id("toolbar-more").is_visible():
+        page.get_by_test_id("toolbar-more").click()
+    return command
 
 
 def main(base: str, username: str, password: str) -> None:
@@ -77,7 +85,7 @@ def main(base: str, username: str, password: str) -> None:
         page.get_by_test_id("setup-predictive").click()
         page.get_by_test_id("setup-summary").wait_for()
         page.get_by_test_id("node-web-service-output").wait_for()
-        page.get_by_test_id("layout-button").click()
+        toolbar(page, "layout-button").click()
         page.screenshot(path=OUT / "6-predictive.png")
         page.get_by_test_id("run-button").click()
         page.wait_for_selector('[data-testid="node-web-service-output"]:is([data-status="finished"], '

@@ -21,7 +21,7 @@ import { fromRun, idle, mergeRun, useLiveRun, type RunState } from "../live";
 import { useWorkerWarning } from "./health";
 import { DRAG_TYPE, Palette, savedItem, withCaptions, type SavedGroup } from "../palette/Palette";
 import { Visualization } from "../visualize/Visualization";
-import { SetUpSummary, WebServiceButtons, type SetUpResult } from "../webservice/SetUp";
+import { SetUpSummary, type SetUpResult } from "../webservice/SetUp";
 import { nodeName, useColumns, useSchemas } from "../properties/columns";
 import { OutputLog } from "../properties/OutputLog";
 import { Properties } from "../properties/Properties";
@@ -43,7 +43,7 @@ import {
   undo,
   type History,
 } from "../store";
-import { SAVE_LABELS, useAutosave } from "./autosave";
+import { useAutosave } from "./autosave";
 import { nodeCaption, type SavedNames } from "./caption";
 import { portHints, type Connecting } from "./connecting";
 import { ContextMenu } from "./ContextMenu";
@@ -51,6 +51,8 @@ import { layoutPositions, NODE_SIZE, type Size } from "./layout";
 import { nodeMenu, portMenu, type MenuActions, type MenuTarget } from "./menus";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
 import { NodeActionsContext } from "./nodeActions";
+import { Toolbar } from "./Toolbar";
+import { Workbench } from "./Workbench";
 
 const nodeTypes = { module: ModuleNode };
 /** The overview's modules take the colour of their status badge, so a failed one stands out there too. */
@@ -97,29 +99,6 @@ function finishedOutputs(run: RunState, nodeId: string, modules: Map<string, Mod
   if (state === undefined || (state.status !== "finished" && state.status !== "cached")) return [];
   const module = graph.nodes.find((n) => n.id === nodeId)?.module;
   return modules.get(module ?? "")?.outputs.map((port) => port.name) ?? [];
-}
-
-interface RunSummary {
-  id: number;
-  status: string;
-  created: string;
-}
-
-/** Run history: pick a past run to see its node states and outputs (the graph shown stays the current one). */
-function RunHistory({ experimentId, current, onOpen }: { experimentId: number; current: number | null;
-                                                        onOpen: (runId: number) => void }) {
-  const [runs, setRuns] = useState<RunSummary[]>([]);
-  const load = () => void getJSON<RunSummary[]>(`/api/experiments/${experimentId}/runs/`).then(setRuns, () => undefined);
-  return (
-    <select aria-label="Run history" data-testid="run-history" value={current ?? ""} onFocus={load} onMouseDown={load}
-            onChange={(event) => event.target.value && onOpen(Number(event.target.value))}>
-      <option value="">Run history</option>
-      {current !== null && !runs.some((r) => r.id === current) ? <option value={current}>Run {current}</option> : null}
-      {runs.map((r) => (
-        <option key={r.id} value={r.id}>Run {r.id} · {r.status} · {new Date(r.created).toLocaleString()}</option>
-      ))}
-    </select>
-  );
 }
 
 interface Loaded {
@@ -369,39 +348,21 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   const workerWarning = useWorkerWarning(run.status, run.run);
   return (
     <div className="atelier-canvas" data-testid="canvas">
-      <Palette modules={loaded.modules} saved={savedObjects} onAdd={addAtCentre} />
-      <div className="atelier-canvas__main">
-        <div className="toolbar" role="toolbar" aria-label="Experiment">
-          <strong className="toolbar__title">{experiment.name}</strong>
-          <button type="button" onClick={() => void save()} data-testid="save-button">Save</button>
-          <button type="button" onClick={() => void saveAs()} data-testid="save-as-button">Save As</button>
-          <button type="button" onClick={() => void runAll()} data-testid="run-button">Run</button>
-          <button type="button" onClick={() => void runAll([...selectedNodes])} disabled={!selectedNodes.size}
-                  data-testid="run-selected-button">Run selected</button>
-          <button type="button" onClick={() => void cancel()} disabled={run.status !== "running" && run.status !== "queued"}>
-            Cancel
-          </button>
-          <button type="button" onClick={() => setHistory(undo)} disabled={!history.past.length} data-testid="undo-button">
-            Undo
-          </button>
-          <button type="button" onClick={() => setHistory(redo)} disabled={!history.future.length} data-testid="redo-button">
-            Redo
-          </button>
-          <button type="button" data-testid="layout-button" onClick={autoLayout}>
-            Auto-layout
-          </button>
-          <WebServiceButtons experiment={experiment} save={save} onSetUp={onSetUp} onMessage={setMessage}
-                             describeNode={describeNode} />
-          <RunHistory experimentId={experiment.id} current={run.run}
-                      onOpen={(runId) => getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined)} />
-          <span className="toolbar__state" data-testid="save-state" data-status={saveStatus}>
-            {SAVE_LABELS[saveStatus]}
-          </span>
-          <span className="toolbar__message" role="status" data-testid="canvas-status">
-            {run.status ? `Run ${run.run}: ${run.status}` : ""} {message}
-          </span>
-          {workerWarning && <span className="toolbar__warning" role="alert" data-testid="worker-warning">{workerWarning}</span>}
-        </div>
+      <Toolbar
+        experiment={experiment} run={run} saveStatus={saveStatus} message={message} warning={workerWarning}
+        canUndo={history.past.length > 0} canRedo={history.future.length > 0} canRunSelected={selectedNodes.size > 0}
+        save={save} onSaveAs={() => void saveAs()} onRun={() => void runAll()}
+        onRunSelected={() => void runAll([...selectedNodes])} onCancel={() => void cancel()}
+        onUndo={() => setHistory(undo)} onRedo={() => setHistory(redo)} onLayout={autoLayout}
+        onSetUp={onSetUp} onMessage={setMessage} describeNode={describeNode}
+        onOpenRun={(runId) => getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun(fromRun(r)), () => undefined)} />
+      <Workbench overlay={visualized && run.run !== null ? (
+        <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
+                       title={`${captionOf(visualized.node)?.title ?? ""} · ${
+                         captionOf(visualized.node)?.outputs.find((p) => p.name === visualized.port)?.label ?? visualized.port}`}
+                       onClose={() => setVisualized(null)} />
+      ) : null}>
+        <Palette modules={loaded.modules} saved={savedObjects} onAdd={addAtCentre} />
         <div
           className="atelier-canvas__flow"
           onDragOver={(event) => {
@@ -457,39 +418,33 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
           </ReactFlow>
           </NodeActionsContext.Provider>
         </div>
-      </div>
-      <Properties
-        node={selectedNode}
-        module={selectedNode ? modules.get(selectedNode.module) ?? null : null}
-        problems={problems}
-        saved={savedObjects}
-        outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
-        onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
-        onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
-        columns={columns}
-        prepareColumns={async () => { if (dirty && await save()) await refreshSchemas(graph); }}
-        state={selectedNode ? run.nodes[selectedNode.id] ?? null : null}
-        onOpenLog={() => selectedNode && setLogNode(selectedNode.id)}
-        nodeName={(nodeId) => nodeName(graph, nodeId, modules)}
-        onSelectNode={selectNode}
-        blocked={runBlocked && problems.length > 0}
-        empty={graph.nodes.length === 0}
-        onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
-        webParameters={graph.web_service_parameters ?? []}
-        onExpose={(parameter, name) => selectedNode && apply((g) => setWebParameter(
-          g, selectedNode.id, parameter, name,
-          selectedNode.params[parameter] ?? modules.get(selectedNode.module)?.parameters.properties[parameter]?.default ?? null))}
-        onSaveOutput={(port, name) => (selectedNode ? saveOutput(selectedNode.id, port, name)
-                                                    : Promise.reject(new Error("Choose a module")))}
-      />
+        <Properties
+          node={selectedNode}
+          module={selectedNode ? modules.get(selectedNode.module) ?? null : null}
+          problems={problems}
+          saved={savedObjects}
+          outputs={selectedNode ? finishedOutputs(run, selectedNode.id, modules, graph) : []}
+          onChange={(params) => selectedNode && apply((g) => setParams(g, selectedNode.id, params))}
+          onComment={(comment) => selectedNode && apply((g) => setComment(g, selectedNode.id, comment))}
+          columns={columns}
+          prepareColumns={async () => { if (dirty && await save()) await refreshSchemas(graph); }}
+          state={selectedNode ? run.nodes[selectedNode.id] ?? null : null}
+          onOpenLog={() => selectedNode && setLogNode(selectedNode.id)}
+          nodeName={(nodeId) => nodeName(graph, nodeId, modules)}
+          onSelectNode={selectNode}
+          blocked={runBlocked && problems.length > 0}
+          empty={graph.nodes.length === 0}
+          onVisualize={(port) => selectedNode && setVisualized({ node: selectedNode.id, port })}
+          webParameters={graph.web_service_parameters ?? []}
+          onExpose={(parameter, name) => selectedNode && apply((g) => setWebParameter(
+            g, selectedNode.id, parameter, name,
+            selectedNode.params[parameter] ?? modules.get(selectedNode.module)?.parameters.properties[parameter]?.default ?? null))}
+          onSaveOutput={(port, name) => (selectedNode ? saveOutput(selectedNode.id, port, name)
+                                                      : Promise.reject(new Error("Choose a module")))}
+        />
+      </Workbench>
       {logNode !== null && run.run !== null && run.nodes[logNode] ? (
         <OutputLog runId={run.run} nodeId={logNode} title={nodeName(graph, logNode, modules)} onClose={() => setLogNode(null)} />
-      ) : null}
-      {visualized && run.run !== null ? (
-        <Visualization url={`/api/runs/${run.run}/nodes/${visualized.node}/outputs/${visualized.port}/`}
-                       title={`${captionOf(visualized.node)?.title ?? ""} · ${
-                         captionOf(visualized.node)?.outputs.find((p) => p.name === visualized.port)?.label ?? visualized.port}`}
-                       onClose={() => setVisualized(null)} />
       ) : null}
       {menu ? (
         <ContextMenu x={menu.x} y={menu.y} onClose={() => setMenu(null)}

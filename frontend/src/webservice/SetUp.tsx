@@ -1,8 +1,9 @@
 // Set Up Web Service (predictive / retraining) and Deploy Web Service, and the summary Set Up returns.
-import { useState } from "react";
+import { useCallback, useRef, useState } from "react";
 
 import { ApiError, sendJSON } from "../api/client";
 import type { Experiment, Problem } from "../api/types";
+import { useDismiss } from "../canvas/OverflowBar";
 
 export interface Change {
   node: string;
@@ -27,7 +28,7 @@ export function keepNewKeys(serviceId: number, endpoint: Deployed["endpoint"]): 
   window.sessionStorage.setItem(`atelier-new-keys-${serviceId}`, JSON.stringify(endpoint));
 }
 
-interface ToolbarProps {
+interface WebServiceProps {
   experiment: Experiment;
   save: () => Promise<boolean>;
   onSetUp: (result: SetUpResult) => void;
@@ -36,14 +37,24 @@ interface ToolbarProps {
   describeNode?: (nodeId: string) => string;
 }
 
-export function WebServiceButtons({ experiment, save, onSetUp, onMessage, describeNode = (id) => id }: ToolbarProps) {
-  const [open, setOpen] = useState(false);
+export interface WebServiceActions {
+  training: boolean;
+  busy: boolean;
+  /** When Set Up found several trained models: the ones to choose from. */
+  choices: Problem[] | null;
+  setUp: (kind: "predictive" | "retraining", trainNode?: string) => Promise<void>;
+  deploy: () => Promise<void>;
+  dismissChoices: () => void;
+  /** What the canvas calls a node (its caption), for the choice between trained models; ids mean nothing. */
+  describeNode: (nodeId: string) => string;
+}
+
+/** Set Up Web Service and Deploy Web Service, shared by the toolbar's two controls wherever they are shown. */
+export function useWebService({ experiment, save, onSetUp, onMessage, describeNode = (id) => id }: WebServiceProps): WebServiceActions {
   const [choices, setChoices] = useState<Problem[] | null>(null);
   const [busy, setBusy] = useState(false);
-  const training = experiment.kind === "training";
 
   const setUp = async (kind: "predictive" | "retraining", trainNode?: string) => {
-    setOpen(false);
     setChoices(null);
     if (!(await save())) return;
     setBusy(true);
@@ -74,42 +85,61 @@ export function WebServiceButtons({ experiment, save, onSetUp, onMessage, descri
     }
   };
 
+  return { training: experiment.kind === "training", busy, choices, setUp, deploy,
+           dismissChoices: () => setChoices(null), describeNode };
+}
+
+/** "Set Up Web Service ▾": predictive or retraining; when several models are trained, the one to use. The menu
+ *  opens below the button, or lists its items in place inside the toolbar's More menu. */
+export function SetUpMenu({ service }: { service: WebServiceActions }) {
+  const [open, setOpen] = useState(false);
+  const shown = open || service.choices !== null;
+  const box = useRef<HTMLSpanElement>(null);
+  const close = useCallback(() => { setOpen(false); service.dismissChoices(); }, [service]);
+  useDismiss(shown, box, close);
+  const choose = (kind: "predictive" | "retraining", trainNode?: string) => {
+    setOpen(false);
+    void service.setUp(kind, trainNode);
+  };
   return (
-    <span className="webservice-buttons">
-      <span className="menu">
-        <button type="button" data-testid="setup-web-service-button" aria-haspopup="menu" aria-expanded={open}
-                disabled={!training || busy} onClick={() => setOpen(!open)}
-                title={training ? "Make a predictive or retraining web service from this experiment"
-                  : "Set Up starts from the training experiment; edit this one and Deploy"}>
-          Set Up Web Service ▾
-        </button>
-        {open ? (
-          <span className="menu__items" role="menu">
-            <button type="button" role="menuitem" data-testid="setup-predictive" onClick={() => void setUp("predictive")}>
-              Predictive Web Service
-            </button>
-            <button type="button" role="menuitem" data-testid="setup-retraining" onClick={() => void setUp("retraining")}>
-              Retraining Web Service
-            </button>
-          </span>
-        ) : null}
-      </span>
-      <button type="button" data-testid="deploy-button" disabled={busy} onClick={() => void deploy()}
-              title="Publish the last finished run of this experiment as a web service">
-        Deploy Web Service
+    <span className="menu" ref={box}>
+      <button type="button" data-testid="setup-web-service-button" aria-haspopup="menu" aria-expanded={shown}
+              disabled={!service.training || service.busy} onClick={() => (shown ? close() : setOpen(true))}
+              title={service.training ? "Make a predictive or retraining web service from this experiment"
+                : "Set Up starts from the training experiment; edit this one and Deploy"}>
+        Set Up Web Service ▾
       </button>
-      {choices ? (
-        <span className="model-choice" role="group" aria-label="Choose the trained model" data-testid="setup-choose-model">
-          Use the model of
-          {choices.map((problem) => (
-            <button key={problem.node} type="button" data-testid={`setup-choose-${problem.node ?? ""}`}
-                    onClick={() => void setUp("predictive", problem.node ?? undefined)}>
-              {describeNode(problem.node ?? "")}
-            </button>
-          ))}
+      {shown ? (
+        <span className="menu__items" role="menu">
+          <button type="button" role="menuitem" data-testid="setup-predictive" onClick={() => choose("predictive")}>
+            Predictive Web Service
+          </button>
+          <button type="button" role="menuitem" data-testid="setup-retraining" onClick={() => choose("retraining")}>
+            Retraining Web Service
+          </button>
+          {service.choices ? (
+            <span className="model-choice" role="group" aria-label="Choose the trained model" data-testid="setup-choose-model">
+              <span>Predictive web service with the model of</span>
+              {service.choices.map((problem) => (
+                <button key={problem.node} type="button" role="menuitem" data-testid={`setup-choose-${problem.node ?? ""}`}
+                        onClick={() => choose("predictive", problem.node ?? undefined)}>
+                  {service.describeNode(problem.node ?? "")}
+                </button>
+              ))}
+            </span>
+          ) : null}
         </span>
       ) : null}
     </span>
+  );
+}
+
+export function DeployButton({ service }: { service: WebServiceActions }) {
+  return (
+    <button type="button" data-testid="deploy-button" disabled={service.busy} onClick={() => void service.deploy()}
+            title="Publish the last finished run of this experiment as a web service">
+      Deploy Web Service
+    </button>
   );
 }
 
