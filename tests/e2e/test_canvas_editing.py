@@ -42,7 +42,7 @@ def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, work
     assert page.get_by_test_id("palette-item-enter-data-manually").count() == 1
     drop(page, "enter-data-manually", 300, 80)
     drop(page, "select-columns-in-dataset", 300, 260)
-    drop(page, "two-class-boosted-decision-tree", 600, 80)
+    drop(page, "two-class-boosted-decision-tree", 20, 80)  # the canvas is ~700 px wide here
     assert page.locator(".react-flow__node").count() == 3
 
     wire(page, "port-n3-out-untrained_model", "port-n2-in-dataset")  # incompatible: refused

@@ -43,8 +43,11 @@ class StudioJobsMixin:
         return get_object_or_404(BatchJob.objects.select_related("endpoint__service"), endpoint=self._endpoint(name),
                                  job_id=job)
 
-    @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
-                   responses=OpenApiResponse(description="The endpoint's latest jobs, or the job just started"))
+    @extend_schema(methods=["GET"], operation_id="web_services_endpoint_jobs_list",
+                   responses=OpenApiResponse(description="The endpoint's latest jobs"))
+    @extend_schema(methods=["POST"], request={"application/json": OpenApiTypes.OBJECT},
+                   operation_id="web_services_endpoint_jobs_create",
+                   responses=OpenApiResponse(description="The job just submitted and started"))
     @action(detail=True, methods=["get", "post"], url_path=ENDPOINT + "/jobs")
     def jobs(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """GET: the endpoint's latest jobs. POST a BES body ({"Inputs": {"input1": {"RelativeLocation": ...}}}):
@@ -59,7 +62,10 @@ class StudioJobsMixin:
             raise _refused(error) from None
         return Response(studio_job_json(base, job), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="The job: status, progress, outputs"))
+    @extend_schema(methods=["GET"], request=None, operation_id="web_services_endpoint_job_retrieve",
+                   responses=OpenApiResponse(description="The job: status, progress, outputs"))
+    @extend_schema(methods=["DELETE"], request=None, operation_id="web_services_endpoint_job_cancel",
+                   responses=OpenApiResponse(description="The job, cancelled"))
     @action(detail=True, methods=["get", "delete"], url_path=JOB)
     def job(self, request: Request, pk: str | None = None, name: str = "", job: str = "") -> Response:
         """GET: the job's status and progress, with download URLs once finished; DELETE: cancel it."""

@@ -95,7 +95,8 @@ def test_the_system_check_names_an_integer_parameter_without_a_maximum():
 
 def test_the_system_check_names_a_column_parameter_selecting_from_an_input_that_is_not_a_dataset():
     class Misplaced(registry.get("join-data")):  # type: ignore[misc]
-        params = {"join_key_columns_for_r": Columns("Join key columns for R", input="dataset3")}
+        params = {**registry.get("join-data").params,
+                  "join_key_columns_for_r": Columns("Join key columns for R", input="dataset3")}
 
     assert module_problems(Misplaced) == ["parameter 'join_key_columns_for_r' selects columns of 'dataset3', which is "
                                           "not a dataset input"]
