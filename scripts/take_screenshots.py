@@ -53,7 +53,7 @@ def main(base: str, username: str, password: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 760})
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.goto(f"{base}/login/")
         page.screenshot(path=OUT / "1-sign-in.png")
         page.get_by_test_id("login-username").fill(username)
