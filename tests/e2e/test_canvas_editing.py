@@ -32,6 +32,14 @@ def wire(page, source, target):
     page.mouse.up()
 
 
+def toolbar_control(page, test_id):
+    """A toolbar command, opening the toolbar's More menu when the window is too narrow to show it in the bar."""
+    control = page.get_by_test_id(test_id)
+    if not control.is_visible() and page.get_by_test_id("toolbar-more").is_visible():
+        page.get_by_test_id("toolbar-more").click()
+    return control
+
+
 def test_build_connect_save_run_undo_and_reload(page, owner, studio_server, worker):
     experiment = Experiment.objects.create(workspace=owner.workspace, name="Built by hand")
     sign_in(page, studio_server, owner)

@@ -25,13 +25,9 @@ def set_param(page, node_id, name, value):
         field.blur()
 
 
-def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(page, owner, studio_server, worker):
-    samples_load([ADULT])
-    adult = Dataset.objects.get(name=ADULT)
-    experiment = Experiment.objects.create(workspace=owner.workspace, name="Income by hand")
-    sign_in(page, studio_server, owner)
-    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
-
+def build_income(page, adult):
+    """Drag the Adult dataset and the income experiment's modules in (nodes n1-n7), wire them with the mouse and set
+    Clean Missing Data and Split Data; Train Model's label column is left to the caller."""
     page.get_by_test_id("palette-search").fill("adult")
     page.get_by_test_id(f"palette-dataset-{adult.pk}").drag_to(page.locator(".atelier-canvas__flow"),
                                                               target_position={"x": 200, "y": 30})
@@ -53,6 +49,24 @@ def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(pa
     set_param(page, "n3", "random_seed", 42)
     set_param(page, "n3", "stratified_split", True)
     set_param(page, "n3", "stratification_key_column", "income")
+
+
+def read_auc(page, evaluate_node):
+    """Open Evaluate Model's results as a user would and read the AUC off its table (the visualization stays open)."""
+    page.get_by_test_id(f"node-{evaluate_node}").click()
+    page.get_by_test_id(f"visualize-{evaluate_node}-evaluation_results").click()
+    row = page.get_by_test_id("visualization").locator("tr", has=page.locator("td", has_text=re.compile(r"^AUC$")))
+    return float(row.locator("td").nth(1).inner_text())
+
+
+def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(page, owner, studio_server, worker):
+    samples_load([ADULT])
+    adult = Dataset.objects.get(name=ADULT)
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="Income by hand")
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/experiments/{experiment.pk}/")
+
+    build_income(page, adult)
     # The label column through the column selector: it lists the columns that reach Train Model.
     page.get_by_test_id("node-n5").click()
     page.get_by_test_id("column-selector-label_column").click()
@@ -66,12 +80,8 @@ def test_build_the_income_experiment_by_drag_and_drop_run_it_and_read_the_auc(pa
     for node_id in range(1, 8):
         page.wait_for_selector(f'[data-testid="node-n{node_id}"][data-status="finished"]', timeout=120000)
 
-    page.get_by_test_id("node-n7").click()
-    page.get_by_test_id("visualize-n7-evaluation_results").click()
+    assert read_auc(page, "n7") >= 0.90
     visualization = page.get_by_test_id("visualization")
-    row = visualization.locator("tr", has=page.locator("td", has_text=re.compile(r"^AUC$")))
-    auc = float(row.locator("td").nth(1).inner_text())
-    assert auc >= 0.90
     visualization.get_by_role("img", name="ROC").locator("svg").wait_for()
     assert visualization.get_by_role("img", name="Confusion matrix").locator("svg").count() == 1
     at_half = visualization.get_by_test_id("threshold-metrics").inner_text()

@@ -14,6 +14,7 @@ from experiments.assets import output_save
 from experiments.datasets import dataset_upload
 from experiments.models import Experiment
 from experiments.setup import setup_web_service
+from tests.e2e.test_canvas_editing import toolbar_control
 from tests.e2e.test_canvas_inspect import compare_graph
 from tests.e2e.test_canvas_mount import sign_in
 from tests.experiments.helpers import run_now
@@ -102,10 +103,7 @@ class Walk:
 
     def control(self, test_id):
         """A toolbar control, opening the toolbar's overflow menu when it is there rather than in the bar."""
-        control = self.page.get_by_test_id(test_id)
-        if not control.is_visible() and self.page.get_by_test_id("toolbar-more").is_visible():
-            self.page.get_by_test_id("toolbar-more").click()
-        return control
+        return toolbar_control(self.page, test_id)
 
 
 def trained_experiment(owner):
