@@ -59,7 +59,7 @@ load: setup
 ## screenshots: start the studio on a spare port with a fresh database, take the README's screenshots, stop it.
 screenshots: setup
 	@scripts/ensure-system-packages.sh redis-server chromium
-	@rm -f var/screenshots.sqlite3
+	@rm -f var/screenshots.sqlite3; mkdir -p var/logs
 	@export DATABASE_URL=sqlite:///$(CURDIR)/var/screenshots.sqlite3; \
 	  $(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py ensure_admin && $(PY) manage.py load_samples >/dev/null; \
 	  port=8765; ( PORT=$$port $(PY) manage.py runstudio > var/logs/screenshots.log 2>&1 & echo $$! > var/screenshots.pid ); \

@@ -135,7 +135,8 @@ def test_palette_toolbar_and_properties_are_keyboard_operable_with_labels(page, 
 
     page.get_by_test_id("save-button").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("canvas-status")).to_contain_text("Saved")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved")
+    expect(page.get_by_test_id("canvas-status")).not_to_contain_text("Saved")  # said once, not twice
 
 
 def test_back_and_forward_move_between_the_linked_tabs_without_a_reload(page, owner, studio_server):

@@ -97,13 +97,15 @@ def test_auto_layout_leaves_no_two_modules_on_top_of_each_other(page, owner, stu
     assert no_two_intersect(page) == []
 
 
+INCOME_SPOTS = {"data": (200, 30), "clean": (200, 120), "split": (200, 210), "learner": (470, 210),
+                "train": (330, 320), "score": (200, 430), "evaluate": (200, 530)}  # as test_income_journey drops them
+
+
 def test_set_up_web_service_leaves_no_two_modules_on_top_of_each_other(page, owner, studio_server):
     samples_load([ADULT])
     graph = income_graph(Dataset.objects.get(name=ADULT).pk)
-    spots = {"data": (200, 30), "clean": (200, 120), "split": (200, 210), "learner": (470, 210), "train": (330, 320),
-             "score": (200, 430), "evaluate": (200, 530)}  # as tests/e2e/test_income_journey.py drops them
     for each in graph["nodes"]:
-        each["position"] = dict(zip("xy", spots[each["id"]], strict=True))
+        each["position"] = dict(zip("xy", INCOME_SPOTS[each["id"]], strict=True))
     training = Experiment.objects.create(workspace=owner.workspace, name="Income", graph=graph)
     run_now(owner.workspace, graph, experiment=training)
     sign_in(page, studio_server, owner)

@@ -11,13 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from experiments.assets import output_save
-from experiments.datasets import dataset_upload
-from experiments.models import Experiment
+from experiments.datasets import dataset_upload, samples_load
+from experiments.models import Dataset, Experiment
 from experiments.setup import setup_web_service
 from tests.e2e.test_canvas_editing import toolbar_control
 from tests.e2e.test_canvas_inspect import compare_graph
 from tests.e2e.test_canvas_mount import sign_in
+from tests.e2e.test_canvas_readable import ADULT, INCOME_SPOTS
 from tests.experiments.helpers import run_now
+from tests.experiments.test_runs import income_graph
 from webservices.services import deploy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -100,6 +102,18 @@ class Walk:
         if height > ONE_LINE:
             self.problems.append(f"{self.size[0]}x{self.size[1]} {state}: the toolbar is {height:.0f}px high")
         return height
+
+    def minimap_clear(self, state):
+        """The graph as fitted on opening: no module starts under the overview (minimap) in its corner."""
+        covered = self.page.evaluate("""() => {
+            const map = document.querySelector('.react-flow__minimap').getBoundingClientRect();
+            return [...document.querySelectorAll('.react-flow__node')].filter((node) => {
+                const box = node.getBoundingClientRect();
+                return box.right > map.left && box.left < map.right && box.bottom > map.top && box.top < map.bottom;
+            }).map((node) => node.dataset.id);
+        }""")
+        if covered:
+            self.problems.append(f"{self.size[0]}x{self.size[1]} {state}: the minimap covers {covered}")
 
     def control(self, test_id):
         """A toolbar control, opening the toolbar's overflow menu when it is there rather than in the bar."""
@@ -292,3 +306,25 @@ def test_panes_resize_by_their_edge_collapse_and_keep_their_size(page, owner, st
     page.get_by_test_id("palette-search").fill("split")
     assert page.get_by_test_id("palette-item-split-data").is_visible()
     assert page.evaluate(MEASURE, CANVAS_PARTS) == []
+
+
+def test_the_minimap_never_covers_a_module_of_the_opened_graph(page, owner, studio_server):
+    """A tall graph (the income experiment as the journey drops it) reaches the canvas's bottom right corner once
+    fitted; the fit keeps the minimap's column free at every size."""
+    samples_load([ADULT])
+    graph = income_graph(Dataset.objects.get(name=ADULT).pk)
+    for each in graph["nodes"]:
+        each["position"] = dict(zip("xy", INCOME_SPOTS[each["id"]], strict=True))
+    training = Experiment.objects.create(workspace=owner.workspace, name="Income", graph=graph)
+    sign_in(page, studio_server, owner)
+    problems = []
+    for size in SIZES:
+        walk = Walk(page, size)
+        page.goto(f"{studio_server.url}/experiments/{training.pk}/")
+        page.get_by_test_id("node-evaluate").wait_for()
+        walk.minimap_clear("opened")
+        walk.control("layout-button").click()
+        expect(page.get_by_test_id("save-state")).to_have_text("Saved")  # saved after the layout and its fit
+        walk.minimap_clear("after auto-layout")
+        problems += walk.problems
+    assert problems == [], "\n".join(problems)

@@ -47,7 +47,7 @@ import { useAutosave } from "./autosave";
 import { nodeCaption, type SavedNames } from "./caption";
 import { portHints, type Connecting } from "./connecting";
 import { ContextMenu } from "./ContextMenu";
-import { layoutPositions, NODE_SIZE, type Size } from "./layout";
+import { freeSpot, layoutPositions, NODE_SIZE, type Size } from "./layout";
 import { nodeMenu, portMenu, type MenuActions, type MenuTarget } from "./menus";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
 import { NodeActionsContext } from "./nodeActions";
@@ -55,6 +55,8 @@ import { Toolbar } from "./Toolbar";
 import { Workbench } from "./Workbench";
 
 const nodeTypes = { module: ModuleNode };
+/** Fitting the graph leaves the overview's column (bottom right, 200 px + margins) free, so no node starts under it. */
+const FIT_VIEW = { maxZoom: 1, padding: { top: "24px", bottom: "24px", left: "24px", right: "232px" } } as const;
 /** The overview's modules take the colour of their status badge, so a failed one stands out there too. */
 const MINIMAP_COLORS: Record<string, string> = { finished: "#86efac", cached: "#86efac", running: "#93c5fd",
                                                  queued: "#bfdbfe", failed: "#fca5a5", skipped: "#e4e7ec" };
@@ -209,7 +211,9 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
     url: `/api/experiments/${experiment.id}/`, graph, initial: experiment.graph,
     onSaved: (body) => {
       setProblems(body.validation);
-      setMessage(body.validation.length ? `${body.validation.length} problem(s) to fix before running` : "Saved");
+      // The save state beside the message already says "Saved"; the message only speaks of problems.
+      const count = body.validation.length;
+      setMessage(count ? `${count} ${count === 1 ? "problem" : "problems"} to fix before running` : "");
     },
     onFailed: (reason) => setMessage(`Not saved: ${reason}`),
   });
@@ -226,7 +230,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   };
   const autoLayout = () => {
     apply((g) => moveNodes(g, layoutPositions(g, sizeOf)));
-    window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, duration: 0 }));
+    window.requestAnimationFrame(() => void flow.fitView({ ...FIT_VIEW, duration: 0 }));
   };
 
   const saveAs = async () => {
@@ -243,7 +247,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
       const { run: runId } = await sendJSON<{ run: number }>(`/api/experiments/${experiment.id}/run/`, "POST", body);
       // Events of this run may already have arrived on the WebSocket: keep them.
       setRun((before) => (before.run === runId ? before : { ...idle, run: runId, status: "queued" }));
-      setMessage(`Run ${runId} queued`);
+      setMessage("");  // the status line shows "Run N: queued" and follows the run from there
       getJSON<Run>(`/api/runs/${runId}/`).then((r) => setRun((before) => mergeRun(before, r)), () => undefined);
     } catch (error) {
       const problems = error instanceof ApiError ? (error.body as { errors?: Problem[] } | null)?.errors : undefined;
@@ -277,7 +281,8 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
   const addAtCentre = (moduleId: string) => {
     const box = document.querySelector(".atelier-canvas__flow")?.getBoundingClientRect();
     const centre = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
-    addAt(moduleId, flow.screenToFlowPosition(centre));
+    const at = flow.screenToFlowPosition(centre);
+    addAt(moduleId, freeSpot(graph, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 }, sizeOf));
   };
 
   useEffect(() => {
@@ -406,7 +411,7 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             isValidConnection={(connection) => checkConnection(graph, modules, toEdge(connection as Connection)).ok}
             deleteKeyCode={["Delete", "Backspace"]}
             fitView={experiment.graph.nodes.length > 0}
-            fitViewOptions={{ maxZoom: 1 }}
+            fitViewOptions={FIT_VIEW}
             proOptions={{ hideAttribution: true }}
           >
             <Background />

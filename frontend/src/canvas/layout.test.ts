@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Graph } from "../api/types";
-import { freeOffset, layoutPositions, overlaps, type Size } from "./layout";
+import { freeOffset, freeSpot, layoutPositions, overlaps, type Size } from "./layout";
 
 const at = { x: 0, y: 0 };
 const graph: Graph = {
@@ -69,5 +69,20 @@ describe("freeOffset", () => {
     const crowded = [...originals, box(240, 240)];
     const further = freeOffset(crowded, originals);
     expect(further.x).toBeGreaterThan(offset.x);
+  });
+});
+
+describe("freeSpot", () => {
+  const placed = (positions: [string, number, number][]): Graph => ({
+    nodes: positions.map(([id, x, y]) => ({ id, module: id, params: {}, position: { x, y }, comment: "" })), edges: [],
+  });
+
+  it("keeps a clear spot and steps off a taken one", () => {
+    expect(freeSpot(placed([["far", 1000, 1000]]), { x: 0, y: 0 })).toEqual({ x: 0, y: 0 });
+    const taken = placed([["train", 10, 10], ["score", 50, 120]]);
+    const spot = freeSpot(taken, { x: 0, y: 0 });
+    expect(spot).not.toEqual({ x: 0, y: 0 });
+    const added = { ...taken, nodes: [...taken.nodes, { id: "new", module: "new", params: {}, position: spot, comment: "" }] };
+    expect(overlaps(added)).toEqual([]);
   });
 });

@@ -48,6 +48,16 @@ export function freeOffset(fixed: Box[], moving: Box[]): Position {
   return { x: 0, y: 0 };
 }
 
+/** Where a module added at `wanted` (its top left corner) goes: there if the spot is clear, else the first free
+ *  diagonal step from it, so a module added from the palette by keyboard never lands on another. */
+export function freeSpot(graph: Graph, wanted: Position, sizeOf: (id: string) => Size = nominalSize): Position {
+  const fixed = graph.nodes.map((node) => boxOf(node.position, sizeOf(node.id)));
+  const box = boxOf(wanted, NODE_SIZE);
+  if (fixed.every((other) => !intersects(box, other, PASTE_MARGIN))) return wanted;
+  const offset = freeOffset(fixed, [box]);
+  return { x: wanted.x + offset.x, y: wanted.y + offset.y };
+}
+
 /** Top-down positions for every node, spaced by the nodes' real sizes (measured on the page when known). */
 export function layoutPositions(graph: Graph, sizeOf: (id: string) => Size = nominalSize): Map<string, Position> {
   const layout = new dagre.graphlib.Graph();

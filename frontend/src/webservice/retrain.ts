@@ -93,9 +93,12 @@ class RetrainPanel {
 
   mount(): void {
     const file = this.find<HTMLInputElement>("upload-file");
-    file.addEventListener("change", () => {
+    const suggest = () => {
       if (file.files?.[0]) this.find<HTMLInputElement>("upload-location").value = locationFor(file.files[0].name);
-    });
+    };
+    file.addEventListener("change", suggest);
+    // A file chosen while the page was still loading (before this listener) gets its location too.
+    if (!this.find<HTMLInputElement>("upload-location").value) suggest();
     this.find<HTMLFormElement>("upload-form").addEventListener("submit", (event) => {
       event.preventDefault();
       void this.upload(file.files?.[0]);
