@@ -1,6 +1,7 @@
 // The experiment canvas: palette, React Flow graph, toolbar and properties pane over one store.
 import {
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -47,6 +48,7 @@ import { useAutosave } from "./autosave";
 import { nodeCaption, type SavedNames } from "./caption";
 import { portHints, type Connecting } from "./connecting";
 import { ContextMenu } from "./ContextMenu";
+import { fitOptions, useOverview } from "./overview";
 import { freeSpot, layoutPositions, NODE_SIZE, type Size } from "./layout";
 import { nodeMenu, portMenu, type MenuActions, type MenuTarget } from "./menus";
 import { ModuleNode, type ModuleNodeProps } from "./ModuleNode";
@@ -55,8 +57,6 @@ import { Toolbar } from "./Toolbar";
 import { Workbench } from "./Workbench";
 
 const nodeTypes = { module: ModuleNode };
-/** Fitting the graph leaves the overview's column (bottom right, 200 px + margins) free, so no node starts under it. */
-const FIT_VIEW = { maxZoom: 1, padding: { top: "24px", bottom: "24px", left: "24px", right: "232px" } } as const;
 /** The overview's modules take the colour of their status badge, so a failed one stands out there too. */
 const MINIMAP_COLORS: Record<string, string> = { finished: "#86efac", cached: "#86efac", running: "#93c5fd",
                                                  queued: "#bfdbfe", failed: "#fca5a5", skipped: "#e4e7ec" };
@@ -228,9 +228,10 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
     setSelectedEdges(new Set());
     apply(() => next);
   };
+  const [overview, toggleOverview] = useOverview();
   const autoLayout = () => {
     apply((g) => moveNodes(g, layoutPositions(g, sizeOf)));
-    window.requestAnimationFrame(() => void flow.fitView({ ...FIT_VIEW, duration: 0 }));
+    window.requestAnimationFrame(() => void flow.fitView({ ...fitOptions(overview), duration: 0 }));
   };
 
   const saveAs = async () => {
@@ -411,15 +412,19 @@ function Editor({ loaded: initial, onSetUp }: { loaded: Loaded; onSetUp: (result
             isValidConnection={(connection) => checkConnection(graph, modules, toEdge(connection as Connection)).ok}
             deleteKeyCode={["Delete", "Backspace"]}
             fitView={experiment.graph.nodes.length > 0}
-            fitViewOptions={FIT_VIEW}
+            fitViewOptions={fitOptions(overview)}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
-            <Controls />
-            <MiniMap pannable zoomable ariaLabel="Overview: click or drag to move the view" maskColor="rgba(15, 23, 42, 0.12)"
+            <Controls>
+              <ControlButton onClick={toggleOverview} data-testid="overview-toggle" aria-pressed={overview}
+                             title={overview ? "Hide the overview" : "Show the overview"}
+                             aria-label={overview ? "Hide the overview" : "Show the overview"}>▣</ControlButton>
+            </Controls>
+            {overview && <MiniMap pannable zoomable ariaLabel="Overview: click or drag to move the view" maskColor="rgba(15, 23, 42, 0.12)"
                      maskStrokeColor="#2563eb" maskStrokeWidth={2}
                      nodeColor={(n) => MINIMAP_COLORS[(n.data as ModuleNodeProps).state?.status ?? "idle"] ?? "#cbd5e1"}
-                     onClick={(_, at) => flow.setCenter(at.x, at.y, { zoom: flow.getZoom(), duration: 150 })} />
+                     onClick={(_, at) => flow.setCenter(at.x, at.y, { zoom: flow.getZoom(), duration: 150 })} />}
           </ReactFlow>
           </NodeActionsContext.Provider>
         </div>
