@@ -1,7 +1,7 @@
 // Right-click menus of the canvas (a node, an output port): a WAI-ARIA menu — opened by the mouse or by the
 // keyboard (Shift+F10 or the Menu key on a focused node), arrow keys move, Enter chooses, Esc or a click
 // elsewhere closes and gives the focus back.
-import { Fragment, type KeyboardEvent as ReactKeyboardEvent, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
 
 export interface MenuItem {
   label: string;
@@ -24,6 +24,19 @@ const EDGE = 8;
 
 function focusables(menu: HTMLElement): HTMLButtonElement[] {
   return [...menu.querySelectorAll<HTMLButtonElement>("button[role=menuitem]:not(:disabled)")];
+}
+
+/** Moves the focus for a navigation key (true when the key was one); from outside the menu, Down and Home
+ * go to the first item, Up and End to the last. */
+function move(menu: HTMLElement, key: string): boolean {
+  const buttons = focusables(menu);
+  const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  const to = at < 0
+    ? { ArrowDown: 0, ArrowUp: buttons.length - 1, Home: 0, End: buttons.length - 1 }[key]
+    : { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[key];
+  if (to === undefined) return false;
+  buttons[(to + buttons.length) % buttons.length]?.focus();
+  return true;
 }
 
 export function ContextMenu({ x, y, label, items, onClose }: ContextMenuProps) {
@@ -50,11 +63,22 @@ export function ContextMenu({ x, y, label, items, onClose }: ContextMenuProps) {
     const outside = (event: Event) => {
       if (!(event.target instanceof Node) || !menu.current?.contains(event.target)) onClose();
     };
+    // Keys are read on the document while the menu is open, so they reach the menu even when the focus has
+    // not moved into it yet (a fast typist, a busy machine) and never move the nodes behind it.
     const onKey = (event: KeyboardEvent) => {
       if (event.key === "Escape") {
         event.preventDefault();
         event.stopPropagation();
         onClose();
+        return;
+      }
+      if (event.key === "Tab") {
+        onClose();
+        return;
+      }
+      if (menu.current !== null && move(menu.current, event.key)) {
+        event.preventDefault();
+        event.stopPropagation();
       }
     };
     document.addEventListener("pointerdown", outside, true);
@@ -70,22 +94,9 @@ export function ContextMenu({ x, y, label, items, onClose }: ContextMenuProps) {
     };
   }, []);
 
-  const move = (event: ReactKeyboardEvent) => {
-    if (menu.current === null) return;
-    const buttons = focusables(menu.current);
-    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
-    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
-    if (to === undefined) {
-      if (event.key === "Tab") onClose();
-      return;
-    }
-    event.preventDefault();
-    buttons[(to + buttons.length) % buttons.length]?.focus();
-  };
-
   return (
     <div ref={menu} className="context-menu" role="menu" aria-label={label} data-testid="context-menu"
-         onKeyDown={move} onContextMenu={(event) => event.preventDefault()}>
+         onContextMenu={(event) => event.preventDefault()}>
       {items.map((item, index) => (
         <Fragment key={item.testId}>
           {index > 0 && item.group !== items[index - 1]?.group ? <div role="separator" className="context-menu__separator" /> : null}
