@@ -231,8 +231,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "studio.errors.api_exception_handler",
-    "DEFAULT_METADATA_CLASS": "studio.errors.OptionsMetadata",
+    "EXCEPTION_HANDLER": "studio.api.errors.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "studio.api.errors.OptionsMetadata",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }

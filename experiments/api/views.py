@@ -27,7 +27,7 @@ from experiments.run_queue import run_nudge
 from experiments.selectors import assets_of, datasets_of, experiments_of, runs_of
 from experiments.setup import setup_web_service
 from experiments.visualize import visualize
-from studio.errors import ProblemsError
+from studio.api.errors import ProblemsError
 from studio.selectors import default_workspace_of, workspaces_of
 
 from .serializers import (

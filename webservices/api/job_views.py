@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from studio.errors import ProblemsError
+from studio.api.errors import ProblemsError
 from webservices.batch import JobError, job_cancel
 from webservices.endpoints import EndpointError, resource_history
 from webservices.models import BatchJob, Endpoint

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experiments.selectors import experiments_of
-from studio.errors import ProblemsError
+from studio.api.errors import ProblemsError
 from webservices.dashboard import endpoint_test, endpoint_usage
 from webservices.deletion import web_service_delete
 from webservices.endpoints import (
