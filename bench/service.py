@@ -38,8 +38,8 @@ def build_service() -> tuple[str, str, Path, list[str], list[object]]:
     from experiments.setup import setup_web_service
     from studio.selectors import default_workspace_of
     from tests.experiments.test_runs import income_graph
+    from webservices.locations import api_location
     from webservices.services import deploy
-    from webservices.wire import api_location
 
     def run(experiment: Experiment) -> None:
         record = Run.objects.create(experiment=experiment, graph=experiment.graph)

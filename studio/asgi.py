@@ -13,7 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from experiments.routing import websocket_urlpatterns  # noqa: E402
-from webservices.asgi import with_scoring  # noqa: E402
+from webservices.scoring.asgi import with_scoring  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

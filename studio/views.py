@@ -27,12 +27,13 @@ from experiments.visualize import table_view
 from webservices.dashboard import endpoint_help
 from webservices.deletion import deletion_facts, web_service_delete
 from webservices.endpoints import updatable
-from webservices.keys import as_response, check
+from webservices.locations import base_url
+from webservices.management_json import endpoint_json, service_json
 from webservices.models import Endpoint, WebService
+from webservices.openapi import openapi_document
 from webservices.samples import patch_sample
-from webservices.scoring import served
+from webservices.scoring.keys import as_response, check
 from webservices.selectors import web_services_of
-from webservices.wire import endpoint_json, openapi_document, service_json
 
 from .health import OK, health_report
 from .selectors import default_workspace_of, workspaces_of
@@ -190,7 +191,7 @@ def web_service_remove(request: HttpRequest, service_id: int) -> HttpResponse:
 def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
     """The dashboard: endpoints with their URLs and key hints, the schemas, the resources."""
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
-    base = request.build_absolute_uri("/").rstrip("/")
+    base = base_url(request)
     body = service_json(base, service)
     management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
     return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
@@ -216,10 +217,6 @@ def trained_models(request: HttpRequest) -> HttpResponse:
         "section": "trained-models"})
 
 
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 @login_required
 @require_GET
 def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> HttpResponse:
@@ -229,10 +226,11 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     endpoint = get_object_or_404(service.endpoints, name=name)
     retraining = web_services_of(request.user).filter(workspace=service.workspace, kind=WebService.Kind.RETRAINING)
     names = [r["Name"] for r in updatable(service)]
-    patch_url = f"{_base(request)}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
+    base = base_url(request)
+    patch_url = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
-        "service": service, "endpoint": endpoint, "body": endpoint_json(_base(request), endpoint),
-        "help": endpoint_help(_base(request), endpoint), "section": "web-services",
+        "service": service, "endpoint": endpoint, "body": endpoint_json(base, endpoint),
+        "help": endpoint_help(base, endpoint), "section": "web-services",
         "schema": service.current.input_schema if service.current else {},
         "updatable": names, "retraining_services": retraining,
         "throttle_levels": Endpoint.Throttle.choices, "trace_levels": Endpoint.TraceLevel.choices,
@@ -248,13 +246,13 @@ def web_service_swagger(request: HttpRequest, service_id: int, name: str) -> Htt
     member = request.user.is_authenticated and web_services_of(request.user).filter(pk=service_id).exists()
     refused = None
     if not member:
-        state = served(endpoint.endpoint_id) if endpoint is not None else None
         refused = check(request_address(request), request.headers.get("Authorization", ""),
-                        state.key_hashes if state is not None else ())
+                        [endpoint] if endpoint is not None else [])
         if refused is not None and refused.status == 429:
             return as_response(refused)
     if endpoint is None or endpoint.service.current is None or refused is not None:
         return JsonResponse({"error": {"code": "NotFound", "message": "No such endpoint, or no access to it."}},
                             status=404)
     deployment = endpoint.service.current
-    return JsonResponse(openapi_document(_base(request), endpoint, deployment.input_schema, deployment.output_schema))
+    return JsonResponse(openapi_document(base_url(request), endpoint, deployment.input_schema,
+                                         deployment.output_schema))

@@ -83,7 +83,7 @@ def _no_usage_left_behind() -> Iterator[None]:
 def _no_lockout_carried_over() -> None:
     """Every test calls from 127.0.0.1: one test's wrong keys and passwords must not lock the next one out."""
     from studio.throttle import forget_all
-    from webservices.keys import forget_suspects
+    from webservices.scoring.keys import forget_suspects
 
     forget_all()
     forget_suspects()

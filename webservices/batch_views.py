@@ -12,10 +12,10 @@ from studio.throttle import request_address
 from studio.workqueue import QueueUnavailable
 
 from .batch import JobError, job_cancel, job_files_check, job_refresh, job_start, job_status_json, job_submit
-from .keys import as_response, check
+from .locations import base_url
 from .models import BatchJob, Endpoint
-from .views import API_VERSION
-from .wire import error_body
+from .scoring.keys import as_response, check
+from .scoring.wire import API_VERSION, error_body
 
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
@@ -32,16 +32,12 @@ def _endpoint(request: HttpRequest, workspace_id: str, endpoint_id: str) -> Endp
     endpoint = Endpoint.objects.select_related("service__current").filter(
         endpoint_id=endpoint_id, service__workspace_id=workspace_id).first()
     # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
-    hashes = (endpoint.primary_key_hash, endpoint.secondary_key_hash) if endpoint is not None else ()
-    refusal = check(request_address(request), request.headers.get("Authorization", ""), hashes)
+    refusal = check(request_address(request), request.headers.get("Authorization", ""),
+                    [endpoint] if endpoint is not None else [])
     if refusal is not None:
         return as_response(refusal)
-    assert endpoint is not None  # a key matched one of its hashes
+    assert endpoint is not None  # a key matched one of its keys
     return endpoint
-
-
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 @csrf_exempt
@@ -77,10 +73,10 @@ def job(request: HttpRequest, workspace_id: str, endpoint_id: str, job_id: str) 
     if isinstance(found, HttpResponse):
         return found
     if request.method == "DELETE":
-        return _json(job_status_json(_base(request), job_cancel(found)))
+        return _json(job_status_json(base_url(request), job_cancel(found)))
     if request.method != "GET":
         return _error(405, "MethodNotAllowed", "Use GET for the status or DELETE to cancel.")
-    return _json(job_status_json(_base(request), job_refresh(found)))
+    return _json(job_status_json(base_url(request), job_refresh(found)))
 
 
 @csrf_exempt

@@ -10,13 +10,14 @@ from typing import Any
 import orjson
 from django.utils import timezone
 
+from .locations import api_location, batch_location
 from .models import Deployment, Endpoint, RequestLog, UsageBucket, WebService
 from .retraining import output_extension, output_kinds
 from .samples import batch_code_samples, code_samples, sample_request
-from .scoring import served
+from .scoring.call import RETRAINING_REFUSAL, score_body
+from .scoring.served import served
+from .scoring.wire import error_body
 from .usage import percentile, record_call
-from .views import RETRAINING_REFUSAL, score_body
-from .wire import api_location, batch_location, error_body
 
 
 def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:

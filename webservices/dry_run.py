@@ -29,6 +29,10 @@ from django.conf import settings
 
 from experiments.engine import store
 
+from .scoring.scorer import Scorer
+from .scoring.served import resources_patched
+from .scoring.wire import parse_inputs
+
 logger = logging.getLogger(__name__)
 OK = b"ok"
 GRACE_SECONDS = 1.0  # beyond the CPU limit, for the child to report it
@@ -36,9 +40,7 @@ GRACE_SECONDS = 1.0  # beyond the CPU limit, for the child to report it
 
 def sample_problem(deployment: Any, resources: list[dict[str, Any]]) -> str | None:
     """Why the deployment can't compile and score its sample rows with `resources` patched in, or None."""
-    from .scoring import _patched
-
-    served: list[Mapping[str, Any]] = list(_patched(deployment.resources, resources))
+    served: list[Mapping[str, Any]] = list(resources_patched(deployment.resources, resources))
     files = {resource["Path"]: store.read_bytes(resource["Path"]) for resource in served}
     work = partial(_score_sample, dict(deployment.graph), served, files, deployment.sample,
                    dict(deployment.input_schema))
@@ -50,9 +52,6 @@ def sample_problem(deployment: Any, resources: list[dict[str, Any]]) -> str | No
 
 def _score_sample(graph: dict[str, Any], served: list[Mapping[str, Any]], files: dict[str, bytes], sample: Any,
                   input_schema: dict[str, Any]) -> None:
-    from .scoring import Scorer
-    from .wire import parse_inputs
-
     scorer = Scorer(graph, served, read=files.__getitem__)
     if sample:
         tables = parse_inputs({"Inputs": sample, "GlobalParameters": {}}, input_schema, swagger=False, max_rows=1000)

@@ -13,9 +13,11 @@ from django.views.decorators.csrf import csrf_exempt
 from studio.throttle import request_address
 
 from .endpoints import EndpointError, endpoint_delete, endpoint_put, resource_patch
-from .keys import Refusal, as_response, check
+from .locations import base_url
+from .management_json import classic_endpoint_json
 from .models import Endpoint, WebService
-from .wire import classic_endpoint_json, error_body
+from .scoring.keys import Refusal, as_response, check
+from .scoring.wire import error_body
 
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
@@ -26,10 +28,6 @@ def _error(status: int, code: str, message: str, target: str = "") -> HttpRespon
     return _json(error_body(code, message, target), status)
 
 
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 def _refusal(request: HttpRequest, workspace_id: str, service: WebService | None,
              patched: str | None = None) -> Refusal | None:
     """None for a studio token of a member of the workspace, a key of the service's default endpoint, or (update
@@ -38,8 +36,7 @@ def _refusal(request: HttpRequest, workspace_id: str, service: WebService | None
     message = ("Send 'Authorization: Token <studio token>' of a workspace member or 'Authorization: Bearer <key>' "
                "of the default endpoint" + (" or of this endpoint." if patched is not None else "."))
     holders = [e for e in service.endpoints.all() if e.is_default or e.name == patched] if service is not None else []
-    return check(request_address(request), request.headers.get("Authorization", ""),
-                 [h for e in holders for h in (e.primary_key_hash, e.secondary_key_hash)], message,
+    return check(request_address(request), request.headers.get("Authorization", ""), holders, message,
                  members_of=workspace_id)
 
 
@@ -67,7 +64,7 @@ def endpoints(request: HttpRequest, workspace_id: str, service_id: str) -> HttpR
         return as_response(refusal)
     if service is None:
         return _error(404, "NotFound", "No such web service in this workspace.")
-    return _json([classic_endpoint_json(_base(request), e) for e in service.endpoints.all()])
+    return _json([classic_endpoint_json(base_url(request), e) for e in service.endpoints.all()])
 
 
 @csrf_exempt
@@ -90,13 +87,13 @@ def endpoint(request: HttpRequest, workspace_id: str, service_id: str, name: str
         return _error(400, "BadArgument", f"The body is not valid JSON: {error}.")
     try:
         if request.method == "GET":
-            return _json(classic_endpoint_json(_base(request), existing))  # type: ignore[arg-type]
+            return _json(classic_endpoint_json(base_url(request), existing))  # type: ignore[arg-type]
         if request.method == "PUT":
             added = endpoint_put(service=service, name=name, body=body)
-            return _json(classic_endpoint_json(_base(request), added.endpoint, added.keys))
+            return _json(classic_endpoint_json(base_url(request), added.endpoint, added.keys))
         if request.method == "PATCH":
             resource_patch(endpoint=existing, body=body)  # type: ignore[arg-type]
-            return _json(classic_endpoint_json(_base(request), Endpoint.objects.get(pk=existing.pk)))  # type: ignore[union-attr]
+            return _json(classic_endpoint_json(base_url(request), Endpoint.objects.get(pk=existing.pk)))  # type: ignore[union-attr]
         endpoint_delete(existing)  # type: ignore[arg-type]
         return HttpResponse(status=204)
     except EndpointError as error:

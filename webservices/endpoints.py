@@ -22,7 +22,10 @@ from experiments.modules.artifacts import ArtifactError, TrainedModel
 from . import storage
 from .dry_run import sample_problem
 from .models import Endpoint, ResourceVersion, WebService
-from .services import Keys, endpoint_create, signal_on_commit
+from .resource_history import deployed_version, deployment_recorded, updatable
+from .scoring.keys import Keys
+from .scoring.served import signal_change
+from .services import endpoint_create, signal_on_commit
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
 SETTINGS = {"Description": "description", "ThrottleLevel": "throttle_level",
@@ -103,12 +106,6 @@ def endpoint_delete(endpoint: Endpoint) -> None:
 # --- Update Resource ------------------------------------------------------------------------------
 
 
-def updatable(service: WebService) -> list[dict[str, Any]]:
-    """The resources a PATCH may replace: the trained models of the current deployment."""
-    deployment = service.current
-    return [r for r in (deployment.resources if deployment else []) if r["Kind"] == "TrainedModel"]
-
-
 def _located(service: WebService, location: Any, name: str) -> tuple[str, str]:
     """(relative location, token query) of a storage file of the service's workspace, the token checked."""
     if not isinstance(location, dict):
@@ -180,8 +177,6 @@ def dry_run(deployment: Any, resources: list[dict[str, Any]]) -> None:
 
 
 def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVersion) -> None:
-    from .scoring import signal_change
-
     others = [r for r in endpoint.resources or [] if r["Name"] != resource["Name"]]
     endpoint.resources = [*others, {"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}]
     endpoint.save(update_fields=["resources"])
@@ -189,29 +184,6 @@ def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVer
     endpoint.resource_versions.filter(name=resource["Name"]).exclude(pk=version.pk).update(active=False)
     ResourceVersion.objects.filter(pk=version.pk).update(active=True)
     transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
-
-
-def _deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceVersion:
-    """The history's entry for what the current deployment brought; active (and the only active one) unless
-    the endpoint serves a patch of that resource."""
-    version = endpoint.resource_versions.filter(name=resource["Name"], how="deploy", sha256=resource["Sha256"]).first()
-    if version is None:
-        patched = any(r["Name"] == resource["Name"] for r in endpoint.resources or [])
-        if not patched:
-            endpoint.resource_versions.filter(name=resource["Name"]).update(active=False)
-        version = ResourceVersion.objects.create(endpoint=endpoint, name=resource["Name"], path=resource["Path"],
-                                                 sha256=resource["Sha256"], how="deploy", active=not patched,
-                                                 source="deployment")
-    return version
-
-
-def deployment_recorded(service: WebService, endpoints: list[Endpoint] | None = None) -> None:
-    """Write the current deployment's models into the history of every non-default endpoint (or those given):
-    called when an endpoint is added and when the service is deployed again or its definition imported, so
-    that reading a history never writes."""
-    for endpoint in endpoints if endpoints is not None else service.endpoints.filter(is_default=False):
-        for resource in updatable(service):
-            _deployed_version(endpoint, resource)
 
 
 def verified_model(service: WebService, name: str, location: Any) -> tuple[str, str, TrainedModel]:
@@ -281,7 +253,7 @@ def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         for resource, version in versions:
-            _deployed_version(endpoint, resource)
+            deployed_version(endpoint, resource)
             version.save()
             _activate(endpoint, resource, version)
     return [version for _, version in versions]
@@ -302,8 +274,6 @@ def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         if following:  # the current deployment's own model: stop overriding it
-            from .scoring import signal_change
-
             endpoint.resources = [r for r in endpoint.resources or [] if r["Name"] != version.name]
             endpoint.save(update_fields=["resources"])
             Endpoint.objects.filter(pk=endpoint.pk).update(version=F("version") + 1)

@@ -13,8 +13,9 @@ from experiments.modules.artifacts import Evaluation, TrainedModel
 from experiments.modules.registry import registry
 
 from . import storage
-from .scoring import ScoringError
-from .wire import BadRequest, csv_part, typed_frame
+from .batch_csv import csv_part, typed_frame
+from .scoring.scorer import ScoringError
+from .scoring.wire import BadRequest
 
 MODEL, EVALUATION, TABLE = "model", "evaluation", "table"
 

@@ -19,9 +19,10 @@ from django.views.decorators.csrf import csrf_exempt
 from studio.models import Membership
 from studio.throttle import request_address
 
-from . import keys, storage
+from . import storage
 from .models import Endpoint
-from .wire import error_body
+from .scoring import keys
+from .scoring.wire import error_body
 
 UNAUTHORIZED = ("Missing or wrong credentials: send 'Authorization: Bearer <key>' with a key of an endpoint of this "
                 "workspace, 'Authorization: Token <studio token>' of a member, or (to download) a valid SasBlobToken.")
@@ -48,11 +49,11 @@ def _accessor(request: HttpRequest, workspace_id: str, client: str, signed: bool
     """The caller as the storage sees it, or how to refuse it (counted by the key throttle)."""
     authorization = request.headers.get("Authorization", "")
     if authorization:
-        held = Endpoint.objects.filter(service__workspace_id=workspace_id).values_list(
+        held = Endpoint.objects.filter(service__workspace_id=workspace_id).only(
             "service_id", "primary_key_hash", "secondary_key_hash")
-        service = keys.key_owner(authorization, ((s, (primary, secondary)) for s, primary, secondary in held))
-        if service is not None:
-            return storage.Accessor(service)
+        owner = keys.key_owner(authorization, held)
+        if owner is not None:
+            return storage.Accessor(owner.service_id)
         if keys.token_member(authorization, workspace_id):
             return storage.STUDIO
     elif request.user.is_authenticated and Membership.objects.filter(workspace_id=workspace_id,

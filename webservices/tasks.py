@@ -26,9 +26,10 @@ from studio import workers
 
 from . import storage
 from .batch import job_files_remove
+from .batch_csv import csv_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
 from .models import BatchJob, BatchTask, WebService
-from .wire import BadRequest, csv_part, typed_frame
+from .scoring.wire import BadRequest
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ def _retrain(job: BatchJob) -> None:
 
 def _retrain_job(job: BatchJob) -> None:
     from .retraining import retrain
-    from .scoring import ScoringError, served
+    from .scoring.scorer import ScoringError
+    from .scoring.served import served
 
     state = served(job.endpoint.endpoint_id)
     service = job.endpoint.service
@@ -278,7 +280,8 @@ def bes_chunk(self: Any, job_pk: int, index: int) -> None:
 
 
 def _bes_chunk(job_pk: int, index: int, inline: bool = False) -> None:
-    from .scoring import ScoringError, served
+    from .scoring.scorer import ScoringError
+    from .scoring.served import served
 
     job = _running(job_pk)
     if job is None:  # cancelled or failed meanwhile: nothing to do

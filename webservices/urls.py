@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import batch_views, endpoint_views, storage_views, views
+from . import batch_views, endpoint_views, storage_views
+from .scoring import call
 
 urlpatterns = [
-    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", views.execute, name="rrs-execute"),
+    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", call.execute, name="rrs-execute"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs", batch_views.jobs, name="bes-jobs"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs/<str:job_id>", batch_views.job,
          name="bes-job"),

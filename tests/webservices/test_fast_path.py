@@ -11,9 +11,9 @@ import pytest
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
-from webservices.scoring import served
-from webservices.views import score_body
-from webservices.wire import format_outputs, parse_inputs
+from webservices.scoring.call import score_body
+from webservices.scoring.served import served
+from webservices.scoring.wire import format_outputs, parse_inputs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

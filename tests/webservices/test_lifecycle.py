@@ -13,11 +13,12 @@ import pytest
 
 from experiments.models import Asset, Experiment
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
-from webservices import scoring, storage
+from webservices import storage
 from webservices.batch import job_submit
 from webservices.deletion import web_service_delete
 from webservices.endpoints import endpoint_delete, endpoint_put
 from webservices.models import BatchJob, Endpoint, RetrainingSchedule, StorageFile, WebService
+from webservices.scoring import served as scoring
 from webservices.services import key_regenerate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,14 +107,14 @@ def test_a_regenerated_key_and_a_deleted_endpoint_stop_working_at_once(published
     service = published["service"]
     default, second = service.endpoints.get(is_default=True), service.endpoints.get(name="second")
     scoring.forget_all()
-    old = scoring.served(default.endpoint_id).key_hashes
+    old = scoring.served(default.endpoint_id).primary_key_hash
     assert scoring.served(second.endpoint_id) is not None
 
     key_regenerate(endpoint=default, which="primary")
     endpoint_delete(second)
 
     assert scoring.cached(default.endpoint_id) is None and scoring.cached(second.endpoint_id) is None
-    assert scoring.served(default.endpoint_id).key_hashes[0] != old[0]
+    assert scoring.served(default.endpoint_id).primary_key_hash != old
     assert scoring.served(second.endpoint_id) is None
 
 

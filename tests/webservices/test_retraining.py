@@ -357,7 +357,7 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
     from tests.webservices.test_deploy import publish
     from webservices.endpoints import deployment_recorded, endpoint_put, resource_history, resource_rollback
     from webservices.models import Deployment, ResourceVersion, WebService
-    from webservices.scoring import _patched
+    from webservices.scoring.served import resources_patched
 
     samples_load([ADULT])
     training = Experiment.objects.create(workspace=owner.workspace, name="Income",
@@ -391,5 +391,5 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
 
     resource_rollback(endpoint=second, version_id=first["id"])
     second.refresh_from_db()
-    served = next(r for r in _patched(service.current.resources, second.resources) if r["Name"] == old["Name"])
+    served = next(r for r in resources_patched(service.current.resources, second.resources) if r["Name"] == old["Name"])
     assert served["Sha256"] == old["Sha256"] != new["Sha256"]

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from studio.api.errors import ProblemsError
 from webservices.batch import JobError, job_cancel
 from webservices.endpoints import EndpointError, resource_history
+from webservices.locations import base_url
 from webservices.models import BatchJob, Endpoint
 from webservices.selectors import web_services_of
 from webservices.studio_jobs import job_apply, job_targets, studio_job_json, studio_job_start
@@ -53,7 +54,7 @@ class StudioJobsMixin:
         """GET: the endpoint's latest jobs. POST a BES body ({"Inputs": {"input1": {"RelativeLocation": ...}}}):
         submit and start a job as the studio, whose members reach every file of the workspace storage."""
         endpoint = self._endpoint(name)
-        base = request.build_absolute_uri("/").rstrip("/")
+        base = base_url(request)
         if request.method == "GET":
             return Response([studio_job_json(base, job) for job in endpoint.jobs.all()[:RECENT_JOBS]])
         try:
@@ -72,7 +73,7 @@ class StudioJobsMixin:
         found = self._job(name, job)
         if request.method == "DELETE":
             found = job_cancel(found)
-        return Response(studio_job_json(request.build_absolute_uri("/").rstrip("/"), found))
+        return Response(studio_job_json(base_url(request), found))
 
     @extend_schema(responses=OpenApiResponse(description="Predictive services the job's model could be applied to"))
     @action(detail=True, methods=["get"], url_path=JOB + "/targets")
@@ -103,7 +104,7 @@ class StudioJobsMixin:
                                 [{"parameter": "endpoint", "message": "not found"}], status_code=404)
         resource = body.get("resource")
         try:
-            version = job_apply(job=found, endpoint=endpoint, base=request.build_absolute_uri("/").rstrip("/"),
+            version = job_apply(job=found, endpoint=endpoint, base=base_url(request),
                                 resource=resource if isinstance(resource, str) else None)
         except EndpointError as error:
             raise _refused(error) from None

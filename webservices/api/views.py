@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from experiments.selectors import experiments_of
 from studio.api.errors import ProblemsError
 from webservices.dashboard import endpoint_test, endpoint_usage
+from webservices.definition import definition_apply, definition_json
 from webservices.deletion import web_service_delete
 from webservices.endpoints import (
     EndpointError,
@@ -27,17 +28,14 @@ from webservices.endpoints import (
     resource_rollback,
     updatable,
 )
+from webservices.locations import base_url
+from webservices.management_json import endpoint_json, service_json
 from webservices.models import WebService
 from webservices.schedules import attempt_run_now, schedule_create, schedules_json
 from webservices.selectors import web_services_of
-from webservices.services import DeployError, definition_apply, deploy, key_regenerate
-from webservices.wire import definition_json, endpoint_json, service_json
+from webservices.services import DeployError, deploy, key_regenerate
 
 from .job_views import StudioJobsMixin
-
-
-def base_url(request: Request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 class DeploySerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from experiments.modules.rows import NotFast, Rows
 from experiments.modules.training import row_scorer, scored_table
 from experiments.modules.trees import CompiledBoosting
 from tests.experiments.modules.test_contract import run_module, untrained
-from webservices.wire import format_outputs
+from webservices.scoring.wire import format_outputs
 
 
 def same_output(fast: Rows, slow: DataTable) -> None:

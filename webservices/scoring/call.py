@@ -5,7 +5,7 @@ thread hop to the database only when it is due for revalidation). A call of a fe
 kernels are measured to score within a millisecond or so is scored right on the event loop; every other call
 on a small thread pool, and the endpoint's MaxConcurrentCalls limits the requests in flight in this process
 (429 beyond it).
-Under ASGI, `webservices.asgi` serves it directly (no Django middleware on the hot path); the Django view
+Under ASGI, `webservices.scoring.asgi` serves it directly (no Django middleware on the hot path); the Django view
 below serves the same call anywhere else (WSGI, the test client).
 """
 
@@ -27,14 +27,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from experiments.modules.rows import NotFast, Rows
 from studio.throttle import request_address
+from webservices.usage import record_call
 
 from .keys import check_async
-from .scoring import ScoringError, Served, cached, served
-from .usage import record_call
-from .wire import BadRequest, error_body, format_outputs, parse_inputs
+from .scorer import ScoringError
+from .served import Served, cached, served
+from .wire import API_VERSION, BadRequest, BodyTooLarge, error_body, error_json, format_outputs, parse_inputs
 
 logger = logging.getLogger(__name__)
-API_VERSION = "2.0"
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
 # A one-row call is ~0.3 ms of work, less than the hop to the pool costs, and under hundreds of connections GIL
 # contention between the pool's threads and the loop cut throughput five-fold (bench/load.py): such calls are
@@ -55,6 +55,9 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
                      workspace_id: str, endpoint_id: str, client: str = "") -> Answer:
     """One RRS call: (status, JSON body, extra headers). `client` is the caller's address (key throttling)."""
     began = time.perf_counter()
+    if len(body) > settings.ATELIER_MAX_REQUEST_BYTES:  # the one size check (the ASGI entry stops reading past it)
+        too_large = BodyTooLarge(settings.ATELIER_MAX_REQUEST_BYTES)
+        return too_large.status, error_json(too_large), {}
     if method != "POST":
         return 405, error_body("MethodNotAllowed", "Use POST to score."), {"Allow": "POST"}
     version = query.get("api-version")
@@ -62,16 +65,13 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
         return 400, error_body("BadArgument", f"api-version must be {API_VERSION} (got {version!r})."), {}
     state = cached(endpoint_id) or await sync_to_async(served, thread_sensitive=False)(endpoint_id)
     # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
-    hashes = state.key_hashes if state is not None and state.workspace_id == workspace_id else ()
-    refused = await check_async(client, authorization, hashes)
+    holders = (state,) if state is not None and state.workspace_id == workspace_id else ()
+    refused = await check_async(client, authorization, holders)
     if refused is not None:
         return refused.status, refused.body, refused.headers
     assert state is not None  # a key matched one of its hashes
     if state.kind == "retraining":
         return 400, error_body("BadArgument", RETRAINING_REFUSAL), {}
-    if len(body) > settings.ATELIER_MAX_REQUEST_BYTES:
-        return 413, error_body("RequestEntityTooLarge", f"The body is larger than "
-                               f"{settings.ATELIER_MAX_REQUEST_BYTES} bytes; use the batch service."), {}
     if state.in_flight >= state.max_concurrent_calls:
         return 429, error_body("TooManyRequests", f"The endpoint is handling its maximum of "
                                f"{state.max_concurrent_calls} concurrent calls; retry."), {}
@@ -149,10 +149,8 @@ def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_onl
     details = query.get("details", "").lower() == "true"
     try:
         rows = parse_inputs(body, state.input_schema, swagger=swagger, max_rows=settings.ATELIER_MAX_ROWS_PER_REQUEST)
-    except BadRequest as error:
-        if "per request" in error.message:
-            return 413, error_body("RequestEntityTooLarge", error.message, error.target)
-        return 400, error_body("BadArgument", error.message, error.target)
+    except BadRequest as error:  # 400, or 413 for too many rows
+        return error.status, error_json(error)
     global_parameters = body.get("GlobalParameters") or {}
     try:
         results = fast_results(state, rows) if not global_parameters else None
@@ -162,7 +160,7 @@ def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_onl
         if results is None:
             results = state.scorer.score({name: table.table() for name, table in rows.items()}, global_parameters)
     except ScoringError as error:
-        return error.status, error_body(error.code, error.message, error.target)
+        return error.status, error_json(error)
     except Exception:
         error_id = uuid.uuid4().hex
         logger.exception("Scoring failed (error id %s)", error_id)

@@ -1,9 +1,9 @@
-"""Endpoint keys: how they are stored, the one check every key-taking call uses, and the throttle on failed
-checks (issue 14, finding 10).
+"""Endpoint keys: how they are stored, the one comparison every key-taking call uses (`endpoint_key_matches`),
+and the throttle on failed checks (issue 14, finding 10).
 
 `check` is the check: a caller locked out for failing too often is answered 429 without its key being
-looked at; otherwise the key is compared in constant time with every hash the call accepts, and a miss is
-counted. A missing endpoint accepts no hash, so a call without the right key gets the same 401 whether the
+looked at; otherwise the key is compared in constant time with both keys of every endpoint the call accepts,
+and a miss is counted. A missing endpoint accepts no hash, so a call without the right key gets the same 401 whether the
 endpoint (service, job) exists or not. The scoring hot path uses `check_async`, which for a caller this
 process has not seen locked out is a few microseconds of memory work: the shared counts are touched only
 by failures and by callers already locked out.
@@ -16,20 +16,42 @@ import hmac
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 
+from studio.models import Membership
+from studio.selectors import api_token_of
 from studio.throttle import FailureLimit
 
 from .wire import error_body
 
-T = TypeVar("T")
 UNAUTHORIZED = "Missing or wrong API key: send 'Authorization: Bearer <key>' with a key of this endpoint."
 key_failures = FailureLimit("key", limit="ATELIER_KEY_MAX_FAILURES", window="ATELIER_KEY_WINDOW_SECONDS",
                             lockout="ATELIER_KEY_LOCKOUT_SECONDS")
+
+
+class KeyHolder(Protocol):
+    """Anything that holds an endpoint's two key hashes: the Endpoint row, or a process's `Served` copy of it."""
+
+    @property
+    def primary_key_hash(self) -> str: ...
+
+    @property
+    def secondary_key_hash(self) -> str: ...
+
+
+H = TypeVar("H", bound=KeyHolder)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """An endpoint's two keys in full: they exist only in the answer to the call that made them."""
+
+    primary: str
+    secondary: str
 
 
 def key_hash(key: str) -> str:
@@ -43,30 +65,27 @@ def presented_key(authorization: str) -> str:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
-def key_matches(authorization: str, hashes: Iterable[str]) -> bool:
-    """Whether the header carries a key whose hash is one of `hashes`; every hash is compared, in constant time."""
+def endpoint_key_matches(endpoint: KeyHolder, presented_key: str) -> bool:
+    """Whether `presented_key` is the endpoint's primary or secondary key. Both hashes are always compared, in
+    constant time, so the answer takes as long whichever key (or none) it is; an empty key matches nothing."""
+    digest = key_hash(presented_key)
+    primary = hmac.compare_digest(digest, endpoint.primary_key_hash)
+    secondary = hmac.compare_digest(digest, endpoint.secondary_key_hash)
+    return bool(presented_key) and (primary | secondary)
+
+
+def key_owner(authorization: str, endpoints: Iterable[H]) -> H | None:
+    """Which of `endpoints` the header's key belongs to; every one is compared (no early exit)."""
     key = presented_key(authorization)
-    digest = key_hash(key)
-    matched = False
-    for known in hashes:
-        matched |= hmac.compare_digest(digest, known)
-    return bool(key) and matched
-
-
-def key_owner(authorization: str, owners: Iterable[tuple[T, Iterable[str]]]) -> T | None:
-    """Which owner's hashes the header's key matches (every owner is checked, in constant time)."""
     found = None
-    for owner, hashes in owners:
-        if key_matches(authorization, hashes):
-            found = owner
+    for endpoint in endpoints:
+        if endpoint_key_matches(endpoint, key):
+            found = endpoint
     return found
 
 
 def token_member(authorization: str, workspace_id: str) -> bool:
     """Whether the header is `Authorization: Token <studio token>` of a member of the workspace."""
-    from studio.models import Membership
-    from studio.selectors import api_token_of
-
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "token" or not key.strip():
         return False
@@ -134,25 +153,27 @@ def failed(client: str, message: str = UNAUTHORIZED, status: int = 401) -> Refus
     return Refusal(status, error_body("Unauthorized" if status == 401 else "Forbidden", message))
 
 
-def check(client: str, authorization: str, hashes: Iterable[str], message: str = UNAUTHORIZED, *,
+def check(client: str, authorization: str, endpoints: Iterable[KeyHolder], message: str = UNAUTHORIZED, *,
           members_of: str | None = None) -> Refusal | None:
-    """None when the header carries a key with one of `hashes` (or, with `members_of`, a studio token of a member
+    """None when the header carries a key of one of `endpoints` (or, with `members_of`, a studio token of a member
     of that workspace); else how to refuse the call."""
     wait = locked_for(client)
     if wait:
         return throttled(wait)
-    if key_matches(authorization, hashes) or (members_of is not None and token_member(authorization, members_of)):
+    if key_owner(authorization, endpoints) is not None:
+        return None
+    if members_of is not None and token_member(authorization, members_of):
         return None
     return failed(client, message)
 
 
-async def check_async(client: str, authorization: str, hashes: tuple[str, ...],
+async def check_async(client: str, authorization: str, endpoints: tuple[KeyHolder, ...],
                       message: str = UNAUTHORIZED) -> Refusal | None:
     """`check` for the event loop: a right key from an address not seen locked out costs no store access and
     no thread hop; anything else goes to the store off the loop."""
-    if client not in _suspects and key_matches(authorization, hashes):
+    if client not in _suspects and key_owner(authorization, endpoints) is not None:
         return None
-    return await sync_to_async(check, thread_sensitive=False)(client, authorization, hashes, message)
+    return await sync_to_async(check, thread_sensitive=False)(client, authorization, endpoints, message)
 
 
 def forget_suspects() -> None:

@@ -12,9 +12,9 @@ import orjson
 from django.conf import settings
 
 from studio.throttle import client_address
+from webservices import storage
 
-from . import storage
-from .views import score_call
+from .call import score_call
 from .wire import error_body
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -35,15 +35,10 @@ def with_scoring(django_app: ASGIApp) -> ASGIApp:
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         body = await _body(receive, settings.ATELIER_MAX_REQUEST_BYTES)
-        if body is None:
-            status, answer, extra = 413, error_body("RequestEntityTooLarge", "The body is larger than "
-                                                    f"{settings.ATELIER_MAX_REQUEST_BYTES} bytes; use the batch "
-                                                    "service."), {}
-        else:
-            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-            client = client_address((scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for", ""))
-            status, answer, extra = await score_call(scope["method"], query, headers.get("authorization", ""), body,
-                                                     match["workspace"], match["endpoint"], client)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        client = client_address((scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for", ""))
+        status, answer, extra = await score_call(scope["method"], query, headers.get("authorization", ""), body,
+                                                 match["workspace"], match["endpoint"], client)
         await _send_json(send, status, answer, extra)
 
     return app
@@ -85,15 +80,14 @@ async def bounded_upload(django_app: ASGIApp, scope: dict[str, Any], receive: An
         await _send_json(send, 413, refusal, {"connection": "close"})
 
 
-async def _body(receive: Any, limit: int) -> bytes | None:
-    """The request body, or None as soon as it passes `limit` (the rest is not read into memory)."""
+async def _body(receive: Any, limit: int) -> bytes:
+    """The request body, or as soon as it passes `limit` what came so far (the rest is not read into memory;
+    `score_call` refuses a body past the limit, 413, before looking at anything else)."""
     chunks, size = [], 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
-            return None
         chunks.append(chunk)
-        if not message.get("more_body"):
+        if size > limit or not message.get("more_body"):
             return b"".join(chunks)

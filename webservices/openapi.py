@@ -1,0 +1,63 @@
+"""The OpenAPI 3 document of one endpoint's Request-Response call, built from its deployment's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .locations import api_location
+from .models import Endpoint
+
+
+def openapi_document(base: str, endpoint: Endpoint, input_schema: dict[str, list[dict[str, Any]]],
+                     output_schema: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """OpenAPI 3 for one endpoint's RRS call (classic body), built from the deployment's schemas."""
+
+    rows = settings.ATELIER_MAX_ROWS_PER_REQUEST  # what the call refuses beyond (413)
+
+    def classic_table(columns: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "object", "required": ["ColumnNames", "Values"], "properties": {
+            "ColumnNames": {"type": "array", "items": {"type": "string", "enum": [c["name"] for c in columns]}},
+            "Values": {"type": "array", "maxItems": rows, "items": {"type": "array", "items": {"type": "string",
+                                                                                              "nullable": True}}}}}
+
+    request = {"type": "object", "required": ["Inputs"], "properties": {
+        "Inputs": {"type": "object", "required": list(input_schema),
+                   "properties": {name: classic_table(cols) for name, cols in input_schema.items()}},
+        "GlobalParameters": {"type": "object"}}}
+    response = {"type": "object", "properties": {
+        "Results": {"type": "object", "properties": {name: {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["table"]}, "value": classic_table(cols)}}
+            for name, cols in output_schema.items()}},
+        "ExecutionDurationMs": {"type": "integer"}, "ContainerAllocationDurationMs": {"type": "integer"},
+        "IsWarmContainer": {"type": "boolean"}}}
+    error = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object"}}}}}}
+    path = api_location("", endpoint)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{endpoint.service.name} ({endpoint.name})", "version": str(endpoint.version),
+                 "description": endpoint.description or "Request-Response scoring, Azure ML Studio (classic) format."},
+        "servers": [{"url": base}],
+        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"Request": request, "Response": response, "Error": error}},
+        "security": [{"apiKey": []}],
+        "paths": {path: {"post": {
+            "operationId": "execute", "summary": "Score rows",
+            "parameters": [
+                {"name": "api-version", "in": "query", "required": True, "schema": {"type": "string", "enum": ["2.0"]}},
+                {"name": "details", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["swagger"]}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Request"}}}},
+            "responses": {
+                "200": {"description": "Scores", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Response"}}}},
+                **{code: {"description": text, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}}
+                   for code, text in [("400", "Bad request"), ("401", "Missing or wrong key"),
+                                      ("404", "No such endpoint"), ("413", "Too large"),
+                                      ("429", "Too many concurrent calls")]}}}}},
+    }
