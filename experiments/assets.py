@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -51,7 +51,7 @@ def asset_summary(value: Any) -> dict[str, Any]:
 
 def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, description: str = "",
                      run: Run | None = None, node: str = "", port: str = "",
-                     created_by: AbstractBaseUser | None = None) -> Asset:
+                     created_by: User | None = None) -> Asset:
     """Record an artifact with its own file: it outlives the run cache and the experiment that made it."""
     port_type = PortType.TRAINED_MODEL if kind == Asset.Kind.TRAINED_MODEL else PortType.TRANSFORM
     value = store.load(port_type, data)  # refuses damaged or untrusted bytes before anything is kept
@@ -64,7 +64,7 @@ def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, descr
 
 
 def output_save(*, run: Run, node: str, port: str, name: str, description: str = "",
-                created_by: AbstractBaseUser | None = None) -> Asset | Dataset:
+                created_by: User | None = None) -> Asset | Dataset:
     """Save one output of a run under a name: a DataTable becomes a dataset, a trained model or transform
     an asset. Other kinds (evaluations, untrained models) have nothing to reuse and are refused."""
     record = run_output_record(run, node, port)

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 from django.conf import settings
@@ -182,8 +182,8 @@ def broker_held_ids() -> set[str] | None:
 
     client = _client(timeout=5)
     try:
-        waiting = [json.loads(raw) for key in queue_keys() for raw in client.lrange(key, 0, -1)]
-        delivered = [json.loads(raw)[0] for raw in client.hvals(Channel.unacked_key)]
+        waiting = [json.loads(raw) for key in queue_keys() for raw in cast(list[bytes], client.lrange(key, 0, -1))]
+        delivered = [json.loads(raw)[0] for raw in cast(list[bytes], client.hvals(Channel.unacked_key))]
     except (redis.RedisError, OSError, ValueError, IndexError):
         return None
     finally:
@@ -197,9 +197,10 @@ def queue_keys() -> list[str]:
 
     from .celery import app
 
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options: dict[str, Any] = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     queue, sep = app.conf.task_default_queue, options.get("sep", Channel.sep)
-    return [f"{queue}{sep}{step}" if step else queue for step in options.get("priority_steps", PRIORITY_STEPS)]
+    steps: list[int] = options.get("priority_steps", PRIORITY_STEPS)
+    return [f"{queue}{sep}{step}" if step else queue for step in steps]
 
 
 # --- The broker ------------------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ class Command(BaseCommand):
         while not self.stopping:
             for managed in self.started:
                 if not managed.running():
-                    raise CommandError(f"The {managed.name} process exited (code {managed.process.returncode}); "
+                    code = managed.process.returncode if managed.process is not None else None
+                    raise CommandError(f"The {managed.name} process exited (code {code}); "
                                        "stopping the studio.")
             time.sleep(0.5)
 
