@@ -1,4 +1,4 @@
-"""The linters are part of the suite: ruff over the Python, eslint and vitest over the front end."""
+"""The linters are part of the suite: ruff over the Python, eslint, tsc and vitest over the front end."""
 
 import shutil
 import subprocess
@@ -20,7 +20,7 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("script", ["lint", "test"])
+@pytest.mark.parametrize("script", ["lint", "typecheck", "test"])
 def test_frontend_script_passes(script):
     npm = shutil.which("npm")
     if npm is None:
