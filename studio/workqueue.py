@@ -226,12 +226,18 @@ def new_task_id() -> str:
 
 def send(task: Any, args: tuple[Any, ...], task_id: str, priority: int = FIRST) -> bool:
     """Publish one task message. False (logged) when the broker can't be reached: the work stays recorded as
-    sent and unacknowledged, and work_republish sends it once the broker is back."""
+    sent and unacknowledged, and work_republish sends it once the broker is back.
+
+    `task` is a task or its registered name: a queue that only sends (experiments.run_queue) names the task
+    and so needs no import of the module that runs it, which imports the queue's callers (no cycle)."""
+    from .celery import app
+
+    name = task if isinstance(task, str) else task.name
     try:
-        task.apply_async(args, task_id=task_id, priority=priority, retry=True, retry_policy=PUBLISH_RETRY,
-                         ignore_result=True)
+        app.send_task(name, args, task_id=task_id, priority=priority, retry=True, retry_policy=PUBLISH_RETRY,
+                      ignore_result=True)
     except Exception as error:  # kombu/redis connection errors have no common base worth naming here
-        logger.warning("Task %s (%s) not sent: the task queue is unreachable (%s)", task_id, task.name, error)
+        logger.warning("Task %s (%s) not sent: the task queue is unreachable (%s)", task_id, name, error)
         return False
     return True
 
