@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ class InvalidGraph(Exception):
         self.problems = problems
 
 
-def experiment_create(*, workspace: Workspace, name: str, created_by: AbstractBaseUser | None,
+def experiment_create(*, workspace: Workspace, name: str, created_by: User | None,
                       graph: Mapping[str, Any] | None = None) -> Experiment:
     experiment = Experiment(workspace=workspace, name=name.strip() or "Untitled experiment", created_by=created_by)
     if graph is not None:
@@ -58,7 +58,7 @@ def experiment_update(*, experiment: Experiment, name: str | None = None,
     return experiment
 
 
-def experiment_save_as(*, experiment: Experiment, name: str, created_by: AbstractBaseUser | None) -> Experiment:
+def experiment_save_as(*, experiment: Experiment, name: str, created_by: User | None) -> Experiment:
     return Experiment.objects.create(workspace=experiment.workspace, name=name.strip() or f"{experiment.name} (copy)",
                                      kind=experiment.kind, graph=experiment.graph, created_by=created_by)
 
@@ -124,7 +124,7 @@ def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[
 
 @transaction.atomic
 def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
-              created_by: AbstractBaseUser | None = None) -> Run:
+              created_by: User | None = None) -> Run:
     """Validate, snapshot the graph, and record the run as queued; when the transaction commits, the fair queue
     sends its task if its workspace has a free place (studio/workqueue.py), otherwise it waits its turn."""
     graph = parse_graph(experiment.graph)
