@@ -23,6 +23,7 @@ from .modules.ports import PortType
 from .modules.registry import registry
 from .node_names import listed, names_in, node_names
 from .placement import COLUMN, ROW, spread
+from .service_kinds import DATA, PREDICTIVE, RETRAINING
 
 INPUT_MODULE, OUTPUT_MODULE = "web-service-input", "web-service-output"
 MODEL_SOURCE, TRANSFORM_SOURCE, APPLY = "trained-model", "transform", "apply-transformation"
@@ -42,7 +43,7 @@ class Change:
 class Conversion:
     """The converted graph, what changed, and the saved artifacts its new nodes need."""
 
-    kind: str  # predictive | retraining | data
+    kind: str  # a name of experiments/service_kinds.py: predictive | retraining | data
     graph: dict[str, Any]
     summary: list[Change]
     # New node id -> (training node, output port) whose saved artifact fills its reference parameter.
@@ -483,7 +484,7 @@ def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
     kept = [p for p in (previous or {}).get("web_service_parameters", []) if p.get("node") in builder.nodes]
     if kept:  # the user's web service parameters survive a rebuild where their modules do
         result["web_service_parameters"] = kept
-    return Conversion(kind="predictive" if has_training else "data", graph=result,
+    return Conversion(kind=PREDICTIVE.name if has_training else DATA.name, graph=result,
                       summary=_summary(graph, order, builder), artifacts=builder.artifacts,
                       generated=sorted(set(generated)), train_node=trainer)
 
@@ -563,7 +564,7 @@ def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None,
             _add_output(builder, node_id, port, f"output{index}")
     changes = [Change(n, "kept", f"{builder.name(n)} is kept.") for n in order]
     changes += [Change(n, "added", m) for n, m in builder.added.items()]
-    return Conversion(kind="retraining", graph=_placed(builder), summary=changes,
+    return Conversion(kind=RETRAINING.name, graph=_placed(builder), summary=changes,
                       generated=sorted(builder.added), train_node=trainer)
 
 

@@ -25,6 +25,7 @@ from .models import Asset, Experiment, NodeRun, Run
 from .modules.ports import PortType
 from .modules.registry import registry
 from .selectors import saved_names_in
+from .service_kinds import SERVICE_KINDS, SET_UP_CHOICES, SetUpOffer
 
 PREDICTIVE_SUFFIX = " [predictive exp.]"
 
@@ -87,14 +88,15 @@ def setup_web_service(*, experiment: Experiment, kind: str, train_node: str | No
                               "Edit it and Deploy, or set up again from its training experiment.")
     run, facts = last_run_facts(experiment)
     captions = saved_names_in(experiment.workspace, experiment.graph)
-    if kind == "retraining":
+    offered = SERVICE_KINDS[kind].set_up if kind in SET_UP_CHOICES else SetUpOffer.NOT_OFFERED
+    if offered == SetUpOffer.IN_PLACE:
         conversion = retraining(experiment.graph, train_node=train_node, captions=captions)
         with transaction.atomic():
             experiment.graph = conversion.graph
             experiment.save(update_fields=["graph", "updated"])
         return SetUp(experiment, conversion.summary, created=False)
-    if kind != "predictive":
-        raise ConversionError(f"Unknown kind {kind!r}: choose predictive or retraining.")
+    if offered != SetUpOffer.NEW_EXPERIMENT:
+        raise ConversionError(f"Unknown kind {kind!r}: choose {' or '.join(SET_UP_CHOICES)}.")
     current = predictive_of(experiment)
     rebuild = current if current is not None and not is_deployed(current) else None
     conversion = predictive(experiment.graph, train_node=train_node,

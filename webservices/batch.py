@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from studio.workqueue import queue_required, work_dispatch, work_republish
 
 from . import storage
 from .models import BatchJob, BatchTask, Endpoint, WebService
+from .retraining import output_extension, output_kinds
 
 
 class JobError(ValueError):
@@ -73,8 +75,6 @@ def job_submit(*, endpoint: Endpoint, body: Any, by: storage.Accessor | None = N
         raise JobError("The service has no deployment.", status=404)
     if not isinstance(body, dict):
         raise JobError("The body must be a JSON object with 'Inputs' and 'Outputs'.")
-    from .retraining import output_extension, output_kinds
-
     kinds = output_kinds(deployment.graph)
     job_id = secrets.token_hex(16)
     inputs = _locations(body.get("Inputs"), "Inputs", list(deployment.input_schema))
@@ -183,8 +183,6 @@ def jobs_reap_lost() -> int:
 
 def job_files_remove(job_id: str) -> int:
     """Delete a job's chunk files (inputs and output parts); the job's own outputs are elsewhere."""
-    from django.core.files.storage import default_storage
-
     folder = f"jobs/{job_id}"
     try:
         _, files = default_storage.listdir(folder)
@@ -198,8 +196,6 @@ def job_files_remove(job_id: str) -> int:
 def jobs_sweep() -> int:
     """Chunk files left by jobs that ended (failed, cancelled, or killed with their worker): removed when a
     worker starts and when one of their tasks sees the job has ended. Returns how many files."""
-    from django.core.files.storage import default_storage
-
     try:
         folders, _ = default_storage.listdir("jobs")
     except FileNotFoundError:

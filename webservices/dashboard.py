@@ -10,11 +10,13 @@ from typing import Any
 import orjson
 from django.utils import timezone
 
+from experiments.service_kinds import service_kind
+
 from .locations import api_location, batch_location
-from .models import Deployment, Endpoint, RequestLog, UsageBucket, WebService
+from .models import Deployment, Endpoint, RequestLog, UsageBucket
 from .retraining import output_extension, output_kinds
 from .samples import batch_code_samples, code_samples, sample_request
-from .scoring.call import RETRAINING_REFUSAL, score_body
+from .scoring.call import score_body
 from .scoring.served import served
 from .scoring.wire import error_body
 from .usage import percentile, record_call
@@ -26,7 +28,7 @@ def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:
     deployment = endpoint.service.current
     if deployment is None:
         return {}
-    if endpoint.service.kind == WebService.Kind.RETRAINING:
+    if service_kind(endpoint.service.kind).help_sample == "job":
         return batch_help(base, endpoint, deployment)
     request = sample_request(deployment.sample, deployment.input_schema,
                              deployment.graph.get("web_service_parameters", []))
@@ -68,8 +70,8 @@ def endpoint_test(endpoint: Endpoint, body: bytes) -> tuple[int, dict[str, Any]]
     state = served(endpoint.endpoint_id)
     if state is None:
         return 404, error_body("NotFound", "The endpoint has no deployment.")
-    if state.kind == WebService.Kind.RETRAINING:
-        return 400, error_body("BadArgument", RETRAINING_REFUSAL)
+    if not state.kind.scores_requests:
+        return 400, error_body("BadArgument", state.kind.refusal)
     status, answer = score_body({"details": "true"}, body, state)
     took = (time.perf_counter() - began) * 1000
     record_call(state.endpoint_pk, status=status, duration_ms=took, trace_level=state.trace_level, request=body,

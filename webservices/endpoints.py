@@ -18,6 +18,7 @@ from django.db.models import F
 
 from experiments.engine import store
 from experiments.modules.artifacts import ArtifactError, TrainedModel
+from experiments.service_kinds import service_kind
 
 from . import storage
 from .dry_run import sample_problem
@@ -232,7 +233,7 @@ def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list
                             "be patched: add an endpoint (PUT .../endpoints/{name}) and patch that one.",
                             target=endpoint.name)
     service = endpoint.service
-    if service.kind != WebService.Kind.PREDICTIVE:
+    if not service_kind(service.kind).patchable:
         raise EndpointError("Only a predictive web service's endpoints serve a trained model that can be replaced.")
     if not isinstance(body, dict) or not isinstance(body.get("Resources"), list) or not body["Resources"]:
         raise EndpointError("The body must be {\"Resources\": [{\"Name\": \"... [trained model]\", \"Location\": "

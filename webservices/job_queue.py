@@ -80,14 +80,14 @@ def job_task_resend(row_pk: int, old_task_id: str) -> bool:
                 priority=FIRST if row.task == "split" else LATER)
 
 
-def _task_for(job_pk: int, label: str) -> tuple[Any, tuple[Any, ...]]:
-    from .tasks import bes_chunk, bes_join, bes_run
-
+def _task_for(job_pk: int, label: str) -> tuple[str, tuple[Any, ...]]:
+    """The task (by the name webservices/tasks.py registers it under: the queue sends, it doesn't import the
+    tasks, which import it) and its arguments."""
     if label == "split":
-        return bes_run, (job_pk,)
+        return "webservices.bes_run", (job_pk,)
     if label == "join":
-        return bes_join, (job_pk,)
-    return bes_chunk, (job_pk, int(label.removeprefix("chunk ")) - 1)
+        return "webservices.bes_join", (job_pk,)
+    return "webservices.bes_chunk", (job_pk, int(label.removeprefix("chunk ")) - 1)
 
 
 def job_task_received(job_pk: int, label: str, task_id: str, worker: str) -> None:

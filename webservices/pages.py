@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from experiments.service_kinds import kind_names
 from studio.throttle import request_address
 
 from .dashboard import endpoint_help
@@ -16,7 +17,7 @@ from .deletion import deletion_facts, web_service_delete
 from .endpoints import updatable
 from .locations import base_url
 from .management_json import endpoint_json, service_json
-from .models import Endpoint, WebService
+from .models import Endpoint
 from .openapi import openapi_document
 from .samples import patch_sample
 from .scoring.keys import as_response, check
@@ -62,7 +63,7 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     usage and the request log (the last two filled in by dashboard.js from the API)."""
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     endpoint = get_object_or_404(service.endpoints, name=name)
-    retraining = web_services_of(request.user).filter(workspace=service.workspace, kind=WebService.Kind.RETRAINING)
+    retraining = web_services_of(request.user).filter(workspace=service.workspace, kind__in=kind_names(retrains=True))
     names = [r["Name"] for r in updatable(service)]
     base = base_url(request)
     patch_url = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"

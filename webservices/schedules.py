@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from experiments.assets import run_output_record
 from experiments.engine import store
+from experiments.models import Asset
 from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel
 from experiments.modules.metrics import FOLD_METRICS, LOWER_IS_BETTER
+from experiments.service_kinds import kind_names, service_kind
 from studio.workqueue import QueueUnavailable, queue_required
 
 from . import storage
@@ -52,11 +54,11 @@ def cron_matches(cron: crontab, moment: datetime) -> bool:
 def schedule_create(*, endpoint: Endpoint, body: Any) -> RetrainingSchedule:
     if not isinstance(body, dict):
         raise EndpointError("The body must be a JSON object with cron, retraining_service, input and metric.")
-    if endpoint.is_default or endpoint.service.kind != WebService.Kind.PREDICTIVE:
+    if endpoint.is_default or not service_kind(endpoint.service.kind).patchable:
         raise EndpointError("Schedules patch a non-default endpoint of a predictive service; add an endpoint first.")
     cron_parse(body.get("cron"))
     retraining = WebService.objects.filter(pk=body.get("retraining_service"), workspace=endpoint.service.workspace,
-                                           kind=WebService.Kind.RETRAINING).first()
+                                           kind__in=kind_names(retrains=True)).first()
     if retraining is None or retraining.current is None:
         raise EndpointError("'retraining_service' must be the id of a deployed retraining service of this "
                             "workspace.", target="retraining_service")
@@ -132,8 +134,6 @@ def _conclude(attempt: RetrainingAttempt, outcome: str, message: str, new: float
 
 def deployed_metrics(service: WebService) -> dict[str, Any]:
     """The evaluation of the run that trained the deployed model (the training experiment's Evaluate Model)."""
-    from experiments.models import Asset
-
     resource = next(iter(updatable(service)), None)
     asset = Asset.objects.filter(pk=resource.get("Asset")).select_related("source_run").first() if resource else None
     run = asset.source_run if asset else None

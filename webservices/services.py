@@ -19,6 +19,7 @@ from experiments.models import Asset, Dataset, Experiment, Run
 from experiments.modules.datatable import DataTable
 from experiments.modules.params import Reference
 from experiments.modules.registry import registry
+from experiments.service_kinds import kind_of_graph
 from experiments.setup import last_run_facts
 
 from .models import Deployment, Endpoint, WebService
@@ -144,10 +145,9 @@ def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, 
 
 
 def _kind_of(experiment: Experiment, graph: dict[str, Any]) -> str:
-    if experiment.kind == Experiment.Kind.TRAINING:
-        return WebService.Kind.RETRAINING if any(registry.get(n["module"]).web_service == "train"
-                                                 for n in graph["nodes"]) else WebService.Kind.DATA
-    return WebService.Kind.PREDICTIVE if nodes_of(graph, "trained-model") else WebService.Kind.DATA
+    trains = any(registry.get(n["module"]).web_service == "train" for n in graph["nodes"])
+    return kind_of_graph(training=experiment.kind == Experiment.Kind.TRAINING, trains=trains,
+                         serves_model=bool(nodes_of(graph, "trained-model"))).name
 
 
 def snapshot(experiment: Experiment) -> dict[str, Any]:

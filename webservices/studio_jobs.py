@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from experiments.modules.artifacts import ArtifactError, TrainedModel
+from experiments.service_kinds import Batching, kind_names, service_kind
 
 from . import storage
 from .batch import job_refresh, job_start, job_status_json, job_submit
@@ -57,8 +58,8 @@ def studio_job_json(base: str, job: BatchJob) -> dict[str, Any]:
     output with its download URL (SasBlobToken included) once finished, and the trained model's metrics."""
     job = job_refresh(job)
     status = job_status_json(base, job)
-    training = job.endpoint.service.kind == WebService.Kind.RETRAINING
-    if training and job.status == BatchJob.Status.RUNNING and job.dispatched:  # one task, no chunks to count
+    whole = service_kind(job.endpoint.service.kind).batching == Batching.WHOLE
+    if whole and job.status == BatchJob.Status.RUNNING and job.dispatched:  # one task, no chunks to count
         status["Details"] = "Training on a worker (a retraining job reads all its rows, then trains)…"
     outputs = []
     for name, location in job.outputs.items():
@@ -91,7 +92,7 @@ def job_targets(job: BatchJob, services: QuerySet[WebService]) -> list[dict[str,
     _, model = _model(job)
     retraining = job.endpoint.service
     found = []
-    for service in services.filter(workspace_id=retraining.workspace_id, kind=WebService.Kind.PREDICTIVE):
+    for service in services.filter(workspace_id=retraining.workspace_id, kind__in=kind_names(patchable=True)):
         for resource in updatable(service):
             try:
                 model_fits(service, resource["Name"], model)

@@ -22,14 +22,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from experiments.modules.datatable import DataTable
+from experiments.service_kinds import Batching, service_kind
 from studio import workers
 
 from . import storage
-from .batch import job_files_remove
+from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
 from .batch_csv import csv_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
-from .models import BatchJob, BatchTask, WebService
+from .models import BatchJob, BatchTask
+from .retraining import retrain
+from .schedules import attempts_conclude, schedules_fire
+from .scoring.scorer import ScoringError
+from .scoring.served import served
 from .scoring.wire import BadRequest
+from .usage import request_log_prune
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +121,7 @@ def _bes_run(job_pk: int) -> None:
         return
     deployment = job.endpoint.service.current
     workspace = job.endpoint.service.workspace_id
-    if job.endpoint.service.kind == WebService.Kind.RETRAINING:
+    if service_kind(job.endpoint.service.kind).batching == Batching.WHOLE:
         _retrain(job)
         return
     stream_out = len(job.inputs) == 1  # several inputs: chunk i is ready only when every input has it
@@ -158,8 +164,6 @@ def _bes_run(job_pk: int) -> None:
 def _retrain(job: BatchJob) -> None:
     """A retraining job is one task: training needs all its rows at once. Scheduled attempts that started
     it apply their promotion gate when it ends."""
-    from .schedules import attempts_conclude
-
     try:
         _retrain_job(job)
     finally:
@@ -169,10 +173,6 @@ def _retrain(job: BatchJob) -> None:
 
 
 def _retrain_job(job: BatchJob) -> None:
-    from .retraining import retrain
-    from .scoring.scorer import ScoringError
-    from .scoring.served import served
-
     state = served(job.endpoint.endpoint_id)
     service = job.endpoint.service
     resource = next((r["Name"] for r in service.current.resources if r["Kind"] == "TrainedModel"),  # type: ignore[union-attr]
@@ -280,9 +280,6 @@ def bes_chunk(self: Any, job_pk: int, index: int) -> None:
 
 
 def _bes_chunk(job_pk: int, index: int, inline: bool = False) -> None:
-    from .scoring.scorer import ScoringError
-    from .scoring.served import served
-
     job = _running(job_pk)
     if job is None:  # cancelled or failed meanwhile: nothing to do
         return
@@ -382,30 +379,22 @@ def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
 @shared_task(name="webservices.schedules_tick")
 def schedules_tick() -> int:
     """Celery beat, every minute: start the retraining schedules that are due."""
-    from .schedules import schedules_fire
-
     return len(schedules_fire())
 
 
 @shared_task(name="webservices.reap_lost_jobs")
 def reap_lost_jobs() -> int:
     """Celery beat, every 10 s: a job whose worker was killed is failed within ~30 s of the kill."""
-    from .batch import jobs_reap_lost
-
     return jobs_reap_lost()
 
 
 @shared_task(name="webservices.prune_request_log")
 def prune_request_log() -> int:
     """Celery beat, every 5 min: the request log's age and size limits, also when no call comes to prune it."""
-    from .usage import request_log_prune
-
     return request_log_prune()
 
 
 @worker_ready.connect
 def sweep_ended_jobs(**kwargs: object) -> None:
     """A worker that starts removes the chunk files jobs that ended left behind (e.g. with a killed worker)."""
-    from .batch import jobs_sweep
-
     jobs_sweep()

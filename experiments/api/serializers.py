@@ -7,6 +7,7 @@ from rest_framework import serializers
 from experiments.engine.output import as_text
 from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
 from experiments.selectors import node_run_origin
+from experiments.service_kinds import PREDICTIVE, SET_UP_CHOICES
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -68,7 +69,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class SetupSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["predictive", "retraining"], default="predictive")
+    kind = serializers.ChoiceField(choices=SET_UP_CHOICES, default=PREDICTIVE.name)
     train_node = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 
 

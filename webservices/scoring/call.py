@@ -25,6 +25,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from experiments.modules.datatable import DataTable
 from experiments.modules.rows import NotFast, Rows
 from studio.throttle import request_address
 from webservices.usage import record_call
@@ -45,9 +46,6 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
 # ATELIER_INLINE_BUDGET_MS. Anything else, and a service's first call, goes to the pool.
 INLINE_BYTES = 16 * 1024
 Answer = tuple[int, dict[str, Any], dict[str, str]]
-RETRAINING_REFUSAL = ("This is a retraining web service: it trains, so call it as a batch job (BES, .../jobs) with the "
-                      "training data; it returns the trained model (.ilearner) and its evaluation. Score with the "
-                      "predictive service.")
 Scored = tuple[int, dict[str, Any]]
 
 
@@ -70,8 +68,8 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if refused is not None:
         return refused.status, refused.body, refused.headers
     assert state is not None  # a key matched one of its hashes
-    if state.kind == "retraining":
-        return 400, error_body("BadArgument", RETRAINING_REFUSAL), {}
+    if not state.kind.scores_requests:
+        return 400, error_body("BadArgument", state.kind.refusal), {}
     if state.in_flight >= state.max_concurrent_calls:
         return 429, error_body("TooManyRequests", f"The endpoint is handling its maximum of "
                                f"{state.max_concurrent_calls} concurrent calls; retry."), {}
@@ -152,6 +150,7 @@ def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_onl
     except BadRequest as error:  # 400, or 413 for too many rows
         return error.status, error_json(error)
     global_parameters = body.get("GlobalParameters") or {}
+    results: Mapping[str, DataTable | Rows] | None
     try:
         results = fast_results(state, rows) if not global_parameters else None
         if results is None and fast_only:

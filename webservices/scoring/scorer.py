@@ -8,7 +8,7 @@ in memory and formats the result: no ORM query, no model load, no Celery hop per
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,7 @@ def _load_resource(resource: Mapping[str, Any], read: Callable[[str], bytes]) ->
 class Scorer:
     """One deployment, compiled: call `score({"input1": DataTable})` -> {"output1": DataTable}."""
 
-    def __init__(self, graph: Mapping[str, Any], resources: list[Mapping[str, Any]],
+    def __init__(self, graph: Mapping[str, Any], resources: Sequence[Mapping[str, Any]],
                  read: Callable[[str], bytes] = store.read_bytes) -> None:
         """`read` gives a resource file's bytes (the dry run's child is handed them: webservices/dry_run.py)."""
         parsed = parse_graph(graph)

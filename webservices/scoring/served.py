@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from experiments.service_kinds import PREDICTIVE, ServiceKind, service_kind
 from webservices.models import Endpoint
 
 from .scorer import Scorer
@@ -33,7 +34,7 @@ class Served:
     input_schema: dict[str, list[dict[str, Any]]]
     output_schema: dict[str, list[dict[str, Any]]]
     scorer: Scorer
-    kind: str = "predictive"
+    kind: ServiceKind = PREDICTIVE
     marker: int = 0
     checked: float = field(default_factory=time.monotonic)
     in_flight: int = 0
@@ -65,7 +66,7 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
     return Served(endpoint.pk, endpoint.service.workspace_id, endpoint.primary_key_hash, endpoint.secondary_key_hash,
                   endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
                   deployment.input_schema, deployment.output_schema,
-                  Scorer(deployment.graph, resources), endpoint.service.kind)
+                  Scorer(deployment.graph, resources), service_kind(endpoint.service.kind))
 
 
 def resources_patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
