@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from experiments.modules.artifacts import TrainedModel
 from experiments.modules.training import feature_frame
 
-threadpool_limits(limits=1)  # as Atelier's scoring processes do (webservices/scoring.py)
+threadpool_limits(limits=1)  # as Atelier's scoring processes do (webservices/scoring/)
 
 with open(os.environ["ATELIER_BENCH_MODEL"], "rb") as handle:
     MODEL = TrainedModel.from_bytes(handle.read())

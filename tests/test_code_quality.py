@@ -36,7 +36,7 @@ def test_imports_go_one_way_and_in_no_cycle():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_on_the_engine_the_module_library_and_the_conversion():
+def test_mypy_strict_on_the_engine_the_module_library_the_conversion_and_the_scoring_package():
     result = run([sys.executable, "-m", "mypy", "--strict", "experiments/engine", "experiments/modules",
-                  "experiments/conversion.py"])
+                  "experiments/conversion.py", "experiments/service_kinds.py", "webservices/scoring"])
     assert result.returncode == 0, result.stdout + result.stderr

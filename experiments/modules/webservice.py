@@ -1,7 +1,7 @@
 """Web Service: the input and output of a published experiment, and sources of saved models and transforms.
 
 In the studio, Web service input passes through the sample data connected to it (or an empty table);
-when the experiment serves requests, the request's data takes its place (see webservices/scoring.py).
+when the experiment serves requests, the request's data takes its place (see webservices/scoring/scorer.py).
 """
 
 from __future__ import annotations
