@@ -20,6 +20,7 @@ from .models import Asset, Experiment, NodeRun, Run
 from .modules.base import Problem
 from .modules.columns import selector_types
 from .run_queue import run_terminate
+from .runner import run_graph
 from .selectors import schema_context, services_deployed_from
 
 logger = logging.getLogger(__name__)
@@ -203,8 +204,6 @@ def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
     superseded message (sent again after a loss) does nothing. The current message delivered again while the run
     is 'running' means its worker was lost mid-run: the run is failed with that reason, not executed twice.
     (No task id: a run created and executed in-process, never sent, as tests and benchmarks do.)"""
-    from .runner import run_graph
-
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False,
                                  task_id=task_id).update(status=Run.Status.RUNNING, started=now, heartbeat=now,
