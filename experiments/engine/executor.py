@@ -168,7 +168,7 @@ class RunExecutor:
                 self.recorder.node_progress(node_id, fraction)
 
         return Context(node_id=node_id, workspace_id=self.env.workspace_id, report_progress=report,
-                       loaders=self.env.loaders, settings=self.env.settings, write_output=output.write)
+                       loaders=self.env.loaders, settings=dict(self.env.settings), write_output=output.write)
 
     def store_outputs(self, node_id: str, key: str, module_cls: type[Module], outputs: Mapping[str, Any]) -> None:
         records = {}
