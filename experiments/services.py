@@ -20,6 +20,7 @@ from .models import Asset, Experiment, NodeRun, Run
 from .modules.base import Problem
 from .modules.columns import selector_types
 from .run_queue import run_terminate
+from .runner import run_graph
 from .selectors import schema_context, services_deployed_from
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def _checked(graph: Mapping[str, Any]) -> Any:
     try:
         parsed = parse_graph(graph)
     except GraphFormatError as error:
-        raise InvalidGraph("The graph is malformed.", error.problems) from None
+        raise InvalidGraph("The graph is malformed.", error.graph_problems) from None
     structural = [problem for problem in validate_graph(parsed) if problem.code in STRUCTURAL]
     if structural:
         raise InvalidGraph(structural[0].message, structural)
@@ -203,8 +204,6 @@ def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
     superseded message (sent again after a loss) does nothing. The current message delivered again while the run
     is 'running' means its worker was lost mid-run: the run is failed with that reason, not executed twice.
     (No task id: a run created and executed in-process, never sent, as tests and benchmarks do.)"""
-    from .engine.executor import RunExecutor, run_heartbeat
-
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False,
                                  task_id=task_id).update(status=Run.Status.RUNNING, started=now, heartbeat=now,
@@ -219,9 +218,8 @@ def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
             _send_run_event(run, Run.Status.FAILED)
         return Run.objects.get(pk=run_id).status
     _send_run_event(run, Run.Status.RUNNING)
-    with run_heartbeat(run_id):
-        workspace = run.experiment.workspace
-        status = RunExecutor(run, loaders_for(workspace), fingerprint_for(workspace)).execute()
+    workspace = run.experiment.workspace
+    status = run_graph(run, loaders_for(workspace), fingerprint_for(workspace))
     failed = run.node_runs.filter(status=NodeRun.Status.FAILED).values_list("node_id", flat=True)
     error = f"Failed at node {', '.join(failed)}" if status == Run.Status.FAILED else ""
     if run_finish(run_id=run_id, status=status, error=error):

@@ -14,7 +14,6 @@ from typing import Any
 
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
-from experiments.engine.executor import module_settings
 from experiments.engine.graph import parse_graph
 from experiments.modules.artifacts import ArtifactError
 from experiments.modules.base import Context, Module, ModuleError
@@ -22,6 +21,7 @@ from experiments.modules.datatable import DataTable
 from experiments.modules.params import Reference
 from experiments.modules.ports import PortType
 from experiments.modules.rows import NotFast, RowKernel, Rows
+from experiments.runner import module_settings
 from studio.errors import AtelierError
 
 KINDS = {"TrainedModel": ("trained_model", PortType.TRAINED_MODEL), "Transform": ("transform", PortType.TRANSFORM),
