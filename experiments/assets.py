@@ -13,10 +13,10 @@ from django.core.files.storage import default_storage
 from .datasets import dataset_store
 from .engine import store
 from .models import Asset, CacheEntry, Dataset, NodeRun, Run
-from .modules.artifacts import ArtifactError, TrainedModel, Transform
-from .modules.datatable import DataTable
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.framework.artifacts import ArtifactError, TrainedModel, Transform
+from .modules.framework.datatable import DataTable
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
 
 ASSET_KINDS = {PortType.TRAINED_MODEL: Asset.Kind.TRAINED_MODEL, PortType.TRANSFORM: Asset.Kind.TRANSFORM}
 
@@ -104,7 +104,7 @@ def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
     """What refers to a saved dataset / trained model / transform (`to` is the Reference kind): experiments
     whose graph loads it, and web services any of whose deployments loads it (an endpoint can be rolled back
     to an older deployment's resources, so the current one alone is not enough)."""
-    from experiments.modules.params import Reference
+    from experiments.modules.framework.params import Reference
     from webservices.models import Deployment  # the one place experiments asks about services: deletion
 
     users = []

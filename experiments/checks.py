@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .modules.params import Columns, Int, ParamInvalid
-from .modules.ports import PortType
-from .modules.registry import kebab, registry
+from .modules.framework.params import Columns, Int, ParamInvalid
+from .modules.framework.ports import PortType
+from .modules.framework.registry import kebab, registry
 
 
 def module_problems(cls: Any) -> list[str]:
@@ -58,7 +58,7 @@ def check_modules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
 @checks.register()
 def check_python_script_sandbox(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Execute Python Script enabled where its sandbox can't be had: every script would be refused."""
-    from .modules.script_sandbox import sandbox_problem
+    from .modules.framework.script_sandbox import sandbox_problem
 
     if not settings.ATELIER_ALLOW_PYTHON_SCRIPT or not (problem := sandbox_problem(settings.ATELIER_PYTHON_SCRIPT_UID)):
         return []

@@ -18,9 +18,9 @@ from graphlib import CycleError
 from typing import Any
 
 from .engine.graph import Edge, Graph, GraphFormatError, Node, parse_graph
-from .modules.base import Module
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.framework.base import Module
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
 from .node_names import listed, names_in, node_names
 from .placement import COLUMN, ROW, spread
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
-from .modules.datatable import METADATA_KEY, DataTable, Role
+from .modules.framework.datatable import METADATA_KEY, DataTable, Role
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 MAX_CELL_CHARS = 1024 * 1024

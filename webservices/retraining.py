@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from experiments.conversion import OUTPUT_MODULE
-from experiments.modules.artifacts import Evaluation, TrainedModel
-from experiments.modules.registry import registry
+from experiments.modules.framework.artifacts import Evaluation, TrainedModel
+from experiments.modules.framework.registry import registry
 
 from . import storage
 from .scoring import ScoringError

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from experiments.assets import run_output_record
 from experiments.engine import store
-from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel
+from experiments.modules.framework.artifacts import ArtifactError, Evaluation, TrainedModel
 from experiments.modules.metrics import FOLD_METRICS, LOWER_IS_BETTER
 from studio.workqueue import QueueUnavailable, queue_required
 

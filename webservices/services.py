@@ -16,9 +16,9 @@ from experiments.assets import run_output_record
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE, ConversionError, require_fresh_run
 from experiments.engine import store
 from experiments.models import Asset, Dataset, Experiment, Run
-from experiments.modules.datatable import DataTable
-from experiments.modules.params import Reference
-from experiments.modules.registry import registry
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.params import Reference
+from experiments.modules.framework.registry import registry
 from experiments.setup import last_run_facts
 
 from .keys import key_hash

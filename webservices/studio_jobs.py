@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from experiments.modules.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 
 from . import storage
 from .batch import job_refresh, job_start, job_status_json, job_submit

@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
-from experiments.modules.datatable import DataTable
+from experiments.modules.framework.datatable import DataTable
 from studio import workers
 
 from . import storage

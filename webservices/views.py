@@ -25,7 +25,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from experiments.modules.rows import NotFast, Rows
+from experiments.modules.framework.rows import NotFast, Rows
 from studio.throttle import request_address
 
 from .keys import check_async

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pandas import NA as _NA
 
-from experiments.modules.datatable import DataTable
-from experiments.modules.rows import Rows
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.rows import Rows
 
 from .models import Endpoint, WebService
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from experiments.events import experiment_event_send
 from experiments.models import CacheEntry, NodeRun, Run
-from experiments.modules.base import Cancelled, Context, Module, ModuleError
-from experiments.modules.ports import PortType
+from experiments.modules.framework.base import Cancelled, Context, Module, ModuleError
+from experiments.modules.framework.ports import PortType
 from studio import workers
 
 from . import store

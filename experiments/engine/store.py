@@ -10,9 +10,9 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, UntrainedModel
-from experiments.modules.datatable import DataTable
-from experiments.modules.ports import PortType
+from experiments.modules.framework.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, UntrainedModel
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.ports import PortType
 
 EXTENSIONS = {PortType.DATA_TABLE: "parquet", PortType.TRAINED_MODEL: "ilearner", PortType.TRANSFORM: "itransform",
               PortType.UNTRAINED_MODEL: "json", PortType.EVALUATION: "json"}

@@ -17,11 +17,11 @@ from django.core.files.storage import default_storage
 
 from studio import outbound
 
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Schema
-from .params import Bool, Choice, Reference, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.datatable import Column, DataTable, Kind, Schema
+from .framework.params import Bool, Choice, Reference, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024

@@ -12,12 +12,12 @@ from sklearn import metrics as skm
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.inspection import permutation_importance
 
-from .artifacts import TrainedModel
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .params import Bool, Choice, Columns, Int, Seed
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import TrainedModel
+from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Int, Seed
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .training import feature_frame
 from .transform import one_column
 

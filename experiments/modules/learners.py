@@ -45,11 +45,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer, QuantileTransformer, StandardScaler
 from sklearn.svm import OneClassSVM
 
-from .artifacts import UntrainedModel
-from .base import Context, Module, ModuleError, Problem
-from .params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem
+from .framework.params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .training import PCAAnomalyDetector, first_rows_as_centroids
 
 SINGLE, RANGE = "Single Parameter", "Parameter Range"

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artifacts import Transform, transform_applier
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import ColumnsNotFound, resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .params import Bool, Choice, Columns, Float, Int, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import Transform, transform_applier
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Float, Int, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import require_numeric, selected
 
 CATEGORY = "Data Transformation"

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .columns import resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema, infer_kind
-from .params import Choice, Columns, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.columns import resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
+from .framework.params import Choice, Columns, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import CATEGORY, NUMBER, TRUTH, selected
 
 # --- Edit Metadata --------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import selection_is_empty
-from .datatable import Column, DataTable, Kind, Schema, infer_kind
-from .params import Bool, Choice, Columns, Float, Int, Seed, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.columns import selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Schema, infer_kind
+from .framework.params import Bool, Choice, Columns, Float, Int, Seed, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import CATEGORY, KIND_WORDS, NUMBER, one_column
 
 # --- Split Data -----------------------------------------------------------------------------------

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Schema
+from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.datatable import Column, DataTable, Kind, Schema
+from .framework.params import Choice, Columns, Float, Int, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .manipulation import CATEGORY, OUTPUT_MODES, placed, placed_schema, schema_columns, suffixed
-from .params import Choice, Columns, Float, Int, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
 from .transform import require_numeric, selected
 
 # --- Apply Math Operation -------------------------------------------------------------------------

@@ -15,15 +15,15 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
-from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, Module, ModuleError, Problem, table_input
-from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role, Schema
+from .framework.artifacts import TrainedModel, UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Int, Seed
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import RowKernel, rows_input
 from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
-from .params import Bool, Choice, Columns, Int, Seed
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import RowKernel, rows_input
 from .training import (
     FOLD_ASSIGNMENTS,
     SCORED_LABELS,

@@ -1,6 +1,10 @@
 """What Train, Score, Tune and Cross-Validate share: features, fitted pipelines and score columns (metrics:
 metrics.py).
 
+Its path is frozen (it stays beside the category files, not in framework/): trained-model packages name
+`PCAAnomalyDetector` and `first_rows_as_centroids` as `experiments.modules.training.<name>`, and skops
+imports them from there when a saved model is loaded.
+
 Rules, in one place so every module applies them the same way:
 
 - **Features** are every column except the label and columns marked Label, Score or Weight; DateTime
@@ -39,13 +43,13 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
-from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, Module, ModuleError, Problem
-from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .registry import registry
-from .rows import NotFast, Rows
-from .trees import CompiledBoosting
+from .framework.artifacts import TrainedModel, UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem
+from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.registry import registry
+from .framework.rows import NotFast, Rows
+from .framework.trees import CompiledBoosting
 
 SCORED_LABELS = "Scored Labels"
 SCORED_PROBABILITIES = "Scored Probabilities"

@@ -16,14 +16,14 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from .artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import ColumnsNotFound, resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema, infer_kind
-from .params import Bool, Choice, Columns, Float, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import NotFast, RowKernel, Rows, rows_input
+from .framework.artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
+from .framework.params import Bool, Choice, Columns, Float, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import NotFast, RowKernel, Rows, rows_input
 
 CATEGORY = "Data Transformation"
 ALL_COLUMNS = {"begin_with": "all", "rules": []}

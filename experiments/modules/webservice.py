@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from .artifacts import Evaluation, TrainedModel
-from .base import Context, Module, ModuleError, SchemaContext
-from .datatable import DataTable, Schema
-from .params import Reference, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import RowKernel, rows_input
+from .framework.artifacts import Evaluation, TrainedModel
+from .framework.base import Context, Module, ModuleError, SchemaContext
+from .framework.datatable import DataTable, Schema
+from .framework.params import Reference, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import RowKernel, rows_input
 
 CATEGORY = "Web Service"
 

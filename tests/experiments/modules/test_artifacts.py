@@ -17,10 +17,10 @@ from sklearn.datasets import dump_svmlight_file
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
-from experiments.modules import artifacts
-from experiments.modules.artifacts import ArtifactError, TrainedModel
-from experiments.modules.datatable import Column, Kind
-from experiments.modules.ilearner import package_signature
+from experiments.modules.framework import artifacts
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.datatable import Column, Kind
+from experiments.modules.framework.ilearner import package_signature
 
 NOT_OURS = "not made by this studio"
 

@@ -38,6 +38,7 @@ SCHEMA = "schema.json"  # the skops payload's description of every object in it
 # What zipfile raises on a damaged, truncated, encrypted or exotic archive.
 UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError)
 # The HMAC salt of a package's signature: a key derived for this purpose only, never a session's or a token's.
+# Frozen: every signed package verifies against it (it names the module path of the time, not the current one).
 SIGNATURE_SALT = "atelier.experiments.modules.artifacts.TrainedModel.signature"
 UNSIGNED = ("The trained model was not made by this studio ({reason}); only models written by this studio's "
             "training or retraining jobs can be used")

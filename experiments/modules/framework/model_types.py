@@ -30,11 +30,11 @@ from sklearn.preprocessing import FunctionTransformer, LabelBinarizer, LabelEnco
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
+from ..training import Learner, PCAAnomalyDetector, learner_pipeline
 from .base import Module
 from .datatable import Column, Kind
 from .params import Bool, Choice, Float, Int
 from .registry import registry
-from .training import Learner, PCAAnomalyDetector, learner_pipeline
 
 # Plain data a fitted estimator holds, whatever the learner: containers, numbers, text and numpy arrays.
 DATA_TYPES: tuple[type, ...] = (

@@ -122,7 +122,7 @@ class Module:
         return {}
 
     def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
-        """`execute` for a web request's few rows without pandas (experiments/modules/rows.py), given the
+        """`execute` for a web request's few rows without pandas (experiments/modules/framework/rows.py), given the
         inputs known when the service is compiled (`constants`: trained models, transforms). None: no kernel,
         so a service with this module on its scoring path always takes the DataFrame path."""
         return None
