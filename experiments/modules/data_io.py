@@ -36,6 +36,7 @@ BOOLEAN_WORDS = {"true": True, "false": False}
 
 @registry.register
 class Dataset(Module):
+    id = "dataset"
     name = "Dataset"
     category = CATEGORY
     subcategory = "Saved Datasets"
@@ -182,6 +183,7 @@ def parse_json(text: str) -> DataTable:
 
 @registry.register
 class EnterDataManually(Module):
+    id = "enter-data-manually"
     name = "Enter Data Manually"
     category = CATEGORY
     subcategory = "Input"
@@ -306,6 +308,7 @@ def read_storage(ctx: Context, path: str) -> bytes:
 
 @registry.register
 class ImportData(Module):
+    id = "import-data"
     name = "Import Data"
     category = CATEGORY
     subcategory = "Input"
@@ -350,6 +353,7 @@ class ImportData(Module):
 
 @registry.register
 class ExportData(Module):
+    id = "export-data"
     name = "Export Data"
     category = CATEGORY
     subcategory = "Output"
@@ -387,6 +391,7 @@ class ExportData(Module):
 
 @registry.register
 class ConvertToCsv(Module):
+    id = "convert-to-csv"
     name = "Convert to CSV"
     category = CATEGORY
     subcategory = "Data Format Conversions"

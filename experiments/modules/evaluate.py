@@ -167,6 +167,7 @@ def evaluation_of(table: DataTable, ctx: Context) -> Evaluation:
 
 @registry.register
 class EvaluateModel(Module):
+    id = "evaluate-model"
     name = "Evaluate Model"
     web_service = "evaluate"
     category = "Machine Learning"

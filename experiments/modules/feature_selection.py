@@ -114,6 +114,7 @@ def feature_score(x: pd.Series, y: pd.Series, method: str) -> float:
 
 @registry.register
 class FilterBasedFeatureSelection(Module):
+    id = "filter-based-feature-selection"
     name = "Filter Based Feature Selection"
     category = CATEGORY
     description = "Identifies the features in a dataset with the greatest predictive power."
@@ -210,6 +211,7 @@ def labelled(table: DataTable, model: TrainedModel) -> tuple[pd.DataFrame, np.nd
 
 @registry.register
 class PermutationFeatureImportance(Module):
+    id = "permutation-feature-importance"
     name = "Permutation Feature Importance"
     web_service = "evaluate"
     category = CATEGORY

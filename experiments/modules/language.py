@@ -260,6 +260,7 @@ def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> 
 
 @registry.register
 class ExecutePythonScript(Module):
+    id = "execute-python-script"
     name = "Execute Python Script"
     category = "Python Language"
     description = "Executes a Python script from an Azure Machine Learning experiment."

@@ -159,6 +159,7 @@ def rows_at(frame: pd.DataFrame, positions: pd.Series) -> pd.DataFrame:
 
 @registry.register
 class JoinData(Module):
+    id = "join-data"
     name = "Join Data"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -240,6 +241,7 @@ def stackable(first: DataTable, second: DataTable) -> dict[str, str]:
 
 @registry.register
 class AddRows(Module):
+    id = "add-rows"
     name = "Add Rows"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -266,6 +268,7 @@ class AddRows(Module):
 
 @registry.register
 class AddColumns(Module):
+    id = "add-columns"
     name = "Add Columns"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -294,6 +297,7 @@ class AddColumns(Module):
 
 @registry.register
 class RemoveDuplicateRows(Module):
+    id = "remove-duplicate-rows"
     name = "Remove Duplicate Rows"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -371,6 +375,7 @@ def learned_edges(values: pd.Series, mode: str, count: int) -> list[float]:
 
 @registry.register
 class GroupDataIntoBins(Module):
+    id = "group-data-into-bins"
     name = "Group Data into Bins"
     category = CATEGORY
     subcategory = "Scale and Reduce"
@@ -447,6 +452,7 @@ def clipped(x: pd.Series, params: Mapping[str, Any]) -> tuple[pd.Series, pd.Seri
 
 @registry.register
 class ClipValues(Module):
+    id = "clip-values"
     name = "Clip Values"
     category = CATEGORY
     subcategory = "Scale and Reduce"

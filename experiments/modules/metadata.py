@@ -164,6 +164,7 @@ def new_names(columns: list[str], text: str) -> dict[str, str]:
 
 @registry.register
 class EditMetadata(Module):
+    id = "edit-metadata"
     name = "Edit Metadata"
     category = CATEGORY
     subcategory = "Manipulation"

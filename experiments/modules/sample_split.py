@@ -127,6 +127,7 @@ class SplitData(Module):
     """Split Rows keeps the seeded shuffle's order in each output when randomized (as the classic did), and
     the original order otherwise; the expression modes keep the original order."""
 
+    id = "split-data"
     name = "Split Data"
     web_service = "sample"
     category = CATEGORY
@@ -206,6 +207,7 @@ class PartitionAndSample(Module):
     Fold read); Pick Fold takes the rows of one fold (numbered from 1, as in the classic) or the others,
     and drops that column so it is not mistaken for a feature. Sampling keeps the original row order."""
 
+    id = "partition-and-sample"
     name = "Partition and Sample"
     web_service = "sample"
     category = CATEGORY

@@ -103,6 +103,7 @@ def math_argument(params: Mapping[str, Any]) -> float | None:
 
 @registry.register
 class ApplyMathOperation(Module):
+    id = "apply-math-operation"
     name = "Apply Math Operation"
     category = CATEGORY
     subcategory = "Statistical Functions"
@@ -303,6 +304,7 @@ def sql_database(inputs: Mapping[str, Any]) -> sqlite3.Connection:
 
 @registry.register
 class ApplySqlTransformation(Module):
+    id = "apply-sql-transformation"
     name = "Apply SQL Transformation"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -400,6 +402,7 @@ def summary_row(name: str, series: pd.Series, kind: Kind) -> dict[str, Any]:
 
 @registry.register
 class SummarizeData(Module):
+    id = "summarize-data"
     name = "Summarize Data"
     category = CATEGORY
     subcategory = "Statistical Functions"

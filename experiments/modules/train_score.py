@@ -62,6 +62,7 @@ def supervised_input(inputs: Mapping[str, Any], module: str) -> UntrainedModel:
 
 @registry.register
 class TrainModel(Module):
+    id = "train-model"
     name = "Train Model"
     web_service = "train"
     category = CATEGORY
@@ -92,6 +93,7 @@ def unsupervised(inputs: Mapping[str, Any], task: str, module: str) -> Untrained
 
 @registry.register
 class TrainClusteringModel(Module):
+    id = "train-clustering-model"
     name = "Train Clustering Model"
     web_service = "train"
     category = CATEGORY
@@ -130,6 +132,7 @@ def clustering_features(table: DataTable, selection: Mapping[str, Any], ctx: Con
 
 @registry.register
 class TrainAnomalyDetectionModel(Module):
+    id = "train-anomaly-detection-model"
     name = "Train Anomaly Detection Model"
     web_service = "train"
     category = CATEGORY
@@ -147,6 +150,7 @@ class TrainAnomalyDetectionModel(Module):
 
 @registry.register
 class ScoreModel(Module):
+    id = "score-model"
     name = "Score Model"
     web_service = "score"
     category = CATEGORY
@@ -173,6 +177,7 @@ class ScoreModel(Module):
 
 @registry.register
 class AssignDataToClusters(Module):
+    id = "assign-data-to-clusters"
     name = "Assign Data to Clusters"
     web_service = "score"
     category = CATEGORY
@@ -231,6 +236,7 @@ def forward_messages(source: Context, target: Context) -> None:
 
 @registry.register
 class CrossValidateModel(Module):
+    id = "cross-validate-model"
     name = "Cross Validate Model"
     web_service = "evaluate"
     category = CATEGORY
@@ -348,6 +354,7 @@ def sweep_points(space: Mapping[str, list[Any]], params: Mapping[str, Any]) -> l
 
 @registry.register
 class TuneModelHyperparameters(Module):
+    id = "tune-model-hyperparameters"
     name = "Tune Model Hyperparameters"
     web_service = "train"
     category = CATEGORY

@@ -90,6 +90,7 @@ def plain(value: Any) -> Any:
 
 @registry.register
 class SelectColumnsInDataset(Module):
+    id = "select-columns-in-dataset"
     name = "Select Columns in Dataset"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -272,6 +273,7 @@ def _filled_rows(values: np.ndarray, missing: np.ndarray, value: Any, learned: K
 
 @registry.register
 class CleanMissingData(Module):
+    id = "clean-missing-data"
     name = "Clean Missing Data"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -392,6 +394,7 @@ def apply_normalization(table: DataTable, state: dict[str, Any]) -> DataTable:
 
 @registry.register
 class NormalizeData(Module):
+    id = "normalize-data"
     name = "Normalize Data"
     category = CATEGORY
     subcategory = "Scale and Reduce"
@@ -432,6 +435,7 @@ class NormalizeData(Module):
 
 @registry.register
 class ApplyTransformation(Module):
+    id = "apply-transformation"
     name = "Apply Transformation"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -497,6 +501,7 @@ def apply_indicators(table: DataTable, state: dict[str, Any]) -> DataTable:
 
 @registry.register
 class ConvertToIndicatorValues(Module):
+    id = "convert-to-indicator-values"
     name = "Convert to Indicator Values"
     category = CATEGORY
     subcategory = "Manipulation"
