@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from studio.errors import AtelierError
+
 from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
 from .framework.columns import resolve_columns
 from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
@@ -27,8 +29,10 @@ CLEARED = {"Clear feature": Role.FEATURE, "Clear label": Role.LABEL, "Clear scor
            "Clear weight": Role.WEIGHT}
 
 
-class BadValue(ValueError):
+class BadValue(AtelierError, ValueError):
     """The first value of a column that does not convert to the wanted type."""
+
+    code = "invalid-value"
 
     def __init__(self, value: Any) -> None:
         super().__init__(repr(value))

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from studio.errors import AtelierError
+
 from .datatable import DataTable, Schema
 from .params import Param, ParamInvalid
 from .ports import InputPort, OutputPort
@@ -30,13 +32,15 @@ class Problem:
         return {key: value for key, value in body.items() if value is not None}
 
 
-class ModuleError(Exception):
+class ModuleError(AtelierError):
     """A module could not do its work on this input; the message is for the user of the canvas. `details`: the
     traceback the user needs when it is not the worker's own (a script's, from its sandbox)."""
 
+    code = "module-failed"
+
     def __init__(self, message: str, *, parameter: str | None = None, column: str | None = None,
                  details: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, target=parameter or column)
         self.parameter = parameter
         self.column = column
         self.details = details

@@ -31,6 +31,8 @@ import skops.io as sio
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from studio.errors import AtelierError
+
 PAYLOAD, META, DIGEST, SIGNATURE = "model.skops", "meta.json", "sha256", "signature"
 SMALL_MEMBER = 256  # the sha256 and signature members hold 64 hex characters
 RATIO_FLOOR = 2**20  # members smaller than this may compress as well as they like
@@ -43,8 +45,10 @@ SIGNATURE_SALT = "atelier.experiments.modules.artifacts.TrainedModel.signature"
 UNSIGNED = ("The trained model was not made by this studio ({reason}); only models written by this studio's "
             "training or retraining jobs can be used")
 
-class ArtifactError(ValueError):
+class ArtifactError(AtelierError, ValueError):
     """A saved artifact is damaged, tampered with, too large, or of the wrong kind."""
+
+    code = "invalid-artifact"
 
 
 def package_signature(digest: str, secret: str | bytes | None = None) -> str:

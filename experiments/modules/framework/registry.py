@@ -13,6 +13,8 @@ import importlib
 import re
 from typing import Any, TypeVar
 
+from studio.errors import AtelierError
+
 from .base import Module
 
 M = TypeVar("M", bound=type[Module])
@@ -30,8 +32,10 @@ class MissingId(Exception):
     """A module class without an `id` of its own: ids are declared, not derived from the label."""
 
 
-class UnknownModule(LookupError):
-    pass
+class UnknownModule(AtelierError, LookupError):
+    """A graph or a request names a module id the registry does not hold."""
+
+    code = "unknown-module"
 
 
 def kebab(name: str) -> str:
