@@ -25,7 +25,6 @@ Rules, in one place so every module applies them the same way:
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +32,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from scipy.special import expit
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.compose import ColumnTransformer
@@ -314,9 +314,9 @@ def single_threaded(threads: int = 1) -> Any:
 
 def scoring_threads() -> int:
     """Threads a large prediction may use: 1 in web processes (many share the cores); a worker process sets
-    ATELIER_SCORING_THREADS to its share of the cores (webservices/tasks.py), so one batch worker alone on a
-    machine predicts on all of them."""
-    return int(os.environ.get("ATELIER_SCORING_THREADS", "1"))
+    settings.ATELIER_SCORING_THREADS to its share of the cores (webservices/tasks.py), so one batch worker
+    alone on a machine predicts on all of them. Read at call time: the worker sets it after start-up."""
+    return int(settings.ATELIER_SCORING_THREADS)
 
 
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
