@@ -13,9 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from experiments.assets import run_output_record
-from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE, ConversionError, require_fresh_run
+from experiments.conversion import INPUT_MODULE, MODEL_SOURCE, OUTPUT_MODULE, ConversionError, require_fresh_run
 from experiments.engine import store
 from experiments.models import Asset, Dataset, Experiment, Run
+from experiments.modules.framework.base import ServiceRole
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.params import Reference
 from experiments.modules.framework.registry import registry
@@ -150,9 +151,9 @@ def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, 
 
 def _kind_of(experiment: Experiment, graph: dict[str, Any]) -> str:
     if experiment.kind == Experiment.Kind.TRAINING:
-        return WebService.Kind.RETRAINING if any(registry.get(n["module"]).web_service == "train"
+        return WebService.Kind.RETRAINING if any(registry.get(n["module"]).web_service == ServiceRole.TRAIN
                                                  for n in graph["nodes"]) else WebService.Kind.DATA
-    return WebService.Kind.PREDICTIVE if _nodes_of(graph, "trained-model") else WebService.Kind.DATA
+    return WebService.Kind.PREDICTIVE if _nodes_of(graph, MODEL_SOURCE) else WebService.Kind.DATA
 
 
 def snapshot(experiment: Experiment) -> dict[str, Any]:

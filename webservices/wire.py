@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pandas import NA as _NA
 
+from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.rows import Rows
 
@@ -112,9 +113,9 @@ def definition_json(base: str, service: WebService) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     for node in graph["nodes"]:
         params = dict(node.get("params", {}))
-        if node["module"] == "web-service-input":
+        if node["module"] == INPUT_MODULE:
             nodes[node["id"]] = {"inputId": params.get("name", "input1")}
-        elif node["module"] == "web-service-output":
+        elif node["module"] == OUTPUT_MODULE:
             nodes[node["id"]] = {"outputId": params.get("name", "output1")}
         else:
             asset_id = f"{node['id']}-asset"

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 from .framework.artifacts import Evaluation
-from .framework.base import Context, Module, ModuleError, table_input
+from .framework.base import Context, Module, ModuleError, ServiceRole, table_input
 from .framework.datatable import DataTable
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
@@ -169,7 +169,7 @@ def evaluation_of(table: DataTable, ctx: Context) -> Evaluation:
 class EvaluateModel(Module):
     id = "evaluate-model"
     name = "Evaluate Model"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = "Machine Learning"
     subcategory = "Evaluate"
     description = "Evaluates the results of a classification, regression or clustering model with standard metrics."

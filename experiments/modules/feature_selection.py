@@ -13,7 +13,7 @@ from sklearn.feature_selection import mutual_info_classif, mutual_info_regressio
 from sklearn.inspection import permutation_importance
 
 from .framework.artifacts import TrainedModel
-from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.base import Context, Module, ModuleError, SchemaContext, ServiceRole, table_input
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.params import Bool, Choice, Columns, Int, Seed
 from .framework.ports import InputPort, OutputPort, PortType
@@ -213,7 +213,7 @@ def labelled(table: DataTable, model: TrainedModel) -> tuple[pd.DataFrame, np.nd
 class PermutationFeatureImportance(Module):
     id = "permutation-feature-importance"
     name = "Permutation Feature Importance"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = CATEGORY
     description = ("Computes the permutation feature importance scores of feature variables given a trained model "
                    "and a test dataset.")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, ServiceRole, table_input
 from .framework.columns import selection_is_empty
 from .framework.datatable import Column, DataTable, Kind, Schema, infer_kind
 from .framework.params import Bool, Choice, Columns, Float, Int, Seed, Text
@@ -129,7 +129,7 @@ class SplitData(Module):
 
     id = "split-data"
     name = "Split Data"
-    web_service = "sample"
+    web_service = ServiceRole.SAMPLE
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Partitions the rows of a dataset into two distinct sets."
@@ -209,7 +209,7 @@ class PartitionAndSample(Module):
 
     id = "partition-and-sample"
     name = "Partition and Sample"
-    web_service = "sample"
+    web_service = ServiceRole.SAMPLE
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Samples rows, takes the first rows, or assigns rows to folds for cross-validation."

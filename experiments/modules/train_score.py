@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
 from .framework.artifacts import TrainedModel, UntrainedModel
-from .framework.base import Context, Module, ModuleError, Problem, table_input
+from .framework.base import Context, Module, ModuleError, Problem, ServiceRole, table_input
 from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.params import Bool, Choice, Columns, Int, Seed
@@ -64,7 +64,7 @@ def supervised_input(inputs: Mapping[str, Any], module: str) -> UntrainedModel:
 class TrainModel(Module):
     id = "train-model"
     name = "Train Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a classification or regression model in a supervised manner."
@@ -95,7 +95,7 @@ def unsupervised(inputs: Mapping[str, Any], task: str, module: str) -> Untrained
 class TrainClusteringModel(Module):
     id = "train-clustering-model"
     name = "Train Clustering Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a clustering model and assigns the training data to clusters."
@@ -134,7 +134,7 @@ def clustering_features(table: DataTable, selection: Mapping[str, Any], ctx: Con
 class TrainAnomalyDetectionModel(Module):
     id = "train-anomaly-detection-model"
     name = "Train Anomaly Detection Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains an anomaly detector model on a dataset of mostly normal rows."
@@ -152,7 +152,7 @@ class TrainAnomalyDetectionModel(Module):
 class ScoreModel(Module):
     id = "score-model"
     name = "Score Model"
-    web_service = "score"
+    web_service = ServiceRole.SCORE
     category = CATEGORY
     subcategory = "Score"
     description = "Scores predictions for a trained classification, regression, clustering or anomaly model."
@@ -179,7 +179,7 @@ class ScoreModel(Module):
 class AssignDataToClusters(Module):
     id = "assign-data-to-clusters"
     name = "Assign Data to Clusters"
-    web_service = "score"
+    web_service = ServiceRole.SCORE
     category = CATEGORY
     subcategory = "Score"
     description = "Assigns data to clusters using an existing trained clustering model."
@@ -238,7 +238,7 @@ def forward_messages(source: Context, target: Context) -> None:
 class CrossValidateModel(Module):
     id = "cross-validate-model"
     name = "Cross Validate Model"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = CATEGORY
     subcategory = "Evaluate"
     description = "Cross-validates a classification or regression model: trains and scores it on each fold."
@@ -356,7 +356,7 @@ def sweep_points(space: Mapping[str, list[Any]], params: Mapping[str, Any]) -> l
 class TuneModelHyperparameters(Module):
     id = "tune-model-hyperparameters"
     name = "Tune Model Hyperparameters"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Performs a parameter sweep on a model to determine the optimum parameter settings."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from studio.errors import AtelierError
@@ -30,6 +31,17 @@ class Problem:
         body = {"node": self.node, "parameter": self.parameter, "column": self.column, "edge": self.edge,
                 "message": self.message}
         return {key: value for key, value in body.items() if value is not None}
+
+
+class ServiceRole(StrEnum):
+    """What Set Up Web Service does with a module (experiments/conversion.py), declared on the module as
+    `web_service`: the one place these role ids are written (they are plain strings, so "train" == TRAIN)."""
+
+    KEEP = ""  # kept where it lies on the scoring path
+    TRAIN = "train"  # its trained model is frozen into the service
+    SCORE = "score"  # where predictions are made
+    SAMPLE = "sample"  # bypassed: every request row is scored
+    EVALUATE = "evaluate"  # only serves training, so it is removed
 
 
 class ModuleError(AtelierError):
@@ -105,10 +117,8 @@ class Module:
     model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
-    # What Set Up Web Service does with the module (experiments/conversion.py): "" keeps it where it
-    # lies on the scoring path; "train" freezes its trained model; "score" is where predictions are made;
-    # "sample" is bypassed (every request row is scored); "evaluate" only serves training and is removed.
-    web_service: ClassVar[str] = ""
+    # What Set Up Web Service does with the module (ServiceRole: keep, train, score, sample or evaluate).
+    web_service: ClassVar[ServiceRole] = ServiceRole.KEEP
     # Writes outside the run (a file in workspace storage): the engine runs it every time, never from the
     # cache, since a cache hit would report it finished without doing its work.
     side_effects: ClassVar[bool] = False

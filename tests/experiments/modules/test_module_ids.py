@@ -53,3 +53,21 @@ def test_the_registry_refuses_a_duplicate_id():
 
     with pytest.raises(AlreadyRegistered, match=r"'same' is already registered \(First\)"):
         local.register(second)
+
+
+def test_the_web_service_roles_are_declared_once_with_their_frozen_values():
+    from experiments.modules.framework.base import ServiceRole
+
+    assert {role.value for role in ServiceRole} == {"", "train", "score", "sample", "evaluate"}
+    assert all(isinstance(cls.web_service, ServiceRole) for cls in registry.all())
+
+
+def test_conversion_names_the_modules_it_places_by_their_classes():
+    from experiments import conversion
+
+    frozen = set(SNAPSHOT.read_text().split())
+    named = [conversion.INPUT_MODULE, conversion.OUTPUT_MODULE, conversion.MODEL_SOURCE,
+             conversion.TRANSFORM_SOURCE, conversion.APPLY, conversion.EVALUATE_MODULE]
+    assert named == ["web-service-input", "web-service-output", "trained-model", "transform",
+                     "apply-transformation", "evaluate-model"]
+    assert set(named) <= frozen
