@@ -5,7 +5,7 @@ for each variant of its parameters, inside the pipeline Train Model wraps around
 function in it is collected. Fitting adds objects scikit-learn creates inside an estimator (its trees, its
 loss); those are FITTED, per estimator class. With plain data (DATA_TYPES) and what a module declares in
 `model_types` (One-vs-All, whose estimator wraps another learner's), that is the whole list. A learner whose
-fitted estimator holds anything else fails tests/experiments/modules/test_model_types.py.
+fitted estimator holds anything else fails tests/experiments/modules/framework/test_model_types.py.
 """
 
 from __future__ import annotations

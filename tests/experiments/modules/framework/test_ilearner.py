@@ -33,7 +33,7 @@ from experiments.modules.framework import ilearner
 from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.modules.framework.datatable import Column, Kind
 from experiments.modules.framework.ilearner import package_signature
-from tests.experiments.modules.zip_bombs import archive
+from tests.experiments.modules.framework.zip_bombs import archive
 
 TWO_GIB = 2**31
 X, Y = np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1]

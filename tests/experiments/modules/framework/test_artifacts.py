@@ -1,7 +1,8 @@
 """Signed trained-model packages: only what this studio wrote is loaded from outside input (workspace storage).
 
 The signature (HMAC keyed from SECRET_KEY) tells this studio's packages apart; the exact list of model types
-(tests/experiments/modules/test_ilearner.py, test_model_types.py) says what any package may hold, signed or not.
+(tests/experiments/modules/framework/test_ilearner.py, test_model_types.py) says what any package may hold,
+signed or not.
 """
 
 from __future__ import annotations
