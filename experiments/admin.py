@@ -24,7 +24,7 @@ class NodeRunInline(admin.TabularInline):
     model = NodeRun
     extra = 0
     fields = ["node_id", "module", "status", "progress", "duration_ms", "error"]
-    readonly_fields = fields
+    readonly_fields = ("node_id", "module", "status", "progress", "duration_ms", "error")
     can_delete = False
 
 

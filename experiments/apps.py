@@ -10,6 +10,10 @@ class ExperimentsConfig(AppConfig):
         from .modules.framework.registry import autodiscover
 
         autodiscover()
+        from .engine import store
+        from .runner import StorageFiles
+
+        store.use_files(StorageFiles())  # stored outputs live in Django's storage
         from studio import workqueue
 
         from .run_queue import RunQueue

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -51,7 +52,7 @@ def asset_summary(value: Any) -> dict[str, Any]:
 
 def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, description: str = "",
                      run: Run | None = None, node: str = "", port: str = "",
-                     created_by: AbstractBaseUser | None = None) -> Asset:
+                     created_by: User | None = None) -> Asset:
     """Record an artifact with its own file: it outlives the run cache and the experiment that made it."""
     port_type = PortType.TRAINED_MODEL if kind == Asset.Kind.TRAINED_MODEL else PortType.TRANSFORM
     value = store.load(port_type, data)  # refuses damaged or untrusted bytes before anything is kept
@@ -64,7 +65,7 @@ def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, descr
 
 
 def output_save(*, run: Run, node: str, port: str, name: str, description: str = "",
-                created_by: AbstractBaseUser | None = None) -> Asset | Dataset:
+                created_by: User | None = None) -> Asset | Dataset:
     """Save one output of a run under a name: a DataTable becomes a dataset, a trained model or transform
     an asset. Other kinds (evaluations, untrained models) have nothing to reuse and are refused."""
     record = run_output_record(run, node, port)
@@ -100,12 +101,16 @@ class SharedSample(AssetInUse):
     """A sample dataset: every workspace may use it, so no workspace may delete it."""
 
 
+#: Who else may load a saved object: functions (workspace, kind, pk) -> the labels of what loads it, added by
+#: the apps above this one in their AppConfig.ready (webservices adds its deployments). Experiments never
+#: import those apps; they ask through this list (docs/ARCHITECTURE.md, the import rule).
+SAVED_OBJECT_USERS: list[Callable[[Any, str, int], list[str]]] = []
+
+
 def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
     """What refers to a saved dataset / trained model / transform (`to` is the Reference kind): experiments
-    whose graph loads it, and web services any of whose deployments loads it (an endpoint can be rolled back
-    to an older deployment's resources, so the current one alone is not enough)."""
+    whose graph loads it, then whatever the apps registered in SAVED_OBJECT_USERS names (web services)."""
     from experiments.modules.framework.params import Reference
-    from webservices.models import Deployment  # the one place experiments asks about services: deletion
 
     users = []
     for experiment in workspace.experiments.all():
@@ -117,12 +122,8 @@ def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
                    for key, param in module.params.items()):
                 users.append(f"experiment '{experiment.name}'")
                 break
-    key = "Dataset" if to == "dataset" else "Asset"
-    services: dict[int, str] = {}
-    for deployment in Deployment.objects.filter(service__workspace=workspace).select_related("service"):
-        if any(resource.get(key) == pk for resource in deployment.resources):
-            services[deployment.service_id] = deployment.service.label  # name, #id, deploy time: twins differ
-    users += [f"web service {label}" for _, label in sorted(services.items())]
+    for more in SAVED_OBJECT_USERS:
+        users += more(workspace, to, pk)
     return users
 
 

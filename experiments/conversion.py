@@ -108,7 +108,7 @@ def _parse(graph_json: Mapping[str, Any]) -> tuple[Graph, list[str]]:
         return graph, graph.order()
     except GraphFormatError as error:
         raise ConversionError("The experiment's graph is not valid; fix it and run it first.",
-                              [problem.as_json() for problem in error.problems]) from None
+                              [problem.as_json() for problem in error.graph_problems]) from None
     except CycleError as error:
         cycle = " -> ".join(str(node) for node in error.args[1])
         raise ConversionError(f"The experiment has a cycle ({cycle}); remove it before Set Up Web Service.",

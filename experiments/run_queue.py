@@ -74,10 +74,11 @@ def _claim_and_send(run_id: int, **still: Any) -> bool:
     return True
 
 
-def _send(run_id: int, task_id: str) -> None:
-    from .tasks import run_experiment
+RUN_TASK = "experiments.run_experiment"  # experiments/tasks.py registers it under this name
 
-    send(run_experiment, (run_id,), task_id)
+
+def _send(run_id: int, task_id: str) -> None:
+    send(RUN_TASK, (run_id,), task_id)
 
 
 def run_nudge(run: Run) -> None:

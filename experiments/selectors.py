@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from studio.models import Workspace
@@ -18,11 +18,11 @@ from .modules.framework.params import Reference
 from .modules.framework.registry import registry
 
 
-def experiments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Experiment]:
+def experiments_of(user: User | AnonymousUser) -> QuerySet[Experiment]:
     return Experiment.objects.filter(workspace__in=workspaces_of(user)).select_related("workspace")
 
 
-def experiments_with_last_run(user: AbstractBaseUser | AnonymousUser, query: str = "") -> QuerySet[Experiment]:
+def experiments_with_last_run(user: User | AnonymousUser, query: str = "") -> QuerySet[Experiment]:
     """The experiments list: each with its last run's status and time, filtered by name."""
     last = Run.objects.filter(experiment=OuterRef("pk")).order_by("-created")
     experiments = experiments_of(user).select_related("created_by").annotate(
@@ -38,11 +38,11 @@ def services_deployed_from(experiment: Experiment) -> list[tuple[Experiment, Any
     return [(source, service) for source in sources for service in source.web_services.all()]  # type: ignore[attr-defined]
 
 
-def experiment_visible_to(user: AbstractBaseUser | AnonymousUser, experiment_id: int) -> bool:
+def experiment_visible_to(user: User | AnonymousUser, experiment_id: int) -> bool:
     return experiments_of(user).filter(pk=experiment_id).exists()
 
 
-def datasets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Dataset]:
+def datasets_of(user: User | AnonymousUser) -> QuerySet[Dataset]:
     """The user's workspaces' datasets and the samples everyone has."""
     return Dataset.objects.filter(Q(workspace__in=workspaces_of(user)) | Q(source=Dataset.Source.SAMPLE))
 
@@ -51,7 +51,7 @@ def datasets_in(workspace: Workspace) -> QuerySet[Dataset]:
     return Dataset.objects.filter(Q(workspace=workspace) | Q(source=Dataset.Source.SAMPLE))
 
 
-def assets_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Asset]:
+def assets_of(user: User | AnonymousUser) -> QuerySet[Asset]:
     return Asset.objects.filter(workspace__in=workspaces_of(user)).select_related("source_run")
 
 
@@ -81,7 +81,7 @@ def saved_names_in(workspace: Workspace, graph: Mapping[str, Any]) -> dict[str, 
     return names
 
 
-def runs_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Run]:
+def runs_of(user: User | AnonymousUser) -> QuerySet[Run]:
     return Run.objects.filter(experiment__workspace__in=workspaces_of(user)).select_related("experiment")
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from .models import Asset, Experiment, NodeRun, Run
 from .modules.framework.base import Problem
 from .modules.framework.columns import selector_types
 from .run_queue import run_terminate
+from .runner import run_graph
 from .selectors import schema_context, services_deployed_from
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class InvalidGraph(Exception):
         self.problems = problems
 
 
-def experiment_create(*, workspace: Workspace, name: str, created_by: AbstractBaseUser | None,
+def experiment_create(*, workspace: Workspace, name: str, created_by: User | None,
                       graph: Mapping[str, Any] | None = None) -> Experiment:
     experiment = Experiment(workspace=workspace, name=name.strip() or "Untitled experiment", created_by=created_by)
     if graph is not None:
@@ -58,7 +59,7 @@ def experiment_update(*, experiment: Experiment, name: str | None = None,
     return experiment
 
 
-def experiment_save_as(*, experiment: Experiment, name: str, created_by: AbstractBaseUser | None) -> Experiment:
+def experiment_save_as(*, experiment: Experiment, name: str, created_by: User | None) -> Experiment:
     return Experiment.objects.create(workspace=experiment.workspace, name=name.strip() or f"{experiment.name} (copy)",
                                      kind=experiment.kind, graph=experiment.graph, created_by=created_by)
 
@@ -101,7 +102,7 @@ def _checked(graph: Mapping[str, Any]) -> Any:
     try:
         parsed = parse_graph(graph)
     except GraphFormatError as error:
-        raise InvalidGraph("The graph is malformed.", error.problems) from None
+        raise InvalidGraph("The graph is malformed.", error.graph_problems) from None
     structural = [problem for problem in validate_graph(parsed) if problem.code in STRUCTURAL]
     if structural:
         raise InvalidGraph(structural[0].message, structural)
@@ -124,7 +125,7 @@ def experiment_schemas(experiment: Experiment) -> dict[str, dict[str, list[dict[
 
 @transaction.atomic
 def run_start(*, experiment: Experiment, nodes: list[str] | None = None,
-              created_by: AbstractBaseUser | None = None) -> Run:
+              created_by: User | None = None) -> Run:
     """Validate, snapshot the graph, and record the run as queued; when the transaction commits, the fair queue
     sends its task if its workspace has a free place (studio/workqueue.py), otherwise it waits its turn."""
     graph = parse_graph(experiment.graph)
@@ -203,8 +204,6 @@ def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
     superseded message (sent again after a loss) does nothing. The current message delivered again while the run
     is 'running' means its worker was lost mid-run: the run is failed with that reason, not executed twice.
     (No task id: a run created and executed in-process, never sent, as tests and benchmarks do.)"""
-    from .engine.executor import RunExecutor, run_heartbeat
-
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, cancel_requested=False,
                                  task_id=task_id).update(status=Run.Status.RUNNING, started=now, heartbeat=now,
@@ -219,9 +218,8 @@ def run_execute(*, run_id: int, worker: str, task_id: str = "") -> str:
             _send_run_event(run, Run.Status.FAILED)
         return Run.objects.get(pk=run_id).status
     _send_run_event(run, Run.Status.RUNNING)
-    with run_heartbeat(run_id):
-        workspace = run.experiment.workspace
-        status = RunExecutor(run, loaders_for(workspace), fingerprint_for(workspace)).execute()
+    workspace = run.experiment.workspace
+    status = run_graph(run, loaders_for(workspace), fingerprint_for(workspace))
     failed = run.node_runs.filter(status=NodeRun.Status.FAILED).values_list("node_id", flat=True)
     error = f"Failed at node {', '.join(failed)}" if status == Run.Status.FAILED else ""
     if run_finish(run_id=run_id, status=status, error=error):

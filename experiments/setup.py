@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from .assets import asset_from_bytes, run_output_record
@@ -46,7 +46,7 @@ def last_run_facts(experiment: Experiment) -> tuple[Run | None, RunFacts | None]
 
 
 def _saved_artifacts(experiment: Experiment, run: Run, conversion: Conversion,
-                     user: AbstractBaseUser | None) -> dict[str, int]:
+                     user: User | None) -> dict[str, int]:
     """One asset per artifact the new graph references; the same run output is saved only once."""
     saved: dict[str, int] = {}
     graph = {node["id"]: node for node in run.graph["nodes"]}
@@ -78,7 +78,7 @@ def is_deployed(experiment: Experiment) -> bool:
 
 
 def setup_web_service(*, experiment: Experiment, kind: str, train_node: str | None = None,
-                      user: AbstractBaseUser | None = None) -> SetUp:
+                      user: User | None = None) -> SetUp:
     """Predictive: create the linked predictive experiment, or rebuild it in place while it is undeployed
     (once deployed, a new one is made so a live service never changes). Retraining: this experiment gets
     its web service input and outputs. Raises ConversionError with a message for the user."""

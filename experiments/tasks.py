@@ -10,14 +10,16 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from .events import experiment_event_send
+from .run_queue import RUN_TASK
 from .services import run_execute, runs_reap_stale
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="experiments.run_experiment", acks_late=True, reject_on_worker_lost=True, bind=True)
+@shared_task(name=RUN_TASK, acks_late=True, reject_on_worker_lost=True, bind=True)
 def run_experiment(self: Any, run_id: int) -> str:
-    """One task per run; the executor reports every node's state as it goes."""
+    """One task per run: the run service claims it and the engine executes it through experiments/runner.py, which
+    reports every node's state as it goes."""
     return run_execute(run_id=run_id, worker=self.request.hostname or "worker", task_id=self.request.id or "")
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from .models import ApiToken, Workspace, token_digest
 
 
-def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]:
+def workspaces_of(user: User | AnonymousUser) -> QuerySet[Workspace]:
     if not user.is_authenticated:
         return Workspace.objects.none()
     return Workspace.objects.filter(memberships__user=user).distinct()
 
 
-def default_workspace_of(user: AbstractBaseUser) -> Workspace | None:
+def default_workspace_of(user: User) -> Workspace | None:
     return workspaces_of(user).order_by("created").first()
 
 

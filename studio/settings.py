@@ -135,6 +135,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "studio.urls"
 WSGI_APPLICATION = "studio.wsgi.application"
 ASGI_APPLICATION = "studio.asgi.application"
+# What studio/asgi.py composes, named here as ROOT_URLCONF names the URLs: the project package imports
+# nothing from the apps. The scoring front answers RRS calls before Django; the WebSocket routes are the canvas's.
+ASGI_HTTP_FRONT = "webservices.asgi.with_scoring"
+ASGI_WEBSOCKET_ROUTES = "experiments.routing.websocket_urlpatterns"
 
 TEMPLATES = [
     {
@@ -340,6 +344,10 @@ ATELIER_REPUBLISH_AFTER = env_int("ATELIER_REPUBLISH_AFTER", 15, minimum=1)
 # Issue 15, item 2 (helper "errors"): a node's output log (what it printed, warned and logged while it ran) keeps
 # at most this many bytes per node; past it the log says it was cut.
 ATELIER_NODE_LOG_MAX_BYTES = env_int("ATELIER_NODE_LOG_MAX_BYTES", 256 * 1024, minimum=1024)
+# The `admin` superuser's password (manage.py ensure_admin; empty: generated once and kept in var/) and the
+# port of `make run` (manage.py runstudio). Read here: settings are the only reader of the environment.
+ATELIER_ADMIN_PASSWORD = env_str("ATELIER_ADMIN_PASSWORD", "")
+PORT = env_int("PORT", 8000, minimum=1)
 
 # --- Security (production defaults; DEBUG relaxes only what development needs) -------------------
 

@@ -6,7 +6,6 @@ after the visibility timeout (an hour)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,21 +16,21 @@ from django.utils import timezone
 
 BEAT_SECONDS = 4.0
 STALE_AFTER = timedelta(seconds=20)
-ENVIRONMENT = "ATELIER_WORKER_NAME"
 _beat: Heartbeat | None = None
+_name = ""  # set in the worker's main process before the pool forks: every pool process inherits it
 logger = logging.getLogger(__name__)
 
 
 def worker_name() -> str:
     """This worker's name (set in the main process before the pool forks), or '' outside a worker."""
-    return os.environ.get(ENVIRONMENT, "")
+    return _name
 
 
 def name_this_worker(hostname: str) -> str:
     """A new name for every start: a worker restarted under the same hostname is a different worker."""
-    name = f"{hostname}/{uuid.uuid4().hex[:12]}"
-    os.environ[ENVIRONMENT] = name
-    return name
+    global _name
+    _name = f"{hostname}/{uuid.uuid4().hex[:12]}"
+    return _name
 
 
 def beat_once(name: str) -> None:

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 from django.conf import settings
@@ -182,8 +182,8 @@ def broker_held_ids() -> set[str] | None:
 
     client = _client(timeout=5)
     try:
-        waiting = [json.loads(raw) for key in queue_keys() for raw in client.lrange(key, 0, -1)]
-        delivered = [json.loads(raw)[0] for raw in client.hvals(Channel.unacked_key)]
+        waiting = [json.loads(raw) for key in queue_keys() for raw in cast(list[bytes], client.lrange(key, 0, -1))]
+        delivered = [json.loads(raw)[0] for raw in cast(list[bytes], client.hvals(Channel.unacked_key))]
     except (redis.RedisError, OSError, ValueError, IndexError):
         return None
     finally:
@@ -197,9 +197,10 @@ def queue_keys() -> list[str]:
 
     from .celery import app
 
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options: dict[str, Any] = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     queue, sep = app.conf.task_default_queue, options.get("sep", Channel.sep)
-    return [f"{queue}{sep}{step}" if step else queue for step in options.get("priority_steps", PRIORITY_STEPS)]
+    steps: list[int] = options.get("priority_steps", PRIORITY_STEPS)
+    return [f"{queue}{sep}{step}" if step else queue for step in steps]
 
 
 # --- The broker ------------------------------------------------------------------------------------------
@@ -225,12 +226,18 @@ def new_task_id() -> str:
 
 def send(task: Any, args: tuple[Any, ...], task_id: str, priority: int = FIRST) -> bool:
     """Publish one task message. False (logged) when the broker can't be reached: the work stays recorded as
-    sent and unacknowledged, and work_republish sends it once the broker is back."""
+    sent and unacknowledged, and work_republish sends it once the broker is back.
+
+    `task` is a task or its registered name: a queue that only sends (experiments.run_queue) names the task
+    and so needs no import of the module that runs it, which imports the queue's callers (no cycle)."""
+    from .celery import app
+
+    name = task if isinstance(task, str) else task.name
     try:
-        task.apply_async(args, task_id=task_id, priority=priority, retry=True, retry_policy=PUBLISH_RETRY,
-                         ignore_result=True)
+        app.send_task(name, args, task_id=task_id, priority=priority, retry=True, retry_policy=PUBLISH_RETRY,
+                      ignore_result=True)
     except Exception as error:  # kombu/redis connection errors have no common base worth naming here
-        logger.warning("Task %s (%s) not sent: the task queue is unreachable (%s)", task_id, task.name, error)
+        logger.warning("Task %s (%s) not sent: the task queue is unreachable (%s)", task_id, name, error)
         return False
     return True
 

@@ -1,4 +1,5 @@
-"""The linters are part of the suite: ruff over the Python, eslint and vitest over the front end."""
+"""The linters are part of the suite: ruff, the import contracts and mypy over the Python, eslint, tsc and
+vitest over the front end."""
 
 import shutil
 import subprocess
@@ -20,12 +21,18 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("script", ["lint", "test"])
+@pytest.mark.parametrize("script", ["lint", "typecheck", "test"])
 def test_frontend_script_passes(script):
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("npm is needed to lint and test the front end (Node 20+)")
     result = run([npm, "run", "--silent", script], cwd=ROOT / "frontend")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_imports_go_one_way_and_in_no_cycle():
+    """The contracts in pyproject.toml ([tool.importlinter]): webservices -> experiments -> studio."""
+    result = run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"])
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -6,8 +6,11 @@ class WebservicesConfig(AppConfig):
     verbose_name = "Web services"
 
     def ready(self) -> None:
+        from experiments.assets import SAVED_OBJECT_USERS
         from studio import workqueue
 
+        from .deletion import services_loading
         from .job_queue import JobQueue
 
         workqueue.register(JobQueue())
+        SAVED_OBJECT_USERS.append(services_loading)  # a saved model a deployment loads can't be deleted

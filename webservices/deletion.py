@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -19,10 +20,22 @@ from django.db.models import Q, QuerySet
 from studio.workqueue import work_dispatch
 
 from .batch import job_files_remove
-from .models import BatchJob, RetrainingSchedule, WebService
+from .models import BatchJob, Deployment, RetrainingSchedule, WebService
 from .services import signal_on_commit
 
 UNFINISHED = (BatchJob.Status.NOT_STARTED, BatchJob.Status.RUNNING)
+
+
+def services_loading(workspace: Any, to: str, pk: int) -> list[str]:
+    """The web services any of whose deployments loads the saved object (`to` is the Reference kind): an
+    endpoint can be rolled back to an older deployment's resources, so the current one alone is not enough.
+    Registered with experiments.assets.SAVED_OBJECT_USERS, which refuses to delete what they load."""
+    key = "Dataset" if to == "dataset" else "Asset"
+    services: dict[int, str] = {}
+    for deployment in Deployment.objects.filter(service__workspace=workspace).select_related("service"):
+        if any(resource.get(key) == pk for resource in deployment.resources):
+            services[deployment.service_id] = deployment.service.label  # name, #id, deploy time: twins differ
+    return [f"web service {label}" for _, label in sorted(services.items())]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from django.conf import settings
 
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
-from experiments.engine.executor import module_settings
 from experiments.engine.graph import parse_graph
 from experiments.modules.framework.artifacts import ArtifactError
 from experiments.modules.framework.base import Context, Module, ModuleError
@@ -27,6 +26,7 @@ from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.params import Reference
 from experiments.modules.framework.ports import PortType
 from experiments.modules.framework.rows import NotFast, RowKernel, Rows
+from experiments.runner import module_settings
 
 KINDS = {"TrainedModel": ("trained_model", PortType.TRAINED_MODEL), "Transform": ("transform", PortType.TRANSFORM),
          "Dataset": ("dataset", PortType.DATA_TABLE)}

@@ -19,6 +19,7 @@ from experiments.modules.framework.datatable import Schema
 from experiments.modules.framework.params import Columns
 from experiments.modules.framework.ports import PortType, accepts
 from experiments.modules.framework.registry import registry
+from studio.errors import AtelierError
 
 MAX_NODES = 500
 
@@ -87,10 +88,19 @@ class Graph:
         return registry.get(self.nodes[node_id].module)
 
 
-class GraphFormatError(ValueError):
+class GraphFormatError(AtelierError, ValueError):
+    """The graph JSON is not a graph (SPEC §2 shapes): every problem found, none of them about a module."""
+
+    code = "malformed"
+
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
-        self.problems = problems
+        self.graph_problems = problems
+
+    def problems(self) -> list[dict[str, Any]]:
+        """One API problem per problem found, about its node where it has one."""
+        return [{"message": p.message, "code": self.code, **({"target": p.node} if p.node else {})}
+                for p in self.graph_problems]
 
 
 def parse_graph(data: Any) -> Graph:

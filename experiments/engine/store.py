@@ -1,63 +1,85 @@
-"""Port values to bytes and back, kept in Django's storage (local files or S3) under their cache key."""
+"""Port values to bytes and back (through each port type's codec), kept in files under their cache key.
+
+The files themselves are behind the small `Files` protocol so the engine never imports Django: the studio
+installs Django's storage (local files or S3) with `use_files` when its app is ready (experiments/runner.py);
+a test or a script may install another.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-
-from experiments.modules.framework.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, UntrainedModel
-from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.artifacts import ArtifactError
 from experiments.modules.framework.ports import PortType
+from studio.errors import AtelierError
 
-EXTENSIONS = {PortType.DATA_TABLE: "parquet", PortType.TRAINED_MODEL: "ilearner", PortType.TRANSFORM: "itransform",
-              PortType.UNTRAINED_MODEL: "json", PortType.EVALUATION: "json"}
+from .codecs import CODECS, codec_for
+
+EXTENSIONS = {port_type: codec.extension for port_type, codec in CODECS.items()}
+OutputRecord = dict[str, Any]  # {"path", "type", "bytes", "sha256"}: one stored output, as a CacheEntry keeps it
+
+
+class Files(Protocol):
+    """Where stored outputs live: paths relative to the storage root."""
+
+    def exists(self, path: str) -> bool: ...
+
+    def read(self, path: str) -> bytes: ...
+
+    def write(self, path: str, data: bytes) -> str:
+        """Write data at path (replacing what was there); returns the path it was saved under."""
+        ...
+
+    def delete(self, path: str) -> None: ...
+
+
+class FilesNotConfigured(AtelierError, RuntimeError):
+    """Stored outputs were used before the application said where files live."""
+
+    code = "files-not-configured"
+    status = 500
+
+
+_files: Files | None = None
+
+
+def use_files(files: Files) -> None:
+    """Say where stored outputs live (the studio's app config installs Django's storage)."""
+    global _files
+    _files = files
+
+
+def files() -> Files:
+    if _files is None:
+        raise FilesNotConfigured("No file storage is configured for stored outputs (engine.store.use_files).")
+    return _files
 
 
 def dump(port_type: PortType, value: Any) -> bytes:
-    if port_type == PortType.DATA_TABLE:
-        return bytes(value.to_parquet())
-    if port_type == PortType.TRAINED_MODEL:
-        return bytes(value.to_bytes())
-    return json.dumps(value.to_json(), default=str).encode()
+    return codec_for(port_type).dump(value)
 
 
 def load(port_type: PortType, data: bytes) -> Any:
-    if port_type == PortType.DATA_TABLE:
-        return DataTable.from_parquet(data)
-    if port_type == PortType.TRAINED_MODEL:
-        return TrainedModel.from_bytes(data)
-    readers: dict[PortType, Callable[[dict[str, Any]], Any]] = {
-        PortType.TRANSFORM: Transform.from_json, PortType.UNTRAINED_MODEL: UntrainedModel.from_json,
-        PortType.EVALUATION: Evaluation.from_json}
-    return readers[port_type](json.loads(data))
+    return codec_for(port_type).load(data)
 
 
 def expected_type(port_type: PortType) -> type:
-    return {PortType.DATA_TABLE: DataTable, PortType.TRAINED_MODEL: TrainedModel, PortType.TRANSFORM: Transform,
-            PortType.UNTRAINED_MODEL: UntrainedModel, PortType.EVALUATION: Evaluation}[port_type]
+    return codec_for(port_type).value_type
 
 
-def save_output(key: str, port: str, port_type: PortType, value: Any) -> dict[str, Any]:
+def save_output(key: str, port: str, port_type: PortType, value: Any) -> OutputRecord:
     """Write one output; returns its record for the CacheEntry (path, type, size, sha256)."""
     data = dump(port_type, value)
-    path = f"cache/{key[:2]}/{key}/{port}.{EXTENSIONS[port_type]}"
-    if default_storage.exists(path):
-        default_storage.delete(path)
-    saved = default_storage.save(path, ContentFile(data))
+    saved = files().write(f"cache/{key[:2]}/{key}/{port}.{EXTENSIONS[port_type]}", data)
     return {"path": saved, "type": str(port_type), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def read_bytes(path: str) -> bytes:
-    with default_storage.open(path, "rb") as handle:
-        return bytes(handle.read())
+    return files().read(path)
 
 
-def load_output(record: dict[str, Any]) -> Any:
+def load_output(record: OutputRecord) -> Any:
     """An output read back, refused if its bytes are not the ones written (sha256 recorded at save)."""
     data = read_bytes(record["path"])
     if record.get("sha256") and hashlib.sha256(data).hexdigest() != record["sha256"]:
@@ -65,10 +87,10 @@ def load_output(record: dict[str, Any]) -> Any:
     return load(PortType(record["type"]), data)
 
 
-def output_exists(record: dict[str, Any]) -> bool:
-    return default_storage.exists(record["path"])
+def output_exists(record: OutputRecord) -> bool:
+    return files().exists(record["path"])
 
 
-def delete_output(record: dict[str, Any]) -> None:
-    if default_storage.exists(record["path"]):
-        default_storage.delete(record["path"])
+def delete_output(record: OutputRecord) -> None:
+    if files().exists(record["path"]):
+        files().delete(record["path"])

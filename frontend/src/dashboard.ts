@@ -1,12 +1,17 @@
-// The web service pages' bundle. An endpoint's page: the Test form (webservice/testForm.ts), and usage over time
-// with the request log and batch jobs, from the studio API (charts with Vega-Lite, loaded on first use). A
-// retraining service's page: the Retrain panel (webservice/retrain.ts). Every time shown in the browser's zone.
+// The web service pages' bundle. A service's page: new keys, key regeneration, adding and deleting endpoints
+// (webservice/servicePage.ts), and for a retraining service the Retrain panel (webservice/retrain.ts). An
+// endpoint's page: its settings (webservice/endpointSettings.ts), the Test form (webservice/testForm.ts), usage
+// over time with the request log and batch jobs, from the studio API (charts with Vega-Lite, loaded on first
+// use), and its Update Resource section (webservice/endpointManage.ts). Every time shown in the browser's zone.
 import type { VisualizationSpec } from "vega-embed";
 
-import { getJSON, setCsrfToken } from "./api/client";
+import { getJSON, pageCsrfToken, setCsrfToken } from "./api/client";
 import { element } from "./webservice/dom";
+import { mountEndpointManage } from "./webservice/endpointManage";
+import { mountEndpointSettings } from "./webservice/endpointSettings";
 import { localizeTimes, timeElement } from "./webservice/localTime";
 import { mountRetraining } from "./webservice/retrain";
+import { mountServicePage } from "./webservice/servicePage";
 import { mountTestForm, type Column } from "./webservice/testForm";
 import { renderChart } from "./visualize/embed";
 
@@ -95,10 +100,17 @@ async function showUsage(root: HTMLElement, api: string) {
 }
 
 const USAGE_WRITTEN_MS = 1500; // the server writes usage within a second of a call
-const csrf = document.querySelector<HTMLElement>("[data-csrf-token]")?.dataset.csrfToken
-  ?? document.querySelector<HTMLInputElement>("[name=csrfmiddlewaretoken]")?.value ?? "";
+const csrf = pageCsrfToken();
 setCsrfToken(csrf);
 localizeTimes(document.body);
+
+const newKeys = document.querySelector<HTMLElement>("[data-testid=new-keys]");
+const serviceStatus = document.querySelector<HTMLElement>("[data-testid=web-service-status]");
+if (newKeys !== null && serviceStatus !== null) mountServicePage(newKeys, serviceStatus);
+
+const settings = document.querySelector<HTMLFormElement>("form#endpoint-settings");
+const settingsStatus = document.querySelector<HTMLElement>("[data-testid=settings-status]");
+if (settings !== null && settingsStatus !== null) mountEndpointSettings(settings, settingsStatus);
 
 const page = document.getElementById("endpoint-page");
 if (page !== null) {
@@ -110,6 +122,9 @@ if (page !== null) {
                 () => { window.setTimeout(() => void showUsage(page, usageApi), USAGE_WRITTEN_MS); });
   void showUsage(page, usageApi);
 }
+
+const manage = document.getElementById("endpoint-manage");
+if (manage !== null) mountEndpointManage(manage);
 
 const retrain = document.getElementById("retrain");
 if (retrain !== null) mountRetraining(retrain, csrf);

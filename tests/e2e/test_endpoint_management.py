@@ -12,8 +12,8 @@ from tests.e2e.test_canvas_mount import sign_in
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.endpoints import resource_patch
-from webservices.models import Endpoint, WebService
-from webservices.services import key_hash
+from webservices.models import Endpoint, RetrainingSchedule, WebService
+from webservices.services import endpoint_create, key_hash
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -90,3 +90,54 @@ def test_an_endpoints_settings_are_edited_on_its_page(page, api, owner, income, 
     page.reload()
     page.get_by_test_id("endpoint-settings").locator("summary").click()
     assert page.locator("#endpoint-settings").get_by_label("Max concurrent calls").input_value() == "50"
+
+
+def test_a_new_key_is_made_on_the_dashboard_and_shown_once(page, api, owner, income, studio_server):  # noqa: F811
+    """New primary key asks first, shows the key in the keys panel, and updates the Key column's hint."""
+    training, _ = income
+    publish(api, owner, training)
+    service = WebService.objects.get()
+    default = Endpoint.objects.get(service=service, is_default=True)
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/web-services/{service.pk}/")
+    said: list[str] = []
+    page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.dismiss()))
+    page.get_by_test_id("endpoint-default").get_by_role("button", name="New primary key").click()
+    expect(page.get_by_test_id("new-keys")).to_be_hidden()
+    assert said == ["Replace the primary key of default? Clients using it will get 401."]
+    assert Endpoint.objects.get(pk=default.pk).primary_key_hash == default.primary_key_hash
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("endpoint-default").get_by_role("button", name="New primary key").click()
+    expect(page.get_by_test_id("web-service-status")).to_have_text("New primary key for default; copy it now.")
+    key = page.get_by_test_id("new-primary-key").input_value()
+    assert Endpoint.objects.get(pk=default.pk).primary_key_hash == key_hash(key)
+    expect(page.get_by_test_id("new-keys")).to_contain_text("Keys of the default endpoint")
+    expect(page.get_by_test_id("new-keys").get_by_label("Secondary key")).to_be_hidden()  # only the one replaced
+    expect(page.get_by_test_id("key-hint-default")).to_have_text(f"{Endpoint.objects.get(pk=default.pk).primary_key_hint}…")
+
+
+def test_a_schedules_run_now_and_delete_buttons(page, api, owner, income, studio_server):  # noqa: F811
+    """Run now starts an attempt at once (here one that can't start: its retraining service has no endpoint,
+    which the attempt says); Delete removes the schedule."""
+    training, _ = income
+    publish(api, owner, training)
+    service = WebService.objects.get()
+    canary, _ = endpoint_create(service=service, name="canary")
+    retraining = WebService.objects.create(workspace=owner.workspace, name="Retrain income", kind="retraining")
+    schedule = RetrainingSchedule.objects.create(endpoint=canary, retraining=retraining, cron="0 3 * * 1",
+                                                 input_location="training/latest.csv", metric="AUC", margin=0.01)
+    sign_in(page, studio_server, owner)
+    page.goto(f"{studio_server.url}/web-services/{service.pk}/endpoints/canary/")
+    row = page.get_by_test_id("schedules").locator("tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(2)).to_have_text("AUC, margin 0.01")
+
+    row.get_by_role("button", name="Run now").click()
+    expect(row.get_by_test_id("attempt-failed")).to_contain_text(
+        "failed: Could not start the job: The retraining service has no default endpoint.")
+    assert schedule.attempts.count() == 1
+
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert not RetrainingSchedule.objects.filter(pk=schedule.pk).exists()

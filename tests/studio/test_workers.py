@@ -28,7 +28,7 @@ def test_a_worker_is_lost_only_when_its_beat_went_quiet_without_a_clean_stop():
 
 
 def test_a_clean_stop_is_marked_and_quiet_rows_are_forgotten_after_an_hour(monkeypatch):
-    monkeypatch.setenv(workers.ENVIRONMENT, "")  # restored afterwards: servers started later inherit the env
+    monkeypatch.setattr(workers, "_name", "")  # restored afterwards: this process is not a worker
     name = workers.name_this_worker("host")
     assert workers.worker_name() == name and name.startswith("host/")
     workers.start_beating(name)

@@ -16,12 +16,51 @@ export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
+/** The CSRF token a Django page carries: the `data-csrf-token` of an element, else a form's hidden input. */
+export function pageCsrfToken(page: ParentNode = document): string {
+  return page.querySelector<HTMLElement>("[data-csrf-token]")?.dataset.csrfToken
+    ?? page.querySelector<HTMLInputElement>("[name=csrfmiddlewaretoken]")?.value ?? "";
+}
+
 export async function getJSON<T>(url: string): Promise<T> {
   return request<T>(url, { method: "GET" });
 }
 
 export async function sendJSON<T>(url: string, method: "POST" | "PUT" | "PATCH", body: unknown = {}): Promise<T> {
   return request<T>(url, { method, body: JSON.stringify(body) });
+}
+
+export async function deleteJSON<T = null>(url: string): Promise<T> {
+  return request<T>(url, { method: "DELETE" });
+}
+
+/** A form posted as multipart with the upload's progress (fetch can't report it): `progress` gets the share
+ *  sent, 0 to 1. Resolves to the JSON answer; rejects with an ApiError like the JSON calls, or with an Error
+ *  when the server did not answer. */
+export function postForm<T>(url: string, form: FormData, progress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) progress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      const body = parsed(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else reject(new ApiError(detailOf(body) ?? `${xhr.status} ${xhr.statusText}`, xhr.status, body));
+    });
+    xhr.addEventListener("error", () => reject(new Error("The server did not answer.")));
+    xhr.send(form);
+  });
+}
+
+/** What to tell the user about a failed call: the server's "detail", else `fallback(status)`; a call that got
+ *  no answer at all keeps its own message. */
+export function failureText(error: unknown, fallback: (status: number) => string): string {
+  if (error instanceof ApiError) return detailOf(error.body) ?? fallback(error.status);
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A request that outlives the page (fetch `keepalive`, like sendBeacon but with any method and the CSRF
@@ -53,6 +92,14 @@ async function request<T>(url: string, init: RequestInit): Promise<T> {
     throw new ApiError(detailOf(body) ?? `${response.status} ${response.statusText}`, response.status, body);
   }
   return body as T;
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 function detailOf(body: unknown): string | null {

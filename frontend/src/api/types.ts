@@ -151,3 +151,36 @@ export interface DatasetSummary {
   rows: number;
   columns: { name: string; kind: string }[];
 }
+
+/** An endpoint as the studio API returns it (SPEC §3's management JSON); keys only right after they are made. */
+export interface EndpointInfo {
+  Name: string;
+  PrimaryKey?: string;
+  SecondaryKey?: string;
+  KeyHint?: string;
+  Description?: string;
+  MaxConcurrentCalls: number;
+  ThrottleLevel: string;
+  DiagnosticsTraceLevel: string;
+}
+
+/** One model an endpoint served or serves (its Update Resource history). */
+export interface ModelVersion {
+  id: number;
+  how: string;
+  source: string;
+  sha256: string;
+  active: boolean;
+  created: string;
+  metrics: Record<string, unknown>;
+}
+
+/** Scheduled retraining of an endpoint, with its latest attempts (newest first). */
+export interface RetrainingSchedule {
+  id: number;
+  cron: string;
+  input: string;
+  metric: string;
+  margin: number;
+  attempts: { started: string; outcome: string; message: string }[];
+}

@@ -6,10 +6,16 @@ import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { useContext } from "react";
 
 import type { NodeState, PortSpec } from "../api/types";
-import type { ModuleNodeData } from "./graph";
 import { NodeActionsContext } from "./nodeActions";
 
 export type PortHint = "compatible" | "incompatible";
+
+/** What every module node carries: the module's name, its id in the catalogue, and the node's comment. */
+export interface ModuleNodeData extends Record<string, unknown> {
+  label: string;
+  module: string;
+  comment: string;
+}
 
 export interface ModuleNodeProps extends ModuleNodeData {
   inputs: PortSpec[];

@@ -1,6 +1,6 @@
 // Every time on the web service pages is shown in the browser's time zone. The server sends ISO-8601 UTC; pages
-// and plain scripts write <time datetime="…">…UTC</time> and this rewrites each one, now and whenever one is
-// added, keeping the UTC instant in its title.
+// write <time datetime="…">…UTC</time> and this rewrites each one, now and whenever one is added, keeping the
+// UTC instant in its title.
 
 const format = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
@@ -30,7 +30,7 @@ function localize(time: HTMLTimeElement): void {
   time.dataset.local = "done";
 }
 
-/** Rewrite the <time datetime> elements under `root`, and those added later (by the pages' plain scripts). */
+/** Rewrite the <time datetime> elements under `root`, and those added later (by the pages' scripts). */
 export function localizeTimes(root: HTMLElement): void {
   root.querySelectorAll<HTMLTimeElement>("time[datetime]").forEach(localize);
   new MutationObserver((changes) => {

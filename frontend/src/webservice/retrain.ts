@@ -1,7 +1,8 @@
 // Retraining in the page (a retraining web service's dashboard): upload training data to the workspace storage with
 // a progress bar, run a batch job on it, watch it live, download its outputs, and apply the trained model to a
 // non-default endpoint of a predictive service (Update Resource, refused as the server words it).
-import { ApiError, getJSON, sendJSON } from "../api/client";
+import { ApiError, deleteJSON, getJSON, sendJSON } from "../api/client";
+import type { ModelVersion } from "../api/types";
 import { button, element } from "./dom";
 import { timeElement } from "./localTime";
 
@@ -15,11 +16,9 @@ interface Target {
   web_service: number; name: string; resource: string; linked: boolean; fits: boolean; reason: string;
   endpoints: string[];
 }
-interface Version {
-  id: number; how: string; source: string; sha256: string; active: boolean; created: string;
-  metrics: Record<string, unknown>;
+interface Applied {
+  web_service: number; name: string; endpoint: string; version: ModelVersion; history: ModelVersion[]; page: string;
 }
-interface Applied { web_service: number; name: string; endpoint: string; version: Version; history: Version[]; page: string }
 
 const ENDED = ["Finished", "Failed", "Cancelled"];
 const POLL_MS = 1000;
@@ -195,8 +194,7 @@ class RetrainPanel {
     if (job.EndTime) head.append(", ended ", timeElement(job.EndTime));
     if (!ENDED.includes(job.StatusCode)) {
       head.append(" ", button("Cancel", { class: "danger", "data-testid": "job-cancel" }, () => {
-        fetch(`${this.jobs}${job.id}/`, { method: "DELETE", credentials: "same-origin",
-                                          headers: { "X-CSRFToken": this.csrf } }).then(() => undefined, () => undefined);
+        deleteJSON(`${this.jobs}${job.id}/`).then(() => undefined, () => undefined);
       }));
     }
     const details = element("p", job.StatusCode === "Failed" ? `Failed: ${text}` : text,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ def admin_password_file() -> Path:
 
 def admin_password() -> tuple[str, bool]:
     """The password to use and whether it was generated just now."""
-    from_env = os.environ.get("ATELIER_ADMIN_PASSWORD")
+    from_env = settings.ATELIER_ADMIN_PASSWORD
     if from_env:
         return from_env, False
     path = admin_password_file()
@@ -43,7 +42,7 @@ class Command(BaseCommand):
         if user is None:
             users.objects.create_superuser(USERNAME, email="", password=password)
             self.stdout.write(f"Created superuser '{USERNAME}'.")
-        elif os.environ.get("ATELIER_ADMIN_PASSWORD") and not user.check_password(password):
+        elif settings.ATELIER_ADMIN_PASSWORD and not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
             self.stdout.write(f"Updated the password of '{USERNAME}' from ATELIER_ADMIN_PASSWORD.")

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -77,7 +77,8 @@ class Command(BaseCommand):
         while not self.stopping:
             for managed in self.started:
                 if not managed.running():
-                    raise CommandError(f"The {managed.name} process exited (code {managed.process.returncode}); "
+                    code = managed.process.returncode if managed.process is not None else None
+                    raise CommandError(f"The {managed.name} process exited (code {code}); "
                                        "stopping the studio.")
             time.sleep(0.5)
 

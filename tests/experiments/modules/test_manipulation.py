@@ -483,7 +483,7 @@ def test_sql_stops_a_result_that_holds_more_bytes_than_the_limit():
 
 
 def test_sql_result_limits_default_to_the_settings(settings):
-    from experiments.engine.executor import module_settings
+    from experiments.runner import module_settings
 
     settings.ATELIER_SQL_MAX_ROWS, settings.ATELIER_SQL_MAX_BYTES = 7, 4096
     assert sql_statistics.ResultLimits.of(Context(settings=module_settings())) == sql_statistics.ResultLimits(7, 4096)
