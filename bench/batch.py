@@ -74,7 +74,7 @@ def main() -> None:
 
         from experiments.datasets import dataset_table
         from experiments.models import Dataset
-        from experiments.modules.artifacts import TrainedModel
+        from experiments.modules.framework.artifacts import TrainedModel
         from experiments.modules.training import feature_frame
         from webservices import storage
         from webservices.models import Endpoint

@@ -49,7 +49,7 @@ def setup_django(workdir: Path) -> None:
 def flights_dataset():  # type: ignore[no-untyped-def]
     from experiments.datasets import dataset_store, dataset_table, samples_load
     from experiments.models import Dataset
-    from experiments.modules.datatable import DataTable, Role
+    from experiments.modules.framework.datatable import DataTable, Role
 
     samples_load(["Flight Delays Data"])
     frame = dataset_table(Dataset.objects.get(source=Dataset.Source.SAMPLE, name="Flight Delays Data")).frame

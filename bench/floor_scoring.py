@@ -14,7 +14,7 @@ import orjson
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from experiments.modules.artifacts import TrainedModel
+from experiments.modules.framework.artifacts import TrainedModel
 from experiments.modules.training import feature_frame
 
 threadpool_limits(limits=1)  # as Atelier's scoring processes do (webservices/scoring/)

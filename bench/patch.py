@@ -35,7 +35,7 @@ def second_model(model_file: Path) -> bytes:
 
     from experiments.datasets import dataset_table
     from experiments.models import Dataset
-    from experiments.modules.artifacts import TrainedModel
+    from experiments.modules.framework.artifacts import TrainedModel
     from experiments.modules.training import feature_frame
 
     model = TrainedModel.from_bytes(model_file.read_bytes())

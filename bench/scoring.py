@@ -87,7 +87,7 @@ def mlflow_model(model_file: Path) -> Path:
     code = ("import sys, pickle; sys.path.insert(0, sys.argv[3]); import mlflow.sklearn; "
             "est = pickle.load(open(sys.argv[1], 'rb')); "
             "mlflow.sklearn.save_model(est, sys.argv[2], serialization_format='cloudpickle')")
-    from experiments.modules.artifacts import TrainedModel
+    from experiments.modules.framework.artifacts import TrainedModel
 
     model = TrainedModel.from_bytes(model_file.read_bytes())
     pickled = WORK / "estimator.pkl"

@@ -7,7 +7,7 @@ class ExperimentsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the module declaration checks)
-        from .modules.registry import autodiscover
+        from .modules.framework.registry import autodiscover
 
         autodiscover()
         from .engine import store

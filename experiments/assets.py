@@ -14,10 +14,10 @@ from django.core.files.storage import default_storage
 from .datasets import dataset_store
 from .engine import store
 from .models import Asset, CacheEntry, Dataset, NodeRun, Run
-from .modules.artifacts import ArtifactError, TrainedModel, Transform
-from .modules.datatable import DataTable
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.framework.artifacts import ArtifactError, TrainedModel, Transform
+from .modules.framework.datatable import DataTable
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
 
 ASSET_KINDS = {PortType.TRAINED_MODEL: Asset.Kind.TRAINED_MODEL, PortType.TRANSFORM: Asset.Kind.TRANSFORM}
 
@@ -110,7 +110,7 @@ SAVED_OBJECT_USERS: list[Callable[[Any, str, int], list[str]]] = []
 def saved_object_users(workspace: Any, to: str, pk: int) -> list[str]:
     """What refers to a saved dataset / trained model / transform (`to` is the Reference kind): experiments
     whose graph loads it, then whatever the apps registered in SAVED_OBJECT_USERS names (web services)."""
-    from experiments.modules.params import Reference
+    from experiments.modules.framework.params import Reference
 
     users = []
     for experiment in workspace.experiments.all():

@@ -18,15 +18,20 @@ from graphlib import CycleError
 from typing import Any
 
 from .engine.graph import Edge, Graph, GraphFormatError, Node, parse_graph
-from .modules.base import Module
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.evaluate import EvaluateModel
+from .modules.framework.base import Module, ServiceRole
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
+from .modules.transform import ApplyTransformation
+from .modules.webservice import TrainedModelSource, TransformSource, WebServiceInput, WebServiceOutput
 from .node_names import listed, names_in, node_names
 from .placement import COLUMN, ROW, spread
 from .service_kinds import DATA, PREDICTIVE, RETRAINING
 
-INPUT_MODULE, OUTPUT_MODULE = "web-service-input", "web-service-output"
-MODEL_SOURCE, TRANSFORM_SOURCE, APPLY = "trained-model", "transform", "apply-transformation"
+# The modules conversion places or looks for, by the ids their classes declare (frozen, as every module id).
+INPUT_MODULE, OUTPUT_MODULE = WebServiceInput.id, WebServiceOutput.id
+MODEL_SOURCE, TRANSFORM_SOURCE, APPLY = TrainedModelSource.id, TransformSource.id, ApplyTransformation.id
+EVALUATE_MODULE = EvaluateModel.id
 
 
 @dataclass(frozen=True)
@@ -174,11 +179,11 @@ def _trainers_feeding_scorers(graph: Graph, order: list[str]) -> dict[str, list[
     """Trainer node -> the scoring nodes its trained model feeds, in graph order."""
     found: dict[str, list[str]] = {}
     for node_id in order:
-        if _module(graph, node_id).web_service != "score":
+        if _module(graph, node_id).web_service != ServiceRole.SCORE:
             continue
         model_edge = next((e for e in graph.incoming(node_id).values()
                            if _port_type(_module(graph, e.source), e.source_port) == PortType.TRAINED_MODEL), None)
-        if model_edge is not None and _module(graph, model_edge.source).web_service == "train":
+        if model_edge is not None and _module(graph, model_edge.source).web_service == ServiceRole.TRAIN:
             found.setdefault(model_edge.source, []).append(node_id)
     return found
 
@@ -192,9 +197,9 @@ def _choose_trainer(graph: Graph, order: list[str], train_node: str | None,
                     names: Mapping[str, str]) -> tuple[str, str]:
     """(trainer, scorer) for the predictive experiment; asks the user when the graph trains several models."""
     feeding = _trainers_feeding_scorers(graph, order)
-    trainers = [node for node in order if _module(graph, node).web_service == "train"]
+    trainers = [node for node in order if _module(graph, node).web_service == ServiceRole.TRAIN]
     if train_node is not None:
-        if train_node not in graph.nodes or _module(graph, train_node).web_service != "train":
+        if train_node not in graph.nodes or _module(graph, train_node).web_service != ServiceRole.TRAIN:
             raise ConversionError(f"Node {train_node!r} does not train a model; choose one of: "
                                   f"{_trainer_choices(names, trainers)}.",
                                   [{"node": train_node, "message": "not a Train Model node"}])
@@ -257,7 +262,7 @@ class _Builder:
     def _source(self, node_id: str, port: str) -> tuple[str, str]:
         graph, node = self.graph, self.graph.nodes[node_id]
         module = _module(graph, node_id)
-        if module.web_service == "sample":
+        if module.web_service == ServiceRole.SAMPLE:
             into = _table_input(module)
             edge = graph.incoming(node_id).get(into or "")
             self.removed[node_id] = "bypassed: every row sent to the service is scored, so nothing is held out."
@@ -265,7 +270,7 @@ class _Builder:
                 raise ConversionError(f"{self.name(node_id)} has no input data.", [{"node": node_id,
                                                                                             "message": "no input"}])
             return self.source(edge.source, edge.source_port)
-        if module.web_service == "train" and _port_type(module, port) == PortType.TRAINED_MODEL:
+        if module.web_service == ServiceRole.TRAIN and _port_type(module, port) == PortType.TRAINED_MODEL:
             self.nodes[node_id] = _node(node_id, MODEL_SOURCE, node.position, {"trained_model": None},
                                         f"Trained by {self.name(node_id)} in training")
             self.artifacts[node_id] = (node_id, port)
@@ -338,7 +343,7 @@ def _insert_input(builder: _Builder, graph: Graph, roots: list[str]) -> str | No
     root = next((r for r in roots if r in builder.nodes and _entry_edges(builder, r)), None)
     if root is None:
         return None
-    input_id = builder.new_id("web-service-input")
+    input_id = builder.new_id(INPUT_MODULE)
     root_node = graph.nodes[root]
     port = _entry_edges(builder, root)[0]["source_port"]
     for edge in _entry_edges(builder, root):
@@ -353,7 +358,7 @@ def _insert_input(builder: _Builder, graph: Graph, roots: list[str]) -> str | No
 
 
 def _add_output(builder: _Builder, after: str, port: str, name: str = "output1") -> str:
-    output_id = builder.new_id("web-service-output")
+    output_id = builder.new_id(OUTPUT_MODULE)
     position = builder.nodes[after]["position"]
     builder.nodes[output_id] = _node(output_id, OUTPUT_MODULE, {"x": position["x"], "y": position["y"] + ROW},
                                      {"name": name})
@@ -395,7 +400,7 @@ def _summary(graph: Graph, order: list[str], builder: _Builder) -> list[Change]:
             changes.append(Change(node_id, "kept", f"{name} is kept."))
         else:
             role = _module(graph, node_id).web_service
-            why = ("evaluation only happens in training." if role == "evaluate"
+            why = ("evaluation only happens in training." if role == ServiceRole.EVALUATE
                    else "it is not on the path from the input data to the service's output.")
             changes.append(Change(node_id, "removed", f"{name} is removed: {why}"))
     changes += [Change(node_id, "added", message) for node_id, message in builder.added.items()]
@@ -454,7 +459,7 @@ def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
     graph, order = _parse(graph_json)
     if not graph.nodes:
         raise ConversionError("The experiment is empty; add modules, run it, then set up a web service.")
-    has_training = any(_module(graph, n).web_service in ("train", "score") for n in order)
+    has_training = any(_module(graph, n).web_service in (ServiceRole.TRAIN, ServiceRole.SCORE) for n in order)
     names = node_names(graph, captions)
     builder = _Builder(graph, order, names)
     if has_training:
@@ -467,7 +472,7 @@ def predictive(graph_json: Mapping[str, Any], *, train_node: str | None = None,
     else:
         trainer = None
         for node_id in order:
-            if _module(graph, node_id).web_service != "evaluate" and node_id not in builder.removed:
+            if _module(graph, node_id).web_service != ServiceRole.EVALUATE and node_id not in builder.removed:
                 if _module(graph, node_id).id != OUTPUT_MODULE:
                     builder.source(node_id, _table_port_of(graph, node_id) or "")
         _insert_input(builder, graph, _roots(graph, order, None))
@@ -535,7 +540,7 @@ def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None,
     and the evaluation results (classic "Retraining Web Service"); already-present ones are kept."""
     graph, order = _parse(graph_json)
     names = node_names(graph, captions)
-    trainers = [n for n in order if _module(graph, n).web_service == "train"]
+    trainers = [n for n in order if _module(graph, n).web_service == ServiceRole.TRAIN]
     if not trainers:
         raise ConversionError("A retraining web service needs a Train Model; this experiment trains nothing.")
     if train_node is None and len(trainers) > 1:
@@ -557,7 +562,7 @@ def retraining(graph_json: Mapping[str, Any], *, train_node: str | None = None,
         _insert_input(builder, graph, _roots(graph, order, data.source if data else None))
     model_port = next(p.name for p in _module(graph, trainer).outputs if p.type == PortType.TRAINED_MODEL)
     wanted = [(trainer, model_port)]
-    evaluators = [n for n in order if _module(graph, n).id == "evaluate-model" and trainer in _ancestors(graph, n)]
+    evaluators = [n for n in order if _module(graph, n).id == EVALUATE_MODULE and trainer in _ancestors(graph, n)]
     wanted += [(n, "evaluation_results") for n in evaluators[:1]]
     for index, (node_id, port) in enumerate(wanted, start=1):
         if (node_id, port) not in outputs:

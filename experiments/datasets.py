@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from studio.models import Workspace
 
 from .models import Dataset
-from .modules.datatable import DataTable, Role
+from .modules.framework.datatable import DataTable, Role
 from .uploads import MAX_UPLOAD_BYTES, DatasetError, parse_upload
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"

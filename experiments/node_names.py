@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .engine.graph import Graph, GraphFormatError, parse_graph
-from .modules.registry import registry
+from .modules.framework.registry import registry
 
 CAPTION_LENGTH = 40
 

@@ -24,8 +24,8 @@ from .engine.graph import parse_graph
 from .engine.protocols import CACHED, FAILED, FINISHED, RUNNING, SKIPPED, NodeFailure, NodeLog, OutputRecords
 from .events import experiment_event_send
 from .models import CacheEntry, NodeRun, Run
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0

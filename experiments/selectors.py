@@ -12,10 +12,10 @@ from studio.models import Workspace
 from studio.selectors import workspaces_of
 
 from .models import Asset, Dataset, Experiment, NodeRun, Run
-from .modules.base import SchemaContext
-from .modules.datatable import Column, Schema
-from .modules.params import Reference
-from .modules.registry import registry
+from .modules.framework.base import SchemaContext
+from .modules.framework.datatable import Column, Schema
+from .modules.framework.params import Reference
+from .modules.framework.registry import registry
 
 
 def experiments_of(user: User | AnonymousUser) -> QuerySet[Experiment]:

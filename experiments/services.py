@@ -17,8 +17,8 @@ from studio.workqueue import work_dispatch
 
 from .engine.graph import GraphFormatError, graph_to_json, infer_schemas, parse_graph, validate_graph
 from .models import Asset, Experiment, NodeRun, Run
-from .modules.base import Problem
-from .modules.columns import selector_types
+from .modules.framework.base import Problem
+from .modules.framework.columns import selector_types
 from .run_queue import run_terminate
 from .runner import run_graph
 from .selectors import schema_context, services_deployed_from
@@ -239,7 +239,7 @@ def _send_run_event(run: Run, status: str) -> None:
 def loaders_for(workspace: Workspace) -> dict[str, Any]:
     """What modules may load by id while running in this workspace (nothing from other workspaces)."""
     from .datasets import dataset_table
-    from .modules.base import ModuleError
+    from .modules.framework.base import ModuleError
     from .selectors import datasets_in
 
     def dataset(dataset_id: int) -> Any:
@@ -265,8 +265,8 @@ def loaders_for(workspace: Workspace) -> dict[str, Any]:
 
 def fingerprint_for(workspace: Workspace) -> Any:
     """Content hashes of the saved objects a node's parameters reference, for its cache key."""
-    from .modules.params import Reference
-    from .modules.registry import registry
+    from .modules.framework.params import Reference
+    from .modules.framework.registry import registry
     from .selectors import datasets_in
 
     def fingerprint(module_id: str, params: Mapping[str, Any]) -> str | None:

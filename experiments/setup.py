@@ -22,8 +22,8 @@ from .conversion import (
 )
 from .engine import store
 from .models import Asset, Experiment, NodeRun, Run
-from .modules.ports import PortType
-from .modules.registry import registry
+from .modules.framework.ports import PortType
+from .modules.framework.registry import registry
 from .selectors import saved_names_in
 from .service_kinds import SERVICE_KINDS, SET_UP_CHOICES, SetUpOffer
 

@@ -39,7 +39,7 @@ def reap_runs_of_dead_workers(**kwargs: Any) -> None:
 @worker_ready.connect
 def announce_python_script_sandbox(**kwargs: Any) -> None:
     """Say in the worker's log, where scripts run, whether Execute Python Script can run here."""
-    from .modules.script_sandbox import sandbox_problem
+    from .modules.framework.script_sandbox import sandbox_problem
 
     if not settings.ATELIER_ALLOW_PYTHON_SCRIPT:
         return

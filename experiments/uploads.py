@@ -11,10 +11,8 @@ text in another is re-read as text, as a whole-file read would have it. No more 
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import shutil
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
-from .modules.datatable import METADATA_KEY, DataTable, Role
+from .modules.framework.datatable import METADATA_KEY, DataTable, Role
+from .modules.framework.table_files import BLOCK, GzipDamaged, GzipTooLarge, csv_options, gunzip, trimmed
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 MAX_CELL_CHARS = 1024 * 1024
-MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
-BLOCK = 1024 * 1024
 
 
 class DatasetError(ValueError):
@@ -86,15 +83,12 @@ def _on_disk(source: IO[bytes], target: Path) -> Path:
 
 def _gunzip(source: Path, target: Path) -> Path:
     """Unpack to disk, refusing past MAX_UPLOAD_BYTES (a gzip bomb stops there)."""
-    written = 0
     try:
-        with gzip.open(source, "rb") as packed, open(target, "wb") as out:
-            while block := packed.read(BLOCK):
-                written += len(block)
-                if written > MAX_UPLOAD_BYTES:
-                    raise DatasetError(f"The file unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MiB.")
-                out.write(block)
-    except (OSError, EOFError, zlib.error) as error:
+        with open(source, "rb") as packed, open(target, "wb") as out:
+            gunzip(packed, out, limit=MAX_UPLOAD_BYTES)
+    except GzipTooLarge:
+        raise DatasetError(f"The file unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MiB.") from None
+    except GzipDamaged as error:
         raise DatasetError(f"The file is named .gz but is not a gzip file, or is damaged: {error}.") from None
     return target
 
@@ -113,8 +107,8 @@ def _reader(path: Path, name: str) -> Reader:
     separator = "\t" if name.endswith((".tsv", ".tab")) else ","
     rows = max(1, per_chunk // _columns_within_limit(_header_columns(path, separator)))
     return Reader(lambda texts: iter(pd.read_csv(
-        path, sep=separator, na_values=MISSING_MARKERS, keep_default_na=False, skipinitialspace=True,
-        encoding="utf-8", chunksize=rows, dtype=dict.fromkeys(texts, "str") or None)), reads_as_text=True)
+        path, chunksize=rows, dtype=dict.fromkeys(texts, "str") or None, **csv_options(separator))),
+        reads_as_text=True)
 
 
 @dataclass
@@ -198,7 +192,7 @@ def _write(reader: Reader, survey: Survey, target: Path, roles: dict[str, Role])
     schema, writer = survey.schema, None
     try:
         for chunk in reader.chunks(survey.texts):
-            table = pa.Table.from_pandas(tidy_frame(chunk), preserve_index=False)
+            table = pa.Table.from_pandas(trimmed(chunk), preserve_index=False)
             if writer is None:  # pandas' own metadata (extension dtypes such as Int64) as the first chunk has it
                 schema = schema.with_metadata({**(table.schema.metadata or {}), METADATA_KEY: roles_json})
                 writer = pq.ParquetWriter(target, schema, compression="zstd")
@@ -218,15 +212,6 @@ def _as_read_back(schema: pa.Schema, gaps: set[str]) -> pd.DataFrame:
         dtype = frame[name].dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "bi":
             frame[name] = frame[name].astype(object if dtype.kind == "b" else "float64")
-    return frame
-
-
-def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trim text cells and header names, as the classic studio's sample data were."""
-    frame = frame.rename(columns=lambda name: str(name).strip())
-    for column in frame.columns:
-        if pd.api.types.is_string_dtype(frame[column].dtype) or frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda value: value.strip() if isinstance(value, str) else value)
     return frame
 
 

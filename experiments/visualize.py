@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .modules.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
-from .modules.columns import selector_types
-from .modules.datatable import Column, DataTable, Kind
+from .modules.framework.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
+from .modules.framework.columns import selector_types
+from .modules.framework.datatable import Column, DataTable, Kind
 
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 10

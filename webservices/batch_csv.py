@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from experiments.modules.datatable import DataTable
+from experiments.modules.framework.datatable import DataTable
 
 from .scoring.wire import BadRequest
 

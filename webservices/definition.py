@@ -12,12 +12,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from experiments.assets import SaveError, run_output_record
-from experiments.conversion import OUTPUT_MODULE
+from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
 from experiments.engine.graph import infer_schemas, parse_graph, validate_graph
-from experiments.modules.datatable import DataTable
-from experiments.modules.params import Reference
-from experiments.modules.registry import registry
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.params import Reference
+from experiments.modules.framework.registry import registry
 from experiments.selectors import schema_context
 
 from .endpoints import EndpointError, dry_run, location_of_uri, verified_model
@@ -52,9 +52,9 @@ def definition_json(base: str, service: WebService) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     for node in graph["nodes"]:
         params = dict(node.get("params", {}))
-        if node["module"] == "web-service-input":
+        if node["module"] == INPUT_MODULE:
             nodes[node["id"]] = {"inputId": params.get("name", "input1")}
-        elif node["module"] == "web-service-output":
+        elif node["module"] == OUTPUT_MODULE:
             nodes[node["id"]] = {"outputId": params.get("name", "output1")}
         else:
             asset_id = f"{node['id']}-asset"

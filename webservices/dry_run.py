@@ -1,8 +1,8 @@
 """Update Resource's dry run: the deployment's sample rows scored with the new resources, in a child process.
 
 Before this runs, the new package was checked where it stands without being built (sizes, signature, the exact
-model types: experiments/modules/ilearner.py). The dry run then builds the service with it and scores the sample
-rows in a child forked from this process, under limits: its address space may grow by
+model types: experiments/modules/framework/ilearner.py). The dry run then builds the service with it and
+scores the sample rows in a child forked from this process, under limits: its address space may grow by
 ATELIER_DRY_RUN_MEMORY_BYTES, it may use ATELIER_DRY_RUN_SECONDS of CPU, and it is killed after as many seconds
 of wall clock. A model that loops, crashes or eats memory is refused and this process is untouched.
 

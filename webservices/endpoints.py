@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from experiments.engine import store
-from experiments.modules.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.service_kinds import service_kind
 
 from . import storage

@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 
 from experiments.conversion import OUTPUT_MODULE
-from experiments.modules.artifacts import Evaluation, TrainedModel
-from experiments.modules.registry import registry
+from experiments.modules.framework.artifacts import Evaluation, TrainedModel
+from experiments.modules.framework.base import ServiceRole
+from experiments.modules.framework.registry import registry
 
 from . import storage
 from .batch_csv import csv_part, typed_frame
@@ -30,7 +31,7 @@ def output_kinds(graph: dict[str, Any]) -> dict[str, str]:
         source = next((edge["source"] for edge in graph["edges"] if edge["target"] == node["id"]), None)
         role = registry.get(modules[source]).web_service if source in modules else ""
         kinds[str(node.get("params", {}).get("name", "output1"))] = \
-            MODEL if role == "train" else EVALUATION if role == "evaluate" else TABLE
+            MODEL if role == ServiceRole.TRAIN else EVALUATION if role == ServiceRole.EVALUATE else TABLE
     return kinds
 
 

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from experiments.assets import run_output_record
+from experiments.conversion import EVALUATE_MODULE
 from experiments.engine import store
 from experiments.models import Asset
-from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel
+from experiments.modules.framework.artifacts import ArtifactError, Evaluation, TrainedModel
 from experiments.modules.metrics import FOLD_METRICS, LOWER_IS_BETTER
 from experiments.service_kinds import kind_names, service_kind
 from studio.workqueue import QueueUnavailable, queue_required
@@ -140,7 +141,7 @@ def deployed_metrics(service: WebService) -> dict[str, Any]:
     if run is None:
         return {}
     for node in run.graph.get("nodes", []):
-        if node["module"] == "evaluate-model":
+        if node["module"] == EVALUATE_MODULE:
             try:
                 value = store.load_output(run_output_record(run, node["id"], "evaluation_results"))
             except Exception:  # the cache may have been pruned: no figure, not an error

@@ -13,12 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from experiments.assets import run_output_record
-from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE, ConversionError, require_fresh_run
+from experiments.conversion import INPUT_MODULE, MODEL_SOURCE, OUTPUT_MODULE, ConversionError, require_fresh_run
 from experiments.engine import store
 from experiments.models import Asset, Dataset, Experiment, Run
-from experiments.modules.datatable import DataTable
-from experiments.modules.params import Reference
-from experiments.modules.registry import registry
+from experiments.modules.framework.base import ServiceRole
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.params import Reference
+from experiments.modules.framework.registry import registry
 from experiments.service_kinds import kind_of_graph
 from experiments.setup import last_run_facts
 
@@ -145,9 +146,9 @@ def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, 
 
 
 def _kind_of(experiment: Experiment, graph: dict[str, Any]) -> str:
-    trains = any(registry.get(n["module"]).web_service == "train" for n in graph["nodes"])
+    trains = any(registry.get(n["module"]).web_service == ServiceRole.TRAIN for n in graph["nodes"])
     return kind_of_graph(training=experiment.kind == Experiment.Kind.TRAINING, trains=trains,
-                         serves_model=bool(nodes_of(graph, "trained-model"))).name
+                         serves_model=bool(nodes_of(graph, MODEL_SOURCE))).name
 
 
 def snapshot(experiment: Experiment) -> dict[str, Any]:

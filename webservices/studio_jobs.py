@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from experiments.modules.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.service_kinds import Batching, kind_names, service_kind
 
 from . import storage

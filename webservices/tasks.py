@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
-from experiments.modules.datatable import DataTable
+from experiments.modules.framework.datatable import DataTable
 from experiments.service_kinds import Batching, service_kind
 from studio import workers
 
@@ -373,7 +373,7 @@ def _bes_join(job_pk: int) -> None:
 def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
     """Before the pool forks: each worker process predicts large chunks on its share of the cores."""
     concurrency = int(getattr(instance, "concurrency", 1) or 1)
-    os.environ["ATELIER_SCORING_THREADS"] = str(max(1, (os.cpu_count() or 1) // concurrency))
+    settings.ATELIER_SCORING_THREADS = max(1, (os.cpu_count() or 1) // concurrency)
 
 
 @shared_task(name="webservices.schedules_tick")

@@ -21,7 +21,7 @@ from experiments.conversion import ConversionError
 from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_upload
 from experiments.engine import store
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
-from experiments.modules.registry import registry
+from experiments.modules.framework.registry import registry
 from experiments.run_queue import run_nudge
 from experiments.runner import all_ports_json
 from experiments.selectors import assets_of, datasets_of, experiments_of, runs_of

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.modules.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
-from experiments.modules.datatable import DataTable
-from experiments.modules.ports import PortType
+from experiments.modules.framework.artifacts import Evaluation, TrainedModel, Transform, UntrainedModel
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.ports import PortType
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from experiments.modules.base import Cancelled, Context, Module, ModuleError
+from experiments.modules.framework.base import Cancelled, Context, Module, ModuleError
 
 from .cache import cache_key, input_key
 from .codecs import codec_for

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from experiments.modules.base import Module, Problem, SchemaContext
-from experiments.modules.columns import ColumnsNotFound, resolve_columns
-from experiments.modules.datatable import Schema
-from experiments.modules.params import Columns
-from experiments.modules.ports import PortType, accepts
-from experiments.modules.registry import registry
+from experiments.modules.framework.base import Module, Problem, SchemaContext
+from experiments.modules.framework.columns import ColumnsNotFound, resolve_columns
+from experiments.modules.framework.datatable import Schema
+from experiments.modules.framework.params import Columns
+from experiments.modules.framework.ports import PortType, accepts
+from experiments.modules.framework.registry import registry
 from studio.errors import AtelierError
 
 MAX_NODES = 500

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from experiments.modules.ports import PortType
+from experiments.modules.framework.ports import PortType
 
 # A node's states (the strings of NodeRun.Status) and a run's outcomes (of Run.Status).
 QUEUED, RUNNING, FINISHED, CACHED, FAILED, SKIPPED = "queued", "running", "finished", "cached", "failed", "skipped"

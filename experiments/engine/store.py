@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
-from experiments.modules.artifacts import ArtifactError
-from experiments.modules.ports import PortType
+from experiments.modules.framework.artifacts import ArtifactError
+from experiments.modules.framework.ports import PortType
 from studio.errors import AtelierError
 
 from .codecs import CODECS, codec_for

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
@@ -17,16 +16,16 @@ from django.core.files.storage import default_storage
 
 from studio import outbound
 
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Schema
-from .params import Bool, Choice, Reference, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.datatable import Column, DataTable, Kind, Schema
+from .framework.params import Bool, Choice, Reference, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.table_files import GzipDamaged, GzipTooLarge, csv_options, gunzip, is_text, trimmed
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
 # The markers a dataset upload treats as missing (experiments/datasets.py), so imports read alike.
-MISSING_MARKERS = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 BOOLEAN_WORDS = {"true": True, "false": False}
 
@@ -36,6 +35,7 @@ BOOLEAN_WORDS = {"true": True, "false": False}
 
 @registry.register
 class Dataset(Module):
+    id = "dataset"
     name = "Dataset"
     category = CATEGORY
     subcategory = "Saved Datasets"
@@ -182,6 +182,7 @@ def parse_json(text: str) -> DataTable:
 
 @registry.register
 class EnterDataManually(Module):
+    id = "enter-data-manually"
     name = "Enter Data Manually"
     category = CATEGORY
     subcategory = "Input"
@@ -238,9 +239,8 @@ def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
             return DataTable.from_parquet(data)  # keeps the roles of a table Export Data wrote
         if data_format == "JSON lines":
             return DataTable(pd.read_json(io.BytesIO(data), lines=True))
-        frame = pd.read_csv(io.BytesIO(data), sep="\t" if data_format == "TSV" else ",",
-                            header=0 if has_header else None, na_values=MISSING_MARKERS, keep_default_na=False,
-                            skipinitialspace=True, encoding="utf-8")
+        frame = pd.read_csv(io.BytesIO(data), header=0 if has_header else None,
+                            **csv_options("\t" if data_format == "TSV" else ","))
     except pd.errors.EmptyDataError:
         raise ModuleError("The imported data is empty", parameter="data_format") from None
     except UnicodeDecodeError:
@@ -257,32 +257,27 @@ def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
 
 
 def gunzipped(data: bytes) -> bytes:
+    unpacked = io.BytesIO()
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-            unpacked = handle.read(MAX_IMPORT_BYTES + 1)
-    except (OSError, EOFError) as error:
+        gunzip(io.BytesIO(data), unpacked, limit=MAX_IMPORT_BYTES)
+    except GzipDamaged as error:
         raise ModuleError(f"The imported file looks compressed but could not be unpacked: {error}") from None
-    if len(unpacked) > MAX_IMPORT_BYTES:
-        raise ModuleError(f"The imported file unpacks to more than {MAX_IMPORT_BYTES // 2**20} MiB")
-    return unpacked
+    except GzipTooLarge:
+        raise ModuleError(f"The imported file unpacks to more than {MAX_IMPORT_BYTES // 2**20} MiB") from None
+    return unpacked.getvalue()
 
 
 def tidied(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trimmed names and text, and true/false text as booleans, as dataset uploads are read."""
-    frame = frame.rename(columns=lambda name: str(name).strip())
+    """Trimmed names and text (as dataset uploads are read), and columns of true/false words as booleans."""
+    frame = trimmed(frame)
     for column in frame.columns:
-        if infer_text(frame[column]):
-            values = frame[column].str.strip()
+        if is_text(frame[column]):
+            values = frame[column]
             words = values.dropna().str.lower()
             if len(words) and words.isin(list(BOOLEAN_WORDS)).all():
                 truth = values.str.lower().map(BOOLEAN_WORDS)
-                values = truth.astype("bool" if truth.notna().all() else "boolean")
-            frame[column] = values
+                frame[column] = truth.astype("bool" if truth.notna().all() else "boolean")
     return frame
-
-
-def infer_text(series: pd.Series) -> bool:
-    return bool(pd.api.types.is_string_dtype(series.dtype)) and not isinstance(series.dtype, pd.CategoricalDtype)
 
 
 def download(url: str) -> bytes:
@@ -306,6 +301,7 @@ def read_storage(ctx: Context, path: str) -> bytes:
 
 @registry.register
 class ImportData(Module):
+    id = "import-data"
     name = "Import Data"
     category = CATEGORY
     subcategory = "Input"
@@ -350,6 +346,7 @@ class ImportData(Module):
 
 @registry.register
 class ExportData(Module):
+    id = "export-data"
     name = "Export Data"
     category = CATEGORY
     subcategory = "Output"
@@ -387,6 +384,7 @@ class ExportData(Module):
 
 @registry.register
 class ConvertToCsv(Module):
+    id = "convert-to-csv"
     name = "Convert to CSV"
     category = CATEGORY
     subcategory = "Data Format Conversions"

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
-from .artifacts import Evaluation
-from .base import Context, Module, ModuleError, table_input
-from .datatable import DataTable
+from .framework.artifacts import Evaluation
+from .framework.base import Context, Module, ModuleError, ServiceRole, table_input
+from .framework.datatable import DataTable
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .metrics import binary_metrics, multiclass_metrics, regression_metrics
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
 from .training import (
     ASSIGNMENTS,
     SCORED_LABELS,
@@ -167,8 +167,9 @@ def evaluation_of(table: DataTable, ctx: Context) -> Evaluation:
 
 @registry.register
 class EvaluateModel(Module):
+    id = "evaluate-model"
     name = "Evaluate Model"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = "Machine Learning"
     subcategory = "Evaluate"
     description = "Evaluates the results of a classification, regression or clustering model with standard metrics."

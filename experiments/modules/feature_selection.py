@@ -12,12 +12,12 @@ from sklearn import metrics as skm
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.inspection import permutation_importance
 
-from .artifacts import TrainedModel
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .params import Bool, Choice, Columns, Int, Seed
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import TrainedModel
+from .framework.base import Context, Module, ModuleError, SchemaContext, ServiceRole, table_input
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Int, Seed
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .training import feature_frame
 from .transform import one_column
 
@@ -114,6 +114,7 @@ def feature_score(x: pd.Series, y: pd.Series, method: str) -> float:
 
 @registry.register
 class FilterBasedFeatureSelection(Module):
+    id = "filter-based-feature-selection"
     name = "Filter Based Feature Selection"
     category = CATEGORY
     description = "Identifies the features in a dataset with the greatest predictive power."
@@ -210,8 +211,9 @@ def labelled(table: DataTable, model: TrainedModel) -> tuple[pd.DataFrame, np.nd
 
 @registry.register
 class PermutationFeatureImportance(Module):
+    id = "permutation-feature-importance"
     name = "Permutation Feature Importance"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = CATEGORY
     description = ("Computes the permutation feature importance scores of feature variables given a trained model "
                    "and a test dataset.")

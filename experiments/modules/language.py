@@ -1,7 +1,7 @@
 """Python Language: Execute Python Script, with the classic `azureml_main` entry point.
 
 User code never runs in the worker's own process, nor with the worker's view of the machine: it runs in a child
-Python (`-I`, isolated) inside a bubblewrap sandbox (script_sandbox.py: its own mount, PID, network, IPC and
+Python (`-I`, isolated) inside a bubblewrap sandbox (framework/script_sandbox.py: its own mount, PID, network, IPC and
 UTS namespaces, an unprivileged user, nothing of the studio's checkout, database, storage or network in
 sight), with CPU-time, address-space, file-size and (as root) process-count limits, a wall-clock limit, a fresh
 private directory as working directory and HOME (removed afterwards), and an environment built from scratch.
@@ -30,12 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from .base import Context, Module, ModuleError, SchemaContext
-from .datatable import Column, DataTable, Kind, Schema
-from .params import Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .script_sandbox import DEFAULT_UID, hand_over, prepare, sandbox_command, sandbox_problem
+from .framework.base import Context, Module, ModuleError, SchemaContext
+from .framework.datatable import Column, DataTable, Kind, Schema
+from .framework.params import Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.script_sandbox import DEFAULT_UID, hand_over, prepare, sandbox_command, sandbox_problem
 
 CPU_SECONDS = 300  # RLIMIT_CPU of the child
 MEMORY_BYTES = 2 * 1024**3  # RLIMIT_AS of the child
@@ -260,6 +260,7 @@ def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> 
 
 @registry.register
 class ExecutePythonScript(Module):
+    id = "execute-python-script"
     name = "Execute Python Script"
     category = "Python Language"
     description = "Executes a Python script from an Azure Machine Learning experiment."

@@ -45,11 +45,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer, QuantileTransformer, StandardScaler
 from sklearn.svm import OneClassSVM
 
-from .artifacts import UntrainedModel
-from .base import Context, Module, ModuleError, Problem
-from .params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem
+from .framework.params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .training import PCAAnomalyDetector, first_rows_as_centroids
 
 SINGLE, RANGE = "Single Parameter", "Parameter Range"
@@ -236,12 +236,14 @@ class DecisionForest(Learner):
 
 @registry.register
 class TwoClassBoostedDecisionTree(BoostedTrees):
+    id = "two-class-boosted-decision-tree"
     name = "Two-Class Boosted Decision Tree"
     description = "Creates a binary classifier using a boosted decision tree algorithm."
 
 
 @registry.register
 class MulticlassBoostedDecisionTree(BoostedTrees):
+    id = "multiclass-boosted-decision-tree"
     name = "Multiclass Boosted Decision Tree"
     description = "Creates a multiclass classifier using a boosted decision tree algorithm."
     task = "multiclass"
@@ -249,6 +251,7 @@ class MulticlassBoostedDecisionTree(BoostedTrees):
 
 @registry.register
 class BoostedDecisionTreeRegression(BoostedTrees):
+    id = "boosted-decision-tree-regression"
     name = "Boosted Decision Tree Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a regression model using the boosted decision tree algorithm."
@@ -257,12 +260,14 @@ class BoostedDecisionTreeRegression(BoostedTrees):
 
 @registry.register
 class TwoClassDecisionForest(DecisionForest):
+    id = "two-class-decision-forest"
     name = "Two-Class Decision Forest"
     description = "Creates a two-class classification model using the decision forest algorithm."
 
 
 @registry.register
 class MulticlassDecisionForest(DecisionForest):
+    id = "multiclass-decision-forest"
     name = "Multiclass Decision Forest"
     description = "Creates a multiclass classification model using the decision forest algorithm."
     task = "multiclass"
@@ -270,6 +275,7 @@ class MulticlassDecisionForest(DecisionForest):
 
 @registry.register
 class DecisionForestRegression(DecisionForest):
+    id = "decision-forest-regression"
     name = "Decision Forest Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a regression model using the decision forest algorithm."
@@ -307,12 +313,14 @@ class LogisticRegressions(Learner):
 
 @registry.register
 class TwoClassLogisticRegression(LogisticRegressions):
+    id = "two-class-logistic-regression"
     name = "Two-Class Logistic Regression"
     description = "Creates a two-class logistic regression model."
 
 
 @registry.register
 class MulticlassLogisticRegression(LogisticRegressions):
+    id = "multiclass-logistic-regression"
     name = "Multiclass Logistic Regression"
     description = "Creates a multiclass logistic regression classification model."
     task = "multiclass"
@@ -320,6 +328,7 @@ class MulticlassLogisticRegression(LogisticRegressions):
 
 @registry.register
 class TwoClassSupportVectorMachine(Learner):
+    id = "two-class-support-vector-machine"
     name = "Two-Class Support Vector Machine"
     description = "Creates a binary classification model using the Support Vector Machine algorithm."
     params = {
@@ -346,6 +355,7 @@ class TwoClassSupportVectorMachine(Learner):
 
 @registry.register
 class TwoClassAveragedPerceptron(Learner):
+    id = "two-class-averaged-perceptron"
     name = "Two-Class Averaged Perceptron"
     description = "Creates an averaged perceptron binary classification model."
     params = {
@@ -403,12 +413,14 @@ class NeuralNetworks(Learner):
 
 @registry.register
 class TwoClassNeuralNetwork(NeuralNetworks):
+    id = "two-class-neural-network"
     name = "Two-Class Neural Network"
     description = "Creates a binary classifier using a neural network algorithm."
 
 
 @registry.register
 class MulticlassNeuralNetwork(NeuralNetworks):
+    id = "multiclass-neural-network"
     name = "Multiclass Neural Network"
     description = "Creates a multiclass classification model using a neural network algorithm."
     task = "multiclass"
@@ -416,6 +428,7 @@ class MulticlassNeuralNetwork(NeuralNetworks):
 
 @registry.register
 class NeuralNetworkRegression(NeuralNetworks):
+    id = "neural-network-regression"
     name = "Neural Network Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a regression model using a neural network algorithm."
@@ -427,6 +440,7 @@ class NeuralNetworkRegression(NeuralNetworks):
 
 @registry.register
 class OneVsAllMulticlass(Learner):
+    id = "one-vs-all-multiclass"
     name = "One-vs-All Multiclass"
     description = "Creates a multiclass classification model from an ensemble of binary classification models."
     task = "multiclass"
@@ -476,6 +490,7 @@ class OneVsAllMulticlass(Learner):
 
 @registry.register
 class LinearRegression(Learner):
+    id = "linear-regression"
     name = "Linear Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a linear regression model."
@@ -512,6 +527,7 @@ class LinearRegression(Learner):
 
 @registry.register
 class PoissonRegression(Learner):
+    id = "poisson-regression"
     name = "Poisson Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a regression model that assumes data has a Poisson distribution."
@@ -532,6 +548,7 @@ class PoissonRegression(Learner):
 
 @registry.register
 class BayesianLinearRegression(Learner):
+    id = "bayesian-linear-regression"
     name = "Bayesian Linear Regression"
     subcategory = "Initialize Model - Regression"
     description = "Creates a Bayesian linear regression model."
@@ -549,6 +566,7 @@ class BayesianLinearRegression(Learner):
 
 @registry.register
 class KMeansClustering(Learner):
+    id = "k-means-clustering"
     name = "K-Means Clustering"
     subcategory = "Initialize Model - Clustering"
     description = "Configures and initializes a K-means clustering model."
@@ -573,6 +591,7 @@ class KMeansClustering(Learner):
 @registry.register
 class OneClassSupportVectorMachine(Learner):
     # η and ε are the classic labels; their ids are spelled out.
+    id = "one-class-support-vector-machine"
     name = "One-Class Support Vector Machine"
     subcategory = "Initialize Model - Anomaly Detection"
     description = "Creates a one class Support Vector Machine model for anomaly detection."
@@ -592,6 +611,7 @@ class OneClassSupportVectorMachine(Learner):
 
 @registry.register
 class PCABasedAnomalyDetection(Learner):
+    id = "pca-based-anomaly-detection"
     name = "PCA-Based Anomaly Detection"
     subcategory = "Initialize Model - Anomaly Detection"
     description = "Creates an anomaly detection model using Principal Component Analysis."

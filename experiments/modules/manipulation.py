@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artifacts import Transform, transform_applier
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import ColumnsNotFound, resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .params import Bool, Choice, Columns, Float, Int, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.artifacts import Transform, transform_applier
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Float, Int, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import require_numeric, selected
 
 CATEGORY = "Data Transformation"
@@ -159,6 +159,7 @@ def rows_at(frame: pd.DataFrame, positions: pd.Series) -> pd.DataFrame:
 
 @registry.register
 class JoinData(Module):
+    id = "join-data"
     name = "Join Data"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -240,6 +241,7 @@ def stackable(first: DataTable, second: DataTable) -> dict[str, str]:
 
 @registry.register
 class AddRows(Module):
+    id = "add-rows"
     name = "Add Rows"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -266,6 +268,7 @@ class AddRows(Module):
 
 @registry.register
 class AddColumns(Module):
+    id = "add-columns"
     name = "Add Columns"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -294,6 +297,7 @@ class AddColumns(Module):
 
 @registry.register
 class RemoveDuplicateRows(Module):
+    id = "remove-duplicate-rows"
     name = "Remove Duplicate Rows"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -371,6 +375,7 @@ def learned_edges(values: pd.Series, mode: str, count: int) -> list[float]:
 
 @registry.register
 class GroupDataIntoBins(Module):
+    id = "group-data-into-bins"
     name = "Group Data into Bins"
     category = CATEGORY
     subcategory = "Scale and Reduce"
@@ -447,6 +452,7 @@ def clipped(x: pd.Series, params: Mapping[str, Any]) -> tuple[pd.Series, pd.Seri
 
 @registry.register
 class ClipValues(Module):
+    id = "clip-values"
     name = "Clip Values"
     category = CATEGORY
     subcategory = "Scale and Reduce"

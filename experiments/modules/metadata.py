@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .columns import resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema, infer_kind
-from .params import Choice, Columns, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from studio.errors import AtelierError
+
+from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.columns import resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
+from .framework.params import Choice, Columns, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import CATEGORY, NUMBER, TRUTH, selected
 
 # --- Edit Metadata --------------------------------------------------------------------------------
@@ -27,8 +29,10 @@ CLEARED = {"Clear feature": Role.FEATURE, "Clear label": Role.LABEL, "Clear scor
            "Clear weight": Role.WEIGHT}
 
 
-class BadValue(ValueError):
+class BadValue(AtelierError, ValueError):
     """The first value of a column that does not convert to the wanted type."""
+
+    code = "invalid-value"
 
     def __init__(self, value: Any) -> None:
         super().__init__(repr(value))
@@ -164,6 +168,7 @@ def new_names(columns: list[str], text: str) -> dict[str, str]:
 
 @registry.register
 class EditMetadata(Module):
+    id = "edit-metadata"
     name = "Edit Metadata"
     category = CATEGORY
     subcategory = "Manipulation"

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import selection_is_empty
-from .datatable import Column, DataTable, Kind, Schema, infer_kind
-from .params import Bool, Choice, Columns, Float, Int, Seed, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, ServiceRole, table_input
+from .framework.columns import selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Schema, infer_kind
+from .framework.params import Bool, Choice, Columns, Float, Int, Seed, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .transform import CATEGORY, KIND_WORDS, NUMBER, one_column
 
 # --- Split Data -----------------------------------------------------------------------------------
@@ -127,8 +127,9 @@ class SplitData(Module):
     """Split Rows keeps the seeded shuffle's order in each output when randomized (as the classic did), and
     the original order otherwise; the expression modes keep the original order."""
 
+    id = "split-data"
     name = "Split Data"
-    web_service = "sample"
+    web_service = ServiceRole.SAMPLE
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Partitions the rows of a dataset into two distinct sets."
@@ -206,8 +207,9 @@ class PartitionAndSample(Module):
     Fold read); Pick Fold takes the rows of one fold (numbered from 1, as in the classic) or the others,
     and drops that column so it is not mistaken for a feature. Sampling keeps the original row order."""
 
+    id = "partition-and-sample"
     name = "Partition and Sample"
-    web_service = "sample"
+    web_service = ServiceRole.SAMPLE
     category = CATEGORY
     subcategory = "Sample and Split"
     description = "Samples rows, takes the first rows, or assigns rows to folds for cross-validation."

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .base import Context, Module, ModuleError, SchemaContext, table_input
-from .datatable import Column, DataTable, Kind, Schema
+from .framework.base import Context, Module, ModuleError, SchemaContext, table_input
+from .framework.datatable import Column, DataTable, Kind, Schema
+from .framework.params import Choice, Columns, Float, Int, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
 from .manipulation import CATEGORY, OUTPUT_MODES, placed, placed_schema, schema_columns, suffixed
-from .params import Choice, Columns, Float, Int, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
 from .transform import require_numeric, selected
 
 # --- Apply Math Operation -------------------------------------------------------------------------
@@ -103,6 +103,7 @@ def math_argument(params: Mapping[str, Any]) -> float | None:
 
 @registry.register
 class ApplyMathOperation(Module):
+    id = "apply-math-operation"
     name = "Apply Math Operation"
     category = CATEGORY
     subcategory = "Statistical Functions"
@@ -303,6 +304,7 @@ def sql_database(inputs: Mapping[str, Any]) -> sqlite3.Connection:
 
 @registry.register
 class ApplySqlTransformation(Module):
+    id = "apply-sql-transformation"
     name = "Apply SQL Transformation"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -400,6 +402,7 @@ def summary_row(name: str, series: pd.Series, kind: Kind) -> dict[str, Any]:
 
 @registry.register
 class SummarizeData(Module):
+    id = "summarize-data"
     name = "Summarize Data"
     category = CATEGORY
     subcategory = "Statistical Functions"

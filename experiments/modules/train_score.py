@@ -15,15 +15,15 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
-from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, Module, ModuleError, Problem, table_input
-from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role, Schema
+from .framework.artifacts import TrainedModel, UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem, ServiceRole, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.params import Bool, Choice, Columns, Int, Seed
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import RowKernel, rows_input
 from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
-from .params import Bool, Choice, Columns, Int, Seed
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import RowKernel, rows_input
 from .training import (
     FOLD_ASSIGNMENTS,
     SCORED_LABELS,
@@ -62,8 +62,9 @@ def supervised_input(inputs: Mapping[str, Any], module: str) -> UntrainedModel:
 
 @registry.register
 class TrainModel(Module):
+    id = "train-model"
     name = "Train Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a classification or regression model in a supervised manner."
@@ -92,8 +93,9 @@ def unsupervised(inputs: Mapping[str, Any], task: str, module: str) -> Untrained
 
 @registry.register
 class TrainClusteringModel(Module):
+    id = "train-clustering-model"
     name = "Train Clustering Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains a clustering model and assigns the training data to clusters."
@@ -130,8 +132,9 @@ def clustering_features(table: DataTable, selection: Mapping[str, Any], ctx: Con
 
 @registry.register
 class TrainAnomalyDetectionModel(Module):
+    id = "train-anomaly-detection-model"
     name = "Train Anomaly Detection Model"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Trains an anomaly detector model on a dataset of mostly normal rows."
@@ -147,8 +150,9 @@ class TrainAnomalyDetectionModel(Module):
 
 @registry.register
 class ScoreModel(Module):
+    id = "score-model"
     name = "Score Model"
-    web_service = "score"
+    web_service = ServiceRole.SCORE
     category = CATEGORY
     subcategory = "Score"
     description = "Scores predictions for a trained classification, regression, clustering or anomaly model."
@@ -173,8 +177,9 @@ class ScoreModel(Module):
 
 @registry.register
 class AssignDataToClusters(Module):
+    id = "assign-data-to-clusters"
     name = "Assign Data to Clusters"
-    web_service = "score"
+    web_service = ServiceRole.SCORE
     category = CATEGORY
     subcategory = "Score"
     description = "Assigns data to clusters using an existing trained clustering model."
@@ -231,8 +236,9 @@ def forward_messages(source: Context, target: Context) -> None:
 
 @registry.register
 class CrossValidateModel(Module):
+    id = "cross-validate-model"
     name = "Cross Validate Model"
-    web_service = "evaluate"
+    web_service = ServiceRole.EVALUATE
     category = CATEGORY
     subcategory = "Evaluate"
     description = "Cross-validates a classification or regression model: trains and scores it on each fold."
@@ -348,8 +354,9 @@ def sweep_points(space: Mapping[str, list[Any]], params: Mapping[str, Any]) -> l
 
 @registry.register
 class TuneModelHyperparameters(Module):
+    id = "tune-model-hyperparameters"
     name = "Tune Model Hyperparameters"
-    web_service = "train"
+    web_service = ServiceRole.TRAIN
     category = CATEGORY
     subcategory = "Train"
     description = "Performs a parameter sweep on a model to determine the optimum parameter settings."

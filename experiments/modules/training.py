@@ -1,6 +1,10 @@
 """What Train, Score, Tune and Cross-Validate share: features, fitted pipelines and score columns (metrics:
 metrics.py).
 
+Its path is frozen (it stays beside the category files, not in framework/): trained-model packages name
+`PCAAnomalyDetector` and `first_rows_as_centroids` as `experiments.modules.training.<name>`, and skops
+imports them from there when a saved model is loaded.
+
 Rules, in one place so every module applies them the same way:
 
 - **Features** are every column except the label and columns marked Label, Score or Weight; DateTime
@@ -21,7 +25,6 @@ Rules, in one place so every module applies them the same way:
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +32,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from scipy.special import expit
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.compose import ColumnTransformer
@@ -39,13 +43,13 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
-from .artifacts import TrainedModel, UntrainedModel
-from .base import Context, Module, ModuleError, Problem
-from .columns import ColumnsNotFound, resolve_columns, selection_is_empty
-from .datatable import Column, DataTable, Kind, Role, Schema
-from .registry import registry
-from .rows import NotFast, Rows
-from .trees import CompiledBoosting
+from .framework.artifacts import TrainedModel, UntrainedModel
+from .framework.base import Context, Module, ModuleError, Problem
+from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
+from .framework.datatable import Column, DataTable, Kind, Role, Schema
+from .framework.registry import registry
+from .framework.rows import NotFast, Rows
+from .framework.trees import CompiledBoosting
 
 SCORED_LABELS = "Scored Labels"
 SCORED_PROBABILITIES = "Scored Probabilities"
@@ -310,9 +314,9 @@ def single_threaded(threads: int = 1) -> Any:
 
 def scoring_threads() -> int:
     """Threads a large prediction may use: 1 in web processes (many share the cores); a worker process sets
-    ATELIER_SCORING_THREADS to its share of the cores (webservices/tasks.py), so one batch worker alone on a
-    machine predicts on all of them."""
-    return int(os.environ.get("ATELIER_SCORING_THREADS", "1"))
+    settings.ATELIER_SCORING_THREADS to its share of the cores (webservices/tasks.py), so one batch worker
+    alone on a machine predicts on all of them. Read at call time: the worker sets it after start-up."""
+    return int(settings.ATELIER_SCORING_THREADS)
 
 
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:

@@ -16,14 +16,14 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from .artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
-from .base import Context, Module, ModuleError, Problem, SchemaContext, table_input
-from .columns import ColumnsNotFound, resolve_columns
-from .datatable import Column, DataTable, Kind, Role, Schema, infer_kind
-from .params import Bool, Choice, Columns, Float, Text, all_of_type
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import NotFast, RowKernel, Rows, rows_input
+from .framework.artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
+from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.columns import ColumnsNotFound, resolve_columns
+from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
+from .framework.params import Bool, Choice, Columns, Float, Text, all_of_type
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import NotFast, RowKernel, Rows, rows_input
 
 CATEGORY = "Data Transformation"
 ALL_COLUMNS = {"begin_with": "all", "rules": []}
@@ -90,6 +90,7 @@ def plain(value: Any) -> Any:
 
 @registry.register
 class SelectColumnsInDataset(Module):
+    id = "select-columns-in-dataset"
     name = "Select Columns in Dataset"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -272,6 +273,7 @@ def _filled_rows(values: np.ndarray, missing: np.ndarray, value: Any, learned: K
 
 @registry.register
 class CleanMissingData(Module):
+    id = "clean-missing-data"
     name = "Clean Missing Data"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -392,6 +394,7 @@ def apply_normalization(table: DataTable, state: dict[str, Any]) -> DataTable:
 
 @registry.register
 class NormalizeData(Module):
+    id = "normalize-data"
     name = "Normalize Data"
     category = CATEGORY
     subcategory = "Scale and Reduce"
@@ -432,6 +435,7 @@ class NormalizeData(Module):
 
 @registry.register
 class ApplyTransformation(Module):
+    id = "apply-transformation"
     name = "Apply Transformation"
     category = CATEGORY
     subcategory = "Manipulation"
@@ -497,6 +501,7 @@ def apply_indicators(table: DataTable, state: dict[str, Any]) -> DataTable:
 
 @registry.register
 class ConvertToIndicatorValues(Module):
+    id = "convert-to-indicator-values"
     name = "Convert to Indicator Values"
     category = CATEGORY
     subcategory = "Manipulation"

@@ -11,19 +11,20 @@ from typing import Any
 
 import pandas as pd
 
-from .artifacts import Evaluation, TrainedModel
-from .base import Context, Module, ModuleError, SchemaContext
-from .datatable import DataTable, Schema
-from .params import Reference, Text
-from .ports import InputPort, OutputPort, PortType
-from .registry import registry
-from .rows import RowKernel, rows_input
+from .framework.artifacts import Evaluation, TrainedModel
+from .framework.base import Context, Module, ModuleError, SchemaContext
+from .framework.datatable import DataTable, Schema
+from .framework.params import Reference, Text
+from .framework.ports import InputPort, OutputPort, PortType
+from .framework.registry import registry
+from .framework.rows import RowKernel, rows_input
 
 CATEGORY = "Web Service"
 
 
 @registry.register
 class WebServiceInput(Module):
+    id = "web-service-input"
     name = "Web service input"
     category = CATEGORY
     description = "Indicates where user data enters the experiment when it runs as a web service."
@@ -43,6 +44,7 @@ class WebServiceInput(Module):
 
 @registry.register
 class WebServiceOutput(Module):
+    id = "web-service-output"
     name = "Web service output"
     category = CATEGORY
     description = ("Indicates where data is returned to the user when the experiment runs as a web service: "
@@ -90,6 +92,7 @@ class SavedSource(Module):
 
 @registry.register
 class TrainedModelSource(SavedSource):
+    id = "trained-model"
     name = "Trained Model"
     description = "A trained model saved from an experiment, used as it is (Set Up Web Service puts one in place)."
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL)]
@@ -99,6 +102,7 @@ class TrainedModelSource(SavedSource):
 
 @registry.register
 class TransformSource(SavedSource):
+    id = "transform"
     name = "Transform"
     description = "A transformation saved from an experiment (cleaning, scaling, binning), to apply to new data."
     outputs = [OutputPort("transformation", PortType.TRANSFORM)]

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
-from experiments.modules.artifacts import TrainedModel
+from experiments.modules.framework.artifacts import TrainedModel
 from tests.e2e.test_canvas_mount import sign_in
 from tests.webservices.test_deploy import income  # noqa: F401 (fixture)
 from tests.webservices.test_studio_jobs import ADULT, services, training_csv  # noqa: F401 (fixture)

@@ -63,7 +63,7 @@ def test_the_saved_copy_outlives_the_run_cache_and_is_checked_on_load(api, owner
     from django.core.files.storage import default_storage
 
     from experiments.assets import asset_load
-    from experiments.modules.artifacts import ArtifactError
+    from experiments.modules.framework.artifacts import ArtifactError
     from experiments.services import cache_prune
 
     asset = Asset.objects.get(pk=save(api, trained, "train", "trained_model", "Kept").json()["id"])

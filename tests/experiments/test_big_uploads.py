@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
-from experiments.modules.datatable import DataTable
+from experiments.modules.framework.datatable import DataTable
 from studio.services import api_token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from experiments.engine import store
 from experiments.engine.cache import cache_key
 from experiments.models import CacheEntry, Experiment, NodeRun, Run
-from experiments.modules.datatable import DataTable
-from experiments.modules.ports import PortType
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.ports import PortType
 
 
 def test_cache_key_changes_with_any_part_and_only_then():
@@ -43,7 +43,7 @@ def test_prune_cache_removes_unreferenced_entries_and_orphan_files(owner, settin
 
 
 def test_a_stored_output_whose_bytes_changed_is_refused(settings, tmp_path):
-    from experiments.modules.artifacts import ArtifactError
+    from experiments.modules.framework.artifacts import ArtifactError
 
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}

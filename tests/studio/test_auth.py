@@ -167,7 +167,7 @@ def test_another_workspaces_dataset_page_is_404(owner_client, outsider):
     import pandas as pd
 
     from experiments.datasets import dataset_store
-    from experiments.modules.datatable import DataTable
+    from experiments.modules.framework.datatable import DataTable
 
     theirs = dataset_store(table=DataTable(pd.DataFrame({"a": [1]})), name="Theirs", workspace=outsider.workspace,
                            source="upload")

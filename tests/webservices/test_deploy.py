@@ -244,7 +244,7 @@ def test_set_up_and_deploy_refuse_with_a_message(api, owner, outsider_api):
 
 def test_scoring_needs_no_label_column_and_ignores_unknown_columns(api, owner, income):
     from experiments.datasets import dataset_store
-    from experiments.modules.datatable import DataTable
+    from experiments.modules.framework.datatable import DataTable
 
     training, training_run = income
     predictive = Experiment.objects.get(pk=setup(api, training).json()["experiment"])

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from experiments.modules.artifacts import TrainedModel
+from experiments.modules.framework.artifacts import TrainedModel
 from tests.webservices.test_hostile_models import small_service
 from webservices import storage
 from webservices.dry_run import in_child

@@ -154,7 +154,7 @@ def hostile_service(api, owner, tmp_path):
     from experiments.engine.graph import edge_json as edge
     from experiments.engine.graph import node_json as node
     from experiments.models import Experiment
-    from experiments.modules.datatable import DataTable
+    from experiments.modules.framework.datatable import DataTable
     from tests.experiments.helpers import run_now
     from tests.webservices.test_deploy import publish
     from webservices.models import WebService

@@ -29,11 +29,11 @@ from sklearn.svm import SVC
 
 from experiments.datasets import dataset_store
 from experiments.models import Experiment
-from experiments.modules.artifacts import TrainedModel
-from experiments.modules.datatable import DataTable, Role
-from experiments.modules.ilearner import package_signature
+from experiments.modules.framework.artifacts import TrainedModel
+from experiments.modules.framework.datatable import DataTable, Role
+from experiments.modules.framework.ilearner import package_signature
 from tests.experiments.helpers import run_now
-from tests.experiments.modules.zip_bombs import archive
+from tests.experiments.modules.framework.zip_bombs import archive
 from tests.experiments.test_correctness import pipeline_graph
 from tests.webservices.test_deploy import publish
 from webservices import storage

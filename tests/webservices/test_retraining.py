@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from experiments.datasets import dataset_store, dataset_table, samples_load
 from experiments.models import Dataset, Experiment
-from experiments.modules.datatable import DataTable, Role
+from experiments.modules.framework.datatable import DataTable, Role
 from studio import processes
 from tests.conftest import LOG_DIR, service_env
 from tests.experiments.helpers import run_now
@@ -235,8 +235,8 @@ def fit_by_hand_features(rows):
 
 def foreign_model(base, ws, storage, headers, model):
     """A valid .ilearner whose model reads a column the service doesn't have, uploaded with a fresh token."""
-    from experiments.modules.artifacts import TrainedModel
-    from experiments.modules.datatable import Column
+    from experiments.modules.framework.artifacts import TrainedModel
+    from experiments.modules.framework.datatable import Column
 
     data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
     package = TrainedModel.from_bytes(data)
@@ -256,7 +256,7 @@ def forged_model(base, ws, storage, headers, model, key=None):
     import hashlib
     import zipfile
 
-    from experiments.modules.ilearner import package_signature
+    from experiments.modules.framework.ilearner import package_signature
     from webservices import storage as workspace_storage
 
     data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
@@ -352,7 +352,7 @@ def test_rolling_back_to_an_earlier_deployments_model_pins_that_model(api, owner
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from experiments.modules.artifacts import TrainedModel
+    from experiments.modules.framework.artifacts import TrainedModel
     from tests.experiments.test_runs import income_graph
     from tests.webservices.test_deploy import publish
     from webservices.endpoints import deployment_recorded, endpoint_put, resource_history, resource_rollback

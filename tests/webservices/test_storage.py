@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from experiments.modules import data_io
-from experiments.modules.base import Context
+from experiments.modules.framework.base import Context
 from studio.services import api_token_create
 from webservices import storage
 from webservices.models import StorageFile, WebService

@@ -19,7 +19,7 @@ from django.test import Client
 
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
-from experiments.modules.artifacts import TrainedModel
+from experiments.modules.framework.artifacts import TrainedModel
 from tests.experiments.helpers import run_now
 from tests.webservices.test_deploy import deploy, income, publish, setup  # noqa: F401 (fixture)
 from webservices import storage

@@ -25,8 +25,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from experiments.modules.datatable import DataTable
-from experiments.modules.rows import NotFast, Rows
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.rows import NotFast, Rows
 from studio.throttle import request_address
 from webservices.usage import record_call
 

@@ -15,12 +15,12 @@ from typing import Any
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
 from experiments.engine.graph import parse_graph
-from experiments.modules.artifacts import ArtifactError
-from experiments.modules.base import Context, Module, ModuleError
-from experiments.modules.datatable import DataTable
-from experiments.modules.params import Reference
-from experiments.modules.ports import PortType
-from experiments.modules.rows import NotFast, RowKernel, Rows
+from experiments.modules.framework.artifacts import ArtifactError
+from experiments.modules.framework.base import Context, Module, ModuleError
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.params import Reference
+from experiments.modules.framework.ports import PortType
+from experiments.modules.framework.rows import NotFast, RowKernel, Rows
 from experiments.runner import module_settings
 from studio.errors import AtelierError
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from pandas import NA as _NA
 
-from experiments.modules.datatable import DataTable
-from experiments.modules.rows import Rows
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.rows import Rows
 from studio.errors import AtelierError
 
 API_VERSION = "2.0"  # the only api-version the classic calls take

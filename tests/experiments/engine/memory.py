@@ -9,7 +9,7 @@ from typing import Any
 
 from experiments.engine.codecs import codec_for
 from experiments.engine.protocols import NodeFailure, NodeLog, OutputRecords
-from experiments.modules.ports import PortType
+from experiments.modules.framework.ports import PortType
 
 
 class MemoryRecorder:

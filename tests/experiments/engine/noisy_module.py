@@ -8,10 +8,10 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.modules.base import Context, Module
-from experiments.modules.params import Bool, Int
-from experiments.modules.ports import OutputPort, PortType
-from experiments.modules.registry import registry
+from experiments.modules.framework.base import Context, Module
+from experiments.modules.framework.params import Bool, Int
+from experiments.modules.framework.ports import OutputPort, PortType
+from experiments.modules.framework.registry import registry
 
 
 class Noisy(Module):
@@ -32,7 +32,7 @@ class Noisy(Module):
             raise ValueError("the noisy module gave up")
         import pandas as pd
 
-        from experiments.modules.datatable import DataTable
+        from experiments.modules.framework.datatable import DataTable
 
         return {"dataset": DataTable(pd.DataFrame({"a": [1]}))}
 

@@ -14,10 +14,10 @@ from experiments.engine.executor import RunEnvironment, execute_run
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
 from experiments.engine.graph import parse_graph
-from experiments.modules.base import Context, Module
-from experiments.modules.datatable import DataTable
-from experiments.modules.ports import OutputPort, PortType
-from experiments.modules.registry import registry
+from experiments.modules.framework.base import Context, Module
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.ports import OutputPort, PortType
+from experiments.modules.framework.registry import registry
 from tests.experiments.engine.memory import MemoryRecorder, MemoryStore
 
 ENV = RunEnvironment(workspace_id="w" * 32)

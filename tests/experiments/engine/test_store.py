@@ -9,9 +9,9 @@ import pytest
 
 from experiments.engine import store
 from experiments.engine.codecs import CODECS
-from experiments.modules.artifacts import ArtifactError, Evaluation, UntrainedModel
-from experiments.modules.datatable import DataTable
-from experiments.modules.ports import PortType
+from experiments.modules.framework.artifacts import ArtifactError, Evaluation, UntrainedModel
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.ports import PortType
 
 
 class DictFiles:

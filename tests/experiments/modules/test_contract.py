@@ -7,6 +7,7 @@ type, the same result twice (seeded), and an inferred schema that agrees with th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +18,11 @@ import pytest
 
 from experiments.checks import module_problems
 from experiments.engine import store
-from experiments.modules.base import Context, SchemaContext
-from experiments.modules.datatable import DataTable, Role
-from experiments.modules.params import Columns, Int
-from experiments.modules.ports import PortType
-from experiments.modules.registry import kebab, registry
+from experiments.modules.framework.base import Context, SchemaContext
+from experiments.modules.framework.datatable import DataTable, Role
+from experiments.modules.framework.params import Columns, Int
+from experiments.modules.framework.ports import PortType
+from experiments.modules.framework.registry import registry
 
 MODULES = sorted(registry.all(), key=lambda cls: cls.id)
 
@@ -33,7 +34,7 @@ def ids(cls: Any) -> str:
 @pytest.mark.parametrize("cls", MODULES, ids=ids)
 def test_catalogue_entry_is_well_formed(cls):
     entry = cls.catalogue_entry()
-    assert entry["id"] == kebab(entry["name"])
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry["id"]), "an id is lower-case words joined by hyphens"
     assert entry["category"] and entry["description"].strip()
     for port in entry["inputs"] + entry["outputs"]:
         assert port["type"] in {str(t) for t in PortType}
@@ -244,8 +245,8 @@ SAVED = (PortType.TRAINED_MODEL, PortType.TRANSFORM)
 @pytest.mark.parametrize("cls", [cls for cls in RUNNABLE if any(port.type in SAVED for port in cls.outputs)], ids=ids)
 def test_trained_models_and_transforms_round_trip_through_their_files(cls):
     """What each module writes loads back under the checks a file from outside gets (signature, the exact model
-    types of experiments/modules/model_types.py) and works the same."""
-    from experiments.modules.artifacts import TrainedModel
+    types of experiments/modules/framework/model_types.py) and works the same."""
+    from experiments.modules.framework.artifacts import TrainedModel
     from experiments.modules.training import score_frame
 
     make_inputs, params = example_for(cls)

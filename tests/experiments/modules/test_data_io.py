@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from experiments.modules import data_io
-from experiments.modules.base import Context, ModuleError, SchemaContext
-from experiments.modules.datatable import Column, DataTable, Kind, Role
+from experiments.modules.framework.base import Context, ModuleError, SchemaContext
+from experiments.modules.framework.datatable import Column, DataTable, Kind, Role
 
 WORKSPACE = "0123456789abcdef0123456789abcdef"
 

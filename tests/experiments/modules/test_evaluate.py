@@ -20,9 +20,9 @@ from sklearn.metrics import (
 )
 
 from experiments.modules import evaluate
-from experiments.modules.artifacts import Evaluation
-from experiments.modules.base import Context, ModuleError
-from experiments.modules.datatable import DataTable, Role
+from experiments.modules.framework.artifacts import Evaluation
+from experiments.modules.framework.base import Context, ModuleError
+from experiments.modules.framework.datatable import DataTable, Role
 
 TOLERANCE = 1e-12
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.modules.base import ModuleError
-from experiments.modules.datatable import DataTable, Role
+from experiments.modules.framework.base import ModuleError
+from experiments.modules.framework.datatable import DataTable, Role
 from experiments.modules.training import FastEncoding, feature_frame, score_frame
 from tests.experiments.modules.test_contract import run_module, untrained
 

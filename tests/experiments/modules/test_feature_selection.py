@@ -12,10 +12,10 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from experiments.modules.artifacts import TrainedModel
-from experiments.modules.base import Context, ModuleError, SchemaContext
-from experiments.modules.datatable import Column, DataTable, Kind, Role
 from experiments.modules.feature_selection import FilterBasedFeatureSelection, PermutationFeatureImportance
+from experiments.modules.framework.artifacts import TrainedModel
+from experiments.modules.framework.base import Context, ModuleError, SchemaContext
+from experiments.modules.framework.datatable import Column, DataTable, Kind, Role
 
 
 def run(cls: Any, inputs: dict[str, Any], **raw: Any) -> dict[str, Any]:

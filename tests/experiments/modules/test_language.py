@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from experiments.checks import check_python_script_sandbox
-from experiments.modules import language, script_sandbox
-from experiments.modules.base import Cancelled, Context, ModuleError
-from experiments.modules.datatable import DataTable, Role
+from experiments.modules import language
+from experiments.modules.framework import script_sandbox
+from experiments.modules.framework.base import Cancelled, Context, ModuleError
+from experiments.modules.framework.datatable import DataTable, Role
 from experiments.modules.language import DEFAULT_SCRIPT, ExecutePythonScript
 
 ENABLED = Context(settings={"ATELIER_ALLOW_PYTHON_SCRIPT": True})

@@ -17,10 +17,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
 
 from experiments.modules import learners, train_score  # noqa: F401  (registers the modules)
-from experiments.modules.artifacts import TrainedModel, UntrainedModel
-from experiments.modules.base import Context, ModuleError
-from experiments.modules.datatable import DataTable
-from experiments.modules.registry import registry
+from experiments.modules.framework.artifacts import TrainedModel, UntrainedModel
+from experiments.modules.framework.base import Context, ModuleError
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.registry import registry
 from experiments.modules.training import PCAAnomalyDetector
 
 LEARNERS = [cls for cls in registry.all() if isinstance(cls, type) and issubclass(cls, learners.Learner)

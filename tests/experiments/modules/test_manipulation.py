@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from experiments.modules import sql_statistics
-from experiments.modules.artifacts import Transform
-from experiments.modules.base import Context, ModuleError, SchemaContext
-from experiments.modules.datatable import DataTable, Kind, Role
+from experiments.modules.framework.artifacts import Transform
+from experiments.modules.framework.base import Context, ModuleError, SchemaContext
+from experiments.modules.framework.datatable import DataTable, Kind, Role
 from experiments.modules.manipulation import (
     AddColumns,
     AddRows,

@@ -29,10 +29,10 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from experiments.modules import evaluate, learners, train_score  # noqa: F401  (registers the modules)
-from experiments.modules.artifacts import TrainedModel, UntrainedModel
-from experiments.modules.base import Context, ModuleError
-from experiments.modules.datatable import Column, DataTable, Kind, Role
-from experiments.modules.registry import registry
+from experiments.modules.framework.artifacts import TrainedModel, UntrainedModel
+from experiments.modules.framework.base import Context, ModuleError
+from experiments.modules.framework.datatable import Column, DataTable, Kind, Role
+from experiments.modules.framework.registry import registry
 
 TOLERANCE = 1e-9
 

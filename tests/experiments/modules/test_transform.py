@@ -11,10 +11,10 @@ import pytest
 from scipy import stats
 
 from experiments.modules import metadata, sample_split, transform
-from experiments.modules.artifacts import Transform
-from experiments.modules.base import Context, ModuleError, SchemaContext
-from experiments.modules.datatable import DataTable, Kind, Role
-from experiments.modules.params import names_selection
+from experiments.modules.framework.artifacts import Transform
+from experiments.modules.framework.base import Context, ModuleError, SchemaContext
+from experiments.modules.framework.datatable import DataTable, Kind, Role
+from experiments.modules.framework.params import names_selection
 
 
 def run(cls: Any, inputs: dict[str, Any], **raw: Any) -> dict[str, Any]:

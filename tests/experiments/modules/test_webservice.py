@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from experiments.modules.artifacts import Transform
-from experiments.modules.base import Context, ModuleError, SchemaContext
-from experiments.modules.datatable import DataTable, Role
-from experiments.modules.ports import PortType
+from experiments.modules.framework.artifacts import Transform
+from experiments.modules.framework.base import Context, ModuleError, SchemaContext
+from experiments.modules.framework.datatable import DataTable, Role
+from experiments.modules.framework.ports import PortType
 from experiments.modules.webservice import TrainedModelSource, TransformSource, WebServiceInput, WebServiceOutput
 
 
@@ -47,7 +47,7 @@ def test_web_service_output_passes_its_input_through_and_needs_one():
 
 
 def test_web_service_output_turns_a_model_or_an_evaluation_into_a_one_row_table():
-    from experiments.modules.artifacts import Evaluation
+    from experiments.modules.framework.artifacts import Evaluation
 
     evaluation = Evaluation(task="binary", metrics={"AUC": 0.9, "Accuracy": 0.8})
     assert run(WebServiceOutput, {"dataset": evaluation})["dataset"].frame.to_dict("records") == [

@@ -1,4 +1,5 @@
-"""The exact allow-list of model types (experiments/modules/model_types.py), held against what the studio writes.
+"""The exact allow-list of model types (experiments/modules/framework/model_types.py), held against what the
+studio writes.
 
 Every learner of the catalogue, in every variant of its parameters, is trained by Train Model (or its
 clustering and anomaly counterparts) on numbers and text, packaged, and loaded back as a package from outside
@@ -17,11 +18,11 @@ import pytest
 import skops.io as sio
 
 from experiments.modules import learners
-from experiments.modules.artifacts import TrainedModel, UntrainedModel
-from experiments.modules.base import Context
-from experiments.modules.datatable import DataTable
-from experiments.modules.model_types import trusted_types, variants
-from experiments.modules.registry import registry
+from experiments.modules.framework.artifacts import TrainedModel, UntrainedModel
+from experiments.modules.framework.base import Context
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.framework.model_types import trusted_types, variants
+from experiments.modules.framework.registry import registry
 from experiments.modules.training import feature_columns, fit, score_frame, train_supervised
 
 LEARNERS = [cls for cls in registry.all() if isinstance(cls, type) and issubclass(cls, learners.Learner)]

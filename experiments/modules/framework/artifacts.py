@@ -91,7 +91,7 @@ class TrainedModel:
 
 TransformApplier = Callable[[DataTable, dict[str, Any]], DataTable]
 TRANSFORM_APPLIERS: dict[str, TransformApplier] = {}
-# The same transforms on small tables without pandas (experiments/modules/rows.py), where a kind has one.
+# The same transforms on small tables without pandas (experiments/modules/framework/rows.py), where a kind has one.
 ROW_APPLIERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
 
 

@@ -1,4 +1,4 @@
-"""Reading an .ilearner package (experiments/modules/ilearner.py): sizes before anything is unpacked, the
+"""Reading an .ilearner package (experiments/modules/framework/ilearner.py): sizes before anything is unpacked, the
 signature before the payload, only the exact types this studio writes, and every damaged or hostile file
 refused with an ArtifactError that says why (the web views turn it into a JSON 400).
 
@@ -29,11 +29,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from experiments.modules import ilearner
-from experiments.modules.artifacts import ArtifactError, TrainedModel
-from experiments.modules.datatable import Column, Kind
-from experiments.modules.ilearner import package_signature
-from tests.experiments.modules.zip_bombs import archive
+from experiments.modules.framework import ilearner
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.datatable import Column, Kind
+from experiments.modules.framework.ilearner import package_signature
+from tests.experiments.modules.framework.zip_bombs import archive
 
 TWO_GIB = 2**31
 X, Y = np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1]
@@ -105,8 +105,8 @@ def test_a_zip_bomb_is_refused_within_a_quarter_gigabyte_of_memory(tmp_path):
         import django
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
         django.setup()
-        from experiments.modules.artifacts import ArtifactError, TrainedModel
-        import experiments.modules.registry, experiments.modules.training  # imports are not what is measured
+        from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
+        import experiments.modules.framework.registry, experiments.modules.training  # imports are not what is measured
         data = open({str(bomb)!r}, "rb").read()
         size = int(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmSize:"))) * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size + 256 * 2**20, resource.RLIM_INFINITY))

@@ -1,7 +1,10 @@
 """The module registry: one class per module, registered once, discovered in AppConfig.ready().
 
-Like Django's admin registry: `@registry.register` on the class; a duplicate id raises; the catalogue
-served at GET /api/modules/ is this registry serialised, nothing more.
+Like Django's admin registry: `@registry.register` on the class; a class that declares no `id` of its own,
+or an id already taken, raises; the catalogue served at GET /api/modules/ is this registry serialised, nothing
+more. A module's id is frozen once shipped: saved graphs, cached outputs and trained transforms name it, so it
+is declared, never derived from the label (which may be renamed), and tests/experiments/modules/module_ids.txt
+holds every id the studio has.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import importlib
 import re
 from typing import Any, TypeVar
+
+from studio.errors import AtelierError
 
 from .base import Module
 
@@ -23,11 +28,18 @@ class AlreadyRegistered(Exception):
     pass
 
 
-class UnknownModule(LookupError):
-    pass
+class MissingId(Exception):
+    """A module class without an `id` of its own: ids are declared, not derived from the label."""
+
+
+class UnknownModule(AtelierError, LookupError):
+    """A graph or a request names a module id the registry does not hold."""
+
+    code = "unknown-module"
 
 
 def kebab(name: str) -> str:
+    """A label in kebab case: how the first ids were written ("Split Data" -> "split-data")."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
@@ -36,8 +48,11 @@ class Registry:
         self._modules: dict[str, type[Module]] = {}
 
     def register(self, cls: M) -> M:
-        module_id = getattr(cls, "id", None) or kebab(cls.name)
-        cls.id = module_id
+        module_id = cls.__dict__.get("id")
+        if not isinstance(module_id, str) or not module_id:
+            raise MissingId(f"{cls.__qualname__} declares no id: give it `id = \"...\"` (for a new module, "
+                            f"the kebab case of its name, '{kebab(getattr(cls, 'name', ''))}'); it is frozen once "
+                            "shipped, since saved graphs name it.")
         if module_id in self._modules:
             raise AlreadyRegistered(f"A module with id '{module_id}' is already registered "
                                     f"({self._modules[module_id].__qualname__}).")

@@ -1,7 +1,8 @@
 """Signed trained-model packages: only what this studio wrote is loaded from outside input (workspace storage).
 
 The signature (HMAC keyed from SECRET_KEY) tells this studio's packages apart; the exact list of model types
-(tests/experiments/modules/test_ilearner.py, test_model_types.py) says what any package may hold, signed or not.
+(tests/experiments/modules/framework/test_ilearner.py, test_model_types.py) says what any package may hold,
+signed or not.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from sklearn.datasets import dump_svmlight_file
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
-from experiments.modules import artifacts
-from experiments.modules.artifacts import ArtifactError, TrainedModel
-from experiments.modules.datatable import Column, Kind
-from experiments.modules.ilearner import package_signature
+from experiments.modules.framework import artifacts
+from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
+from experiments.modules.framework.datatable import Column, Kind
+from experiments.modules.framework.ilearner import package_signature
 
 NOT_OURS = "not made by this studio"
 

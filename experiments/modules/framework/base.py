@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
+
+from studio.errors import AtelierError
 
 from .datatable import DataTable, Schema
 from .params import Param, ParamInvalid
@@ -30,13 +33,26 @@ class Problem:
         return {key: value for key, value in body.items() if value is not None}
 
 
-class ModuleError(Exception):
+class ServiceRole(StrEnum):
+    """What Set Up Web Service does with a module (experiments/conversion.py), declared on the module as
+    `web_service`: the one place these role ids are written (they are plain strings, so "train" == TRAIN)."""
+
+    KEEP = ""  # kept where it lies on the scoring path
+    TRAIN = "train"  # its trained model is frozen into the service
+    SCORE = "score"  # where predictions are made
+    SAMPLE = "sample"  # bypassed: every request row is scored
+    EVALUATE = "evaluate"  # only serves training, so it is removed
+
+
+class ModuleError(AtelierError):
     """A module could not do its work on this input; the message is for the user of the canvas. `details`: the
     traceback the user needs when it is not the worker's own (a script's, from its sandbox)."""
 
+    code = "module-failed"
+
     def __init__(self, message: str, *, parameter: str | None = None, column: str | None = None,
                  details: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, target=parameter or column)
         self.parameter = parameter
         self.column = column
         self.details = details
@@ -101,10 +117,8 @@ class Module:
     model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
-    # What Set Up Web Service does with the module (experiments/conversion.py): "" keeps it where it
-    # lies on the scoring path; "train" freezes its trained model; "score" is where predictions are made;
-    # "sample" is bypassed (every request row is scored); "evaluate" only serves training and is removed.
-    web_service: ClassVar[str] = ""
+    # What Set Up Web Service does with the module (ServiceRole: keep, train, score, sample or evaluate).
+    web_service: ClassVar[ServiceRole] = ServiceRole.KEEP
     # Writes outside the run (a file in workspace storage): the engine runs it every time, never from the
     # cache, since a cache hit would report it finished without doing its work.
     side_effects: ClassVar[bool] = False
@@ -122,7 +136,7 @@ class Module:
         return {}
 
     def row_kernel(self, params: Mapping[str, Any], constants: Mapping[str, Any]) -> RowKernel | None:
-        """`execute` for a web request's few rows without pandas (experiments/modules/rows.py), given the
+        """`execute` for a web request's few rows without pandas (experiments/modules/framework/rows.py), given the
         inputs known when the service is compiled (`constants`: trained models, transforms). None: no kernel,
         so a service with this module on its scoring path always takes the DataFrame path."""
         return None

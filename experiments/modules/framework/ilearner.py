@@ -31,6 +31,8 @@ import skops.io as sio
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from studio.errors import AtelierError
+
 PAYLOAD, META, DIGEST, SIGNATURE = "model.skops", "meta.json", "sha256", "signature"
 SMALL_MEMBER = 256  # the sha256 and signature members hold 64 hex characters
 RATIO_FLOOR = 2**20  # members smaller than this may compress as well as they like
@@ -38,12 +40,15 @@ SCHEMA = "schema.json"  # the skops payload's description of every object in it
 # What zipfile raises on a damaged, truncated, encrypted or exotic archive.
 UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError)
 # The HMAC salt of a package's signature: a key derived for this purpose only, never a session's or a token's.
+# Frozen: every signed package verifies against it (it names the module path of the time, not the current one).
 SIGNATURE_SALT = "atelier.experiments.modules.artifacts.TrainedModel.signature"
 UNSIGNED = ("The trained model was not made by this studio ({reason}); only models written by this studio's "
             "training or retraining jobs can be used")
 
-class ArtifactError(ValueError):
+class ArtifactError(AtelierError, ValueError):
     """A saved artifact is damaged, tampered with, too large, or of the wrong kind."""
+
+    code = "invalid-artifact"
 
 
 def package_signature(digest: str, secret: str | bytes | None = None) -> str:

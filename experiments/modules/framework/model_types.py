@@ -5,7 +5,7 @@ for each variant of its parameters, inside the pipeline Train Model wraps around
 function in it is collected. Fitting adds objects scikit-learn creates inside an estimator (its trees, its
 loss); those are FITTED, per estimator class. With plain data (DATA_TYPES) and what a module declares in
 `model_types` (One-vs-All, whose estimator wraps another learner's), that is the whole list. A learner whose
-fitted estimator holds anything else fails tests/experiments/modules/test_model_types.py.
+fitted estimator holds anything else fails tests/experiments/modules/framework/test_model_types.py.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from sklearn.preprocessing import FunctionTransformer, LabelBinarizer, LabelEnco
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
+from ..training import Learner, PCAAnomalyDetector, learner_pipeline
 from .base import Module
 from .datatable import Column, Kind
 from .params import Bool, Choice, Float, Int
 from .registry import registry
-from .training import Learner, PCAAnomalyDetector, learner_pipeline
 
 # Plain data a fitted estimator holds, whatever the learner: containers, numbers, text and numpy arrays.
 DATA_TYPES: tuple[type, ...] = (

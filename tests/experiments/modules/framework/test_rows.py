@@ -1,4 +1,4 @@
-"""The small-request path (experiments/modules/rows.py, trees.py): row kernels give exactly what the DataFrame
+"""The small-request path (experiments/modules/framework/rows.py, trees.py): row kernels give exactly what the DataFrame
 path gives — the same values, the same column types — or step aside with NotFast."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from experiments.modules.artifacts import ROW_APPLIERS
-from experiments.modules.base import ModuleError
-from experiments.modules.datatable import DataTable, Role
-from experiments.modules.rows import NotFast, Rows
+from experiments.modules.framework.artifacts import ROW_APPLIERS
+from experiments.modules.framework.base import ModuleError
+from experiments.modules.framework.datatable import DataTable, Role
+from experiments.modules.framework.rows import NotFast, Rows
+from experiments.modules.framework.trees import CompiledBoosting
 from experiments.modules.training import row_scorer, scored_table
-from experiments.modules.trees import CompiledBoosting
 from tests.experiments.modules.test_contract import run_module, untrained
 from webservices.scoring.wire import format_outputs
 

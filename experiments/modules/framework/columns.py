@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from studio.errors import AtelierError
+
 from .datatable import Column, Kind, Role, Schema
 
 TYPE_KINDS = {
@@ -18,7 +20,11 @@ KIND_ROLES = {"Feature": {Role.FEATURE}, "Label": {Role.LABEL}, "Score": {Role.S
               "All": set(Role)}
 
 
-class ColumnsNotFound(LookupError):
+class ColumnsNotFound(AtelierError, LookupError):
+    """A column selection names columns the table does not have."""
+
+    code = "columns-not-found"
+
     def __init__(self, missing: list[str], available: list[str]) -> None:
         self.missing = missing
         self.available = available

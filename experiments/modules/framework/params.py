@@ -12,9 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.errors import AtelierError
 
-class ParamInvalid(ValueError):
+
+class ParamInvalid(AtelierError, ValueError):
     """A value does not fit its declaration; the message says what was expected."""
+
+    code = "invalid-parameter"
 
 
 # Every integer parameter declares a maximum (a system check holds it): the values that scale what a run costs

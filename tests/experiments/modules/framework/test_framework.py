@@ -8,10 +8,16 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from experiments.modules.artifacts import ArtifactError, Evaluation, TrainedModel, Transform, transform_applier
-from experiments.modules.columns import ColumnsNotFound, resolve_columns
-from experiments.modules.datatable import Column, DataTable, Kind, Role
-from experiments.modules.params import Bool, Choice, Columns, Float, Int, ParamInvalid, Reference, Text
+from experiments.modules.framework.artifacts import (
+    ArtifactError,
+    Evaluation,
+    TrainedModel,
+    Transform,
+    transform_applier,
+)
+from experiments.modules.framework.columns import ColumnsNotFound, resolve_columns
+from experiments.modules.framework.datatable import Column, DataTable, Kind, Role
+from experiments.modules.framework.params import Bool, Choice, Columns, Float, Int, ParamInvalid, Reference, Text
 
 
 @pytest.mark.parametrize("param, value, expected", [
