@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 
@@ -30,7 +30,7 @@ __all__ = ["MAX_UPLOAD_BYTES", "OUT_OF_MEMORY", "DatasetError", "dataset_head", 
 
 
 def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, source: str, slug: str = "",
-                  description: str = "", origin_sha256: str = "", created_by: AbstractBaseUser | None = None,
+                  description: str = "", origin_sha256: str = "", created_by: User | None = None,
                   existing: Dataset | None = None) -> Dataset:
     """Write the table as Parquet (content-addressed, so identical data is stored once) and record it."""
     data = table.to_parquet()
@@ -69,7 +69,7 @@ def _origin_sha256(source: Path | IO[bytes]) -> str:
 
 
 def dataset_from_file(*, source: Path | IO[bytes], filename: str, name: str, workspace: Workspace | None,
-                      origin: str, roles: dict[str, Role] | None = None, created_by: AbstractBaseUser | None = None,
+                      origin: str, roles: dict[str, Role] | None = None, created_by: User | None = None,
                       existing: Dataset | None = None, dataset_source: str = Dataset.Source.UPLOAD, slug: str = "",
                       description: str = "") -> Dataset:
     """Read a file (in chunks: memory stays bounded whatever its size) and store it as a dataset."""
@@ -83,7 +83,7 @@ def dataset_from_file(*, source: Path | IO[bytes], filename: str, name: str, wor
 
 
 def dataset_upload(*, workspace: Workspace, name: str, file: IO[bytes], filename: str,
-                   created_by: AbstractBaseUser | None) -> Dataset:
+                   created_by: User | None) -> Dataset:
     """An uploaded file (Django keeps a large one on disk) as a dataset of the workspace."""
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:

@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studio.selectors import default_workspace_of, workspaces_of
+from studio.models import Workspace
+from studio.selectors import default_workspace_of, signed_in, workspaces_of
 
 from .assets import AssetInUse, asset_delete, dataset_delete
 from .datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
@@ -48,7 +49,7 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
         messages.success(request, f"Renamed to '{name}'.")
     elif action == "save-as":
         copy = experiment_save_as(experiment=experiment, name=name or f"{experiment.name} (copy)",
-                                  created_by=request.user)
+                                  created_by=signed_in(request))
         messages.success(request, f"Saved a copy as '{copy.name}'.")
     elif action == "delete":
         try:
@@ -66,14 +67,15 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
 @require_POST
 def experiment_new(request: HttpRequest) -> HttpResponse:
     workspace_id = request.POST.get("workspace")
+    workspace: Workspace | None
     if workspace_id:
         workspace = get_object_or_404(workspaces_of(request.user), pk=workspace_id)
     else:
-        workspace = default_workspace_of(request.user)
+        workspace = default_workspace_of(signed_in(request))
     if workspace is None:
         return HttpResponse("You are not a member of any workspace.", status=403)
     experiment = experiment_create(
-        workspace=workspace, name=request.POST.get("name", ""), created_by=request.user
+        workspace=workspace, name=request.POST.get("name", ""), created_by=signed_in(request)
     )
     return redirect("experiment-canvas", experiment_id=experiment.pk)
 
@@ -105,13 +107,13 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @require_POST
 def dataset_new(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
-    workspace = default_workspace_of(request.user)
+    workspace = default_workspace_of(signed_in(request))
     if upload is None or workspace is None:
         messages.error(request, "Choose a file to upload.")
         return redirect("datasets")
     try:
         dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), file=upload,
-                                 filename=upload.name, created_by=request.user)
+                                 filename=upload.name or "", created_by=signed_in(request))
     except DatasetError as error:
         messages.error(request, f"{upload.name}: {error}")
     except MemoryError:

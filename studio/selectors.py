@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import ApiToken, Workspace, token_digest
 
@@ -21,3 +23,11 @@ def default_workspace_of(user: User) -> Workspace | None:
 def api_token_of(key: str) -> ApiToken | None:
     """The token whose key this is (looked up by the key's hash), with its user."""
     return ApiToken.objects.select_related("user").filter(digest=token_digest(key)).first()
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The user of a page behind login_required, typed as one (Django types request.user as possibly anonymous)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user

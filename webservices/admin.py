@@ -19,7 +19,7 @@ class EndpointInline(admin.TabularInline):
     model = Endpoint
     extra = 0
     fields = ["name", "endpoint_id", "is_default", "primary_key_hint", "max_concurrent_calls", "version"]
-    readonly_fields = fields
+    readonly_fields = ("name", "endpoint_id", "is_default", "primary_key_hint", "max_concurrent_calls", "version")
     can_delete = False
 
 

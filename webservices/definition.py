@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -184,7 +184,7 @@ def _definition_resources(service: WebService, assets: dict[str, Any]) -> list[d
     return resources
 
 
-def definition_apply(*, service: WebService, definition: Any, user: AbstractBaseUser | None = None) -> WebService:
+def definition_apply(*, service: WebService, definition: Any, user: User | None = None) -> WebService:
     """PUT of an edited definition: title, description, the default endpoint's concurrency and diagnostics,
     and module parameters (a new version, schemas re-inferred). Refuses anything else with a message."""
     properties = _mapping(_mapping(definition, "definition").get("properties"), "properties")

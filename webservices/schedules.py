@@ -58,7 +58,8 @@ def schedule_create(*, endpoint: Endpoint, body: Any) -> RetrainingSchedule:
     if endpoint.is_default or not service_kind(endpoint.service.kind).patchable:
         raise EndpointError("Schedules patch a non-default endpoint of a predictive service; add an endpoint first.")
     cron_parse(body.get("cron"))
-    retraining = WebService.objects.filter(pk=body.get("retraining_service"), workspace=endpoint.service.workspace,
+    retraining_id: Any = body.get("retraining_service")  # any JSON value: a wrong one finds no service
+    retraining = WebService.objects.filter(pk=retraining_id, workspace=endpoint.service.workspace,
                                            kind__in=kind_names(retrains=True)).first()
     if retraining is None or retraining.current is None:
         raise EndpointError("'retraining_service' must be the id of a deployed retraining service of this "
@@ -136,7 +137,8 @@ def _conclude(attempt: RetrainingAttempt, outcome: str, message: str, new: float
 def deployed_metrics(service: WebService) -> dict[str, Any]:
     """The evaluation of the run that trained the deployed model (the training experiment's Evaluate Model)."""
     resource = next(iter(updatable(service)), None)
-    asset = Asset.objects.filter(pk=resource.get("Asset")).select_related("source_run").first() if resource else None
+    asset_id: Any = resource.get("Asset") if resource else None
+    asset = Asset.objects.filter(pk=asset_id).select_related("source_run").first() if resource else None
     run = asset.source_run if asset else None
     if run is None:
         return {}

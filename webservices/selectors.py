@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from studio.selectors import workspaces_of
@@ -10,6 +10,6 @@ from studio.selectors import workspaces_of
 from .models import WebService
 
 
-def web_services_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[WebService]:
+def web_services_of(user: User | AnonymousUser) -> QuerySet[WebService]:
     return (WebService.objects.filter(workspace__in=workspaces_of(user))
             .select_related("current", "workspace", "experiment").prefetch_related("endpoints"))

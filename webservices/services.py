@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -190,7 +190,11 @@ def signal_changes(service: WebService) -> None:
 def signal_on_commit(endpoint_ids: list[str]) -> None:
     """Once committed, every process reloads these endpoints on its next request (new keys, a new version, or
     none: an endpoint deleted answers 401 at once, not after the per-process cache's once-a-second check)."""
-    transaction.on_commit(lambda: [signal_change(endpoint_id) for endpoint_id in endpoint_ids])
+    def signal() -> None:
+        for endpoint_id in endpoint_ids:
+            signal_change(endpoint_id)
+
+    transaction.on_commit(signal)
 
 
 def service_name(experiment: Experiment) -> str:
@@ -198,7 +202,7 @@ def service_name(experiment: Experiment) -> str:
 
 
 def deploy(*, experiment: Experiment, web_service: WebService | None = None,
-           user: AbstractBaseUser | None = None) -> Deployed:
+           user: User | None = None) -> Deployed:
     """Publish (or republish) the experiment. Redeploying adds a deployment and switches the service to it
     atomically; endpoints keep their keys and bump their version so scorers reload."""
     frozen = snapshot(experiment)

@@ -120,6 +120,7 @@ def _bes_run(job_pk: int) -> None:
     if job is None:
         return
     deployment = job.endpoint.service.current
+    assert deployment is not None, "a batch job is only submitted to a deployed service"
     workspace = job.endpoint.service.workspace_id
     if service_kind(job.endpoint.service.kind).batching == Batching.WHOLE:
         _retrain(job)
