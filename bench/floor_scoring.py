@@ -15,7 +15,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from experiments.modules.framework.artifacts import TrainedModel
+from experiments.modules.framework.registry import autodiscover
 from experiments.modules.training import feature_frame
+
+autodiscover()  # as the studio does at start-up: a model package is checked against the registry's learners
 
 threadpool_limits(limits=1)  # as Atelier's scoring processes do (webservices/scoring/)
 
