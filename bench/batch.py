@@ -85,7 +85,8 @@ def main() -> None:
         path = WORK / "input.csv"
         rows.to_csv(path, index=False)
         with path.open("rb") as handle:
-            storage.write(endpoint.service.workspace_id, "bench/input.csv", handle)
+            storage.write(endpoint.service.workspace_id, "bench/input.csv", handle,
+                          by=storage.Accessor(endpoint.service_id))  # as the storage PUT with its key
         print(f"input: {ROWS:,} rows, {path.stat().st_size / 2**20:.0f} MiB CSV", flush=True)
 
         resource = next(r for r in endpoint.service.current.resources if r["Kind"] == "TrainedModel")

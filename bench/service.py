@@ -38,7 +38,7 @@ def build_service() -> tuple[str, str, Path, list[str], list[object]]:
     from experiments.setup import setup_web_service
     from studio.selectors import default_workspace_of
     from tests.experiments.test_runs import income_graph
-    from webservices.locations import api_location
+    from webservices.locations import rrs_location
     from webservices.services import deploy
 
     def run(experiment: Experiment) -> None:
@@ -59,7 +59,7 @@ def build_service() -> tuple[str, str, Path, list[str], list[object]]:
     model = Asset.objects.get(kind="trained_model")
     frame = dataset_table(adult).frame.drop(columns=["income"])
     row = [value.item() if hasattr(value, "item") else value for value in frame.iloc[0]]
-    path = api_location("", done.endpoint)
+    path = rrs_location("", done.endpoint)
     assert done.keys is not None
     return path, done.keys.primary, Path(model.path if model.path.startswith("/") else WORK / "storage" / model.path), \
         list(frame.columns), row

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from experiments.service_kinds import service_kind
 
-from .locations import api_location, batch_location
+from .locations import batch_location, rrs_location
 from .models import Deployment, Endpoint, RequestLog, UsageBucket
 from .retraining import output_extension, output_kinds
 from .samples import batch_code_samples, code_samples, sample_request
@@ -32,7 +32,7 @@ def endpoint_help(base: str, endpoint: Endpoint) -> dict[str, Any]:
         return batch_help(base, endpoint, deployment)
     request = sample_request(deployment.sample, deployment.input_schema,
                              deployment.graph.get("web_service_parameters", []))
-    url = f"{api_location(base, endpoint)}?api-version=2.0&details=true"
+    url = f"{rrs_location(base, endpoint)}?api-version=2.0&details=true"
     state = served(endpoint.endpoint_id)
     status, response = score_body({"details": "true"}, orjson.dumps(request), state) if state else (0, {})
     return {"url": url, "request": request, "response": response, "status": status,

@@ -20,13 +20,19 @@ def base_url(request: Addressed) -> str:
 
 
 def api_location(base: str, endpoint: Endpoint) -> str:
+    """The classic service base URL (`ApiLocation`): classic clients append `/execute?api-version=2.0&details=true`
+    (RRS) or `/jobs?api-version=2.0` (BES) to it themselves."""
+    return f"{base}/workspaces/{endpoint.service.workspace_id}/services/{endpoint.endpoint_id}"
+
+
+def rrs_location(base: str, endpoint: Endpoint) -> str:
     """RRS: the request-response URL clients POST to (with `?api-version=2.0&details=true`)."""
-    return f"{base}/workspaces/{endpoint.service.workspace_id}/services/{endpoint.endpoint_id}/execute"
+    return f"{api_location(base, endpoint)}/execute"
 
 
 def batch_location(base: str, endpoint: Endpoint) -> str:
     """BES: where batch jobs are submitted (with `?api-version=2.0`)."""
-    return f"{base}/workspaces/{endpoint.service.workspace_id}/services/{endpoint.endpoint_id}/jobs"
+    return f"{api_location(base, endpoint)}/jobs"
 
 
 def help_location(base: str, endpoint: Endpoint) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .locations import api_location
+from .locations import rrs_location
 from .models import Endpoint
 
 
@@ -35,7 +35,7 @@ def openapi_document(base: str, endpoint: Endpoint, input_schema: dict[str, list
     error = {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
         "details": {"type": "array", "items": {"type": "object"}}}}}}
-    path = api_location("", endpoint)
+    path = rrs_location("", endpoint)
     return {
         "openapi": "3.0.3",
         "info": {"title": f"{endpoint.service.name} ({endpoint.name})", "version": str(endpoint.version),

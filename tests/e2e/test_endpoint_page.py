@@ -123,7 +123,7 @@ def test_the_test_form_answers_in_a_table_and_counts_in_usage_in_local_time(loca
     # The same row through RRS, with a key, scores the same.
     body = {"Inputs": {"input1": {"ColumnNames": list(shown)[2:], "Values": [list(shown.values())[2:]]}}}
     direct = httpx.post(f"{deployed['endpoint']['ApiLocation'].replace('http://testserver', studio_server.url)}"
-                        "?api-version=2.0", json=body,
+                        "/execute?api-version=2.0", json=body,
                         headers={"Authorization": f"Bearer {deployed['endpoint']['PrimaryKey']}"}).json()
     assert direct["Results"]["output1"]["value"]["Values"][0][-1] == shown["Scored Probabilities"]
 

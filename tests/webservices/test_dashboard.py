@@ -63,7 +63,7 @@ def test_usage_and_the_request_log_follow_calls_over_http(deployed, api, studio_
     from webservices.models import Endpoint
 
     Endpoint.objects.filter(service=service).update(diagnostics_trace_level="All")
-    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
+    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "/execute?api-version=2.0"
     sample = service.current.sample["input1"]
     time.sleep(1.2)
     for _ in range(3):
@@ -83,7 +83,7 @@ def test_swagger_json_for_members_or_with_the_endpoints_key(deployed, owner_clie
     path = f"/web-services/{service.pk}/endpoints/default/swagger.json"
     document = owner_client.get(path).json()
     assert document["openapi"].startswith("3.") and document["security"] == [{"apiKey": []}]
-    operation = document["paths"][urlsplit(endpoint["ApiLocation"]).path]["post"]
+    operation = document["paths"][urlsplit(endpoint["ApiLocation"]).path + "/execute"]["post"]
     request = document["components"]["schemas"]["Request"]
     table = request["properties"]["Inputs"]["properties"]["input1"]
     assert "age" in table["properties"]["ColumnNames"]["items"]["enum"]

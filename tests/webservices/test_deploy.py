@@ -106,7 +106,8 @@ def test_income_set_up_run_and_deploy_scores_the_held_out_rows_exactly_as_traini
     endpoint = response.json()["endpoint"]
     assert endpoint["Name"] == "default" and len(endpoint["Id"]) == 32
     assert len(endpoint["PrimaryKey"]) == 88 and endpoint["PrimaryKey"] != endpoint["SecondaryKey"]
-    assert endpoint["ApiLocation"].endswith(f"/workspaces/{owner.workspace.pk}/services/{endpoint['Id']}/execute")
+    assert endpoint["ApiLocation"].endswith(f"/workspaces/{owner.workspace.pk}/services/{endpoint['Id']}")
+    assert endpoint["BatchLocation"] == endpoint["ApiLocation"] + "/jobs"
     stored = Endpoint.objects.get(endpoint_id=endpoint["Id"])
     assert stored.primary_key_hash == key_hash(endpoint["PrimaryKey"]) and endpoint["PrimaryKey"] not in str(
         stored.__dict__)

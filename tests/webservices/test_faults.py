@@ -34,7 +34,7 @@ def test_scoring_survives_a_redis_outage_and_a_run_queued_during_it_runs_after(a
     training, _ = income
     predictive, _, deployed = publish(api, owner, training)
     endpoint = deployed["endpoint"]
-    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
+    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "/execute?api-version=2.0"
     body = {"Inputs": {"input1": predictive.web_services.get().current.sample["input1"]}}
     key = {"Authorization": f"Bearer {endpoint['PrimaryKey']}"}
     assert httpx.post(url, json=body, headers=key).status_code == 200

@@ -41,7 +41,7 @@ def deployed(api, owner, studio_server, name, steps, edges):
     training = Experiment.objects.create(workspace=owner.workspace, name=name, graph=graph)
     run_now(owner.workspace, graph, experiment=training)
     endpoint = publish(api, owner, training)[2]["endpoint"]
-    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
+    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "/execute?api-version=2.0"
     return url, endpoint["PrimaryKey"]
 
 

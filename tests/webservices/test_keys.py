@@ -35,7 +35,7 @@ def score(client, url, key, body, **extra):
 def test_a_failing_address_is_locked_out_in_every_process_and_other_clients_are_not(deployed, studio_server,
                                                                                     settings):
     endpoint, body = deployed
-    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path
+    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "/execute"
     limit = settings.ATELIER_KEY_MAX_FAILURES  # the server process runs with the same default
     with httpx.Client(timeout=30) as attacker:
         answers = [score(attacker, url, "x" * 88, body).status_code for _ in range(limit)]
@@ -61,7 +61,7 @@ def test_a_right_key_is_served_without_the_throttle_store(deployed, monkeypatch)
     """The scoring hot path: a right key costs no look at the shared counts (here they can't be reached at all);
     a wrong key with the store down is still a plain 401 (throttling fails open)."""
     endpoint, body = deployed
-    url = urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
+    url = urlsplit(endpoint["ApiLocation"]).path + "/execute?api-version=2.0"
 
     def unreachable():
         raise redis.ConnectionError("the throttle store is down")

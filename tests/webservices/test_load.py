@@ -58,7 +58,7 @@ def test_a_hundred_connections_for_five_seconds_get_only_200s(api, owner, income
     training, _ = income
     predictive, _, deployed = publish(api, owner, training)
     Endpoint.objects.update(max_concurrent_calls=200, version=2)
-    url = studio_server.url + urlsplit(deployed["endpoint"]["ApiLocation"]).path + "?api-version=2.0"
+    url = studio_server.url + urlsplit(deployed["endpoint"]["ApiLocation"]).path + "/execute?api-version=2.0"
     body = {"Inputs": {"input1": predictive.web_services.get().current.sample["input1"]}}
     statuses = asyncio.run(hammer(url, body, deployed["endpoint"]["PrimaryKey"]))
     assert len(statuses) > 200, f"only {len(statuses)} calls in {SECONDS} s"
@@ -192,7 +192,7 @@ def test_two_graceful_restarts_during_a_burst_lose_no_call(api, owner, income, c
     predictive, _, deployed = publish(api, owner, training)
     Endpoint.objects.update(max_concurrent_calls=200)  # 50 connections: no 429 from the per-process limit
     port = processes.free_port()
-    url = f"http://127.0.0.1:{port}{urlsplit(deployed['endpoint']['ApiLocation']).path}?api-version=2.0"
+    url = f"http://127.0.0.1:{port}{urlsplit(deployed['endpoint']['ApiLocation']).path}/execute?api-version=2.0"
     body = {"Inputs": {"input1": predictive.web_services.get().current.sample["input1"]}}
     key = deployed["endpoint"]["PrimaryKey"]
     server = production_server(port)

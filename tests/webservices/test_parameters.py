@@ -26,7 +26,7 @@ def test_a_call_sets_an_exposed_parameter_and_bad_ones_are_refused(api, owner, i
     endpoint = deploy(api, predictive).json()["endpoint"]
     service = api.get("/api/web-services/").json()[0]
     assert service["parameters"] == [{"name": "Append inputs", "default": True}]
-    path = urlsplit(endpoint["ApiLocation"]).path + "?api-version=2.0"
+    path = urlsplit(endpoint["ApiLocation"]).path + "/execute?api-version=2.0"
     sample = predictive.web_services.get().current.sample["input1"]
 
     def call(parameters):

@@ -81,7 +81,7 @@ def reference(full):
 def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     full, base, ws = journey["full"], journey["base"], journey["ws"]
     default_key = journey["scoring"]["endpoint"]["PrimaryKey"]
-    default_url = base + urlsplit(journey["scoring"]["endpoint"]["ApiLocation"]).path
+    default_url = base + urlsplit(journey["scoring"]["endpoint"]["ApiLocation"]).path + "/execute"
     management = journey["management"]
     as_default = {"Authorization": f"Bearer {default_key}"}
 
@@ -94,7 +94,7 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     status, listed = call("GET", management, as_default)
     assert status == 200 and [e["Name"] for e in listed] == ["default", "retrained"]
     assert "PrimaryKey" not in listed[1] and listed[1]["MaxConcurrentCalls"] == 10
-    retrained_url, retrained_key = base + urlsplit(added["ApiLocation"]).path, added["PrimaryKey"]
+    retrained_url, retrained_key = base + urlsplit(added["ApiLocation"]).path + "/execute", added["PrimaryKey"]
     as_retrained = {"Authorization": f"Bearer {retrained_key}"}
 
     rows = full.dropna().drop(columns=["income"]).sample(40, random_state=1)
@@ -108,8 +108,8 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     storage = f"{base}/workspaces/{ws}/storage"
     assert httpx.put(f"{storage}/training/adult-full.csv", content=full.to_csv(index=False).encode(),
                      headers=as_trainer).status_code == 201
-    refused = httpx.post(f"{base}{urlsplit(retraining['ApiLocation']).path}?api-version=2.0", headers=as_trainer,
-                         json={"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1"]]}}})
+    refused = httpx.post(f"{base}{urlsplit(retraining['ApiLocation']).path}/execute?api-version=2.0",
+                         headers=as_trainer, json={"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1"]]}}})
     assert refused.status_code == 400 and "retraining web service" in refused.json()["error"]["message"]
     wrong = httpx.post(f"{jobs}?api-version=2.0", headers=as_trainer, json={
         "Inputs": {"input1": {"RelativeLocation": "training/adult-full.csv"}},
@@ -151,7 +151,7 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
         host="127.0.0.1", port=(port := processes.free_port())), service_env(), LOG_DIR / "server2.log").start()
     try:
         assert processes.wait_until(lambda: processes.port_answers("127.0.0.1", port), timeout=60)
-        other_url = f"http://127.0.0.1:{port}{urlsplit(added['ApiLocation']).path}"
+        other_url = f"http://127.0.0.1:{port}{urlsplit(added['ApiLocation']).path}/execute"
         assert score(other_url, retrained_key, rows) == before  # the second process knows the old model
         status, patched = call("PATCH", f"{management}/retrained", as_retrained, patch)
         assert status == 200, patched
@@ -295,7 +295,7 @@ def test_scheduled_retraining_patches_only_when_the_gate_passes(journey, api):
     default_key = journey["scoring"]["endpoint"]["PrimaryKey"]
     status, added = call("PUT", f"{journey['management']}/nightly", {"Authorization": f"Bearer {default_key}"}, {})
     assert status == 200
-    url, key = base + urlsplit(added["ApiLocation"]).path, added["PrimaryKey"]
+    url, key = base + urlsplit(added["ApiLocation"]).path + "/execute", added["PrimaryKey"]
     rows = full.dropna().drop(columns=["income"]).sample(20, random_state=2)
     before = score(url, key, rows)
     trainer = {"Authorization": f"Bearer {journey['retraining']['endpoint']['PrimaryKey']}"}

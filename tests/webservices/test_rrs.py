@@ -32,7 +32,7 @@ def call(url, key, body, raw=None, method="POST"):
 def service(api, owner, income, studio_server):  # noqa: F811
     training, training_run = income
     endpoint = publish(api, owner, training)[2]["endpoint"]
-    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path
+    url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path + "/execute"
     held_out = output_save(run=training_run, node="split", port="results2", name="held out")
     rows = dataset_table(held_out).frame.head(25)
     expected = output_frame(training_run, "score", "scored_dataset").head(25)
