@@ -31,7 +31,7 @@ How classic parameters map, where it is not one-to-one:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -47,10 +47,11 @@ from sklearn.svm import OneClassSVM
 
 from .framework.artifacts import UntrainedModel
 from .framework.base import Context, Module, ModuleError, Problem
+from .framework.model_types import EXAMPLE_FEATURES, built_types
 from .framework.params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
-from .training import PCAAnomalyDetector, first_rows_as_centroids
+from .training import PCAAnomalyDetector, first_rows_as_centroids, learner_pipeline
 
 SINGLE, RANGE = "Single Parameter", "Parameter Range"
 # Maxima of the parameters that scale a fit's time or memory (docs/RELIABILITY.md lists them): generous for real
@@ -137,6 +138,14 @@ class Learner(Module):
     def build_estimator(cls, params: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Any:
         """An unfitted estimator; `overrides` is one point of a parameter sweep."""
         return cls.estimator({**cls.settings(params), **(overrides or {})})
+
+    @classmethod
+    def package_types(cls) -> Iterable[Any]:
+        """What Train Model's pipeline around this learner's estimator is made of, for every variant of its
+        parameters (a learner with an input, One-vs-All, wraps another's and declares the wrapper only)."""
+        if cls.inputs:
+            return cls.model_types
+        return (*cls.model_types, *built_types(cls, lambda params: learner_pipeline(cls, params, EXAMPLE_FEATURES)))
 
     @classmethod
     def settings(cls, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -541,6 +541,8 @@ class PCAAnomalyDetector(OutlierMixin, BaseEstimator):  # type: ignore[misc]
     With one feature (no lower rank to project on) the error is the distance from the training mean.
     """
 
+    fitted_types: ClassVar[tuple[type, ...]] = (StandardScaler, PCA)  # in a model package (model_types)
+
     def __init__(self, n_components: int = 2, n_oversamples: int = 2, normalize: bool = False,
                  random_state: int | None = 0) -> None:
         self.n_components = n_components

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -112,8 +112,9 @@ class Module:
     params: ClassVar[dict[str, Param]] = {}
     # The classes and functions a trained model made with this module may hold (what skops writes for its
     # fitted estimator, beyond plain data): the union over the registry is the exact list of types a model
-    # package may contain (model_types.trusted_types, which also collects what an Initialize Model module's
-    # estimator is built from; declare here what it can't see, e.g. the wrapper One-vs-All builds around one).
+    # package may contain (model_types.trusted_types). A module whose estimator is built from its parameters
+    # (an Initialize Model module) adds what it builds in `package_types`; declare here what that can't see,
+    # e.g. the wrapper One-vs-All builds around another learner's estimator.
     model_types: ClassVar[tuple[Any, ...]] = ()
     # Shown in the catalogue and refused at run time unless the deployment enables it.
     requires_setting: ClassVar[str | None] = None
@@ -186,6 +187,12 @@ class Module:
         """Edit-time checks of cleaned parameters against the input schemas known before running (None where
         unknown): what a run would otherwise only find out by failing. None by default."""
         return []
+
+    @classmethod
+    def package_types(cls) -> Iterable[Any]:
+        """The classes and functions a trained model made with this module may hold; the package allow-list
+        (model_types.trusted_types) is their union over the registry, so the framework needn't know learners."""
+        return cls.model_types
 
     @classmethod
     def catalogue_entry(cls) -> dict[str, Any]:

@@ -6,13 +6,17 @@ function in it is collected. Fitting adds objects scikit-learn creates inside an
 loss); those are FITTED, per estimator class. With plain data (DATA_TYPES) and what a module declares in
 `model_types` (One-vs-All, whose estimator wraps another learner's), that is the whole list. A learner whose
 fitted estimator holds anything else fails tests/experiments/modules/framework/test_model_types.py.
+
+The learners contribute their own part (`Module.package_types`, which Initialize Model modules extend with
+`built_types`), and an estimator of the studio's own names what fitting puts inside it (`fitted_types`), so
+this module, part of the package format, does not import the learners that import the format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from sklearn import ensemble, linear_model, neural_network
@@ -20,17 +24,15 @@ from sklearn._loss import _loss, link, loss
 from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier, _SigmoidCalibration
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
 from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.linear_model._sgd_fast import Hinge
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
-from sklearn.preprocessing import FunctionTransformer, LabelBinarizer, LabelEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, LabelBinarizer, LabelEncoder
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
-from ..training import Learner, PCAAnomalyDetector, learner_pipeline
 from .base import Module
 from .datatable import Column, Kind
 from .params import Bool, Choice, Float, Int
@@ -42,7 +44,8 @@ DATA_TYPES: tuple[type, ...] = (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
     np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128, np.str_, np.bytes_)
 
-# What fitting creates inside an estimator, beyond clones of its parameters.
+# What fitting creates inside scikit-learn's estimators, beyond clones of their parameters (an estimator class
+# of the studio's own declares its part as `fitted_types`).
 FITTED: dict[Any, tuple[Any, ...]] = {
     ensemble.HistGradientBoostingClassifier: (
         TreePredictor, _BinMapper, LabelEncoder, np.random.Generator, link.Interval, link.LogitLink,
@@ -60,7 +63,6 @@ FITTED: dict[Any, tuple[Any, ...]] = {
     neural_network.MLPRegressor: (SGDOptimizer, np.random.RandomState),
     OneVsRestClassifier: (LabelBinarizer,),
     ColumnTransformer: (FunctionTransformer,),  # the "passthrough" of numeric columns
-    PCAAnomalyDetector: (StandardScaler, PCA),
 }
 # Train Model's encoding sees numbers and text, so both encoders are in the pipelines collected.
 EXAMPLE_FEATURES = [Column("number", Kind.NUMERIC), Column("text", Kind.STRING)]
@@ -80,14 +82,22 @@ def trusted_types() -> frozenset[str]:
 def _trusted(modules: tuple[type[Module], ...]) -> frozenset[str]:
     found: set[Any] = set(DATA_TYPES)
     for module in modules:
-        found.update(module.model_types)
-        if hasattr(module, "build_estimator") and not module.inputs:  # an Initialize Model module
-            learner = cast(type[Learner], module)
-            for params in variants(module):
-                found.update(estimator_types(learner_pipeline(learner, params, EXAMPLE_FEATURES)))
-    while added := {extra for item in found for extra in FITTED.get(item, ())} - found:
+        found.update(module.package_types())
+    while added := {extra for item in found for extra in fitted(item)} - found:
         found |= added
     return frozenset(type_name(item) for item in found)
+
+
+def fitted(item: Any) -> tuple[Any, ...]:
+    """What fitting puts inside an estimator of this class."""
+    return FITTED.get(item, ()) or tuple(getattr(item, "fitted_types", ()))
+
+
+def built_types(module: type[Module], build: Callable[[Mapping[str, Any]], Any]) -> Iterator[Any]:
+    """Every type in the estimators `build` makes from each variant of the module's parameters (an Initialize
+    Model module passes its pipeline, built for numbers and text as Train Model would)."""
+    for params in variants(module):
+        yield from estimator_types(build(params))
 
 
 def variants(module: type[Module]) -> Iterator[dict[str, Any]]:
