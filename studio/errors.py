@@ -38,3 +38,15 @@ class AtelierError(Exception):
         if self.target is not None:
             problem["target"] = self.target
         return [problem]
+
+
+class RequestRefused(AtelierError, ValueError):
+    """A request refused because of one of its fields (`target`, "" when about the whole request), listed in
+    the studio API's problem shape (SPEC §2: {"parameter", "message"}). The classic wire reads the same four
+    attributes; a ValueError still, for callers that catch that."""
+
+    def __init__(self, message: str, status: int = 400, target: str = "") -> None:
+        super().__init__(message, status=status, target=target)
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [{"parameter": self.target, "message": self.message}] if self.target else []

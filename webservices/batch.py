@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studio import workers
+from studio.errors import RequestRefused
 from studio.workqueue import queue_required, work_dispatch, work_republish
 
 from . import storage
@@ -21,10 +22,8 @@ from .models import BatchJob, BatchTask, Endpoint, WebService
 from .retraining import output_extension, output_kinds
 
 
-class JobError(ValueError):
-    def __init__(self, message: str, status: int = 400, target: str = "") -> None:
-        super().__init__(message)
-        self.message, self.status, self.target = message, status, target
+class JobError(RequestRefused):
+    """A refused batch job call or job body; `target` names the input or output."""
 
 
 def _locations(value: Any, kind: str, names: list[str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from django.db.models import F
 from experiments.engine import store
 from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.service_kinds import service_kind
+from studio.errors import RequestRefused
 
 from . import storage
 from .dry_run import sample_problem
@@ -33,12 +34,8 @@ SETTINGS = {"Description": "description", "ThrottleLevel": "throttle_level",
             "MaxConcurrentCalls": "max_concurrent_calls", "DiagnosticsTraceLevel": "diagnostics_trace_level"}
 
 
-class EndpointError(ValueError):
+class EndpointError(RequestRefused):
     """A refused management call; `status` is the HTTP status (400, 403, 404, 409)."""
-
-    def __init__(self, message: str, status: int = 400, target: str = "") -> None:
-        super().__init__(message)
-        self.message, self.status, self.target = message, status, target
 
 
 @dataclass

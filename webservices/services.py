@@ -22,6 +22,7 @@ from experiments.modules.framework.params import Reference
 from experiments.modules.framework.registry import registry
 from experiments.service_kinds import kind_of_graph
 from experiments.setup import last_run_facts
+from studio.errors import RequestRefused
 
 from .models import Deployment, Endpoint, WebService
 from .resource_history import deployment_recorded
@@ -32,7 +33,7 @@ from .scoring.wire import format_outputs
 DEFAULT_ENDPOINT = "default"
 
 
-class DeployError(ValueError):
+class DeployError(RequestRefused):
     """Deploy can't proceed; the message says what to do."""
 
 

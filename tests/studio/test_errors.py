@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from studio.errors import AtelierError
+from studio.errors import AtelierError, RequestRefused
 
 
 class Gone(AtelierError):
@@ -43,3 +43,13 @@ def test_raising_sites_may_override_the_class_defaults() -> None:
     response = answer(error)
     assert response.status_code == 413
     assert response.data["errors"] == [{"message": "Too many rows.", "code": "too_large"}]
+
+
+def test_a_refused_request_lists_the_field_it_is_about_as_a_parameter() -> None:
+    """Deploy, endpoint and job refusals keep the studio API's problem shape without a view translating them."""
+    response = answer(RequestRefused("No endpoint 'blue'.", 404, "endpoint"))
+    assert (response.status_code, response.data) == (404, {
+        "detail": "No endpoint 'blue'.", "errors": [{"parameter": "endpoint", "message": "No endpoint 'blue'."}]})
+    assert answer(RequestRefused("Deploy needs a finished run.")).data == {
+        "detail": "Deploy needs a finished run.", "errors": []}
+    assert isinstance(RequestRefused("x"), ValueError)

@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api.errors import ProblemsError
-from webservices.batch import JobError, job_cancel
-from webservices.endpoints import EndpointError, resource_history
+from webservices.batch import job_cancel
+from webservices.endpoints import resource_history
 from webservices.locations import base_url
 from webservices.models import BatchJob, Endpoint
 from webservices.selectors import web_services_of
@@ -25,11 +25,6 @@ from webservices.studio_jobs import job_apply, job_targets, studio_job_json, stu
 ENDPOINT = r"endpoints/(?P<name>[^/]+)"
 JOB = ENDPOINT + r"/jobs/(?P<job>[0-9a-f]{1,32})"
 RECENT_JOBS = 10
-
-
-def _refused(error: JobError | EndpointError) -> ProblemsError:
-    return ProblemsError(error.message, [{"parameter": error.target, "message": error.message}] if error.target
-                         else [], status_code=error.status)
 
 
 class StudioJobsMixin:
@@ -57,10 +52,7 @@ class StudioJobsMixin:
         base = base_url(request)
         if request.method == "GET":
             return Response([studio_job_json(base, job) for job in endpoint.jobs.all()[:RECENT_JOBS]])
-        try:
-            job = studio_job_start(endpoint=endpoint, body=request.data)
-        except JobError as error:
-            raise _refused(error) from None
+        job = studio_job_start(endpoint=endpoint, body=request.data)
         return Response(studio_job_json(base, job), status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], request=None, operation_id="web_services_endpoint_job_retrieve",
@@ -79,10 +71,7 @@ class StudioJobsMixin:
     @action(detail=True, methods=["get"], url_path=JOB + "/targets")
     def job_targets(self, request: Request, pk: str | None = None, name: str = "", job: str = "") -> Response:
         """The predictive services of the workspace whose model the finished job's could replace, with fit."""
-        try:
-            return Response(job_targets(self._job(name, job), web_services_of(request.user)))
-        except EndpointError as error:
-            raise _refused(error) from None
+        return Response(job_targets(self._job(name, job), web_services_of(request.user)))
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The version now served and the endpoint's history"))
@@ -103,11 +92,8 @@ class StudioJobsMixin:
             raise ProblemsError(f"No endpoint '{endpoint_name}' of a web service {target} in this workspace.",
                                 [{"parameter": "endpoint", "message": "not found"}], status_code=404)
         resource = body.get("resource")
-        try:
-            version = job_apply(job=found, endpoint=endpoint, base=base_url(request),
-                                resource=resource if isinstance(resource, str) else None)
-        except EndpointError as error:
-            raise _refused(error) from None
+        version = job_apply(job=found, endpoint=endpoint, base=base_url(request),
+                            resource=resource if isinstance(resource, str) else None)
         return Response({"web_service": service.pk, "name": service.name,  # type: ignore[union-attr]
                          "endpoint": endpoint.name,
                          "version": next(v for v in resource_history(endpoint) if v["id"] == version.pk),

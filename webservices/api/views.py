@@ -33,7 +33,7 @@ from webservices.management_json import endpoint_json, service_json
 from webservices.models import WebService
 from webservices.schedules import attempt_run_now, schedule_create, schedules_json
 from webservices.selectors import web_services_of
-from webservices.services import DeployError, deploy, key_regenerate
+from webservices.services import deploy, key_regenerate
 
 from .job_views import StudioJobsMixin
 
@@ -59,10 +59,7 @@ class DeployView(APIView):
         service = None
         if body.validated_data.get("web_service") is not None:
             service = get_object_or_404(web_services_of(request.user), pk=body.validated_data["web_service"])
-        try:
-            done = deploy(experiment=experiment, web_service=service, user=request.user)
-        except DeployError as error:
-            raise ProblemsError(str(error), []) from None
+        done = deploy(experiment=experiment, web_service=service, user=request.user)  # DeployError: a 400
         return Response({"web_service": done.service.pk, "version": done.service.current.version,  # type: ignore[union-attr]
                          "endpoint": endpoint_json(base_url(request), done.endpoint, done.keys)},
                         status=status.HTTP_201_CREATED if done.created else status.HTTP_200_OK)
@@ -97,10 +94,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         """The service as Azure's new-style definition JSON; PUT an edited one to update the service."""
         service = self.get_object()
         if request.method == "PUT":
-            try:
-                service = definition_apply(service=service, definition=request.data, user=request.user)
-            except DeployError as error:
-                raise ProblemsError(str(error), []) from None
+            service = definition_apply(service=service, definition=request.data, user=request.user)
             service = self.get_queryset().get(pk=service.pk)
         return Response(definition_json(base_url(request), service))
 
@@ -174,10 +168,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         if not isinstance(version, int):
             raise ProblemsError("'version' must be the id of an entry of the endpoint's resource history.",
                                 [{"parameter": "version", "message": "required"}])
-        try:
-            resource_rollback(endpoint=endpoint, version_id=version)
-        except EndpointError as error:
-            raise ProblemsError(error.message, [], status_code=error.status) from None
+        resource_rollback(endpoint=endpoint, version_id=version)
         return Response({"history": resource_history(endpoint)})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
@@ -188,11 +179,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         "margin"}: retrain on a schedule and patch this endpoint when the promotion gate passes."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
         if request.method == "POST":
-            try:
-                schedule_create(endpoint=endpoint, body=request.data)
-            except EndpointError as error:
-                raise ProblemsError(error.message, [{"parameter": error.target, "message": error.message}],
-                                    status_code=error.status) from None
+            schedule_create(endpoint=endpoint, body=request.data)
         return Response(schedules_json(endpoint),
                         status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
 
