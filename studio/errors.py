@@ -45,6 +45,8 @@ class RequestRefused(AtelierError, ValueError):
     the studio API's problem shape (SPEC §2: {"parameter", "message"}). The classic wire reads the same four
     attributes; a ValueError still, for callers that catch that."""
 
+    target: str = ""
+
     def __init__(self, message: str, status: int = 400, target: str = "") -> None:
         super().__init__(message, status=status, target=target)
 
