@@ -1,6 +1,4 @@
-"""The shell pages' lists: experiments newest first with their linked web service; web services."""
-
-import re
+"""The experiments list page (experiments/pages.py): newest first, searchable, linking the deployed service."""
 
 import pytest
 
@@ -22,12 +20,3 @@ def test_experiments_list_is_newest_first_searchable_and_links_the_deployed_serv
     assert page.index("Edited churn model") < page.index("Newer churn model")
     assert f'href="/web-services/{service.pk}/"' in page
     assert "Edited" not in owner_client.get("/?q=newer").content.decode()
-
-
-def test_web_services_pages_list_and_show_only_the_users_services(owner_client, owner, outsider):
-    mine = WebService.objects.create(workspace=owner.workspace, name="Mine", kind="data")
-    theirs = WebService.objects.create(workspace=outsider.workspace, name="Theirs", kind="data")
-    listing = owner_client.get("/web-services/").content.decode()
-    assert "Mine" in listing and "Theirs" not in listing
-    assert re.search(r"<h1[^>]*>Mine</h1>", owner_client.get(f"/web-services/{mine.pk}/").content.decode())
-    assert owner_client.get(f"/web-services/{theirs.pk}/").status_code == 404
