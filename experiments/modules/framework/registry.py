@@ -21,7 +21,7 @@ M = TypeVar("M", bound=type[Module])
 
 # One file per category (DESIGN §2); discovery imports them in this order, which is the palette's order.
 MODULE_FILES = ["data_io", "transform", "metadata", "sample_split", "manipulation", "sql_statistics",
-                "feature_selection", "learners", "train_score", "evaluate", "language", "webservice"]
+                "feature_selection", "learners", "unsupervised", "train_score", "evaluate", "language", "webservice"]
 
 
 class AlreadyRegistered(Exception):
