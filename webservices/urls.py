@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import batch_views, endpoint_views, storage_views
 from .scoring import call
@@ -15,4 +15,12 @@ urlpatterns = [
     path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>", endpoint_views.endpoint,
          name="classic-endpoint"),
     path("workspaces/<str:workspace_id>/storage/<path:relative>", storage_views.storage_file, name="storage-file"),
+    # The classic management API (issue 17): web services list and get, endpoint refresh.
+    path("workspaces/<str:workspace_id>/webservices", endpoint_views.web_services, name="classic-web-services"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>", endpoint_views.web_service,
+         name="classic-web-service"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>/refresh",
+         endpoint_views.endpoint_refresh_view, name="classic-endpoint-refresh"),
+    # Last: any other path under /workspaces/ answers the classic JSON 404, never the studio's HTML page.
+    re_path(r"^workspaces(?:/(?P<rest>.*))?$", endpoint_views.unknown_route, name="classic-unknown"),
 ]
