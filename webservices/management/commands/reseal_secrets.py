@@ -27,7 +27,7 @@ class Command(BaseCommand):
         done = 0
         with transaction.atomic():
             for model, fields in SEALED:
-                for row in model.objects.select_for_update().only("pk", *fields):
+                for row in model._default_manager.select_for_update().only("pk", *fields):
                     done += self._reseal(row, fields, unreadable)
             if unreadable:  # inside the transaction: raising rolls every row back
                 raise CommandError("Not resealed, no configured secret opens them (regenerate them, or configure the "
