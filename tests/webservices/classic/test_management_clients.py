@@ -134,3 +134,8 @@ def test_the_r_package_lists_services_and_endpoints_then_scores(published):
     assert classic.status_code == 200, classic.text
     assert classic.json()["Results"]["output1"]["value"]["ColumnNames"][-2:] == ["Scored Labels",
                                                                                 "Scored Probabilities"]
+
+    # a client that appended /execute twice (the old ApiLocation) gets the classic JSON error, not an HTML page
+    doubled = httpx.post(f"{endpoint['ApiLocation']}/execute/execute?api-version=2.0", json=classic_rows(rows),
+                         headers={"Authorization": f"Bearer {endpoint['PrimaryKey']}"}, timeout=60)
+    assert doubled.status_code == 404 and doubled.json()["error"]["code"] == "NotFound"
