@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("webservices.urls")),
     path("", include("experiments.urls")),
     path("", include("webservices.page_urls")),
+    path("", include("webservices.classic_fallback_urls")),  # last: unknown classic paths answer JSON, not HTML
 ]

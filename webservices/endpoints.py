@@ -78,7 +78,7 @@ def _settings(raw: Any) -> dict[str, Any]:
 
 
 def endpoint_put(*, service: WebService, name: str, body: Any) -> Added:
-    """Add the endpoint `name` (new keys, shown once), or change an existing one's settings."""
+    """Add the endpoint `name` (with new keys), or change an existing one's settings."""
     if not NAME.match(name):
         raise EndpointError(f"'{name}' is not a valid endpoint name: 1 to 24 letters, digits, '-' or '_', starting "
                             "with a letter or digit.", target="name")

@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import batch_views, endpoint_views, storage_views
 from .scoring import call
@@ -21,6 +21,6 @@ urlpatterns = [
          name="classic-web-service"),
     path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>/refresh",
          endpoint_views.endpoint_refresh_view, name="classic-endpoint-refresh"),
-    # Last: any other path under /workspaces/ answers the classic JSON 404, never the studio's HTML page.
-    re_path(r"^workspaces(?:/(?P<rest>.*))?$", endpoint_views.unknown_route, name="classic-unknown"),
+    # Any other path under /workspaces/ answers the classic JSON 404: webservices/classic_fallback_urls.py,
+    # included after every app's routes by studio/urls.py, so that routes added here are never shadowed.
 ]
