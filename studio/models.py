@@ -25,6 +25,12 @@ class Workspace(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces", blank=True
     )
     created = models.DateTimeField(auto_now_add=True)
+    # The classic workspace's authorization tokens (issue 17; studio/workspace_tokens.py): the SHA-256 to check a
+    # presented one, a sealed copy (studio/sealing.py) to show them on the settings page.
+    primary_token_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    secondary_token_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    primary_token_sealed = models.TextField(blank=True, editable=False)
+    secondary_token_sealed = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -323,6 +323,10 @@ ATELIER_KEY_MAX_FAILURES = env_int("ATELIER_KEY_MAX_FAILURES", 30, minimum=1)  #
 ATELIER_KEY_WINDOW_SECONDS = env_int("ATELIER_KEY_WINDOW_SECONDS", 60, minimum=1)
 ATELIER_KEY_LOCKOUT_SECONDS = env_int("ATELIER_KEY_LOCKOUT_SECONDS", 300, minimum=1)
 ATELIER_PROXY_HOPS = env_int("ATELIER_PROXY_HOPS", 0)  # trusted reverse proxies appending X-Forwarded-For
+# Issue 17: endpoint keys and workspace authorization tokens are kept encrypted (besides their hash) so that managers
+# can read them again. The secrets the encryption key is derived from, newest first: the first encrypts, all decrypt;
+# rotate by putting a new one first, running `manage.py reseal_secrets`, then dropping the old one. Empty: SECRET_KEY.
+ATELIER_SEALING_SECRETS = env_list("ATELIER_SEALING_SECRETS", "") or [SECRET_KEY]
 # Issue 14, finding 5 (helper "misc"): bounded uploads, a bounded request log, a bounded inline scoring path.
 # An upload is read in chunks of about this many cells (rows x columns), so memory stays flat for any size.
 ATELIER_UPLOAD_CHUNK_CELLS = env_int("ATELIER_UPLOAD_CHUNK_CELLS", 1_000_000, minimum=1000)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import pages, views
 from .login import LoginForm
 
 urlpatterns = [
@@ -15,8 +15,10 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("settings/", pages.workspace_settings, name="workspace-settings"),
     path("api/", include("studio.api.urls")),
     path("", include("webservices.urls")),
     path("", include("experiments.urls")),
     path("", include("webservices.page_urls")),
+    path("", include("webservices.classic_fallback_urls")),  # last: unknown classic paths answer JSON, not HTML
 ]

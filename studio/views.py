@@ -1,5 +1,5 @@
-"""The studio's own pages: health and the icon. Feature pages live in their apps (experiments/pages.py,
-webservices/pages.py)."""
+"""The studio's own responses: health and the icon (its one page, workspace settings, is in pages.py). Feature
+pages live in their apps (experiments/pages.py, webservices/pages.py)."""
 
 from __future__ import annotations
 

@@ -45,12 +45,13 @@ class Added:
     created: bool
 
 
-def _settings(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
+def _settings(raw: Any) -> dict[str, Any]:
+    """The settings an add-endpoint body sets. As the classic service did, a field that is null is not set, and
+    fields it doesn't know are ignored: the AzureMLPS module sends `WebServiceId`, `EndpointName` and
+    `PreventUpdate` (and nulls for settings not given) in every body (docs/CLASSIC.md)."""
+    if not isinstance(raw, dict):
         raise EndpointError('The body must be a JSON object, e.g. {"Description": "...", "MaxConcurrentCalls": 20}.')
-    unknown = sorted(set(body) - set(SETTINGS))
-    if unknown:
-        raise EndpointError(f"Unknown field '{unknown[0]}'; an endpoint has {', '.join(SETTINGS)}.", target=unknown[0])
+    body = {field: value for field, value in raw.items() if field in SETTINGS and value is not None}
     cleaned: dict[str, Any] = {}
     if "Description" in body:
         if not isinstance(body["Description"], str) or len(body["Description"]) > 1000:
@@ -74,7 +75,7 @@ def _settings(body: Any) -> dict[str, Any]:
 
 
 def endpoint_put(*, service: WebService, name: str, body: Any) -> Added:
-    """Add the endpoint `name` (new keys, shown once), or change an existing one's settings."""
+    """Add the endpoint `name` (with new keys), or change an existing one's settings."""
     if not NAME.match(name):
         raise EndpointError(f"'{name}' is not a valid endpoint name: 1 to 24 letters, digits, '-' or '_', starting "
                             "with a letter or digit.", target="name")
@@ -90,6 +91,36 @@ def endpoint_put(*, service: WebService, name: str, body: Any) -> Added:
     if not endpoint.is_default:
         deployment_recorded(service, [endpoint])
     return Added(endpoint, keys, True)
+
+
+def overwrite_flag(body: Any) -> bool:
+    """`OverwriteResources` of a refresh body: true/false, or "True"/"False" as the AzureMLPS module sends it
+    (C#'s bool.ToString() in a string); missing or null is false; other fields are ignored."""
+    if body is not None and not isinstance(body, dict):
+        raise EndpointError('The body must be a JSON object, e.g. {"OverwriteResources": "False"}.')
+    value = (body or {}).get("OverwriteResources")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise EndpointError(f"'OverwriteResources' must be true or false (or \"True\"/\"False\"); got {value!r}.",
+                        target="OverwriteResources")
+
+
+def endpoint_refresh(*, endpoint: Endpoint, body: Any) -> bool:
+    """The classic Refresh: bring an endpoint up to the service's latest deployment. Atelier's endpoints serve
+    the latest deployment from the moment it is made, so only `OverwriteResources` has anything to do: the
+    endpoint's patched models are dropped and it serves the deployment's own again (each a step of its resource
+    history, like a rollback). Whether anything changed (the classic answer: 200, or 304 for nothing to do)."""
+    if not overwrite_flag(body):
+        return False
+    patched = {r["Name"] for r in endpoint.resources or []}
+    changed = False
+    for resource in updatable(endpoint.service):
+        if resource["Name"] in patched:
+            resource_rollback(endpoint=endpoint, version_id=deployed_version(endpoint, resource).pk)
+            changed = True
+    return changed
 
 
 def endpoint_delete(endpoint: Endpoint) -> None:

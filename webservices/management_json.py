@@ -6,7 +6,7 @@ from typing import Any
 
 from .locations import api_location, batch_location, help_location
 from .models import Endpoint, WebService
-from .scoring.keys import Keys
+from .scoring.keys import stored_keys
 
 
 def resources_json(service: WebService) -> list[dict[str, str]]:
@@ -16,8 +16,9 @@ def resources_json(service: WebService) -> list[dict[str, str]]:
             if r["Kind"] in ("TrainedModel", "Transform")]
 
 
-def endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = None) -> dict[str, Any]:
-    """The endpoint as the studio API lists it; the keys appear only when `keys` is given (made just now)."""
+def endpoint_json(base: str, endpoint: Endpoint, *, with_keys: bool = True) -> dict[str, Any]:
+    """The endpoint as the studio API shows it to members of its workspace, keys included (issue 17: null for keys
+    made before keys were sealed, until regenerated); pages leave them out (`with_keys=False`)."""
     body: dict[str, Any] = {
         "Name": endpoint.name, "Id": endpoint.endpoint_id, "IsDefault": endpoint.is_default,
         "Description": endpoint.description, "CreationTime": endpoint.created.isoformat(),
@@ -28,13 +29,12 @@ def endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = None) -> di
         "Resources": [{**r, "Patched": r["Name"] in {p["Name"] for p in endpoint.resources or []}}
                       for r in resources_json(endpoint.service)],
     }
-    if keys is not None:
-        body["PrimaryKey"], body["SecondaryKey"] = keys.primary, keys.secondary
-    return body
+    return {**body, **stored_keys(endpoint)} if with_keys else body
 
 
-def classic_endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = None) -> dict[str, Any]:
-    """The endpoint as Azure's classic management API described it (SPEC §3); keys only when just made."""
+def classic_endpoint_json(base: str, endpoint: Endpoint, *, with_keys: bool) -> dict[str, Any]:
+    """The endpoint as Azure's classic management API described it (SPEC §3). `PrimaryKey`/`SecondaryKey` are
+    always there, as in the classic answers: the keys for a caller allowed to manage the workspace, else null."""
     body: dict[str, Any] = {
         "Name": endpoint.name, "Description": endpoint.description, "CreationTime": endpoint.created.isoformat(),
         "WorkspaceId": endpoint.service.workspace_id, "WebServiceId": str(endpoint.service_id),
@@ -43,9 +43,16 @@ def classic_endpoint_json(base: str, endpoint: Endpoint, keys: Keys | None = Non
         "MaxConcurrentCalls": endpoint.max_concurrent_calls, "DiagnosticsTraceLevel": endpoint.diagnostics_trace_level,
         "ThrottleLevel": endpoint.throttle_level,
     }
-    if keys is not None:
-        body["PrimaryKey"], body["SecondaryKey"] = keys.primary, keys.secondary
-    return body
+    return {**body, **(stored_keys(endpoint) if with_keys else {"PrimaryKey": None, "SecondaryKey": None})}
+
+
+def classic_service_json(service: WebService) -> dict[str, Any]:
+    """The web service as the classic management API listed it (`GET /workspaces/{ws}/webservices[/{id}]`)."""
+    endpoints = list(service.endpoints.all())
+    default = next((e.name for e in endpoints if e.is_default), None)
+    return {"Id": str(service.pk), "Name": service.name, "Description": service.description,
+            "CreationTime": service.created.isoformat(), "WorkspaceId": service.workspace_id,
+            "DefaultEndpointName": default, "EndpointCount": len(endpoints)}
 
 
 def service_json(base: str, service: WebService) -> dict[str, Any]:

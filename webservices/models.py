@@ -67,7 +67,8 @@ class Deployment(models.Model):
 
 
 class Endpoint(models.Model):
-    """A named way in to a service, with two keys (stored as SHA-256 hashes; shown once when made)."""
+    """A named way in to a service, with two keys: SHA-256 hashes for checking a presented key (the hot path), and
+    sealed copies (studio/sealing.py) so that managers can read them again (issue 17; empty for keys made before)."""
 
     class TraceLevel(models.TextChoices):
         NONE = "None", "None"
@@ -87,6 +88,8 @@ class Endpoint(models.Model):
     secondary_key_hash = models.CharField(max_length=64, db_index=True)
     primary_key_hint = models.CharField(max_length=8)
     secondary_key_hint = models.CharField(max_length=8)
+    primary_key_sealed = models.TextField(blank=True, editable=False)
+    secondary_key_sealed = models.TextField(blank=True, editable=False)
     max_concurrent_calls = models.PositiveSmallIntegerField(default=20)
     diagnostics_trace_level = models.CharField(max_length=5, choices=TraceLevel.choices, default=TraceLevel.NONE)
     throttle_level = models.CharField(max_length=4, choices=Throttle.choices, default=Throttle.LOW)

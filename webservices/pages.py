@@ -68,7 +68,7 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     base = base_url(request)
     patch_url = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
-        "service": service, "endpoint": endpoint, "body": endpoint_json(base, endpoint),
+        "service": service, "endpoint": endpoint, "body": endpoint_json(base, endpoint, with_keys=False),
         "help": endpoint_help(base, endpoint), "section": "web-services",
         "schema": service.current.input_schema if service.current else {},
         "updatable": names, "retraining_services": retraining,

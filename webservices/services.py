@@ -23,6 +23,7 @@ from experiments.modules.framework.registry import registry
 from experiments.service_kinds import kind_of_graph
 from experiments.setup import last_run_facts
 from studio.errors import RequestRefused
+from studio.sealing import seal
 
 from .models import Deployment, Endpoint, WebService
 from .resource_history import deployment_recorded
@@ -61,6 +62,7 @@ def _set_key(endpoint: Endpoint, which: str) -> str:
     key = new_key()
     setattr(endpoint, f"{which}_key_hash", key_hash(key))
     setattr(endpoint, f"{which}_key_hint", key_hint(key))
+    setattr(endpoint, f"{which}_key_sealed", seal(key))
     return key
 
 
@@ -79,7 +81,7 @@ def key_regenerate(*, endpoint: Endpoint, which: str) -> str:
     if which not in ("primary", "secondary"):
         raise DeployError(f"'key' must be primary or secondary; got {which!r}.")
     key = _set_key(endpoint, which)
-    endpoint.save(update_fields=[f"{which}_key_hash", f"{which}_key_hint"])
+    endpoint.save(update_fields=[f"{which}_key_hash", f"{which}_key_hint", f"{which}_key_sealed"])
     signal_on_commit([endpoint.endpoint_id])  # the old key stops working at once in every process
     return key
 

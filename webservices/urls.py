@@ -15,4 +15,12 @@ urlpatterns = [
     path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>", endpoint_views.endpoint,
          name="classic-endpoint"),
     path("workspaces/<str:workspace_id>/storage/<path:relative>", storage_views.storage_file, name="storage-file"),
+    # The classic management API (issue 17): web services list and get, endpoint refresh.
+    path("workspaces/<str:workspace_id>/webservices", endpoint_views.web_services, name="classic-web-services"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>", endpoint_views.web_service,
+         name="classic-web-service"),
+    path("workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:name>/refresh",
+         endpoint_views.endpoint_refresh_view, name="classic-endpoint-refresh"),
+    # Any other path under /workspaces/ answers the classic JSON 404: webservices/classic_fallback_urls.py,
+    # included after every app's routes by studio/urls.py, so that routes added here are never shadowed.
 ]

@@ -30,6 +30,7 @@ def studio_pages(training, service) -> list[tuple[str, str]]:
         ("/web-services/", "[data-testid=web-services-list]"),
         (f"/web-services/{service.pk}/", "[data-testid=endpoints-list]"),
         (f"/web-services/{service.pk}/endpoints/default/", "[data-testid=endpoint-name]"),
+        ("/settings/", "[data-testid=workspace-id]"),
         ("/api/docs/", ".opblock"),
         ("/api/redoc/", "[role=menu] >> text=web-services"),
     ]

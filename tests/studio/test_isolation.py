@@ -16,6 +16,7 @@ from experiments.assets import output_save
 from experiments.datasets import dataset_table
 from experiments.models import Asset, Dataset, Experiment
 from studio.services import api_token_create
+from studio.workspace_tokens import workspace_tokens_of
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.batch import job_submit
@@ -30,7 +31,8 @@ REFUSED = {401, 403, 404, 405}
 
 # Routes anyone (signed in or not) may see: they hold nobody's data. Checked for no secret and no 500.
 PUBLIC = {"healthz", "login", "logout", "api-me", "api-schema", "api-docs", "api-modules", "api-root", "home",
-          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models", "api-redoc", "favicon"}
+          "experiment-new", "web-services", "datasets", "dataset-new", "trained-models", "api-redoc", "favicon",
+          "workspace-settings"}
 # Lists: an outsider gets their own (empty) lists and may create in their own workspace.
 LISTS = {"experiment-list", "dataset-list", "asset-list", "web-service-list", "workspace-list"}
 
@@ -110,6 +112,10 @@ def concrete(name: str, w: dict) -> str | None:
         "bes-job-start": f"/workspaces/{ws}/services/{e.endpoint_id}/jobs/{w['job']}/start?api-version=2.0",
         "classic-endpoints": f"/workspaces/{ws}/webservices/{sid}/endpoints",
         "classic-endpoint": f"/workspaces/{ws}/webservices/{sid}/endpoints/second",
+        "classic-web-services": f"/workspaces/{ws}/webservices",
+        "classic-web-service": f"/workspaces/{ws}/webservices/{sid}",
+        "classic-endpoint-refresh": f"/workspaces/{ws}/webservices/{sid}/endpoints/second/refresh",
+        "classic-unknown": f"/workspaces/{ws}/webservices/{sid}/nothing",
         "storage-file": f"/workspaces/{ws}/storage/mydata/input.csv",
         "experiment-canvas": f"/experiments/{w['experiment']}/",
         "experiment-action": f"/experiments/{w['experiment']}/delete/",
@@ -160,8 +166,10 @@ def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsid
     _, token = api_token_create(user=outsider.user)
     other_service = WebService.objects.create(workspace=outsider.workspace, name="outsider's", kind="predictive")
     _, other_keys = endpoint_create(service=other_service, name="default", is_default=True)
+    other_token = workspace_tokens_of(outsider.workspace)["primary"]
     credentials = {"session": {}, "outsider token": {"HTTP_AUTHORIZATION": f"Token {token}"},
-                   "another workspace's key": {"HTTP_AUTHORIZATION": f"Bearer {other_keys.primary}"}}
+                   "another workspace's key": {"HTTP_AUTHORIZATION": f"Bearer {other_keys.primary}"},
+                   "another workspace's authorization token": {"HTTP_AUTHORIZATION": f"Bearer {other_token}"}}
     problems = []
     for name, _route in matrix_rows(routes()):
         url = concrete(name, world)
@@ -242,6 +250,12 @@ def test_a_call_without_the_right_key_cannot_tell_what_exists(world, settings):
                                       f"/workspaces/{ws}/webservices/99999/endpoints/second"]),
         "delete endpoint": ("DELETE", [f"/workspaces/{ws}/webservices/{sid}/endpoints/second",
                                        f"/workspaces/{ws}/webservices/99999/endpoints/second"]),
+        "list web services": ("GET", [f"/workspaces/{ws}/webservices", f"/workspaces/{other_ws}/webservices"]),
+        "get web service": ("GET", [f"/workspaces/{ws}/webservices/{sid}", f"/workspaces/{ws}/webservices/99999",
+                                    f"/workspaces/{other_ws}/webservices/{sid}"]),
+        "refresh": ("POST", [f"/workspaces/{ws}/webservices/{sid}/endpoints/second/refresh",
+                             f"/workspaces/{ws}/webservices/{sid}/endpoints/nothing/refresh",
+                             f"/workspaces/{ws}/webservices/99999/endpoints/second/refresh"]),
         "storage": ("GET", [f"/workspaces/{ws}/storage/mydata/input.csv", f"/workspaces/{ws}/storage/mydata/none.csv",
                             f"/workspaces/{other_ws}/storage/mydata/input.csv"]),
     }

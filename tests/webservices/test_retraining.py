@@ -93,7 +93,8 @@ def test_retrain_patch_an_endpoint_roll_back_and_refusals(journey, api):
     assert {"PrimaryKey", "SecondaryKey", "ApiLocation", "BatchLocation", "HelpLocation", "Version"} <= set(added)
     status, listed = call("GET", management, as_default)
     assert status == 200 and [e["Name"] for e in listed] == ["default", "retrained"]
-    assert "PrimaryKey" not in listed[1] and listed[1]["MaxConcurrentCalls"] == 10
+    # a default endpoint's key manages the service but not the workspace: the keys are null for it (issue 17)
+    assert listed[1]["PrimaryKey"] is None and listed[1]["MaxConcurrentCalls"] == 10
     retrained_url, retrained_key = base + urlsplit(added["ApiLocation"]).path + "/execute", added["PrimaryKey"]
     as_retrained = {"Authorization": f"Bearer {retrained_key}"}
 

@@ -51,7 +51,7 @@ class DeployView(APIView):
 
     @extend_schema(request=DeploySerializer, responses=OpenApiResponse(
         description='{"web_service": id, "endpoint": {"Name", "Id", "PrimaryKey", "SecondaryKey", "ApiLocation", '
-                    '"BatchLocation"}} (201 new; 200 redeploy, no keys)'))
+                    '"BatchLocation"}} (201 new; 200 redeploy)'))
     def post(self, request: Request, pk: int) -> Response:
         experiment = get_object_or_404(experiments_of(request.user), pk=pk)
         body = DeploySerializer(data=request.data or {})
@@ -61,13 +61,14 @@ class DeployView(APIView):
             service = get_object_or_404(web_services_of(request.user), pk=body.validated_data["web_service"])
         done = deploy(experiment=experiment, web_service=service, user=request.user)  # DeployError: a 400
         return Response({"web_service": done.service.pk, "version": done.service.current.version,  # type: ignore[union-attr]
-                         "endpoint": endpoint_json(base_url(request), done.endpoint, done.keys)},
+                         "endpoint": endpoint_json(base_url(request), done.endpoint)},
                         status=status.HTTP_201_CREATED if done.created else status.HTTP_200_OK)
 
 
 class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                         viewsets.GenericViewSet):
-    """Web services of the caller's workspaces, with their schemas and endpoints (keys never listed); DELETE
+    """Web services of the caller's workspaces, with their schemas and endpoints (keys included: members manage
+    them, issue 17); DELETE
     removes one: its keys stop working at once, its experiments, saved models and files stay."""
 
     def get_queryset(self) -> QuerySet[WebService]:
@@ -125,11 +126,12 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         body.is_valid(raise_exception=True)
         which = body.validated_data["key"]
         key = key_regenerate(endpoint=endpoint, which=which)
-        hint = endpoint_json(base_url(request), endpoint)["KeyHint"]  # the dashboard's Key column, updated at once
+        # the dashboard's Key column, updated at once
+        hint = endpoint_json(base_url(request), endpoint, with_keys=False)["KeyHint"]
         return Response({f"{which.capitalize()}Key": key, "KeyHint": hint})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
-                   responses=OpenApiResponse(description="The endpoint (keys only when just added)"))
+                   responses=OpenApiResponse(description="The endpoint, with its keys"))
     @action(detail=True, methods=["put", "patch", "delete"], url_path=r"endpoints/(?P<name>[^/]+)")
     def endpoint(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """PUT: add the endpoint (or change its settings); PATCH: update resource; DELETE: remove it. The
@@ -138,7 +140,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         try:
             if request.method == "PUT":
                 added = endpoint_put(service=service, name=name, body=request.data)
-                return Response(endpoint_json(base_url(request), added.endpoint, added.keys),
+                return Response(endpoint_json(base_url(request), added.endpoint),
                                 status=status.HTTP_201_CREATED if added.created else status.HTTP_200_OK)
             existing = get_object_or_404(service.endpoints, name=name)
             if request.method == "PATCH":

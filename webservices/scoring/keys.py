@@ -23,8 +23,10 @@ from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 
 from studio.models import Membership
+from studio.sealing import unseal
 from studio.selectors import api_token_of
 from studio.throttle import FailureLimit
+from studio.workspace_tokens import workspace_for_token
 
 from .wire import error_body
 
@@ -46,12 +48,28 @@ class KeyHolder(Protocol):
 H = TypeVar("H", bound=KeyHolder)
 
 
+class SealedKeys(Protocol):
+    """An Endpoint row's sealed copies of its keys (issue 17), kept so managers can read the keys again."""
+
+    @property
+    def primary_key_sealed(self) -> str: ...
+
+    @property
+    def secondary_key_sealed(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Keys:
-    """An endpoint's two keys in full: they exist only in the answer to the call that made them."""
+    """An endpoint's two keys in full, as the call that made them has them."""
 
     primary: str
     secondary: str
+
+
+def stored_keys(endpoint: SealedKeys) -> dict[str, str | None]:
+    """`PrimaryKey`/`SecondaryKey` read back from the sealed copies, for management answers (never the hot path):
+    None for a key made before keys were sealed (issue 17) until it is regenerated."""
+    return {"PrimaryKey": unseal(endpoint.primary_key_sealed), "SecondaryKey": unseal(endpoint.secondary_key_sealed)}
 
 
 def key_hash(key: str) -> str:
@@ -82,6 +100,14 @@ def key_owner(authorization: str, endpoints: Iterable[H]) -> H | None:
         if endpoint_key_matches(endpoint, key):
             found = endpoint
     return found
+
+
+def workspace_manager(authorization: str, workspace_id: str) -> bool:
+    """Whether the header may manage the workspace: a studio token of a member (`Token <key>`) or one of the
+    workspace's authorization tokens (`Bearer <token>`, as classic management clients send it)."""
+    if token_member(authorization, workspace_id):
+        return True
+    return workspace_for_token(presented_key(authorization)) == workspace_id
 
 
 def token_member(authorization: str, workspace_id: str) -> bool:
@@ -155,14 +181,14 @@ def failed(client: str, message: str = UNAUTHORIZED, status: int = 401) -> Refus
 
 def check(client: str, authorization: str, endpoints: Iterable[KeyHolder], message: str = UNAUTHORIZED, *,
           members_of: str | None = None) -> Refusal | None:
-    """None when the header carries a key of one of `endpoints` (or, with `members_of`, a studio token of a member
-    of that workspace); else how to refuse the call."""
+    """None when the header carries a key of one of `endpoints` (or, with `members_of`, a credential that may manage
+    that workspace: `workspace_manager`); else how to refuse the call."""
     wait = locked_for(client)
     if wait:
         return throttled(wait)
     if key_owner(authorization, endpoints) is not None:
         return None
-    if members_of is not None and token_member(authorization, members_of):
+    if members_of is not None and workspace_manager(authorization, members_of):
         return None
     return failed(client, message)
 
