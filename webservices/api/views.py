@@ -20,7 +20,6 @@ from webservices.dashboard import endpoint_test, endpoint_usage
 from webservices.definition import definition_apply, definition_json
 from webservices.deletion import web_service_delete
 from webservices.endpoints import (
-    EndpointError,
     endpoint_delete,
     endpoint_put,
     resource_history,
@@ -136,21 +135,17 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
     def endpoint(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """PUT: add the endpoint (or change its settings); PATCH: update resource; DELETE: remove it. The
         dashboard's versions of SPEC §3's management calls, for a signed-in member."""
-        service = self.get_object()
-        try:
-            if request.method == "PUT":
-                added = endpoint_put(service=service, name=name, body=request.data)
-                return Response(endpoint_json(base_url(request), added.endpoint),
-                                status=status.HTTP_201_CREATED if added.created else status.HTTP_200_OK)
-            existing = get_object_or_404(service.endpoints, name=name)
-            if request.method == "PATCH":
-                resource_patch(endpoint=existing, body=request.data)
-                return Response(endpoint_json(base_url(request), service.endpoints.get(pk=existing.pk)))
-            endpoint_delete(existing)
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        except EndpointError as error:
-            raise ProblemsError(error.message, [{"parameter": error.target, "message": error.message}],
-                                status_code=error.status) from None
+        service = self.get_object()  # an EndpointError answers its own status (the studio API's handler)
+        if request.method == "PUT":
+            added = endpoint_put(service=service, name=name, body=request.data)
+            return Response(endpoint_json(base_url(request), added.endpoint),
+                            status=status.HTTP_201_CREATED if added.created else status.HTTP_200_OK)
+        existing = get_object_or_404(service.endpoints, name=name)
+        if request.method == "PATCH":
+            resource_patch(endpoint=existing, body=request.data)
+            return Response(endpoint_json(base_url(request), service.endpoints.get(pk=existing.pk)))
+        endpoint_delete(existing)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "history": [...]}'))
     @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/resources")
