@@ -63,7 +63,7 @@ def studio_job_json(base: str, job: BatchJob) -> dict[str, Any]:
         status["Details"] = "Training on a worker (a retraining job reads all its rows, then trains)…"
     outputs = []
     for name, location in job.outputs.items():
-        result = status["Results"].get(name)
+        result = (status["Results"] or {}).get(name)  # null until the job finishes
         outputs.append({"name": name, "location": location, "model": location.endswith(MODEL_EXTENSION),
                         "url": result["BaseLocation"] + location + result["SasBlobToken"] if result else None})
     metrics: dict[str, Any] = {}
