@@ -121,7 +121,7 @@ class BlobPlace:
         """The blob spooled to a temporary file in the SDK's chunks: never whole in memory, and seekable for the
         job's reader (which looks at the file once before cutting it)."""
         limit = settings.ATELIER_STORAGE_MAX_FILE_BYTES
-        with tempfile.TemporaryFile() as spool, self._azure("read"):
+        with tempfile.TemporaryFile() as spool, self._azure():
             size = 0
             for piece in self._client().download_blob().chunks():
                 size += len(piece)
@@ -133,13 +133,8 @@ class BlobPlace:
             yield spool
 
     def write(self, stream: IO[bytes]) -> None:
-        with self._azure("write"):
+        with self._azure():
             self._client().upload_blob(stream, overwrite=True)
-
-    def check(self) -> None:
-        """The input blob is there and the key opens it (one HEAD request)."""
-        with self._azure("read"):
-            self._client().get_blob_properties()
 
     def result(self, base: str) -> dict[str, Any]:
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
@@ -153,37 +148,39 @@ class BlobPlace:
                 "SasBlobToken": f"?{sas}"}
 
     @contextmanager
-    def _azure(self, doing: str) -> Iterator[None]:
+    def _azure(self) -> Iterator[None]:
         try:
             yield
         except StorageError:
             raise
         except Exception as error:  # the SDK's errors, named by what they mean for the caller
-            raise azure_error(error, f"{self.label} (blob '{self.location}' of account '{self.account.name}')",
-                              doing) from None
+            where = f"{self.label} (blob '{self.location}' of account '{self.account.name}')"
+            raise azure_error(error, where) from None
 
 
-def azure_error(error: Exception, what: str, doing: str) -> StorageError:
+CREDENTIALS_REFUSED = {"AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
+                       "InvalidAuthenticationInfo"}
+
+
+def azure_error(error: Exception, what: str) -> StorageError:
     """A StorageError saying why Azure refused: status and error code only (an SDK message may quote a request)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceNotFoundError,
-        ServiceRequestError,
-    )
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
 
-    code = str(getattr(error, "error_code", "") or "")
-    if isinstance(error, ClientAuthenticationError):
-        reason = "the storage account refused the credentials (check AccountName and AccountKey)"
-    elif isinstance(error, ResourceNotFoundError):
-        reason = ("the container does not exist" if code == "ContainerNotFound" else "there is no such blob")
+    raw = getattr(error, "error_code", "") or ""
+    code = str(getattr(raw, "value", raw))
+    status = getattr(error, "status_code", None)
+    if code in CREDENTIALS_REFUSED or status in (401, 403):
+        return StorageError(f"{what}: the storage account refused the credentials (check AccountName and AccountKey, "
+                            "or the SAS).", status=403, code="Forbidden")
+    if isinstance(error, ResourceNotFoundError) or status == 404:
+        reason = "the container does not exist" if code == "ContainerNotFound" else "there is no such blob"
     elif isinstance(error, ServiceRequestError):
         reason = f"the storage account could not be reached ({type(error).__name__})"
     elif isinstance(error, HttpResponseError):
-        reason = f"the storage account answered {error.status_code}" + (f" ({code})" if code else "")
+        reason = f"the storage account answered {status}" + (f" ({code})" if code else "")
     else:
-        reason = f"{type(error).__name__}"
-    return StorageError(f"{what}: could not {doing} it: {reason}.", status=400)
+        reason = type(error).__name__
+    return StorageError(f"{what}: {reason}.")
 
 
 # --- ConnectionString -------------------------------------------------------------------------------
@@ -285,4 +282,4 @@ def fetch_signed(base: str, relative: str, sas: str, limit: int) -> bytes:
     except StorageError:
         raise
     except Exception as error:
-        raise azure_error(error, what, "read") from None
+        raise azure_error(error, what) from None
