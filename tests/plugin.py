@@ -3,6 +3,9 @@
 Loaded with `-p tests.plugin` (see pyproject's addopts). pytest-django reads the settings while pytest
 loads the initial conftests; this hook wraps that step, so `REDIS_URL` already points at a Redis on a
 free port that only this run uses. It is stopped when pytest exits. A user's own Redis is never touched.
+
+Also the `azurite` fixture: the Azure Blob emulator for the batch-job tests on Azure storage, started the same
+way (a child process on a free port) only when a test asks for it.
 """
 
 from __future__ import annotations
