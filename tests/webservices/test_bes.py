@@ -379,3 +379,21 @@ def test_a_job_whose_worker_is_killed_is_failed_within_30_s_and_a_new_job_runs(b
     assert wait(jobs, headers, again, timeout=120)["StatusCode"] == "Finished"
     # The killed job's rows go with beat's next sweep (every 10 s), the finished job's as its tasks end.
     assert processes.wait_until(lambda: not BatchTask.objects.exists(), timeout=25), "tasks that ended left a record"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_azure_connection_strings_are_read_as_the_sdk_reads_them_and_sealed_without_the_key():
+    from webservices.blob import DEV_ACCOUNT, DEV_KEY, account_parse, seal, unseal
+    from webservices.storage import StorageError
+
+    account = account_parse("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=a2V5;"
+                            "EndpointSuffix=core.chinacloudapi.cn", "Input 'input1'")
+    assert account.endpoint == "https://acme.blob.core.chinacloudapi.cn" and account.key == "a2V5"
+    assert "a2V5" not in repr(account)
+    development = account_parse("UseDevelopmentStorage=true", "Input 'input1'")
+    assert (development.name, development.key, development.endpoint) == (
+        DEV_ACCOUNT, DEV_KEY, "http://127.0.0.1:10000/devstoreaccount1")
+    sealed = seal(account)
+    assert "a2V5" not in sealed and "acme" not in sealed and unseal(sealed) == account
+    with pytest.raises(StorageError, match="Output 'output1': the ConnectionString's AccountKey is not a base64 key"):
+        account_parse("AccountName=acme;AccountKey=not base64!", "Output 'output1'")
