@@ -118,7 +118,7 @@ def test_a_refused_or_missing_blob_fails_the_job_naming_it_and_no_local_file_is_
         assert message.startswith("Input 'input1': ") and fragment in message and wrong_key not in message
 
 
-def test_the_classic_retraining_sequence_on_azure_blob_storage(journey, azurite):  # noqa: F811
+def test_the_classic_retraining_sequence_on_azure_blob_storage(journey, azurite, api):  # noqa: F811
     """BES on the retraining service (input on the blob; only the model output given: the evaluation goes to its
     default place) → `.ilearner` on the blob → PATCH the non-default endpoint with that blob location → new
     predictions there, the default endpoint unchanged; a package this studio did not make is refused."""
@@ -139,7 +139,7 @@ def test_the_classic_retraining_sequence_on_azure_blob_storage(journey, azurite)
     retraining = journey["retraining"]["endpoint"]
     jobs = base + urlsplit(retraining["BatchLocation"]).path
     as_trainer = {"Authorization": f"Bearer {retraining['PrimaryKey']}"}
-    _, finished = run_job(jobs, as_trainer, {
+    job_id, finished = run_job(jobs, as_trainer, {
         "Inputs": {"input1": {"ConnectionString": connection, "RelativeLocation": f"{box.container_name}/adult.csv"}},
         "Outputs": {"output1": {"ConnectionString": connection,
                                 "RelativeLocation": f"{box.container_name}/income.ilearner"}},
@@ -149,6 +149,9 @@ def test_the_classic_retraining_sequence_on_azure_blob_storage(journey, azurite)
     assert model["BaseLocation"] == f"{azurite.endpoint}/"
     assert evaluation["ConnectionString"] is None and evaluation["BaseLocation"].startswith(base)
     location = {key: model[key] for key in ("BaseLocation", "RelativeLocation", "SasBlobToken")}
+    # The studio's retraining page reads the model's metrics from the blob too.
+    shown = api.get(f"/api/web-services/{journey['retraining']['web_service']}/endpoints/default/jobs/{job_id}/")
+    assert shown.status_code == 200 and shown.json()["metrics"]["AUC"] > 0.8, shown.json()
 
     # A package repackaged by someone else, on the same account with a valid SAS: refused, nothing changes.
     data = BlobClient.from_blob_url(model["BaseLocation"] + model["RelativeLocation"]
