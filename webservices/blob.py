@@ -16,7 +16,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -50,8 +50,8 @@ class Place(Protocol):
     def location(self) -> str:
         """`container/path` in its storage."""
 
-    def open(self) -> Any:
-        """A context manager giving a seekable binary handle on the whole input."""
+    def open(self) -> AbstractContextManager[IO[bytes]]:
+        """A seekable binary handle on the whole input, for a `with` block."""
 
     def write(self, stream: IO[bytes]) -> None:
         """Store the output, read from `stream` in pieces."""
