@@ -4,12 +4,16 @@ PYTHON ?= python3
 NPM ?= npm
 VENV := .venv
 PY := $(VENV)/bin/python
+# Azurite, the Azure Storage emulator (npm), for the batch-job tests on Azure Blob storage: installed under
+# .cache/ (never globally). 3.35 is the last release whose engines accept Node 20.
+AZURITE_VERSION := 3.35.0
+AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
 .PHONY: setup run test bench fuzz load lint clean screenshots
 
 ## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin, samples).
-setup: $(VENV)/.installed static/frontend/canvas.js .env
+setup: $(VENV)/.installed static/frontend/canvas.js .env $(AZURITE)
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py ensure_admin
 	@$(PY) manage.py load_samples
@@ -25,6 +29,11 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 
 static/frontend/canvas.js: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	cd frontend && $(NPM) run build --silent
+
+$(AZURITE):
+	mkdir -p .cache/azurite
+	$(NPM) install --prefix .cache/azurite --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	touch $@
 
 # Development values for a checkout; settings read this file (real environment variables win).
 .env:
@@ -72,4 +81,4 @@ lint: setup
 	cd frontend && $(NPM) run lint --silent
 
 clean:
-	rm -rf $(VENV) frontend/node_modules static/frontend var .pytest_cache
+	rm -rf $(VENV) .cache/azurite frontend/node_modules static/frontend var .pytest_cache

@@ -3,6 +3,9 @@
 Loaded with `-p tests.plugin` (see pyproject's addopts). pytest-django reads the settings while pytest
 loads the initial conftests; this hook wraps that step, so `REDIS_URL` already points at a Redis on a
 free port that only this run uses. It is stopped when pytest exits. A user's own Redis is never touched.
+
+Also the `azurite` fixture: the Azure Blob emulator for the batch-job tests on Azure storage, started the same
+way (a child process on a free port) only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,3 +42,39 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         early_config.add_cleanup(redis_server.stop)
         os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     return (yield)
+
+
+AZURITE = Path(__file__).resolve().parent.parent / ".cache" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+
+
+@dataclass(frozen=True)
+class Azurite:
+    """The session's Azure Blob emulator: the emulator's well-known development account on a free port."""
+
+    endpoint: str  # http://127.0.0.1:{port}/devstoreaccount1
+
+    def connection_string(self, key: str = "") -> str:
+        """The Azure form a BES client sends; `key` another account key (a wrong one, for the refusals)."""
+        from webservices.blob import DEV_ACCOUNT, DEV_KEY
+
+        return (f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={key or DEV_KEY};"
+                f"BlobEndpoint={self.endpoint};")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Generator[Azurite, None, None]:
+    """Azurite (npm, installed by `make setup` under .cache/) on a free port with its own data folder, started
+    only by the tests that ask for it, stopped at the end of the session."""
+    if not AZURITE.exists():
+        pytest.fail(f"Azurite is not installed at {AZURITE}: run `make setup`.")
+    port, workdir = processes.free_port(), tmp_path_factory.mktemp("azurite")
+    command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(workdir),
+               "--skipApiVersionCheck", "--loose", "--silent"]
+    server = processes.ManagedProcess("azurite", command, log_path=workdir / "azurite.log").start()
+    try:
+        if not processes.wait_until(lambda: processes.port_answers("127.0.0.1", port) or not server.running(),
+                                    timeout=30) or not server.running():
+            pytest.fail(f"Azurite did not start on port {port} (see {workdir / 'azurite.log'}).")
+        yield Azurite(f"http://127.0.0.1:{port}/devstoreaccount1")
+    finally:
+        server.stop()

@@ -17,7 +17,7 @@ from studio import workers
 from studio.errors import RequestRefused
 from studio.workqueue import queue_required, work_dispatch, work_republish
 
-from . import storage
+from . import blob, storage
 from .models import BatchJob, BatchTask, Endpoint, WebService
 from .retraining import output_extension, output_kinds
 
@@ -26,29 +26,58 @@ class JobError(RequestRefused):
     """A refused batch job call or job body; `target` names the input or output."""
 
 
-def _locations(value: Any, kind: str, names: list[str]) -> dict[str, str]:
+def _entries(body: dict[str, Any], kind: str, names: list[str]) -> dict[str, Any]:
+    """{name: entry} of 'Inputs' or 'Outputs'. As the classic service did: a single-input service also takes
+    'Input' (one entry, no name); null or absent 'Outputs' means every output at its default place."""
+    value = body.get(kind)
+    if kind == "Inputs" and value is None and "Input" in body:
+        if len(names) != 1:
+            raise JobError(f"'Input' names the only input of a single-input service; this one has {', '.join(names)}: "
+                           "use 'Inputs' with each name.", target="Input")
+        value = {names[0]: body["Input"]}
+    if kind == "Outputs" and value is None:
+        return {}
     if not isinstance(value, dict):
-        raise JobError(f"'{kind}' must be an object naming each {kind[:-1].lower()}.")
+        raise JobError(f"'{kind}' must be an object naming each {kind[:-1].lower()}.", target=kind)
     unknown = sorted(set(value) - set(names))
     if unknown:
         raise JobError(f"Unknown {kind[:-1].lower()} '{unknown[0]}'; this service has {', '.join(names)}.",
                        target=unknown[0])
-    found = {}
-    for name in names:
-        entry = value.get(name)
-        if not isinstance(entry, dict) or "RelativeLocation" not in entry:
-            raise JobError(f"{kind[:-1]} '{name}' needs a RelativeLocation ('container/path.csv').", target=name)
-        try:
-            found[name] = storage.clean_location(entry["RelativeLocation"])
-        except storage.StorageError as error:
-            raise JobError(error.message, target=name) from None
-    return found
+    missing = [name for name in names if name not in value]
+    if kind == "Inputs" and missing:
+        raise JobError(f"Input '{missing[0]}' needs a RelativeLocation ('container/path.csv').", target=missing[0])
+    return dict(value)
+
+
+def _place(entry: Any, what: str, target: str) -> tuple[str, str | None]:
+    """(RelativeLocation, sealed Azure account or None for the studio's own storage) of one entry."""
+    if not isinstance(entry, dict) or not entry.get("RelativeLocation"):
+        raise JobError(f"{what} needs a RelativeLocation ('container/path.csv').", target=target)
+    try:
+        location = storage.clean_location(entry["RelativeLocation"])
+        connection = entry.get("ConnectionString") or ""
+        if not isinstance(connection, str):
+            raise storage.StorageError(f"{what}: the ConnectionString must be text.")
+        return location, blob.seal(blob.account_parse(connection, what)) if connection.strip() else None
+    except storage.StorageError as error:
+        raise JobError(error.message, target=target) from None
+
+
+def _places(entries: dict[str, Any], kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """({name: location}, {name: sealed account}) of the given entries."""
+    locations, accounts = {}, {}
+    for name, entry in entries.items():
+        locations[name], sealed = _place(entry, f"{kind[:-1]} '{name}'", name)
+        if sealed is not None:
+            accounts[name] = sealed
+    return locations, accounts
 
 
 def _files_check(service: WebService, inputs: dict[str, str], outputs: dict[str, str],
                  by: storage.Accessor) -> None:
     """Each input is a file `by` reaches (for a service's key: one of the service's own; any other reads as
-    missing), and each output a location the service's job may write (free, or already the service's)."""
+    missing), and each output a location the service's job may write (free, or already the service's). Only
+    places on the studio's storage: blobs are checked by the job, which fails naming the blob."""
     workspace, writer = service.workspace_id, storage.Accessor(service.pk)
     for name, location in inputs.items():
         if not storage.exists(workspace, location, by=by):
@@ -60,15 +89,22 @@ def _files_check(service: WebService, inputs: dict[str, str], outputs: dict[str,
                            "workspace's storage; choose another RelativeLocation.", status=409, target=name)
 
 
+def _on_studio_storage(job: BatchJob, kind: str) -> dict[str, str]:
+    places: dict[str, str] = job.inputs if kind == "Inputs" else job.outputs
+    return {name: location for name, location in places.items() if name not in job.blob_accounts.get(kind, {})}
+
+
 def job_files_check(job: BatchJob) -> None:
     """Before a job submitted with a key starts: its files are still the service's to read and write."""
     service = job.endpoint.service
-    _files_check(service, job.inputs, job.outputs, storage.Accessor(service.pk))
+    _files_check(service, _on_studio_storage(job, "Inputs"), _on_studio_storage(job, "Outputs"),
+                 storage.Accessor(service.pk))
 
 
 def job_submit(*, endpoint: Endpoint, body: Any, by: storage.Accessor | None = None) -> BatchJob:
-    """Check the job's files and record it, not started. Inputs are read as `by` sees the storage: the
-    endpoint's service (a call with its key) unless the studio submits (a schedule)."""
+    """Check the job's places and record it, not started. Studio-storage inputs are read as `by` sees the storage:
+    the endpoint's service (a call with its key) unless the studio submits (a schedule). An output not given goes
+    to a folder of the job's own in the studio's storage (never another's file)."""
     deployment = endpoint.service.current
     if deployment is None:
         raise JobError("The service has no deployment.", status=404)
@@ -76,22 +112,26 @@ def job_submit(*, endpoint: Endpoint, body: Any, by: storage.Accessor | None = N
         raise JobError("The body must be a JSON object with 'Inputs' and 'Outputs'.")
     kinds = output_kinds(deployment.graph)
     job_id = secrets.token_hex(16)
-    inputs = _locations(body.get("Inputs"), "Inputs", list(deployment.input_schema))
-    outputs = _locations(body.get("Outputs", {  # by default, a folder of the job's own: never another's file
-        name: {"RelativeLocation": f"results/{job_id}/{name}{output_extension(kinds.get(name, ''))[0]}"}
-        for name in deployment.output_schema}), "Outputs", list(deployment.output_schema))
-    _files_check(endpoint.service, inputs, outputs, by if by is not None else storage.Accessor(endpoint.service_id))
+    inputs, input_accounts = _places(_entries(body, "Inputs", list(deployment.input_schema)), "Inputs")
+    given = _entries(body, "Outputs", list(deployment.output_schema))
+    outputs, output_accounts = _places({name: given.get(name) or {
+        "RelativeLocation": f"results/{job_id}/{name}{output_extension(kinds.get(name, ''))[0]}"}
+        for name in deployment.output_schema}, "Outputs")
     for name, location in outputs.items():
         allowed = output_extension(kinds.get(name, ""))
         if not location.endswith(allowed):
             what = "the trained model, so its" if allowed == (".ilearner",) else "a table, so its"
             raise JobError(f"Output '{name}' is {what} RelativeLocation must end in {' or '.join(allowed)}.",
                            target=name)
+    _files_check(endpoint.service, {n: loc for n, loc in inputs.items() if n not in input_accounts},
+                 {n: loc for n, loc in outputs.items() if n not in output_accounts},
+                 by if by is not None else storage.Accessor(endpoint.service_id))
     parameters = body.get("GlobalParameters") or {}
     if not isinstance(parameters, dict):
-        raise JobError("'GlobalParameters' must be an object.")
+        raise JobError("'GlobalParameters' must be an object.", target="GlobalParameters")
+    accounts = {kind: found for kind, found in (("Inputs", input_accounts), ("Outputs", output_accounts)) if found}
     return BatchJob.objects.create(endpoint=endpoint, job_id=job_id, inputs=inputs, outputs=outputs,
-                                   global_parameters=parameters)
+                                   global_parameters=parameters, blob_accounts=accounts)
 
 
 def job_start(job: BatchJob) -> BatchJob:
@@ -111,7 +151,8 @@ def job_start(job: BatchJob) -> BatchJob:
 
 def _startable(job: BatchJob) -> None:
     if job.status != BatchJob.Status.NOT_STARTED:
-        raise JobError(f"Job {job.job_id} is {job.status}; only a job not started can be started.", status=409)
+        # 400 as the classic service answered (not 409): classic clients treat any 4xx as "not started by me"
+        raise JobError(f"Job {job.job_id} is {job.status}; only a job not started can be started.")
 
 
 def _workspace(job: BatchJob) -> str:
@@ -206,12 +247,11 @@ def jobs_sweep() -> int:
 
 
 def job_status_json(base: str, job: BatchJob) -> dict[str, Any]:
-    workspace = job.endpoint.service.workspace_id
-    results = {}
+    """The classic status: `Results` is null until the job has finished, then where each output is, with a
+    read token (a SAS of the caller's Azure account for a blob output)."""
+    results = None
     if job.status == BatchJob.Status.FINISHED:
-        results = {name: {"ConnectionString": None, "BaseLocation": f"{base}/workspaces/{workspace}/storage/",
-                          "RelativeLocation": location, "SasBlobToken": storage.sas_token(workspace, location)}
-                   for name, location in job.outputs.items()}
+        results = {name: place.result(base) for name, place in blob.job_places(job)[1].items()}
     details = job.details
     if job.status == BatchJob.Status.RUNNING and job.dispatched is None:
         details = ("Waiting for its turn: its workspace's earlier jobs and experiment runs go first (at most "

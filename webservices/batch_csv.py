@@ -1,28 +1,101 @@
-"""Batch job files as CSV: a chunk of results written, a chunk of input read and typed by the input schema."""
+"""Batch job files: a chunk of results written (CSV, TSV; Parquet and ARFF are joined from Parquet parts), an
+ARFF file written from the parts, a chunk of input read and typed by the input schema."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from experiments.modules.framework.datatable import DataTable
 
 from .scoring.wire import BadRequest
 
+TABLE_EXTENSIONS = (".csv", ".tsv", ".parquet", ".arff")
 
-def csv_part(frame: Any, header: bool) -> bytes:
-    """A batch output chunk as CSV. Arrow's writer is ~15x faster than pandas': numbers in their shortest
-    round-trip form ("39", "1e-07"), text quoted, booleans true/false. Columns Arrow can't type (mixed Python
-    objects) fall back to pandas' writer."""
+
+def part_extension(location: str) -> str:
+    """The format of a job's output parts: text formats are written per chunk and joined as bytes; Parquet and
+    ARFF (whose header lists every nominal value of the whole file) are joined from Parquet parts."""
+    return "tsv" if location.endswith(".tsv") else "csv" if location.endswith(".csv") else "parquet"
+
+
+def csv_part(frame: Any, header: bool, delimiter: str = ",") -> bytes:
+    """A batch output chunk as CSV (or TSV with a tab `delimiter`). Arrow's writer is
+    ~15x faster than pandas': numbers in their shortest round-trip form ("39", "1e-07"), text quoted, booleans
+    true/false. Columns Arrow can't type (mixed Python objects) fall back to pandas' writer."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         buffer = pa.BufferOutputStream()
-        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=header))
+        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=header, delimiter=delimiter))
         return bytes(buffer.getvalue())
     except (pa.ArrowException, TypeError, ValueError):
-        return str(frame.to_csv(header=header, index=False)).encode()
+        return str(frame.to_csv(header=header, index=False, sep=delimiter)).encode()
+
+
+def text_part(frame: Any, extension: str, header: bool) -> bytes:
+    return csv_part(frame, header, "\t" if extension == "tsv" else ",")
+
+
+# --- ARFF, as Weka (and the classic studio's Convert to ARFF) wrote it -------------------------------------
+
+NOMINAL_LIMIT = 1000  # more distinct values than this: a string attribute
+_PLAIN = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+
+
+def _arff_quote(value: str) -> str:
+    if _PLAIN.match(value) and value != "?":
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r") + "'"
+
+
+def _arff_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+
+
+def _arff_types(frames: Iterator[Any]) -> dict[str, str]:
+    """{column: ARFF type}: numeric, nominal {values…} (text and booleans, up to NOMINAL_LIMIT values), string."""
+    import pandas as pd
+
+    numeric: dict[str, bool] = {}
+    values: dict[str, set[str] | None] = {}
+    for frame in frames:
+        for name in frame.columns:
+            column = frame[name]
+            is_number = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+            numeric[name] = numeric.get(name, True) and is_number
+            seen = values.setdefault(name, set())
+            if seen is not None and not is_number:
+                seen.update(str(v) for v in column.dropna().unique())
+                if len(seen) > NOMINAL_LIMIT:
+                    values[name] = None
+    types = {}
+    for name, is_number in numeric.items():
+        seen = values[name]
+        types[name] = ("numeric" if is_number else "string" if seen is None
+                       else "{" + ",".join(_arff_quote(v) for v in sorted(seen)) + "}")
+    return types
+
+
+def arff_write(frames: Callable[[], Iterator[Any]], out: IO[bytes], relation: str) -> None:
+    """Two passes over the table's chunks (`frames()` gives them again): the attribute types, then the rows. Memory
+    stays bounded by a chunk and the nominal values. Missing values are '?'."""
+    types = _arff_types(frames())
+    out.write(f"@relation {_arff_quote(relation)}\n\n".encode())
+    for name, kind in types.items():
+        out.write(f"@attribute {_arff_quote(str(name))} {kind}\n".encode())
+    out.write(b"\n@data\n")
+    for frame in frames():
+        columns = []
+        for name in types:
+            column = frame[name]
+            render = _arff_number if types[name] == "numeric" else (lambda v: _arff_quote(str(v)))
+            columns.append([("?" if v is None or v != v else render(v)) for v in column.tolist()])
+        for row in zip(*columns, strict=True):
+            out.write((",".join(row) + "\n").encode())
 
 
 def _arrow_numbers(text: Any) -> Any:

@@ -21,7 +21,7 @@ from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.service_kinds import service_kind
 from studio.errors import RequestRefused
 
-from . import storage
+from . import blob, storage
 from .dry_run import sample_problem
 from .models import Endpoint, ResourceVersion, WebService
 from .resource_history import deployed_version, deployment_recorded, updatable
@@ -224,11 +224,17 @@ def verified_model(service: WebService, name: str, location: Any) -> tuple[str, 
         names = ", ".join(f"'{n}'" for n in resources) or "none"
         raise EndpointError(f"'{name}' is not an updatable resource of this service; it has {names}.",
                             target=str(name))
-    relative, token = _located(service, location, name)
+    base = str(location.get("BaseLocation") or "") if isinstance(location, dict) else ""
     try:  # these very bytes must be the version the token was issued for (not a file replaced since); workspace
         # storage is outside input: only this studio's signed packages, checked without building them (the dry
-        # run builds them, in a child process)
-        data = storage.read_signed(service.workspace_id, relative, token, limit=settings.ATELIER_MAX_MODEL_BYTES)
+        # run builds them, in a child process). A blob of the caller's Azure storage: downloaded with its SAS.
+        if blob.is_blob_url(base, service.workspace_id):
+            relative = storage.clean_location(location.get("RelativeLocation"))
+            data = blob.fetch_signed(base, relative, str(location.get("SasBlobToken") or ""),
+                                     limit=settings.ATELIER_MAX_MODEL_BYTES)
+        else:
+            relative, token = _located(service, location, name)
+            data = storage.read_signed(service.workspace_id, relative, token, limit=settings.ATELIER_MAX_MODEL_BYTES)
         new = TrainedModel.described(data, require_signature=True)
     except storage.StorageError as error:
         raise EndpointError(error.message, status=error.status, target=name) from None

@@ -157,7 +157,8 @@ class RequestLog(models.Model):
 
 
 class BatchJob(models.Model):
-    """A Batch Execution Service job: inputs and outputs name files in the workspace storage."""
+    """A Batch Execution Service job: inputs and outputs name files in the workspace storage or blobs of an Azure
+    storage account (`blob_accounts`)."""
 
     class Status(models.TextChoices):
         NOT_STARTED = "NotStarted", "Not started"
@@ -172,6 +173,8 @@ class BatchJob(models.Model):
     inputs = models.JSONField(help_text='{input name: "container/path.csv"}')
     outputs = models.JSONField(help_text='{output name: "container/path.csv"}')
     global_parameters = models.JSONField(default=dict, blank=True)
+    blob_accounts = models.JSONField(default=dict, blank=True, help_text='{"Inputs"|"Outputs": {name: sealed Azure '
+                                     'account}} for the places on a caller\'s Azure Blob storage (webservices/blob.py)')
     details = models.TextField(blank=True)
     chunks = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)

@@ -1,5 +1,6 @@
 """Retraining web services (issue 7): a batch job that trains on new data and returns the trained model as an
-`.ilearner` package and the evaluation as CSV, in the workspace storage, for a PATCH onto an endpoint."""
+`.ilearner` package and the evaluation as a table, in the workspace storage or the caller's Azure Blob storage,
+for a PATCH onto an endpoint."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from experiments.modules.framework.base import ServiceRole
 from experiments.modules.framework.registry import registry
 
 from . import storage
-from .batch_csv import csv_part, typed_frame
+from .batch_csv import TABLE_EXTENSIONS, arff_write, part_extension, text_part, typed_frame
 from .scoring.scorer import ScoringError
 from .scoring.wire import BadRequest
 
@@ -36,19 +37,29 @@ def output_kinds(graph: dict[str, Any]) -> dict[str, str]:
 
 
 def output_extension(kind: str) -> tuple[str, ...]:
-    return (".ilearner",) if kind == MODEL else (".csv", ".parquet")
+    return (".ilearner",) if kind == MODEL else TABLE_EXTENSIONS
 
 
-def retrain(*, workspace_id: str, service_id: int, scorer: Any, input_schema: dict[str, list[dict[str, Any]]],
-            inputs: dict[str, str], outputs: dict[str, str], global_parameters: dict[str, Any],
-            model_name: str, note: dict[str, Any]) -> int:
+def table_file(table: Any, location: str) -> bytes:
+    """A whole table in the format its location's extension names (CSV, TSV, Parquet or ARFF)."""
+    if location.endswith(".arff"):
+        out = io.BytesIO()
+        arff_write(lambda: iter([table.frame]), out, location.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        return out.getvalue()
+    extension = part_extension(location)
+    return bytes(table.to_parquet()) if extension == "parquet" else text_part(table.frame, extension, header=True)
+
+
+def retrain(*, scorer: Any, input_schema: dict[str, list[dict[str, Any]]], inputs: dict[str, Any],
+            outputs: dict[str, Any], global_parameters: dict[str, Any], model_name: str, note: dict[str, Any]) -> int:
     """Train on the whole input files (training needs every row at once) and write each output; returns the
     number of rows trained on. Raises BadRequest for unreadable input, ScoringError for a failing module or an
-    output that can't be stored (quota, a location held by another owner)."""
+    output that can't be stored (quota, a location held by another owner, a refused blob); StorageError for an
+    input that can't be opened. `inputs` and `outputs` are blob.Place objects."""
     tables = {}
     rows = 0
-    for name, location in inputs.items():
-        with storage.open_file(workspace_id, location) as handle:
+    for name, place in inputs.items():
+        with place.open() as handle:
             try:
                 frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
@@ -58,17 +69,16 @@ def retrain(*, workspace_id: str, service_id: int, scorer: Any, input_schema: di
     values = scorer.values(tables, global_parameters)
     raw = {name: values[source] for name, source in scorer.output_sources.items()}
     metrics = next((value.metrics for value in raw.values() if isinstance(value, Evaluation)), {})
-    for name, location in outputs.items():
+    for name, place in outputs.items():
         value = raw[name]
         if isinstance(value, TrainedModel):
             value.name = model_name
             value.info = {**value.info, "metrics": metrics, "trained_rows": rows, **note}
             data = value.to_bytes()
         else:
-            table = values[(scorer.outputs[name], "dataset")]
-            data = table.to_parquet() if location.endswith(".parquet") else csv_part(table.frame, header=True)
-        try:  # the service's own file, within the workspace's quota
-            storage.write(workspace_id, location, io.BytesIO(data), by=storage.Accessor(service_id))
+            data = table_file(values[(scorer.outputs[name], "dataset")], place.location)
+        try:  # the service's own file, within the workspace's quota; or the caller's blob
+            place.write(io.BytesIO(data))
         except storage.StorageError as error:
             raise ScoringError(f"Output '{name}' could not be written: {error.message}", target=name) from None
     return rows

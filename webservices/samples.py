@@ -136,7 +136,7 @@ while True:
         break
     time.sleep(2)
 print(status["StatusCode"], status["Details"])
-for name, result in status["Results"].items():  # the trained model (.ilearner) and the evaluation
+for name, result in (status["Results"] or {{}}).items():  # null unless Finished; the model and the evaluation
     download = requests.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"], timeout=600)
     with open(result["RelativeLocation"].rsplit("/", 1)[-1], "wb") as out:
         out.write(download.content)

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from experiments.modules.framework.artifacts import ArtifactError, TrainedModel
 from experiments.service_kinds import Batching, kind_names, service_kind
 
-from . import storage
+from . import blob, storage
 from .batch import job_refresh, job_start, job_status_json, job_submit
 from .endpoints import EndpointError, model_fits, resource_patch, updatable
 from .models import BatchJob, Endpoint, ResourceVersion, RetrainingSchedule, WebService
@@ -31,26 +31,29 @@ def _model_location(job: BatchJob) -> str | None:
     return next((location for location in job.outputs.values() if location.endswith(MODEL_EXTENSION)), None)
 
 
-def _model_file(job: BatchJob) -> str:
-    """Where the finished job wrote its trained model."""
-    location = _model_location(job)
-    if location is None:
+def _model_place(job: BatchJob) -> blob.Place:
+    """Where the finished job wrote its trained model (the workspace storage, or the caller's blob)."""
+    name = next((name for name, location in job.outputs.items() if location.endswith(MODEL_EXTENSION)), None)
+    if name is None:
         raise EndpointError(f"Job {job.job_id} returned no trained model ({MODEL_EXTENSION} output).", target="job")
     if job.status != BatchJob.Status.FINISHED:
         raise EndpointError(f"Job {job.job_id} is {job.status}; its model can be applied once it has finished.",
                             status=409, target="job")
-    return location
+    return blob.job_places(job)[1][name]
 
 
 def _model(job: BatchJob) -> tuple[str, TrainedModel]:
-    """The finished job's trained model: (its storage location, its metadata, read without building it)."""
-    location = _model_file(job)
-    workspace = job.endpoint.service.workspace_id
+    """The finished job's trained model: (its location, its metadata, read without building it)."""
+    place = _model_place(job)
+    limit = settings.ATELIER_MAX_MODEL_BYTES
     try:
-        data = storage.read_bytes(workspace, location, limit=settings.ATELIER_MAX_MODEL_BYTES)
-        return location, TrainedModel.described(data, require_signature=True)
+        with place.open() as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise storage.StorageError(f"'{place.location}' is larger than {limit} bytes.")
+        return place.location, TrainedModel.described(data, require_signature=True)
     except (storage.StorageError, ArtifactError) as error:
-        raise EndpointError(f"The job's model at '{location}' can't be read: {error}", target="job") from None
+        raise EndpointError(f"The job's model at '{place.location}' can't be read: {error}", target="job") from None
 
 
 def studio_job_json(base: str, job: BatchJob) -> dict[str, Any]:
@@ -63,7 +66,7 @@ def studio_job_json(base: str, job: BatchJob) -> dict[str, Any]:
         status["Details"] = "Training on a worker (a retraining job reads all its rows, then trains)…"
     outputs = []
     for name, location in job.outputs.items():
-        result = status["Results"].get(name)
+        result = (status["Results"] or {}).get(name)  # null until the job finishes
         outputs.append({"name": name, "location": location, "model": location.endswith(MODEL_EXTENSION),
                         "url": result["BaseLocation"] + location + result["SasBlobToken"] if result else None})
     metrics: dict[str, Any] = {}
@@ -108,13 +111,12 @@ def job_targets(job: BatchJob, services: QuerySet[WebService]) -> list[dict[str,
 def job_apply(*, job: BatchJob, endpoint: Endpoint, base: str, resource: str | None = None) -> ResourceVersion:
     """Update Resource with the job's trained model on `endpoint` (of the job's workspace): the same call as the
     PATCH, refused as it refuses (default endpoint, wrong service kind, a model that doesn't fit or can't score)."""
-    location = _model_file(job)  # the file itself is checked by resource_patch, as for any PATCH
+    place = _model_place(job)  # the file itself is checked by resource_patch, as for any PATCH
     names = [r["Name"] for r in updatable(endpoint.service)]
     if resource is None and len(names) > 1:
         raise EndpointError(f"The service has {len(names)} trained models; name one as 'resource': "
                             f"{', '.join(names)}.", target="resource")
-    workspace = job.endpoint.service.workspace_id
+    result = place.result(base)
     body = {"Resources": [{"Name": resource if resource is not None else next(iter(names), ""), "Location": {
-        "BaseLocation": f"{base}/workspaces/{workspace}/storage/", "RelativeLocation": location,
-        "SasBlobToken": storage.sas_token(workspace, location)}}]}
+        key: result[key] for key in ("BaseLocation", "RelativeLocation", "SasBlobToken")}}]}
     return resource_patch(endpoint=endpoint, body=body)[0]

@@ -25,9 +25,9 @@ from experiments.modules.framework.datatable import DataTable
 from experiments.service_kinds import Batching, service_kind
 from studio import workers
 
-from . import storage
+from . import blob, storage
 from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
-from .batch_csv import csv_part, typed_frame
+from .batch_csv import arff_write, part_extension, text_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
 from .models import BatchJob, BatchTask
 from .retraining import retrain
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 
 def _chunk_path(job: BatchJob, kind: str, index: int, name: str, extension: str = "parquet") -> str:
     return f"jobs/{job.job_id}/{kind}-{name}-{index:06d}.{extension}"
-
-
-def _out_extension(location: str) -> str:
-    return "parquet" if location.endswith(".parquet") else "csv"
 
 
 def _fail(job_pk: int, message: str) -> None:
@@ -121,7 +117,6 @@ def _bes_run(job_pk: int) -> None:
         return
     deployment = job.endpoint.service.current
     assert deployment is not None, "a batch job is only submitted to a deployed service"
-    workspace = job.endpoint.service.workspace_id
     if service_kind(job.endpoint.service.kind).batching == Batching.WHOLE:
         _retrain(job)
         return
@@ -129,9 +124,9 @@ def _bes_run(job_pk: int) -> None:
     held = None  # the last chunk written, sent when the next one is: a job of one chunk is scored here
     try:
         counts = []
-        for name, location in job.inputs.items():
+        for name, place in blob.job_places(job)[0].items():
             columns = deployment.input_schema[name]
-            with storage.open_file(workspace, location) as handle:
+            with place.open() as handle:
                 split = _split_lines if _without_quotes(handle) else _split_parsed
                 handle.seek(0)
                 count = 0
@@ -179,10 +174,10 @@ def _retrain_job(job: BatchJob) -> None:
     resource = next((r["Name"] for r in service.current.resources if r["Kind"] == "TrainedModel"),  # type: ignore[union-attr]
                     f"{service.name} [trained model]")
     try:
-        rows = retrain(workspace_id=service.workspace_id, service_id=service.pk,
-                       scorer=state.scorer,  # type: ignore[union-attr]
-                       input_schema=service.current.input_schema, inputs=job.inputs,  # type: ignore[union-attr]
-                       outputs=job.outputs, global_parameters=job.global_parameters, model_name=resource,
+        inputs, outputs = blob.job_places(job)
+        rows = retrain(scorer=state.scorer,  # type: ignore[union-attr]
+                       input_schema=service.current.input_schema, inputs=inputs,  # type: ignore[union-attr]
+                       outputs=outputs, global_parameters=job.global_parameters, model_name=resource,
                        note={"retraining_service": service.pk, "job": job.job_id})
     except (BadRequest, storage.StorageError) as error:
         _fail(job.pk, f"Input could not be read: {error.message}")
@@ -299,10 +294,10 @@ def _bes_chunk(job_pk: int, index: int, inline: bool = False) -> None:
         _fail(job_pk, f"Chunk {index + 1}: {error.message}")
         return
     first = next(iter(job.outputs))
-    counted = default_storage.exists(_chunk_path(job, "out", index, first, _out_extension(job.outputs[first])))
+    counted = default_storage.exists(_chunk_path(job, "out", index, first, part_extension(job.outputs[first])))
     for name, table in results.items():
-        extension = _out_extension(job.outputs[name])
-        data = table.to_parquet() if extension == "parquet" else csv_part(table.frame, header=index == 0)
+        extension = part_extension(job.outputs[name])
+        data = table.to_parquet() if extension == "parquet" else text_part(table.frame, extension, header=index == 0)
         path = _chunk_path(job, "out", index, name, extension)
         if default_storage.exists(path):
             default_storage.delete(path)
@@ -333,31 +328,15 @@ def bes_join(self: Any, job_pk: int) -> None:
 
 
 def _bes_join(job_pk: int) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     job = _running(job_pk)
     if job is None:
         return
-    workspace, owner = job.endpoint.service.workspace_id, storage.Accessor(job.endpoint.service_id)
-    for name, location in job.outputs.items():
-        extension = _out_extension(location)
+    for name, place in blob.job_places(job)[1].items():
         with tempfile.TemporaryFile() as joined:  # on disk: the output is never held in memory whole
-            writer = None
-            for index in range(job.chunks):
-                with default_storage.open(_chunk_path(job, "out", index, name, extension), "rb") as part:
-                    if extension == "csv":
-                        while piece := part.read(2**20):
-                            joined.write(piece)
-                        continue
-                    batch = pa.Table.from_pandas(DataTable.from_parquet(part.read()).frame, preserve_index=False)
-                writer = writer or pq.ParquetWriter(joined, batch.schema)
-                writer.write_table(batch)
-            if writer is not None:
-                writer.close()
+            _join_parts(job, name, place.location, joined)
             joined.seek(0)
-            try:  # the service's own file, within the workspace's quota
-                storage.write(workspace, location, joined, by=owner)
+            try:  # the service's own file, within the workspace's quota; or the caller's blob
+                place.write(joined)
             except storage.StorageError as error:
                 _fail(job_pk, f"Output '{name}' could not be written: {error.message}")
                 job_files_remove(job.job_id)
@@ -368,6 +347,38 @@ def _bes_join(job_pk: int) -> None:
         _, files = default_storage.listdir(f"jobs/{job.job_id}")
         for file in files:
             default_storage.delete(f"jobs/{job.job_id}/{file}")
+
+
+def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> None:
+    """An output's parts in chunk order, in its format: text parts copied as bytes, Parquet parts re-written
+    into one Parquet file or read twice for ARFF (types first, then rows)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    extension = part_extension(location)
+    paths = [_chunk_path(job, "out", index, name, extension) for index in range(job.chunks)]
+    if extension != "parquet":
+        for path in paths:
+            with default_storage.open(path, "rb") as part:
+                while piece := part.read(2**20):
+                    joined.write(piece)
+        return
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for path in paths:
+            with default_storage.open(path, "rb") as part:
+                yield DataTable.from_parquet(part.read()).frame
+
+    if location.endswith(".arff"):
+        arff_write(frames, joined, location.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        return
+    writer = None
+    for frame in frames():
+        batch = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = writer or pq.ParquetWriter(joined, batch.schema)
+        writer.write_table(batch)
+    if writer is not None:
+        writer.close()
 
 
 @celeryd_after_setup.connect

@@ -60,7 +60,8 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     assert submitted.status_code == 200
     job_id = submitted.json()
     assert isinstance(job_id, str) and len(job_id) == 32
-    assert httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()["StatusCode"] == "NotStarted"
+    not_started = httpx.get(f"{jobs}/{job_id}?api-version=2.0", headers=headers).json()
+    assert not_started["StatusCode"] == "NotStarted" and not_started["Results"] is None  # null until it ends
     assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 200
     status = wait(jobs, headers, job_id)
     assert status["StatusCode"] == "Finished", status
@@ -73,7 +74,8 @@ def test_a_job_scores_a_file_in_chunks_and_the_result_downloads_with_the_token(b
     by_position = expected["Scored Probabilities"].reset_index(drop=True)
     positions = [held_out.index.get_loc(label) for label in rows.index]
     assert scored["Scored Probabilities"].tolist() == pytest.approx(by_position.iloc[positions].tolist(), abs=1e-9)
-    assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 409
+    again = httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers)  # classic: 400, not 409
+    assert again.status_code == 400 and "only a job not started can be started" in again.json()["error"]["message"]
     listed = api.get(f"/api/web-services/{service_id}/endpoints/default/usage/").json()["jobs"]
     assert [(j["id"], j["status"], j["rows"], j["chunks"], j["chunks_done"]) for j in listed] == [
         (job_id, "Finished", 50_000, 3, 3)]
@@ -126,15 +128,15 @@ def test_a_bad_value_fails_the_job_naming_column_and_row_and_cancel_stops_a_job(
 
     other = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
     cancelled = httpx.delete(f"{jobs}/{other}?api-version=2.0", headers=headers).json()
-    assert cancelled["StatusCode"] == "Cancelled"
-    assert httpx.post(f"{jobs}/{other}/start?api-version=2.0", headers=headers).status_code == 409
+    assert cancelled["StatusCode"] == "Cancelled" and cancelled["Results"] is None
+    assert httpx.post(f"{jobs}/{other}/start?api-version=2.0", headers=headers).status_code == 400
 
 
 @pytest.mark.parametrize(("case", "status", "fragment"), [
     ("missing file", 400, "no file at 'mydata/nothing.csv'"),
     ("unknown input", 400, "Unknown input 'input9'"),
     ("bad location", 400, "is not a valid RelativeLocation"),
-    ("bad output", 400, "must end in .csv or .parquet"),
+    ("bad output", 400, "must end in .csv or .tsv or .parquet or .arff"),
     ("wrong key", 401, "wrong API key"),
     ("not json", 400, "not valid JSON"),
 ])
@@ -160,6 +162,56 @@ def test_submissions_are_refused_with_a_message(bes, case, status, fragment):
         return
     assert response.status_code == status, response.text
     assert fragment in response.json()["error"]["message"]
+
+
+def test_classic_tolerant_bodies_single_input_null_outputs_and_parameters(bes):
+    """As the classic service accepted them: 'Input' (singular) for a single-input service, 'Outputs': null (every
+    output at its default place, a folder of the job's own) and 'GlobalParameters': null."""
+    jobs, headers, storage, held_out, _ = bes
+    upload(storage, headers, "mydata/few.csv", held_out.drop(columns=["income"]).head(30))
+    body = {"Input": {"ConnectionString": None, "RelativeLocation": "/mydata/few.csv"}, "Outputs": None,
+            "GlobalParameters": None}
+    job_id = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+    assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 200
+    status = wait(jobs, headers, job_id)
+    assert status["StatusCode"] == "Finished", status
+    result = status["Results"]["output1"]
+    assert result["RelativeLocation"] == f"results/{job_id}/output1.csv"
+    scored = pd.read_csv(io.BytesIO(httpx.get(result["BaseLocation"] + result["RelativeLocation"]
+                                              + result["SasBlobToken"]).content))
+    assert len(scored) == 30 and "Scored Labels" in scored.columns
+    both = httpx.post(f"{jobs}?api-version=2.0", headers=headers, json={"Outputs": None})
+    assert both.status_code == 400 and "'Inputs' must be an object naming each input" in both.json()["error"]["message"]
+
+
+def test_tsv_and_arff_outputs_are_written_in_those_formats(bes):
+    """Two chunks: the TSV parts are joined as text; the ARFF header lists the nominal values of both chunks."""
+    jobs, headers, storage, held_out, expected = bes
+    rows = held_out.drop(columns=["income"]).sample(25_000, replace=True, random_state=7)
+    upload(storage, headers, "mydata/formats.csv", rows)
+    files = {}
+    for extension in ("tsv", "arff"):
+        job_id = httpx.post(f"{jobs}?api-version=2.0", headers=headers, json={
+            "Inputs": {"input1": {"RelativeLocation": "mydata/formats.csv"}},
+            "Outputs": {"output1": {"RelativeLocation": f"mydata/scored.{extension}"}}}).json()
+        httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers)
+        status = wait(jobs, headers, job_id)
+        assert status["StatusCode"] == "Finished", status
+        result = status["Results"]["output1"]
+        files[extension] = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"])
+    tsv = pd.read_csv(io.BytesIO(files["tsv"].content), sep="\t")
+    assert len(tsv) == 25_000 and tsv.columns.tolist() == [*rows.columns, "Scored Labels", "Scored Probabilities"]
+    positions = [held_out.index.get_loc(label) for label in rows.index]
+    by_position = expected["Scored Probabilities"].reset_index(drop=True).iloc[positions]
+    assert tsv["Scored Probabilities"].tolist() == pytest.approx(by_position.tolist(), abs=1e-9)
+    header, data = files["arff"].text.split("@data\n")
+    lines = header.splitlines()
+    assert lines[0] == "@relation scored"
+    assert "@attribute age numeric" in lines and "@attribute 'Scored Probabilities' numeric" in lines
+    sexes = sorted(rows["sex"].dropna().unique())
+    assert f"@attribute sex {{{','.join(sexes)}}}" in lines
+    assert data.splitlines()[0].split(",")[0] == str(int(rows["age"].iloc[0]))
+    assert len(data.splitlines()) == 25_000
 
 
 def test_storage_needs_a_key_to_upload_and_a_key_or_token_to_download(bes):
@@ -327,3 +379,21 @@ def test_a_job_whose_worker_is_killed_is_failed_within_30_s_and_a_new_job_runs(b
     assert wait(jobs, headers, again, timeout=120)["StatusCode"] == "Finished"
     # The killed job's rows go with beat's next sweep (every 10 s), the finished job's as its tasks end.
     assert processes.wait_until(lambda: not BatchTask.objects.exists(), timeout=25), "tasks that ended left a record"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_azure_connection_strings_are_read_as_the_sdk_reads_them_and_sealed_without_the_key():
+    from webservices.blob import DEV_ACCOUNT, DEV_KEY, account_parse, seal, unseal
+    from webservices.storage import StorageError
+
+    account = account_parse("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=a2V5;"
+                            "EndpointSuffix=core.chinacloudapi.cn", "Input 'input1'")
+    assert account.endpoint == "https://acme.blob.core.chinacloudapi.cn" and account.key == "a2V5"
+    assert "a2V5" not in repr(account)
+    development = account_parse("UseDevelopmentStorage=true", "Input 'input1'")
+    assert (development.name, development.key, development.endpoint) == (
+        DEV_ACCOUNT, DEV_KEY, "http://127.0.0.1:10000/devstoreaccount1")
+    sealed = seal(account)
+    assert "a2V5" not in sealed and "acme" not in sealed and unseal(sealed) == account
+    with pytest.raises(StorageError, match="Output 'output1': the ConnectionString's AccountKey is not a base64 key"):
+        account_parse("AccountName=acme;AccountKey=not base64!", "Output 'output1'")

@@ -254,26 +254,33 @@ def foreign_model(base, ws, storage, headers, model):
 def forged_model(base, ws, storage, headers, model, key=None):
     """The retrained .ilearner repackaged as an outsider can: same payload and metadata, a recomputed sha256,
     and no signature (or one made with another key), uploaded with a fresh token."""
+    from webservices import storage as workspace_storage
+
+    data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
+    name = f"models/forged-{'unsigned' if key is None else 'other-key'}.ilearner"
+    assert httpx.put(f"{storage}/{name}", content=repackaged(data, key), headers=headers).status_code == 201
+    return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": name,
+            "SasBlobToken": workspace_storage.sas_token(str(ws), name)}
+
+
+def repackaged(data, key=None):
+    """An .ilearner's payload and metadata repackaged by an outsider: a recomputed sha256 and no signature (or one
+    made with another key)."""
     import hashlib
     import zipfile
 
     from experiments.modules.framework.ilearner import package_signature
-    from webservices import storage as workspace_storage
 
-    data = httpx.get(model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"]).content
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         payload, meta = archive.read("model.skops"), archive.read("meta.json")
     digest = hashlib.sha256(payload + meta).hexdigest()
-    name = f"models/forged-{'unsigned' if key is None else 'other-key'}.ilearner"
     with zipfile.ZipFile(buffer := io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("model.skops", payload)
         archive.writestr("meta.json", meta)
         archive.writestr("sha256", digest)
         if key is not None:
             archive.writestr("signature", package_signature(digest, secret=key))
-    assert httpx.put(f"{storage}/{name}", content=buffer.getvalue(), headers=headers).status_code == 201
-    return {"BaseLocation": f"{base}/workspaces/{ws}/storage/", "RelativeLocation": name,
-            "SasBlobToken": workspace_storage.sas_token(str(ws), name)}
+    return buffer.getvalue()
 
 
 def attempt_done(api, url, timeout=240):
