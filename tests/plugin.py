@@ -25,6 +25,13 @@ from studio import processes
 # the tests' own (synchronous) database calls made while a page is open.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Azurite listens on a loopback address of its own, the one private address the studio (and the workers and
+# servers the suite starts, which inherit this environment) may reach: blob endpoints elsewhere on this machine
+# stay refused (webservices/blob.py vets them as Import Data's URLs are), and 127.0.0.1 keeps failing the SSRF
+# tests.
+AZURITE_HOST = "127.0.0.2"
+os.environ.setdefault("ATELIER_OUTBOUND_ALLOWED_HOSTS", AZURITE_HOST)
+
 
 # The session's private Redis, for the fault tests that stop and restart it.
 SESSION: dict[str, processes.ManagedProcess] = {}
@@ -51,7 +58,7 @@ AZURITE = Path(__file__).resolve().parent.parent / ".cache" / "azurite" / "node_
 class Azurite:
     """The session's Azure Blob emulator: the emulator's well-known development account on a free port."""
 
-    endpoint: str  # http://127.0.0.1:{port}/devstoreaccount1
+    endpoint: str  # http://127.0.0.2:{port}/devstoreaccount1
 
     def connection_string(self, key: str = "") -> str:
         """The Azure form a BES client sends; `key` another account key (a wrong one, for the refusals)."""
@@ -68,13 +75,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Generator[Azurite, None
     if not AZURITE.exists():
         pytest.fail(f"Azurite is not installed at {AZURITE}: run `make setup`.")
     port, workdir = processes.free_port(), tmp_path_factory.mktemp("azurite")
-    command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(workdir),
+    command = [str(AZURITE), "--blobHost", AZURITE_HOST, "--blobPort", str(port), "--location", str(workdir),
                "--skipApiVersionCheck", "--loose", "--silent"]
     server = processes.ManagedProcess("azurite", command, log_path=workdir / "azurite.log").start()
     try:
-        if not processes.wait_until(lambda: processes.port_answers("127.0.0.1", port) or not server.running(),
+        if not processes.wait_until(lambda: processes.port_answers(AZURITE_HOST, port) or not server.running(),
                                     timeout=30) or not server.running():
             pytest.fail(f"Azurite did not start on port {port} (see {workdir / 'azurite.log'}).")
-        yield Azurite(f"http://127.0.0.1:{port}/devstoreaccount1")
+        yield Azurite(f"http://{AZURITE_HOST}:{port}/devstoreaccount1")
     finally:
         server.stop()

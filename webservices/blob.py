@@ -2,8 +2,8 @@
 by an Azure `ConnectionString`, behind one small interface (`Place`) the job code uses for both.
 
 Azure is reached only through the Azure Storage SDK (`azure-storage-blob`). An account key is needed while the
-job runs (to read, write and sign the results' SAS), so it is kept in the job record sealed (Fernet, a key
-derived from SECRET_KEY; SECRET_KEY_FALLBACKS still open what older keys sealed) and is never written to a log,
+job runs (to read, write and sign the results' SAS), so it is kept in the job record sealed (studio.sealing,
+under ATELIER_SEALING_SECRETS, as endpoint keys are) and is never written to a log,
 a job's Details or its JSON: results carry a read-only, expiring SAS instead. An account that can't be reached,
 a refused key, a missing container or blob fail the job with a StorageError naming the place and the reason;
 nothing ever falls back to a file of the studio's storage.
@@ -12,7 +12,6 @@ nothing ever falls back to a file of the studio's storage.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -24,12 +23,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 
+from studio import outbound, sealing
+
 from . import storage
 from .storage import StorageError
 
 if TYPE_CHECKING:
     from .models import BatchJob
 
+logger = logging.getLogger(__name__)
 logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs each request at INFO: keep the logs quiet
 
 SAS_SECONDS = storage.TOKEN_SECONDS
@@ -114,6 +116,7 @@ class BlobPlace:
         from azure.storage.blob import BlobClient
 
         container, blob = self._names
+        vetted(self.account.endpoint, self.label + f" (blob '{self.location}')")
         return BlobClient.from_connection_string(self.account.connection_string, container, blob, **SDK_OPTIONS)
 
     @contextmanager
@@ -160,6 +163,21 @@ class BlobPlace:
 
 CREDENTIALS_REFUSED = {"AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
                        "InvalidAuthenticationInfo"}
+
+
+def vetted(endpoint: str, what: str) -> None:
+    """Refuse a blob endpoint on this machine or its private network, as Import Data's URLs are (studio.outbound):
+    a caller's ConnectionString or BaseLocation must not make the studio call its own Redis, database or cloud
+    metadata. ATELIER_OUTBOUND_ALLOWED_HOSTS lists the private hosts allowed (e.g. an Azurite on the LAN). The SDK
+    resolves the name again when it connects; the window between the two lookups is the one gap left."""
+    parts = urlsplit(endpoint)
+    try:
+        outbound.vetted_addresses(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    except outbound.Unreachable as refused:
+        logger.warning("blob endpoint refused: %s", refused)
+        raise StorageError(f"{what}: the storage account's address is not allowed (a private or local address; "
+                           "ATELIER_OUTBOUND_ALLOWED_HOSTS lists those a job may reach).", status=403,
+                           code="Forbidden") from None
 
 
 def azure_error(error: Exception, what: str) -> StorageError:
@@ -213,27 +231,17 @@ def account_parse(connection_string: str, what: str) -> Account:
     return Account(name, key, endpoint.rstrip("/"))
 
 
-def _fernet() -> Any:
-    from cryptography.fernet import Fernet, MultiFernet
-
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"atelier-blob:{s}".encode()).digest()))
-                        for s in secrets])
-
-
 def seal(account: Account) -> str:
-    """The account as stored in the job record: encrypted, so the database alone does not give the key away."""
-    return str(_fernet().encrypt(account.connection_string.encode()).decode())
+    """The account as stored in the job record: encrypted (studio.sealing), so the database alone does not give
+    the key away."""
+    return sealing.seal(account.connection_string)
 
 
 def unseal(sealed: str) -> Account:
-    from cryptography.fernet import InvalidToken
-
-    try:
-        text = _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        raise StorageError("The job's storage account can't be read back (the studio's SECRET_KEY changed); submit "
-                           "the job again.") from None
+    text = sealing.unseal(sealed)
+    if text is None:
+        raise StorageError("The job's storage account can't be read back (no configured sealing secret opens it); "
+                           "submit the job again.")
     return account_parse(text, "The job's storage account")
 
 
@@ -274,6 +282,7 @@ def fetch_signed(base: str, relative: str, sas: str, limit: int) -> bytes:
                            code="Forbidden")
     path = "/".join(quote(unquote(part)) for part in relative.strip("/").split("/"))
     url = f"{base.rstrip('/')}/{path}?{sas.lstrip('?')}"
+    vetted(base, what)
     try:
         client = BlobClient.from_blob_url(url, **SDK_OPTIONS)
         if int(client.get_blob_properties().size) > limit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ import pytest
 from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
 from studio import processes
+from tests.plugin import AZURITE_HOST
 from tests.webservices.test_bes import bes, wait  # noqa: F401 (fixtures)
 from tests.webservices.test_deploy import income  # noqa: F401 (fixtures)
 from tests.webservices.test_retraining import call, journey, repackaged, score  # noqa: F401 (fixtures)
@@ -86,12 +88,14 @@ def test_a_refused_or_missing_blob_fails_the_job_naming_it_and_no_local_file_is_
     box.upload_blob("in.csv", rows.to_csv(index=False).encode())
     upload(storage, headers, f"{box.container_name}/in.csv", rows)  # the decoy
     wrong_key = base64.b64encode(secrets.token_bytes(64)).decode()
-    nobody = f"http://127.0.0.1:{processes.free_port()}/devstoreaccount1"  # nothing listens there
+    nobody = f"http://{AZURITE_HOST}:{processes.free_port()}/devstoreaccount1"  # nothing listens there
+    studio_redis = f"http://127.0.0.1:{urlsplit(os.environ['REDIS_URL']).port}/devstoreaccount1"  # not a job's
     good = azurite.connection_string()
     for connection, blob, reason in [
         (azurite.connection_string(key=wrong_key), "in.csv", "the storage account refused the credentials"),
         (good, "missing.csv", "there is no such blob"),
         (good.replace(azurite.endpoint, nobody), "in.csv", "the storage account could not be reached"),
+        (good.replace(azurite.endpoint, studio_redis), "in.csv", "the storage account's address is not allowed"),
     ]:
         body = {"Inputs": {"input1": {"ConnectionString": connection,
                                       "RelativeLocation": f"{box.container_name}/{blob}"}},
@@ -168,6 +172,10 @@ def test_the_classic_retraining_sequence_on_azure_blob_storage(journey, azurite,
     status, body = call("PATCH", f"{journey['management']}/retrained", as_retrained,
                         {"Resources": [{"Name": journey["resource"], "Location": tampered}]})
     assert status == 403 and "refused the credentials" in body["error"]["message"], body
+    inside = {**location, "BaseLocation": f"http://127.0.0.1:{urlsplit(os.environ['REDIS_URL']).port}/"}
+    status, body = call("PATCH", f"{journey['management']}/retrained", as_retrained,
+                        {"Resources": [{"Name": journey["resource"], "Location": inside}]})
+    assert status == 403 and "address is not allowed" in body["error"]["message"], body  # never fetched
     assert score(retrained_url, added["PrimaryKey"], rows) == before
 
     status, body = call("PATCH", f"{journey['management']}/retrained", as_retrained,
