@@ -236,7 +236,7 @@ def test_every_studio_page_fits_the_window(page, owner, studio_server):
     pages = {"experiments": "/", "datasets": "/datasets/", "dataset": f"/datasets/{dataset.pk}/",
              "trained models": "/trained-models/", "web services": "/web-services/",
              "web service": f"/web-services/{service.pk}/",
-             "endpoint": f"/web-services/{service.pk}/endpoints/default/"}
+             "endpoint": f"/web-services/{service.pk}/endpoints/default/", "settings": "/settings/"}
     shell = {"top bar": ".topbar", "navigation": ".topbar nav", "user menu": ".user-menu summary"}
     problems = []
     for size in SIZES:
