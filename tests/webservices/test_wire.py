@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from experiments.modules.framework.rows import Rows
 from studio.errors import AtelierError
 from webservices.openapi import openapi_document
-from experiments.modules.framework.rows import Rows
 from webservices.scoring.wire import DETAIL_CODES, BadRequest, TooManyRows, error_json, format_outputs, parse_inputs
 
 SCHEMA = {"input1": [{"name": "age", "kind": "numeric", "integer": True}]}
