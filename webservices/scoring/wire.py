@@ -203,6 +203,13 @@ def _column_type(values: list[Any], dtype: Any, integer: bool) -> str:
     return "String"
 
 
+def schema_column_type(column: Mapping[str, Any]) -> str:
+    """A schema column's classic type name (what its ColumnTypes entry says for whole values)."""
+    if column.get("integer"):
+        return "Int32"
+    return {"numeric": "Double", "boolean": "Boolean", "datetime": "DateTime"}.get(column["kind"], "String")
+
+
 def _cell(value: Any) -> Any:
     """A cell as JSON: numpy scalars to Python, NaN/NaT to null."""
     if value is None or value is _NA:
