@@ -1,7 +1,8 @@
 """An endpoint's API document as the classic service served it (`{HelpLocation}/apidocument`, and
 `{ApiLocation}/swagger.json`): Swagger 2.0 whose definitions name each input and output table
-(`input1Item`, `output1Item`: one property per column, in the response's column order, typed `number`, `integer`,
-`boolean` or `string`) and whose `ExecutionRequest` carries an example request.
+(`input1Item`, `output1Item`: one property per column, in the response's column order for a call without the
+optional label column, typed `number`, `integer`, `boolean` or `string`) and whose `ExecutionRequest` carries an
+example request.
 
 Its readers: the R AzureML package's `consume()` reads `definitions.output1Item` to type the columns it got back,
 `discoverSchema()` reads `definitions.ExecutionRequest.example` and the one `/execute?…` path (the second path:
@@ -33,6 +34,14 @@ def example_rows(deployment: Deployment) -> dict[str, list[dict[str, Any]]]:
         return {name: [] for name in deployment.input_schema}
     rows = format_outputs(tables, swagger=True, details=False, schema=deployment.input_schema)
     return {name: table[:1] for name, table in rows.items()}
+
+
+def answered_columns(deployment: Deployment) -> dict[str, list[dict[str, Any]]]:
+    """The output schema of a call that leaves out the optional input columns (the label), as the example does:
+    the R package lines the response's columns up with these by position."""
+    optional = {c["name"] for columns in deployment.input_schema.values() for c in columns if c.get("optional")}
+    return {name: [c for c in columns if c["name"] not in optional]
+            for name, columns in deployment.output_schema.items()}
 
 
 def _operation(operation_id: str, summary: str, body: str | None, response: str | None) -> dict[str, Any]:
@@ -68,7 +77,7 @@ def api_document(base: str, endpoint: Endpoint) -> dict[str, Any]:
     assert deployment is not None
     location = urlsplit(api_location(base, endpoint))
     inputs, input_tables = _tables(deployment.input_schema)
-    outputs, output_tables = _tables(deployment.output_schema)
+    outputs, output_tables = _tables(answered_columns(deployment))
     parameters = deployment.graph.get("web_service_parameters", [])
     blob = {"type": "object", "properties": {name: {"type": "string"} for name in
                                              ("ConnectionString", "RelativeLocation", "BaseLocation", "SasBlobToken")}}
