@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from experiments.service_kinds import service_kind
+
 from .api_document import api_document
 from .dashboard import batch_help, endpoint_help
 from .help_access import help_reader_allowed, help_token
@@ -59,11 +61,12 @@ def help_page(request: HttpRequest, workspace_id: str, service_id: str, ref: str
     schemas = {side: {name: [{"name": c["name"], "type": schema_column_type(c)} for c in columns]
                       for name, columns in schema.items()}
                for side, schema in (("inputs", deployment.input_schema), ("outputs", deployment.output_schema))}
-    rrs = endpoint_help(base, endpoint)
+    batch_only = service_kind(endpoint.service.kind).help_sample == "job"  # a retraining service: jobs only
+    shown = {"score": lambda: endpoint_help(base, endpoint), "jobs": lambda: batch_help(base, endpoint, deployment)}
     return render(request, "studio/apihelp.html", {
         "page": page or "overview", "endpoint": endpoint, "service": endpoint.service, "here": here,
-        "api_location": api_location(base, endpoint), "schemas": schemas,
-        "help": rrs if page != "jobs" else batch_help(base, endpoint, deployment), "batch_only": rrs.get("batch")})
+        "api_location": api_location(base, endpoint), "schemas": schemas, "batch_only": batch_only,
+        "help": shown[page]() if page in shown else {}})
 
 
 @require_GET
