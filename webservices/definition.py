@@ -32,7 +32,8 @@ def swagger_table(columns: list[dict[str, Any]]) -> dict[str, Any]:
     """A table as Swagger 2.0 (the new-style definition's input/output): an array of row objects."""
     properties: dict[str, Any] = {}
     for column in columns:
-        kind, form = SWAGGER_TYPES.get(column["kind"], ("string", None))
+        kind, form = ("integer", "int32") if column.get("integer") else SWAGGER_TYPES.get(column["kind"],
+                                                                                            ("string", None))
         properties[column["name"]] = {"type": kind, **({"format": form} if form else {})}
     required = [column["name"] for column in columns if not column.get("optional", False)]
     return {"type": "array", "items": {"type": "object", "properties": properties, "required": required}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .help_access import help_token
 from .models import Endpoint
 
 
@@ -35,6 +36,15 @@ def batch_location(base: str, endpoint: Endpoint) -> str:
     return f"{api_location(base, endpoint)}/jobs"
 
 
+def help_pages(base: str, endpoint: Endpoint) -> str:
+    """The endpoint's help pages, the classic form (`/apihelp/workspaces/{ws}/webservices/{service}/endpoints/
+    {endpoint id}`, then `/score`, `/jobs`, `/apidocument`): for a key holder or a signed-in member."""
+    return (f"{base}/apihelp/workspaces/{endpoint.service.workspace_id}/webservices/{endpoint.service_id}"
+            f"/endpoints/{endpoint.endpoint_id}")
+
+
 def help_location(base: str, endpoint: Endpoint) -> str:
-    """The endpoint's page in the studio (help, Test form, usage)."""
-    return f"{base}/web-services/{endpoint.service_id}/endpoints/{endpoint.name}/"
+    """`HelpLocation`: the help pages under a signed segment (webservices/help_access.py), readable without
+    credentials by whoever was handed it, as the R AzureML package reads `{HelpLocation}/apidocument`."""
+    plain = help_pages(base, endpoint)
+    return f"{base}/apihelp/{help_token(endpoint)}{plain[len(base) + len('/apihelp'):]}"

@@ -59,5 +59,9 @@ def openapi_document(base: str, endpoint: Endpoint, input_schema: dict[str, list
                     "schema": {"$ref": "#/components/schemas/Error"}}}}
                    for code, text in [("400", "Bad request"), ("401", "Missing or wrong key"),
                                       ("404", "No such endpoint"), ("413", "Too large"),
-                                      ("429", "Too many concurrent calls")]}}}}},
+                                      ("429", "Too many failed keys from this address (Retry-After)")]},
+                "503": {"description": "The endpoint's MaxConcurrentCalls reached (ServiceUnavailable / "
+                                       "RequestThrottled); retry after Retry-After seconds",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}},
     }

@@ -114,6 +114,9 @@ def _table_schema(run: Run, node: str, port: str, levels: bool = False) -> list[
     if not isinstance(value, DataTable):
         return []
     columns: list[dict[str, Any]] = [{"name": column.name, "kind": str(column.kind)} for column in value.schema]
+    for column in columns:  # whole-number columns answer as integers on the classic wire ("39" / Int32)
+        if column["kind"] == "numeric" and value.frame[column["name"]].dtype.kind in "iu":
+            column["integer"] = True
     for column in columns if levels else []:
         if column["kind"] in ("string", "categorical"):
             seen = value.frame[column["name"]].dropna().astype(str).unique()

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from . import batch_views, endpoint_views, storage_views
+from . import batch_views, endpoint_views, help_pages, storage_views
 from .scoring import call
 
+HELP = "workspaces/<str:workspace_id>/webservices/<str:service_id>/endpoints/<str:ref>"
+
 urlpatterns = [
+    # Help pages and the API document (webservices/help_pages.py): the plain address for a key holder or a member,
+    # the signed one (HelpLocation) for whoever was handed it; then {ApiLocation}/swagger.json.
+    path(f"apihelp/{HELP}", help_pages.help_page, name="apihelp"),
+    path(f"apihelp/{HELP}/<str:page>", help_pages.help_page, name="apihelp-page"),
+    path(f"apihelp/<str:token>/{HELP}", help_pages.help_page, name="apihelp-signed"),
+    path(f"apihelp/<str:token>/{HELP}/<str:page>", help_pages.help_page, name="apihelp-signed-page"),
+    path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/swagger.json", help_pages.swagger_document,
+         name="classic-swagger"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/execute", call.execute, name="rrs-execute"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs", batch_views.jobs, name="bes-jobs"),
     path("workspaces/<str:workspace_id>/services/<str:endpoint_id>/jobs/<str:job_id>", batch_views.job,

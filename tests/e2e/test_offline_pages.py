@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def studio_pages(training, service) -> list[tuple[str, str]]:
     """(page, what shows it is drawn) for every page of the studio."""
     dataset = Dataset.objects.filter(workspace__isnull=False).first() or Dataset.objects.first()
+    default = service.endpoints.get(is_default=True)
+    help_pages = f"/apihelp/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{default.endpoint_id}"
     return [
         ("/", "[data-testid=experiments-list]"),
         (f"/experiments/{training.pk}/", "[data-testid=node-train]"),
@@ -31,6 +33,8 @@ def studio_pages(training, service) -> list[tuple[str, str]]:
         (f"/web-services/{service.pk}/", "[data-testid=endpoints-list]"),
         (f"/web-services/{service.pk}/endpoints/default/", "[data-testid=endpoint-name]"),
         ("/settings/", "[data-testid=workspace-id]"),
+        (f"{help_pages}/score", "[data-testid=help-rrs-url]"),
+        (f"{help_pages}/jobs", "[data-testid=help-bes-url]"),
         ("/api/docs/", ".opblock"),
         ("/api/redoc/", "[role=menu] >> text=web-services"),
     ]

@@ -258,6 +258,13 @@ def test_a_call_without_the_right_key_cannot_tell_what_exists(world, settings):
                              f"/workspaces/{ws}/webservices/99999/endpoints/second/refresh"]),
         "storage": ("GET", [f"/workspaces/{ws}/storage/mydata/input.csv", f"/workspaces/{ws}/storage/mydata/none.csv",
                             f"/workspaces/{other_ws}/storage/mydata/input.csv"]),
+        "help pages": ("GET", [f"/apihelp/workspaces/{ws}/webservices/{sid}/endpoints/{e}/score",
+                               f"/apihelp/workspaces/{ws}/webservices/{sid}/endpoints/{'f' * 32}/score",
+                               f"/apihelp/workspaces/{other_ws}/webservices/99999/endpoints/{e}/apidocument",
+                               f"/apihelp/{'0' * 40}/workspaces/{ws}/webservices/{sid}/endpoints/{e}",
+                               f"/apihelp/workspaces/{ws}/webservices/nope/endpoints/{e}/jobs"]),
+        "API document": ("GET", [f"/workspaces/{ws}/services/{e}/swagger.json",
+                                 f"/workspaces/{ws}/services/{'f' * 32}/swagger.json"]),
     }
     for credentials in ({}, {"HTTP_AUTHORIZATION": "Bearer " + "A" * 88}, {"HTTP_AUTHORIZATION": "Token nope"}):
         for name, (method, urls) in calls.items():

@@ -87,7 +87,8 @@ def test_swagger_json_for_members_or_with_the_endpoints_key(deployed, owner_clie
     request = document["components"]["schemas"]["Request"]
     table = request["properties"]["Inputs"]["properties"]["input1"]
     assert "age" in table["properties"]["ColumnNames"]["items"]["enum"]
-    assert set(operation["responses"]) == {"200", "400", "401", "404", "413", "429"}
+    assert set(operation["responses"]) == {"200", "400", "401", "404", "413", "429", "503"}
+    assert "Retry-After" in operation["responses"]["503"]["headers"]
     assert client.get(path).status_code == 404
     with_key = httpx.get(studio_server.url + path, headers={"Authorization": f"Bearer {endpoint['PrimaryKey']}"})
     assert with_key.status_code == 200 and with_key.json()["info"]["title"].endswith("(default)")

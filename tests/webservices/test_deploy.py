@@ -117,7 +117,7 @@ def test_income_set_up_run_and_deploy_scores_the_held_out_rows_exactly_as_traini
                                     {"Name": "Income prediction [Clean Missing Data transform]", "Kind": "Transform"}]
     columns = {c["name"]: c for c in service["input_schema"]["input1"]}
     assert columns["income"]["optional"] is True and columns["age"] == {"name": "age", "kind": "numeric",
-                                                                          "optional": False}
+                                                                          "integer": True, "optional": False}
     assert service["output_schema"]["output1"][-2:] == [{"name": "Scored Labels", "kind": "categorical"},
                                                         {"name": "Scored Probabilities", "kind": "numeric"}] or \
         [c["name"] for c in service["output_schema"]["output1"]][-2:] == ["Scored Labels", "Scored Probabilities"]
@@ -277,8 +277,8 @@ def test_the_definition_exports_and_an_edited_one_updates_the_service(api, owner
     model = props["assets"][props["package"]["nodes"]["train"]["assetId"]]
     assert model["name"] == "Income prediction [trained model]" and model["type"] == "Resource"
     assert "income" not in props["input"]["properties"]["input1"]["items"]["required"]
-    assert props["output"]["properties"]["output1"]["items"]["properties"]["age"] == {"type": "number",
-                                                                                      "format": "double"}
+    assert props["output"]["properties"]["output1"]["items"]["properties"]["age"] == {"type": "integer",
+                                                                                      "format": "int32"}
 
     props["title"] = "Income scoring"
     props["realtimeConfiguration"]["maxConcurrentCalls"] = 5

@@ -55,7 +55,10 @@ def test_classic_and_swagger_calls_score_exactly_as_the_training_run(service):
     assert table["type"] == "table"
     names, values = table["value"]["ColumnNames"], table["value"]["Values"]
     assert names[-2:] == ["Scored Labels", "Scored Probabilities"] and "income" not in names
-    assert table["value"]["ColumnTypes"][names.index("Scored Probabilities")] == "Double"
+    types = dict(zip(names, table["value"]["ColumnTypes"], strict=True))
+    assert (types["Scored Probabilities"], types["age"], types["fnlwgt"], types["workclass"]) == (
+        "Double", "Int32", "Int32", "String")  # integer columns as the classic service typed them
+    assert [row[names.index("age")] for row in values] == rows["age"].astype(str).tolist()  # "39", not "39.0"
     assert all(isinstance(cell, str) for row in values for cell in row if cell is not None)
     assert [row[-2] for row in values] == expected["Scored Labels"].astype(str).tolist()
     assert [float(row[-1]) for row in values] == pytest.approx(expected["Scored Probabilities"].tolist(), abs=1e-12)
@@ -69,26 +72,29 @@ def test_classic_and_swagger_calls_score_exactly_as_the_training_run(service):
     scored = body["Results"]["output1"]
     assert [row["Scored Probabilities"] for row in scored] == pytest.approx(
         expected["Scored Probabilities"].tolist(), abs=1e-12)
-    assert isinstance(scored[0]["age"], (int, float))
+    assert [row["age"] for row in scored] == rows["age"].tolist() and isinstance(scored[0]["age"], int)
 
 
-@pytest.mark.parametrize(("case", "status", "fragment"), [
-    ("not json", 400, "not valid JSON"),
-    ("list body", 400, "must be a JSON object"),
-    ("extra key", 400, "Unknown top-level key 'Outputs'"),
-    ("unknown input", 400, "Unknown input 'input2'"),
-    ("missing column", 400, "Column 'age' is missing"),
-    ("ragged", 400, "row 2 has 1 values"),
-    ("bad number", 400, "Column 'age', row 1: 'forty' is not a number"),
-    ("empty", 400, "has no rows"),
-    ("wrong key", 401, "wrong API key"),
-    ("no key", 401, "wrong API key"),
-    ("api version", 400, "api-version must be 2.0"),
-    ("unknown endpoint", 401, "wrong API key"),  # as a wrong key: no existence oracle (issue 14)
-    ("too many rows", 413, "at most"),
-    ("huge body", 413, "larger than"),
+@pytest.mark.parametrize(("case", "status", "codes", "fragment"), [
+    ("not json", 400, ("BadArgument", "RequestBodyInvalid"), "not valid JSON"),
+    ("list body", 400, ("BadArgument", "RequestBodyInvalid"), "must be a JSON object"),
+    ("no inputs", 400, ("BadArgument", "MissingRequestInput"), "no 'Inputs'"),
+    ("unknown input", 400, ("BadArgument", "InvalidInputNames"), "Unknown input 'input2'"),
+    ("missing column", 400, ("BadUserArgument", "InputMismatchError"), "Column 'age' is missing"),
+    ("ragged", 400, ("BadUserArgument", "InputParseError"), "row 2 has 1 values"),
+    ("bad number", 400, ("BadUserArgument", "InputParseError"), "Column 'age', row 1: 'forty' is not a number"),
+    ("fraction", 400, ("BadUserArgument", "InputParseError"), "Column 'age', row 1: '39.5' is not a whole number"),
+    ("empty", 400, ("BadArgument", "MissingRequestInput"), "has no rows"),
+    ("unknown parameter", 400, ("BadUserArgument", "UnexpectedParameter"), "Unknown global parameter 'speed'"),
+    ("wrong key", 401, ("Unauthorized", None), "wrong API key"),
+    ("no key", 401, ("Unauthorized", None), "wrong API key"),
+    ("api version", 400, ("BadArgument", "BadVersionCall"), "api-version must be 2.0"),
+    ("unknown endpoint", 401, ("Unauthorized", None), "wrong API key"),  # no existence oracle (issue 14)
+    ("too many rows", 413, ("RequestEntityTooLarge", "RequestEntityTooLarge"), "at most"),
+    ("huge body", 413, ("RequestEntityTooLarge", None), "larger than"),
 ])
-def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status, fragment, settings):
+def test_bad_requests_get_a_precise_error_and_the_classic_codes_never_a_500(service, case, status, codes, fragment,
+                                                                            settings):
     url, key, _, rows, _ = service
     body = classic_body(rows.head(2))
     target, raw, used_key = f"{url}?api-version=2.0", None, key
@@ -97,8 +103,12 @@ def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status,
         raw = b"{not json"
     elif case == "list body":
         body = [1, 2]
-    elif case == "extra key":
-        body["Outputs"] = {}
+    elif case == "no inputs":
+        body = {"GlobalParameters": {}}
+    elif case == "fraction":
+        body["Inputs"]["input1"]["Values"][0][columns.index("age")] = "39.5"
+    elif case == "unknown parameter":
+        body["GlobalParameters"] = {"speed": 3}
     elif case == "unknown input":
         body["Inputs"]["input2"] = body["Inputs"]["input1"]
     elif case == "missing column":
@@ -127,7 +137,9 @@ def test_bad_requests_get_a_precise_error_and_never_a_500(service, case, status,
     got, answer = call(target, used_key, body, raw)
     assert got == status, answer
     assert fragment in answer["error"]["message"], answer
-    assert answer["error"]["code"]
+    code, detail = codes
+    assert answer["error"]["code"] == code, answer
+    assert [d["code"] for d in answer["error"]["details"]] == ([detail] if detail else []), answer
 
 
 def test_method_other_endpoints_key_regenerated_key_unseen_values_and_extra_columns(service, api):
@@ -165,24 +177,40 @@ def test_method_other_endpoints_key_regenerated_key_unseen_values_and_extra_colu
     assert call(f"{url}?api-version=2.0", new_primary, classic_body(rows.head(1)))[0] == 200
 
 
-def test_the_concurrency_limit_answers_429_beyond_it_and_never_below(service):
+def test_the_concurrency_limit_answers_503_with_retry_after_beyond_it_and_never_below(service):
+    """Classic clients (the R package, the generated samples) retry a 503 by themselves, never a 429."""
     from concurrent.futures import ThreadPoolExecutor
 
     from webservices.models import Endpoint
 
     url, key, _, rows, _ = service
-    big = classic_body(rows.sample(1000, replace=True, random_state=1))
+    big = json.dumps(classic_body(rows.sample(1000, replace=True, random_state=1))).encode()
 
     def burst(limit, parallel):
         Endpoint.objects.filter(is_default=True).update(max_concurrent_calls=limit)
         time.sleep(1.2)  # the server revalidates endpoint settings within a second
         with ThreadPoolExecutor(parallel) as pool:
-            return [status for status, _ in pool.map(lambda _: call(f"{url}?api-version=2.0", key, big),
-                                                     range(parallel * 2))]
+            return list(pool.map(lambda _: httpx.post(f"{url}?api-version=2.0", content=big, timeout=30,
+                                                      headers={"Authorization": f"Bearer {key}"}),
+                                 range(parallel * 2)))
 
     limited = burst(1, 8)
-    assert 429 in limited and 200 in limited and set(limited) <= {200, 429}
-    assert set(burst(50, 6)) == {200}
+    statuses = {answer.status_code for answer in limited}
+    assert 503 in statuses and 200 in statuses and statuses <= {200, 503}
+    throttled = next(answer for answer in limited if answer.status_code == 503)
+    assert throttled.headers["Retry-After"] == "1"
+    error = throttled.json()["error"]
+    assert (error["code"], error["details"][0]["code"]) == ("ServiceUnavailable", "RequestThrottled")
+    assert "maximum of 1 concurrent calls" in error["message"]
+    assert {answer.status_code for answer in burst(50, 6)} == {200}
+
+
+def test_classic_bodies_with_null_global_parameters_or_extra_fields_are_scored(service):
+    url, key, _, rows, _ = service
+    body = classic_body(rows.head(2)) | {"GlobalParameters": None, "Outputs": {"output1": {}}, "Comment": "x"}
+    status, answer = call(f"{url}?api-version=2.0", key, body)
+    assert status == 200, answer
+    assert len(answer["Results"]["output1"]["value"]["Values"]) == 2
 
 
 def test_calls_are_counted_and_logged_as_the_trace_level_says(service, api):

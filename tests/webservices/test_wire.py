@@ -1,5 +1,6 @@
-"""The Request-Response wire refuses with typed errors that carry their status (webservices/scoring/wire.py),
-and the OpenAPI document states the row limit the call enforces."""
+"""The Request-Response wire refuses with typed errors that carry their status and the classic codes
+(webservices/scoring/wire.py), types whole-number columns the classic way, and the OpenAPI document states the row
+limit the call enforces."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from experiments.modules.framework.rows import Rows
 from studio.errors import AtelierError
 from webservices.openapi import openapi_document
-from webservices.scoring.wire import BadRequest, TooManyRows, error_json, parse_inputs
+from webservices.scoring.wire import DETAIL_CODES, BadRequest, TooManyRows, error_json, format_outputs, parse_inputs
 
-SCHEMA = {"input1": [{"name": "age", "kind": "numeric"}]}
+SCHEMA = {"input1": [{"name": "age", "kind": "numeric", "integer": True}]}
 
 
 def body(rows):
@@ -26,7 +28,8 @@ def test_too_many_rows_is_a_413_and_a_bad_value_a_400():
     with pytest.raises(BadRequest) as bad:
         parse_inputs({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["forty"]]}}}, SCHEMA, swagger=False,
                      max_rows=2)
-    assert (bad.value.status, bad.value.code) == (400, "BadArgument") and isinstance(bad.value, AtelierError)
+    assert (bad.value.status, bad.value.code, bad.value.detail) == (400, "BadUserArgument", "InputParseError")
+    assert isinstance(bad.value, AtelierError)
     assert "'forty' is not a number" in bad.value.message
 
 
@@ -37,3 +40,60 @@ def test_the_openapi_row_limit_is_the_setting(settings):
     document = openapi_document("http://testserver", endpoint, SCHEMA, {"output1": SCHEMA["input1"]})
     values = document["components"]["schemas"]["Request"]["properties"]["Inputs"]["properties"]["input1"]
     assert values["properties"]["Values"]["maxItems"] == 7
+
+
+def refusal(body, swagger=False):
+    with pytest.raises(BadRequest) as refused:
+        parse_inputs(body, SCHEMA, swagger=swagger, max_rows=5)
+    answer = error_json(refused.value)["error"]
+    return answer["code"], answer["details"][0]["code"], answer["message"]
+
+
+@pytest.mark.parametrize("body, code, detail, fragment", [
+    ([1], "BadArgument", "RequestBodyInvalid", "must be a JSON object"),
+    ({"GlobalParameters": {}}, "BadArgument", "MissingRequestInput", "no 'Inputs'"),
+    ({"Inputs": []}, "BadArgument", "RequestBodyInvalid", "'Inputs' must be an object"),
+    ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1"]]}}, "GlobalParameters": []},
+     "BadArgument", "RequestBodyInvalid", "'GlobalParameters' must be an object"),
+    ({"Inputs": {"input2": {}}}, "BadArgument", "InvalidInputNames", "Unknown input 'input2'"),
+    ({"Inputs": {}}, "BadArgument", "MissingRequestInput", "Input 'input1' is missing"),
+    ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": []}}}, "BadArgument", "MissingRequestInput", "no rows"),
+    ({"Inputs": {"input1": {"ColumnNames": ["age"]}}}, "BadArgument", "RequestBodyInvalid", "'Values' lists"),
+    ({"Inputs": {"input1": {"ColumnNames": ["x"], "Values": [["1"]]}}}, "BadUserArgument", "InputMismatchError",
+     "Column 'age' is missing"),
+    ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1", "2"]]}}}, "BadUserArgument", "InputParseError",
+     "row 1 has 2 values"),
+    ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["39.5"]]}}}, "BadUserArgument", "InputParseError",
+     "Column 'age', row 1: '39.5' is not a whole number"),
+], ids=["not an object", "no Inputs", "Inputs not an object", "GlobalParameters a list", "unknown input",
+        "input missing", "no rows", "no Values", "missing column", "ragged row", "fraction in an integer column"])
+def test_each_refusal_carries_the_classic_class_and_specific_code(body, code, detail, fragment):
+    got_code, got_detail, message = refusal(body)
+    assert (got_code, got_detail) == (code, detail) and fragment in message
+    assert DETAIL_CODES[detail] == code
+
+
+def test_null_global_parameters_and_unknown_top_level_fields_are_accepted_as_the_classic_service_did():
+    body = {"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["39"]]}}, "GlobalParameters": None,
+            "Outputs": {"output1": {}}, "Comment": "ignored"}
+    assert parse_inputs(body, SCHEMA, swagger=False, max_rows=5)["input1"].columns["age"].tolist() == [39.0]
+
+
+def test_whole_number_columns_answer_as_int32_or_int64_and_doubles_booleans_strings_keep_their_type():
+    import numpy as np
+
+    big = float(2**31)  # past Int32: the classic service widened to Int64
+    table = Rows({"age": np.array([39.0, np.nan]), "wide": np.array([big, 1.0]), "rate": np.array([0.5, 2.0]),
+                  "ok": np.array([True, False]), "name": np.array(["a", None], dtype=object)})
+    schema = {"output1": [{"name": "age", "kind": "numeric", "integer": True},
+                          {"name": "wide", "kind": "numeric", "integer": True},
+                          {"name": "rate", "kind": "numeric"}, {"name": "ok", "kind": "boolean"},
+                          {"name": "name", "kind": "string"}]}
+    classic = format_outputs({"output1": table}, swagger=False, details=True, schema=schema)["output1"]["value"]
+    assert classic["ColumnTypes"] == ["Int32", "Int64", "Double", "Boolean", "String"]
+    assert classic["Values"] == [["39", str(2**31), "0.5", "True", "a"], [None, "1", "2.0", "False", None]]
+    swagger = format_outputs({"output1": table}, swagger=True, details=True, schema=schema)["output1"]
+    assert swagger[0] == {"age": 39, "wide": 2**31, "rate": 0.5, "ok": True, "name": "a"}
+    assert isinstance(swagger[0]["age"], int) and isinstance(swagger[1]["rate"], float)
+    without_schema = format_outputs({"output1": table}, swagger=False, details=True)["output1"]["value"]
+    assert without_schema["ColumnTypes"][0] == "Double" and without_schema["Values"][0][0] == "39.0"

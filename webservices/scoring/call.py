@@ -4,7 +4,7 @@
 thread hop to the database only when it is due for revalidation). A call of a few rows that the service's row
 kernels are measured to score within a millisecond or so is scored right on the event loop; every other call
 on a small thread pool, and the endpoint's MaxConcurrentCalls limits the requests in flight in this process
-(429 beyond it).
+(503 with Retry-After beyond it: classic clients retry a 503 by themselves, as the classic service throttled).
 Under ASGI, `webservices.scoring.asgi` serves it directly (no Django middleware on the hot path); the Django view
 below serves the same call anywhere else (WSGI, the test client).
 """
@@ -45,6 +45,7 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
 # kernels have been measured (CPU time per row, on earlier calls) to score that many within
 # ATELIER_INLINE_BUDGET_MS. Anything else, and a service's first call, goes to the pool.
 INLINE_BYTES = 16 * 1024
+RETRY_AFTER = "1"  # seconds, on a throttled call
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 Scored = tuple[int, dict[str, Any]]
 
@@ -60,7 +61,8 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
         return 405, error_body("MethodNotAllowed", "Use POST to score."), {"Allow": "POST"}
     version = query.get("api-version")
     if version != API_VERSION:
-        return 400, error_body("BadArgument", f"api-version must be {API_VERSION} (got {version!r})."), {}
+        return 400, error_body("BadArgument", f"api-version must be {API_VERSION} (got {version!r}).",
+                               detail="BadVersionCall"), {}
     state = cached(endpoint_id) or await sync_to_async(served, thread_sensitive=False)(endpoint_id)
     # An endpoint that doesn't exist here accepts no key: the same 401 as a wrong key (no existence oracle).
     holders = (state,) if state is not None and state.workspace_id == workspace_id else ()
@@ -71,8 +73,7 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if not state.kind.scores_requests:
         return 400, error_body("BadArgument", state.kind.refusal), {}
     if state.in_flight >= state.max_concurrent_calls:
-        return 429, error_body("TooManyRequests", f"The endpoint is handling its maximum of "
-                               f"{state.max_concurrent_calls} concurrent calls; retry."), {}
+        return throttled(state.max_concurrent_calls)
     state.in_flight += 1
     try:
         status, answer = await _scored(query, body, state)
@@ -84,6 +85,13 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if status == 200:
         answer["ExecutionDurationMs"] = int(took)
     return status, answer, {}
+
+
+def throttled(limit: int) -> Answer:
+    """Over MaxConcurrentCalls: the classic ServiceUnavailable / RequestThrottled, 503 with Retry-After (calls take
+    milliseconds, so a second is plenty; the R package and generated clients retry 503 by themselves)."""
+    message = f"Request was throttled: the endpoint is handling its maximum of {limit} concurrent calls; retry."
+    return 503, error_body("ServiceUnavailable", message, detail="RequestThrottled"), {"Retry-After": RETRY_AFTER}
 
 
 async def _scored(query: Mapping[str, str], raw: bytes, state: Served) -> Scored:
@@ -131,7 +139,7 @@ def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> Scored:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return 400, error_body("BadArgument", f"The body is not valid JSON: {error}.")
+        return 400, error_body("BadArgument", f"The body is not valid JSON: {error}.", detail="RequestBodyInvalid")
     return score_loaded(query, body, state)
 
 
@@ -164,7 +172,7 @@ def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_onl
         error_id = uuid.uuid4().hex
         logger.exception("Scoring failed (error id %s)", error_id)
         return 500, error_body("InternalError", f"The service failed to score the request (error id {error_id}).")
-    answer = {"Results": format_outputs(results, swagger=swagger, details=details),
+    answer = {"Results": format_outputs(results, swagger=swagger, details=details, schema=state.output_schema),
               "ContainerAllocationDurationMs": 0, "ExecutionDurationMs": 0, "IsWarmContainer": True}
     if fast:
         state.observe_fast(sum(len(table) for table in rows.values()), (time.thread_time() - began) * 1000)

@@ -28,10 +28,20 @@ KINDS = {"TrainedModel": ("trained_model", PortType.TRAINED_MODEL), "Transform":
          "Dataset": ("dataset", PortType.DATA_TABLE)}
 
 
+MODULE_FAILED = "ModuleExecutionError"  # the classic class (400) for a module failing on the request's data
+
+
 class ScoringError(AtelierError):
-    """A request the service can't score; `target` names the input or module, `status` the HTTP status."""
+    """A request the service can't score; `target` names the input or module, `status` the HTTP status,
+    `detail` the classic specific code where there is one (wire.DETAIL_CODES)."""
 
     code = "BadArgument"
+    detail = ""
+
+    def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None,
+                 target: str | None = None, detail: str = "") -> None:
+        super().__init__(message, code=code, status=status, target=target)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class Scorer:
         if unknown:
             takes = ", ".join(sorted(self.parameters)) or "none"
             raise ScoringError(f"Unknown global parameter '{unknown[0]}'; this service takes: {takes}.",
-                               target=unknown[0])
+                               target=unknown[0], code="BadUserArgument", detail="UnexpectedParameter")
         changed: dict[str, dict[str, Any]] = {}
         for name, web in self.parameters.items():
             value = given.get(name, web.default)
@@ -168,7 +178,8 @@ class Scorer:
             cleaned, problems = type(step.module).clean_params(raw, web.node)
             wrong = [p for p in problems if p.parameter == web.parameter]
             if wrong:
-                raise ScoringError(f"Global parameter '{name}': {wrong[0].message}", target=name)
+                raise ScoringError(f"Global parameter '{name}': {wrong[0].message}", target=name,
+                                   code="BadUserArgument", detail="UserParameterInvalid")
             changed[web.node] = cleaned
         return changed
 
@@ -190,9 +201,10 @@ class Scorer:
             try:
                 outputs = step.module.execute(inputs, params.get(step.node, step.params), ctx)
             except ModuleError as error:
-                raise ScoringError(f"{step.name}: {error}", target=step.node) from None
+                raise ScoringError(f"{step.name}: {error}", target=step.node, code=MODULE_FAILED) from None
             except (ValueError, KeyError, TypeError) as error:  # a module meeting data it can't take
-                raise ScoringError(f"{step.name} could not process the input: {error}", target=step.node) from None
+                raise ScoringError(f"{step.name} could not process the input: {error}", target=step.node,
+                                   code=MODULE_FAILED) from None
             for port, value in outputs.items():
                 values[(step.node, port)] = value
         return values
