@@ -1,7 +1,8 @@
 """Who may read an endpoint's help pages and API document, in one place (`help_reader_allowed`).
 
-Readers: a caller with a key of the endpoint (`Authorization: Bearer <key>`, checked by the one key comparison
-and its failure throttle), a signed-in member of the endpoint's workspace (a browser with a studio session), and
+Readers: a caller with a key of the endpoint or an authorization token of its workspace (`Authorization: Bearer
+<key or token>`, checked by the one key comparison and its failure throttle; a member's studio `Token` too), a
+signed-in member of the endpoint's workspace (a browser with a studio session), and
 whoever holds the endpoint's `HelpLocation` as the management API lists it. That last form exists because the R
 AzureML package fetches `{HelpLocation}/apidocument` with no credentials at all (`endpointHelp`, called by
 `consume()` for the output types), as the classic service allowed: the `HelpLocation` handed to callers who may
@@ -34,8 +35,7 @@ def help_token(endpoint: Endpoint) -> str:
 
 def help_reader_allowed(request: HttpRequest, endpoint: Endpoint | None, token: str = "") -> Refusal | None:
     """None when the request may read the endpoint's help (see the module docstring); else the refusal: 401 JSON
-    (counted towards the address's key lockout, 429 beyond it). A missing endpoint refuses like a wrong key.
-    (Workspace authorization tokens, when the studio has them, belong here too.)"""
+    (counted towards the address's key lockout, 429 beyond it). A missing endpoint refuses like a wrong key."""
     if endpoint is not None:
         if token and hmac.compare_digest(token, help_token(endpoint)):
             return None
@@ -44,5 +44,6 @@ def help_reader_allowed(request: HttpRequest, endpoint: Endpoint | None, token: 
             return None
     return check(request_address(request), request.headers.get("Authorization", ""),
                  [endpoint] if endpoint is not None else [],
-                 "Missing or wrong API key: send 'Authorization: Bearer <key>' with a key of this endpoint, "
-                 "open the endpoint's HelpLocation, or sign in to the studio as a member of its workspace.")
+                 "Missing or wrong API key: send 'Authorization: Bearer <key>' with a key of this endpoint or a "
+                 "workspace authorization token, open the endpoint's HelpLocation, or sign in to the studio as a "
+                 "member of its workspace.", members_of=endpoint.service.workspace_id if endpoint is not None else None)

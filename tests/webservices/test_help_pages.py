@@ -125,3 +125,15 @@ def test_the_api_document_is_the_classic_swagger_with_typed_items_and_an_example
     assert isinstance(example["age"], int) and isinstance(example["workclass"], str) and "income" not in example
     assert get(api_location + "/swagger.json", endpoint["SecondaryKey"]).json() == document
     assert get(api_location + "/swagger.json").status_code == 401
+
+
+def test_a_workspace_token_reads_the_pages_and_another_workspaces_token_does_not(deployed, owner, outsider):
+    """Item 8 of issue 17: the endpoint's key or a workspace authorization token, no studio login."""
+    from studio.workspace_tokens import workspace_token_regenerate
+
+    _, _, plain, _ = deployed
+    mine = workspace_token_regenerate(workspace=owner.workspace, which="secondary")
+    theirs = workspace_token_regenerate(workspace=outsider.workspace, which="primary")
+    for page in PAGES:
+        assert get(plain + page, mine).status_code == 200, page
+        assert get(plain + page, theirs).status_code == 401, page
