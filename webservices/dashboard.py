@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from experiments.service_kinds import service_kind
 
-from .locations import batch_location, rrs_location
+from .locations import batch_location, rrs_location, storage_location
 from .models import Deployment, Endpoint, RequestLog, UsageBucket
 from .retraining import output_extension, output_kinds
 from .samples import batch_code_samples, code_samples, sample_request
@@ -60,7 +60,7 @@ def batch_help(base: str, endpoint: Endpoint, deployment: Deployment) -> dict[st
     body = sample_job(deployment)
     return {"batch": True, "url": f"{jobs}?api-version=2.0", "request": body,
             "request_json": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
-            "code": batch_code_samples(jobs, f"{base}/workspaces/{endpoint.service.workspace_id}/storage", body)}
+            "code": batch_code_samples(jobs, storage_location(base, endpoint.service.workspace_id), body)}
 
 
 def endpoint_test(endpoint: Endpoint, body: bytes) -> tuple[int, dict[str, Any]]:

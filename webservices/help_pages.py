@@ -17,7 +17,7 @@ from experiments.service_kinds import service_kind
 from .api_document import api_document
 from .dashboard import batch_help, endpoint_help
 from .help_access import help_reader_allowed, help_token
-from .locations import api_location, base_url, help_location, help_pages
+from .locations import api_location, base_url, help_location, help_pages, storage_location
 from .models import Endpoint
 from .scoring.keys import as_response
 from .scoring.wire import error_body, schema_column_type
@@ -65,7 +65,8 @@ def help_page(request: HttpRequest, workspace_id: str, service_id: str, ref: str
     shown = {"score": lambda: endpoint_help(base, endpoint), "jobs": lambda: batch_help(base, endpoint, deployment)}
     return render(request, "studio/apihelp.html", {
         "page": page or "overview", "endpoint": endpoint, "service": endpoint.service, "here": here,
-        "api_location": api_location(base, endpoint), "schemas": schemas, "batch_only": batch_only,
+        "api_location": api_location(base, endpoint), "schemas": schemas,
+        "storage_base": storage_location(base, endpoint.service.workspace_id), "batch_only": batch_only,
         "help": shown[page]() if page in shown else {}})
 
 

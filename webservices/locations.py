@@ -48,3 +48,8 @@ def help_location(base: str, endpoint: Endpoint) -> str:
     credentials by whoever was handed it, as the R AzureML package reads `{HelpLocation}/apidocument`."""
     plain = help_pages(base, endpoint)
     return f"{base}/apihelp/{help_token(endpoint)}{plain[len(base) + len('/apihelp'):]}"
+
+
+def storage_location(base: str, workspace_id: str) -> str:
+    """The workspace storage (SPEC §3), without a trailing slash: `PUT {it}/{container}/{path}` uploads a file."""
+    return f"{base}/workspaces/{workspace_id}/storage"

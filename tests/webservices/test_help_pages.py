@@ -80,6 +80,8 @@ def test_the_pages_show_the_calls_built_from_api_location_with_samples_and_code(
     assert "requests.post(url" in score and "curl -s -X POST" in score  # the dashboard's code samples
     jobs = html.unescape(get(plain + "/jobs", key).text)
     assert f"POST {api_location}/jobs?api-version=2.0" in jobs and '"RelativeLocation"' in jobs
+    storage = api_location.split("/services/")[0] + "/storage"
+    assert f"PUT {storage}/<path>" in jobs and "AccountName=…;AccountKey=…" in jobs  # where a job's files are
 
 
 def test_the_signed_help_location_reads_without_credentials_until_the_primary_key_changes(deployed):
