@@ -75,6 +75,7 @@ def concrete(name: str, w: dict) -> str | None:
     """The route filled in with the owner's objects (None for public routes)."""
     e, sid, ws = w["endpoint"], w["service"], w["ws"]
     api_ws = f"/api/web-services/{sid}"
+    help_path = f"workspaces/{ws}/webservices/{sid}/endpoints/{e.endpoint_id}"
     return {
         "experiment-detail": f"/api/experiments/{w['experiment']}/",
         "experiment-run": f"/api/experiments/{w['experiment']}/run/",
@@ -116,6 +117,11 @@ def concrete(name: str, w: dict) -> str | None:
         "classic-web-service": f"/workspaces/{ws}/webservices/{sid}",
         "classic-endpoint-refresh": f"/workspaces/{ws}/webservices/{sid}/endpoints/second/refresh",
         "classic-unknown": f"/workspaces/{ws}/webservices/{sid}/nothing",
+        "classic-swagger": f"/workspaces/{ws}/services/{e.endpoint_id}/swagger.json",
+        "apihelp": f"/apihelp/{help_path}",
+        "apihelp-page": f"/apihelp/{help_path}/score",
+        "apihelp-signed": f"/apihelp/forged{e.endpoint_id}/{help_path}",
+        "apihelp-signed-page": f"/apihelp/forged{e.endpoint_id}/{help_path}/apidocument",
         "storage-file": f"/workspaces/{ws}/storage/mydata/input.csv",
         "experiment-canvas": f"/experiments/{w['experiment']}/",
         "experiment-action": f"/experiments/{w['experiment']}/delete/",
