@@ -69,6 +69,19 @@ def _service(workspace_id: str, service_id: str) -> WebService | None:
         pk=int(service_id), workspace_id=workspace_id).first()
 
 
+def _read_service(request: HttpRequest, workspace_id: str, service_id: str) -> WebService | HttpResponse:
+    """The service a GET route names, or the answer refusing it (405, 401/403, then 404: no hint before a key)."""
+    if request.method != "GET":
+        return _method_not_allowed("GET")
+    service = _service(workspace_id, service_id)
+    refusal = _refusal(request, workspace_id, service)
+    if refusal is not None:
+        return as_response(refusal)
+    if service is None:
+        return _error(404, "NotFound", "No such web service in this workspace.")
+    return service
+
+
 def _body(request: HttpRequest) -> Any:
     if not request.body:
         return {}
@@ -95,28 +108,18 @@ def web_services(request: HttpRequest, workspace_id: str) -> HttpResponse:
 @csrf_exempt
 def web_service(request: HttpRequest, workspace_id: str, service_id: str) -> HttpResponse:
     """GET: one web service (Id, Name, Description, CreationTime, WorkspaceId, DefaultEndpointName, EndpointCount)."""
-    if request.method != "GET":
-        return _method_not_allowed("GET")
-    service = _service(workspace_id, service_id)
-    refusal = _refusal(request, workspace_id, service)
-    if refusal is not None:
-        return as_response(refusal)
-    if service is None:
-        return _error(404, "NotFound", "No such web service in this workspace.")
+    service = _read_service(request, workspace_id, service_id)
+    if isinstance(service, HttpResponse):
+        return service
     return _json(classic_service_json(service))
 
 
 @csrf_exempt
 def endpoints(request: HttpRequest, workspace_id: str, service_id: str) -> HttpResponse:
     """GET: the service's endpoints, as Azure listed them (with their keys for a workspace manager)."""
-    if request.method != "GET":
-        return _method_not_allowed("GET")
-    service = _service(workspace_id, service_id)
-    refusal = _refusal(request, workspace_id, service)
-    if refusal is not None:
-        return as_response(refusal)
-    if service is None:
-        return _error(404, "NotFound", "No such web service in this workspace.")
+    service = _read_service(request, workspace_id, service_id)
+    if isinstance(service, HttpResponse):
+        return service
     keys = _shows_keys(request, workspace_id)
     return _json([classic_endpoint_json(base_url(request), e, with_keys=keys) for e in service.endpoints.all()])
 

@@ -26,6 +26,7 @@ import pytest
 
 from experiments.assets import output_save
 from experiments.datasets import dataset_table
+from studio.workspace_tokens import workspace_token_regenerate
 from tests.webservices.test_deploy import income, output_frame, publish  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,12 +55,14 @@ def r_endpoints(base, ws, service, credential):
             for e in listed.json()]
 
 
-def test_the_r_package_lists_consumes_and_types_the_output_from_the_api_document(deployed):
+def test_the_r_package_lists_consumes_and_types_the_output_from_the_api_document(deployed, owner):
     base, ws, service, answer, rows, expected = deployed
-    # The workspace authorization token is the R package's credential; the default endpoint's key is accepted by
-    # the management API as well (SPEC §3), and the keys come from the deploy answer (the management helper's part).
-    endpoint = next(e for e in r_endpoints(base, ws, service, answer["PrimaryKey"]) if e["Name"] == "default")
-    key = endpoint.get("PrimaryKey") or answer["PrimaryKey"]
+    # The workspace authorization token is the R package's credential: with it the list carries each endpoint's
+    # ApiLocation and PrimaryKey, which consume() then uses, as workspace() + services() + endpoints() do.
+    token = workspace_token_regenerate(workspace=owner.workspace, which="primary")
+    endpoint = next(e for e in r_endpoints(base, ws, service, token) if e["Name"] == "default")
+    key = endpoint["PrimaryKey"]
+    assert key == answer["PrimaryKey"]
     frame = [{k: v for k, v in row.items() if v == v} for row in json.loads(rows.to_json(orient="records"))]
     frame[1].pop("age")  # jsonlite leaves an NA cell out of its row object
     posted = httpx.post(endpoint["ApiLocation"], timeout=30, content=json.dumps(
