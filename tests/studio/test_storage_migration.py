@@ -82,3 +82,24 @@ def test_a_second_collision_counts_on(root, owner):
 
 def test_a_workspace_without_the_old_folder_is_left_alone(root, owner):
     assert migrate() == [] and not root.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_records_move_to_the_studio_with_their_owners(root, owner):
+    """Back to before the move (webservices keeps the records), a record there, forward again: the same record in
+    the studio, its owner kept."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("webservices", "0016_merge_20261205_0849")], [("webservices", "0017_storage_one_layout")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    service = old.get_model("webservices", "WebService").objects.create(
+        workspace_id=owner.workspace.pk, name="Scorer", kind="predictive")
+    old.get_model("webservices", "StorageFile").objects.create(
+        workspace_id=owner.workspace.pk, location="mydata/in.csv", service_id=service.pk, size=3, sha256="ab")
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    moved = StorageFile.objects.get(workspace_id=owner.workspace.pk, location="mydata/in.csv")
+    assert (moved.service_id, moved.size, moved.sha256) == (service.pk, 3, "ab")
