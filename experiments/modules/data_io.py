@@ -224,7 +224,10 @@ def workspace_location(ctx: Context, path: str, parameter: str = "path") -> tupl
     try:
         return ctx.workspace_id, storage.clean_location(path)
     except storage.StorageError as error:
-        raise ModuleError(error.message, parameter=parameter) from None
+        name = path.strip().strip("/")
+        moved = f" A file exported to '{name}' by an earlier version is now at 'storage/{name}'." \
+            if name and "/" not in name and storage.SEGMENT.match(name) else ""
+        raise ModuleError(error.message + moved, parameter=parameter) from None
 
 
 def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:

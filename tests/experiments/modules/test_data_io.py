@@ -239,6 +239,12 @@ def test_storage_paths_are_locations_inside_the_workspace(storage, path):
     assert "is not a valid RelativeLocation" in str(error) and error.parameter == "path"
 
 
+def test_a_path_without_a_folder_says_where_an_earlier_export_went(storage):
+    """Before one layout, Export Data could write `data.csv`; the upgrade kept such a file as `storage/data.csv`."""
+    error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="data.csv")
+    assert str(error).endswith("A file exported to 'data.csv' by an earlier version is now at 'storage/data.csv'.")
+
+
 def test_a_leading_slash_names_a_file_inside_the_workspace(storage):
     error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="/etc/passwd")
     assert str(error) == "There is no file 'etc/passwd' in the workspace storage"
