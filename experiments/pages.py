@@ -15,7 +15,7 @@ from studio.selectors import default_workspace_of, signed_in, workspaces_of
 from .assets import AssetInUse, asset_delete, dataset_delete
 from .datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
 from .models import Asset
-from .selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run
+from .selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run, storage_files_of
 from .services import (
     ExperimentDeployed,
     experiment_create,
@@ -90,8 +90,11 @@ def experiment_canvas(request: HttpRequest, experiment_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def datasets(request: HttpRequest) -> HttpResponse:
+    """Saved datasets, then the files of each workspace's storage (what Import Data, Export Data, batch jobs and
+    the storage call share)."""
     listed = datasets_of(request.user).select_related("workspace").order_by("source", "name")
-    return render(request, "studio/datasets.html", {"datasets": listed, "section": "datasets"})
+    return render(request, "studio/datasets.html", {"datasets": listed, "storage": storage_files_of(request.user),
+                                                    "section": "datasets"})
 
 
 @login_required

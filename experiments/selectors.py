@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from studio import storage
 from studio.models import Workspace
 from studio.selectors import workspaces_of
 
@@ -106,3 +107,8 @@ def schema_context(workspace: Workspace) -> SchemaContext:
         return dataset_schema(dataset) if dataset else None
 
     return SchemaContext(dataset_schema=lookup)
+
+
+def storage_files_of(user: User | AnonymousUser) -> list[tuple[Workspace, list[storage.Listed]]]:
+    """Each of the user's workspaces with the files of its storage (the Datasets page lists them)."""
+    return [(workspace, storage.files_listed(workspace.pk)) for workspace in workspaces_of(user)]

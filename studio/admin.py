@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from .login import AdminLoginForm
-from .models import ApiToken, Membership, WorkerBeat, Workspace
+from .models import ApiToken, Membership, StorageFile, WorkerBeat, Workspace
 
 admin.site.login_form = AdminLoginForm  # the same sign-in lockout as /login/
 
@@ -61,3 +61,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if key is not None:
             messages.warning(request, f"The new token's key is {key} — copy it now: it is not stored and won't be "
                                       "shown again.")
+
+
+@admin.register(StorageFile)
+class StorageFileAdmin(admin.ModelAdmin):
+    """Workspace storage files and their owners (a web service's id, or the studio when empty)."""
+
+    list_display = ["location", "workspace", "service_id", "size", "updated"]
+    search_fields = ["location", "sha256", "workspace__name"]
+    list_filter = ["updated"]
+    raw_id_fields = ["workspace"]
+    readonly_fields = ["sha256", "size", "modified", "created", "updated"]

@@ -97,3 +97,33 @@ class ApiToken(models.Model):
         key = secrets.token_hex(20)
         self.digest, self.prefix = token_digest(key), key[: self.PREFIX]
         return key
+
+
+class StorageFile(models.Model):
+    """A file of the workspace storage (`workspaces/{ws}/{location}`, studio/storage.py), recorded on every write
+    through it: the storage call, a batch job, a retraining, Export Data. Its owner decides who reaches it
+    (issue 14, finding 9): the service whose key uploaded it or whose job wrote it, or the studio itself (no
+    service: files its members put there, Export Data's outputs, anything written outside the storage module).
+    Its sha256 is the version a SasBlobToken is bound to; its size counts against the workspace's quota."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="storage_files")
+    location = models.CharField(max_length=1000, help_text="container/path, as in a RelativeLocation")
+    # The owning web service's id, not a foreign key: services live in an app above this one. Deleting a service
+    # hands its files to the studio (studio.storage.files_disown).
+    service_id = models.BigIntegerField(null=True, blank=True, db_index=True,
+                                        help_text="The owning web service; empty: the studio's (its members reach "
+                                                  "every file).")
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    modified = models.DateTimeField(null=True, blank=True,
+                                    help_text="The storage's modified time when recorded: another time means the "
+                                              "file was written outside the storage module.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace", "location"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "location"], name="one_storage_record_per_file")]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}/{self.location}"

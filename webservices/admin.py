@@ -9,7 +9,6 @@ from .models import (
     ResourceVersion,
     RetrainingAttempt,
     RetrainingSchedule,
-    StorageFile,
     UsageBucket,
     WebService,
 )
@@ -107,14 +106,3 @@ class RetrainingAttemptAdmin(admin.ModelAdmin):
     search_fields = ["message", "schedule__endpoint__name"]
     list_filter = ["outcome", "started"]
     raw_id_fields = ["schedule", "job"]
-
-
-@admin.register(StorageFile)
-class StorageFileAdmin(admin.ModelAdmin):
-    """Workspace storage files and their owners (a service, or the studio when empty)."""
-
-    list_display = ["location", "workspace", "service", "size", "updated"]
-    search_fields = ["location", "sha256", "workspace__name", "service__name"]
-    list_filter = ["updated"]
-    raw_id_fields = ["workspace", "service"]
-    readonly_fields = ["sha256", "size", "modified", "created", "updated"]

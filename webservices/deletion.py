@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from studio.storage import files_disown
 from studio.workqueue import work_dispatch
 
 from .batch import job_files_remove
@@ -92,6 +93,7 @@ def web_service_delete(*, service: WebService) -> Deletion:
         jobs = list(_jobs(service).values_list("job_id", flat=True))
         signal_on_commit(list(service.endpoints.values_list("endpoint_id", flat=True)))
         _schedules(service).delete()
+        files_disown(service_id=service.pk)  # its storage files stay, the studio's
         service.delete()  # endpoints, jobs, deployments, resource history, usage: with it (CASCADE)
         for job_id in jobs:  # their chunk files; a task still writing one leaves it to jobs_sweep
             transaction.on_commit(partial(job_files_remove, job_id), robust=True)

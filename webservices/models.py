@@ -279,30 +279,3 @@ class RetrainingAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} at {self.started:%Y-%m-%d %H:%M}: {self.outcome}"
-
-
-class StorageFile(models.Model):
-    """A file of the workspace storage (`workspaces/{ws}/{location}`), written on every write through the
-    storage API, a job or a retraining. Its owner decides who reaches it (issue 14, finding 9): the service
-    whose key uploaded it or whose job wrote it, or the studio itself (no service: files its members put
-    there, Export Data's outputs, anything written outside the storage API). Its sha256 is the version a
-    SasBlobToken is bound to; its size counts against the workspace's quota."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="storage_files")
-    location = models.CharField(max_length=1000, help_text="container/path, as in a RelativeLocation")
-    service = models.ForeignKey(WebService, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                help_text="The owning service; empty: the studio's (its members reach every file).")
-    size = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    modified = models.DateTimeField(null=True, blank=True,
-                                    help_text="The storage's modified time when recorded: another time means the "
-                                              "file was written outside the storage API.")
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["workspace", "location"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "location"], name="one_record_per_storage_file")]
-
-    def __str__(self) -> str:
-        return f"{self.workspace_id}/{self.location}"

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
-from studio import outbound
+from studio import outbound, storage
 
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .framework.datatable import Column, DataTable, Kind, Schema
@@ -217,17 +215,19 @@ class EnterDataManually(Module):
 # --- Import Data ----------------------------------------------------------------------------------
 
 
-def workspace_path(ctx: Context, path: str, parameter: str = "path") -> str:
-    """The storage name of a path inside the workspace's storage; refuses anything that could leave it."""
+def workspace_location(ctx: Context, path: str, parameter: str = "path") -> tuple[str, str]:
+    """(workspace id, location) of a path in the workspace's storage: the same `container/path` the storage call
+    and batch jobs use (studio/storage.py holds the one rule and layout)."""
     if ctx.workspace_id is None:
         raise ModuleError("Workspace storage is only available when the experiment runs in a workspace",
                           parameter=parameter)
-    text = path.strip().replace("\\", "/")
-    parts = [part for part in text.split("/") if part not in ("", ".")]
-    if not parts or text.startswith("/") or re.match(r"^[A-Za-z]:", text) or ".." in parts or "\x00" in text:
-        raise ModuleError(f"'{path}' is not a relative path inside the workspace storage (no '..', no leading "
-                          "'/')", parameter=parameter)
-    return f"workspaces/{ctx.workspace_id}/storage/{'/'.join(parts)}"
+    try:
+        return ctx.workspace_id, storage.clean_location(path)
+    except storage.StorageError as error:
+        name = path.strip().strip("/")
+        moved = f" A file exported to '{name}' by an earlier version is now at 'storage/{name}'." \
+            if name and "/" not in name and storage.SEGMENT.match(name) else ""
+        raise ModuleError(error.message + moved, parameter=parameter) from None
 
 
 def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
@@ -290,13 +290,14 @@ def download(url: str) -> bytes:
 
 
 def read_storage(ctx: Context, path: str) -> bytes:
-    location = workspace_path(ctx, path)
-    if not default_storage.exists(location):
-        raise ModuleError(f"There is no file '{path}' in the workspace storage", parameter="path")
-    if default_storage.size(location) > MAX_IMPORT_BYTES:
-        raise ModuleError(f"'{path}' is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="path")
-    with default_storage.open(location, "rb") as handle:
-        return bytes(handle.read())
+    """The file's bytes, read as the studio (its experiments reach every file of the workspace)."""
+    workspace_id, location = workspace_location(ctx, path)
+    try:
+        return storage.read_bytes(workspace_id, location, limit=MAX_IMPORT_BYTES)
+    except storage.StorageError as error:
+        if error.status == 404:
+            raise ModuleError(f"There is no file '{location}' in the workspace storage", parameter="path") from None
+        raise ModuleError(f"'{location}' is larger than {MAX_IMPORT_BYTES // 2**20} MiB", parameter="path") from None
 
 
 @registry.register
@@ -313,7 +314,8 @@ class ImportData(Module):
         "data_source": Choice("Data source", "Web URL via HTTP", choices=["Web URL via HTTP", "Workspace storage"]),
         "url": Text("Data source URL", "", when={"data_source": ["Web URL via HTTP"]}),
         "path": Text("Path in workspace storage", "", when={"data_source": ["Workspace storage"]},
-                     help="Relative to the workspace's storage, e.g. exports/data.csv."),
+                     help="A folder and a file in the workspace's storage, e.g. exports/data.csv: the same "
+                          "RelativeLocation the storage call and batch jobs use."),
         "data_format": Choice("Data format", "CSV", choices=["CSV", "TSV", "Parquet", "JSON lines"]),
         "has_header": Bool("CSV or TSV has header row", True),
     }
@@ -357,20 +359,22 @@ class ExportData(Module):
     caption = ("{path}", "{file_format}")
     params = {
         "path": Text("Path in workspace storage", "exports/data.csv",
-                     help="Relative to the workspace's storage."),
+                     help="A folder and a file in the workspace's storage, e.g. exports/data.csv: the same "
+                          "RelativeLocation the storage call and batch jobs use."),
         "file_format": Choice("File format", "CSV", choices=["CSV", "Parquet"]),
         "overwrite": Bool("Overwrite", True, help="Replace a file that already exists at the path."),
     }
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         table = table_input(inputs, "dataset")
-        location = workspace_path(ctx, params["path"])
-        if default_storage.exists(location):
-            if not params["overwrite"]:
-                raise ModuleError(f"'{params['path']}' already exists and Overwrite is off", parameter="overwrite")
-            default_storage.delete(location)
+        workspace_id, location = workspace_location(ctx, params["path"])
+        if not params["overwrite"] and storage.exists(workspace_id, location):
+            raise ModuleError(f"'{location}' already exists and Overwrite is off", parameter="overwrite")
         data = table.frame.to_csv(index=False).encode() if params["file_format"] == "CSV" else table.to_parquet()
-        default_storage.save(location, ContentFile(data))
+        try:  # recorded as the studio's, counted in the quota, listed on the Datasets page
+            storage.write(workspace_id, location, io.BytesIO(data), by=storage.STUDIO)
+        except storage.StorageError as error:
+            raise ModuleError(error.message, parameter="path") from None
         ctx.log(f"Wrote {len(table.frame)} rows to {params['path']}")
         return {"dataset": table}
 

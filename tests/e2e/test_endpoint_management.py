@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from playwright.sync_api import expect
 
 from tests.e2e.test_canvas_mount import sign_in
@@ -36,7 +37,7 @@ def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, o
 
     # A patch (here the same model, stored again as a retraining job would leave it), then roll back.
     resource = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
-    with open(storage.default_storage.path(resource["Path"]), "rb") as handle:
+    with open(default_storage.path(resource["Path"]), "rb") as handle:
         storage.write(owner.workspace.pk, "models/canary.ilearner", io.BytesIO(handle.read()))
     resource_patch(endpoint=canary, body={"Resources": [{"Name": resource["Name"], "Location": {
         "RelativeLocation": "models/canary.ilearner",

@@ -14,6 +14,7 @@ from experiments.assets import output_save
 from experiments.datasets import dataset_upload, samples_load
 from experiments.models import Dataset, Experiment
 from experiments.setup import setup_web_service
+from studio import storage
 from tests.e2e.test_canvas_editing import toolbar_control
 from tests.e2e.test_canvas_inspect import compare_graph
 from tests.e2e.test_canvas_mount import sign_in
@@ -233,6 +234,8 @@ def test_every_studio_page_fits_the_window(page, owner, studio_server):
     dataset = dataset_upload(workspace=owner.workspace, name="Household survey, every measurement", created_by=None,
                              file=io.BytesIO(f"{WIDE}\n{rows}\n".encode()), filename="survey.csv")
     service = deployed_service(owner, training)
+    storage.write(str(owner.workspace.pk), f"exports/{'household_survey_' * 12}scores.csv", io.BytesIO(b"a\n1\n"),
+                  by=storage.Accessor(service.pk))  # the Datasets page lists it with its owning service
     pages = {"experiments": "/", "datasets": "/datasets/", "dataset": f"/datasets/{dataset.pk}/",
              "trained models": "/trained-models/", "web services": "/web-services/",
              "web service": f"/web-services/{service.pk}/",

@@ -8,6 +8,7 @@ import io
 
 import httpx
 import pytest
+from django.core.files.storage import default_storage
 
 from experiments.models import Experiment
 from tests.e2e.test_canvas_mount import sign_in
@@ -37,7 +38,7 @@ def test_roll_back_asks_first_naming_the_version_it_goes_back_to(page, api, owne
     service = WebService.objects.get()
     canary = endpoint_put(service=service, name="canary", body={}).endpoint
     resource = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
-    with open(storage.default_storage.path(resource["Path"]), "rb") as handle:
+    with open(default_storage.path(resource["Path"]), "rb") as handle:
         storage.write(owner.workspace.pk, "models/canary.ilearner", io.BytesIO(handle.read()))
     resource_patch(endpoint=canary, body={"Resources": [{"Name": resource["Name"], "Location": {
         "RelativeLocation": "models/canary.ilearner",

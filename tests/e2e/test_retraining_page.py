@@ -17,12 +17,13 @@ from playwright.sync_api import expect
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
 from experiments.modules.framework.artifacts import TrainedModel
+from studio.models import StorageFile
 from tests.e2e.test_canvas_mount import sign_in
 from tests.webservices.test_deploy import income  # noqa: F401 (fixture)
 from tests.webservices.test_studio_jobs import ADULT, services, training_csv  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.endpoints import endpoint_put, updatable
-from webservices.models import Endpoint, StorageFile
+from webservices.models import Endpoint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

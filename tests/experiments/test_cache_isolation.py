@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
 from experiments.models import Experiment
+from studio.storage import storage_path
 from tests.experiments.helpers import node_states, output_frame, run_on_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,7 +34,7 @@ def storage_files() -> Iterator[list[str]]:
 
 def put_file(written: list[str], workspace_id: str, path: str, data: bytes) -> None:
     """A file in a workspace's storage, where Import Data reads and Export Data writes."""
-    name = f"workspaces/{workspace_id}/storage/{path}"
+    name = storage_path(workspace_id, path)
     if default_storage.exists(name):
         default_storage.delete(name)
     assert default_storage.save(name, ContentFile(data)) == name
@@ -99,7 +100,7 @@ def test_export_data_writes_its_file_on_every_run(owner, worker, storage_files):
                        node("export", "export-data", path="exports/out.csv")],
              "edges": [edge("data", "dataset", "export", "dataset")]}
     experiment = experiment_in(owner, graph)
-    exported = f"workspaces/{owner.workspace.pk}/storage/exports/out.csv"
+    exported = storage_path(owner.workspace.pk, "exports/out.csv")
     storage_files.append(exported)
     first = run_on_worker(experiment)
     assert node_states(first) == {"data": "finished", "export": "finished"}

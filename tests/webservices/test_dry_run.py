@@ -14,6 +14,7 @@ import os
 import time
 
 import pytest
+from django.core.files.storage import default_storage
 
 from experiments.modules.framework.artifacts import TrainedModel
 from tests.webservices.test_hostile_models import small_service
@@ -78,7 +79,7 @@ def test_a_signed_model_of_trusted_types_that_loops_is_refused_by_the_dry_run(ap
     service, _ = small_service(api, owner, learner="two-class-decision-forest")
     endpoint = endpoint_put(service=service, name="retrained", body={}).endpoint
     resource = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
-    model = TrainedModel.from_bytes(storage.default_storage.open(resource["Path"], "rb").read())
+    model = TrainedModel.from_bytes(default_storage.open(resource["Path"], "rb").read())
     tree = model.estimator.named_steps["learner"].estimators_[0].tree_
     tree.children_left[0] = tree.children_right[0] = 0  # the root's children: the root itself
     ws = str(owner.workspace.pk)

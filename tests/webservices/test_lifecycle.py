@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from experiments.models import Asset, Experiment
+from studio.models import StorageFile
 from tests.webservices.test_deploy import income, publish  # noqa: F401 (fixture)
 from webservices import storage
 from webservices.batch import job_submit
 from webservices.deletion import web_service_delete
 from webservices.endpoints import endpoint_delete, endpoint_put
-from webservices.models import BatchJob, Endpoint, RetrainingSchedule, StorageFile, WebService
+from webservices.models import BatchJob, Endpoint, RetrainingSchedule, WebService
 from webservices.scoring import served as scoring
 from webservices.services import key_regenerate
 
@@ -74,7 +75,7 @@ def test_deleting_a_service_revokes_every_key_at_once_and_keeps_its_experiments(
     assert Experiment.objects.filter(pk__in=[published["training"].pk, published["predictive"].pk]).count() == 2
     assert Asset.objects.filter(workspace_id=published["workspace"]).exists()  # saved models kept
     kept = StorageFile.objects.get(workspace_id=published["workspace"], location="mydata/input.csv")
-    assert kept.service is None  # the studio's now: its members reach it, no key does
+    assert kept.service_id is None  # the studio's now: its members reach it, no key does
     assert storage.exists(published["workspace"], "mydata/input.csv")
 
 

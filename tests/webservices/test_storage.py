@@ -14,9 +14,10 @@ from django.test import Client
 
 from experiments.modules import data_io
 from experiments.modules.framework.base import Context
+from studio.models import StorageFile
 from studio.services import api_token_create
 from webservices import storage
-from webservices.models import StorageFile, WebService
+from webservices.models import WebService
 from webservices.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,8 @@ def as_missing(url, location, credentials, method="GET"):
 
 
 def studio_file(owner, location, content):
-    """A file as Export Data writes it: straight into the storage, outside the storage API."""
+    """A file written straight into Django's storage, outside the storage module (by hand, or by an older
+    studio): the storage finds it and records it as the studio's."""
     default_storage.save(f"workspaces/{owner.workspace.pk}/{location}", ContentFile(content))
 
 
@@ -74,18 +76,18 @@ def test_a_services_key_cannot_read_overwrite_or_delete_another_services_file(se
 
 
 def test_the_studios_files_and_import_data_sources_are_invisible_to_keys(owner, services, files):
-    """Import Data reads `storage/...`: a key must not read, replace or remove what it reads."""
-    studio_file(owner, "storage/sales.csv", b"region,amount\nnorth,10\n")
+    """Import Data reads the same locations: a key must not read, replace or remove what it reads."""
+    studio_file(owner, "imports/sales.csv", b"region,amount\nnorth,10\n")
     _, token = api_token_create(user=owner.user)
     as_member = {"HTTP_AUTHORIZATION": f"Token {token}"}
     assert put(files("storage/inputs.csv"), b"x\n1\n", as_member).status_code == 201
     client = Client()
-    for location in ("storage/sales.csv", "storage/inputs.csv"):
+    for location in ("imports/sales.csv", "storage/inputs.csv"):
         url = files(location)
         assert answer(client.get(url, **services["A"])) == as_missing(url, location, services["A"])
         assert answer(client.delete(url, **services["A"])) == as_missing(url, location, services["A"], "DELETE")
         assert put(url, b"region,amount\nnorth,-1\n", services["A"]).status_code == 409
-    params, _ = data_io.ImportData.clean_params({"data_source": "Workspace storage", "path": "sales.csv"}, "n1")
+    params, _ = data_io.ImportData.clean_params({"data_source": "Workspace storage", "path": "imports/sales.csv"}, "n1")
     imported = data_io.ImportData().execute({}, params, Context(workspace_id=str(owner.workspace.pk)))["dataset"]
     assert imported.frame["amount"].tolist() == [10]
 
@@ -195,7 +197,7 @@ def test_a_sas_token_stops_working_once_the_file_is_replaced(owner, services, fi
 
 
 def test_a_file_written_outside_the_storage_api_becomes_the_studios(owner, services, files):
-    """Export Data overwriting a service's file takes it back for the studio (and a token issued before no
+    """A file replaced outside the storage module is taken back for the studio (and a token issued before no
     longer reads it)."""
     url, workspace = files("storage/shared.csv"), str(owner.workspace.pk)
     put(url, b"v\n1\n", services["A"])

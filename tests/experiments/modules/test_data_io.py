@@ -16,6 +16,7 @@ import pytest
 from experiments.modules import data_io
 from experiments.modules.framework.base import Context, ModuleError, SchemaContext
 from experiments.modules.framework.datatable import Column, DataTable, Kind, Role
+from studio.models import StorageFile, Workspace
 
 WORKSPACE = "0123456789abcdef0123456789abcdef"
 
@@ -206,11 +207,13 @@ def test_import_reports_http_errors_and_the_size_cap(server, monkeypatch):
 
 
 @pytest.fixture
-def storage(settings: Any, tmp_path: Path) -> Path:
+def storage(settings: Any, tmp_path: Path, owner: Any) -> Path:
+    """The storage folder of a workspace of the owner's, in the one layout (`workspaces/{ws}/{container}/{path}`)."""
     settings.MEDIA_ROOT = str(tmp_path)
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
-    return tmp_path / "workspaces" / WORKSPACE / "storage"
+    Workspace.objects.create(id=WORKSPACE, name="Storage", owner=owner.user)
+    return tmp_path / "workspaces" / WORKSPACE
 
 
 def in_workspace() -> Context:
@@ -226,12 +229,25 @@ def test_import_from_workspace_storage(storage):
     assert "There is no file 'in/other.csv'" in str(error)
 
 
-@pytest.mark.parametrize("path", ["../secret.csv", "in/../../x.csv", "/etc/passwd", "C:\\data.csv", ""])
-def test_storage_paths_cannot_leave_the_workspace(storage, path):
+@pytest.mark.parametrize("path", ["../secret.csv", "in/../../x.csv", "C:\\data.csv", "data.csv", "in/my data.csv"])
+def test_storage_paths_are_locations_inside_the_workspace(storage, path):
+    """The storage call's rule, one for every door: `container/path`, safe segments, nothing that leaves."""
     error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path=path)
-    assert "not a relative path inside the workspace storage" in str(error) and error.parameter == "path"
-    error = fails(data_io.ExportData, {"dataset": DataTable(pd.DataFrame({"a": [1]}))}, in_workspace(), path=path)
+    assert f"'{path}' is not a valid RelativeLocation: use 'container/path'" in str(error)
     assert error.parameter == "path"
+    error = fails(data_io.ExportData, {"dataset": DataTable(pd.DataFrame({"a": [1]}))}, in_workspace(), path=path)
+    assert "is not a valid RelativeLocation" in str(error) and error.parameter == "path"
+
+
+def test_a_path_without_a_folder_says_where_an_earlier_export_went(storage):
+    """Before one layout, Export Data could write `data.csv`; the upgrade kept such a file as `storage/data.csv`."""
+    error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="data.csv")
+    assert str(error).endswith("A file exported to 'data.csv' by an earlier version is now at 'storage/data.csv'.")
+
+
+def test_a_leading_slash_names_a_file_inside_the_workspace(storage):
+    error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="/etc/passwd")
+    assert str(error) == "There is no file 'etc/passwd' in the workspace storage"
 
 
 def test_storage_needs_a_workspace(storage):
@@ -244,6 +260,15 @@ def test_export_writes_csv_and_passes_the_dataset_on(storage):
     out = run(data_io.ExportData, {"dataset": table}, in_workspace(), path="exports/out.csv")
     assert out["dataset"] is table
     assert (storage / "exports" / "out.csv").read_text() == "a,b\n1.5,x\n,y\n"
+    record = StorageFile.objects.get(workspace_id=WORKSPACE, location="exports/out.csv")  # listed, counted
+    assert record.service_id is None and record.size == len("a,b\n1.5,x\n,y\n")
+
+
+def test_export_counts_against_the_workspace_quota(storage, settings):
+    settings.ATELIER_STORAGE_QUOTA_BYTES = 10
+    error = fails(data_io.ExportData, {"dataset": DataTable(pd.DataFrame({"a": range(10)}))}, in_workspace())
+    assert "past its quota of 10 bytes" in str(error) and error.parameter == "path"
+    assert not (storage / "exports" / "data.csv").exists()
 
 
 def test_export_respects_overwrite(storage):
@@ -260,8 +285,8 @@ def test_parquet_export_then_import_keeps_types_and_roles(storage):
     frame = pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2021-02-03"]), "n": [1, 2],
                           "label": pd.Series(["a", "b"], dtype="category")})
     table = DataTable(frame, {"label": Role.LABEL})
-    run(data_io.ExportData, {"dataset": table}, in_workspace(), path="t.parquet", file_format="Parquet")
-    back = run(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="t.parquet",
+    run(data_io.ExportData, {"dataset": table}, in_workspace(), path="out/t.parquet", file_format="Parquet")
+    back = run(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="out/t.parquet",
                data_format="Parquet")["dataset"]
     pd.testing.assert_frame_equal(back.frame, table.frame)
     assert back.roles == {"label": Role.LABEL}
