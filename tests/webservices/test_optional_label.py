@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,6 +33,8 @@ from experiments.modules.framework.datatable import DataTable
 from tests.experiments.helpers import run_now
 from tests.webservices.test_deploy import publish
 from tests.webservices.test_rrs import call
+from webservices.scoring.served import served
+from webservices.scoring.wire import format_outputs, parse_inputs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AUTOMOBILE = Path(__file__).parent.parent / "data" / "automobile-price-raw.csv"
@@ -118,8 +121,8 @@ STEPS: dict[str, Callable[[Data], Step]] = {
     "edit-metadata": lambda d: ("edit", "edit-metadata", {"columns": [d.label], "fields": "Label"},
                                 "dataset", "results_dataset"),
     "sql": lambda d: ("sql", "apply-sql-transformation",
-                      {"sql_query_script": f"SELECT {quoted([*d.features, d.label])} FROM t1;"}, "t1",
-                      "results_dataset"),
+                      {"sql_query_script": f"SELECT {quoted([*d.features, d.label])} FROM t1;"},  # noqa: S608 (the test's own names)
+                      "t1", "results_dataset"),
     "select": lambda d: ("select", "select-columns-in-dataset", {"columns": [*d.features, d.label]}, "dataset",
                          "results_dataset"),
     "indicators": lambda d: ("indicators", "convert-to-indicator-values",
@@ -166,18 +169,24 @@ def answer_without(body: dict[str, object], label: str) -> list[dict[str, object
     return [{c: v for c, v in zip(value["ColumnNames"], row, strict=True) if c != label} for row in value["Values"]]
 
 
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("dataset", list(DATASETS))
-def test_the_label_may_be_given_left_out_or_empty(dataset, case, api, owner, studio_server):
+def deployed(dataset: str, case: str, api, owner, learner: str = "") -> tuple[Data, dict[str, Any]]:
+    """The case's training experiment, run, set up and deployed: (its data, Deploy's answer)."""
     data = DATASETS[dataset](owner, api) if dataset == "automobile-price" else DATASETS[dataset](owner)
+    data = replace(data, learner=learner or data.learner)
     if case == "indicators" and not data.categorical:
         pytest.skip("Auto MPG has no categories worth indicator columns")
     steps = [STEPS[name](data) for name in CASES[case]]
     training = Experiment.objects.create(workspace=owner.workspace, name=f"{dataset} {case}",
                                          graph=training_graph(data, steps))
     run_now(owner.workspace, training.graph, experiment=training)
-    _, _, deployed = publish(api, owner, training)
-    endpoint = deployed["endpoint"]
+    return data, publish(api, owner, training)[2]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_the_label_may_be_given_left_out_or_empty(dataset, case, api, owner, studio_server):
+    data, answer = deployed(dataset, case, api, owner)
+    endpoint = answer["endpoint"]
     url = studio_server.url + urlsplit(endpoint["ApiLocation"]).path
     key = endpoint["PrimaryKey"]
 
@@ -199,3 +208,23 @@ def test_the_label_may_be_given_left_out_or_empty(dataset, case, api, owner, stu
     document = httpx.get(f"{url}/swagger.json", headers={"Authorization": f"Bearer {key}"}).json()
     required = document["definitions"]["input1Item"]["required"]
     assert data.label not in required and set(data.features) <= set(required)
+    studio_document = httpx.get(f"{studio_server.url}/web-services/{answer['web_service']}/endpoints/default/"
+                                "swagger.json", headers={"Authorization": f"Bearer {key}"}).json()
+    names = studio_document["components"]["schemas"]["Request"]["properties"]["Inputs"]["properties"]["input1"]
+    assert f"'{data.label}' (the label) may be left out" in names["properties"]["ColumnNames"]["description"]
+
+
+@pytest.mark.parametrize("case", ["clean-remove-rows", "clean-replace", "feature-selection"])
+def test_the_row_kernels_supply_the_label_as_the_dataframe_path_does(case, api, owner):
+    """Small requests take the row kernels (webservices/scoring/scorer.py `score_rows`): a label left out is
+    supplied there too, and the answers are the DataFrame path's (boosted trees: their models have row kernels)."""
+    data, answer = deployed("automobile-price", case, api, owner, learner="boosted-decision-tree-regression")
+    state = served(answer["endpoint"]["Id"])
+    assert state is not None and state.scorer.fast is not None
+    rows = data.rows()
+    for how in ("given", "absent", "empty"):
+        tables = parse_inputs(classic_body(rows, data.label, how), state.input_schema, swagger=False, max_rows=100)
+        fast = format_outputs(state.scorer.score_rows(tables), swagger=True, details=False)
+        slow = format_outputs(state.scorer.score({name: table.table() for name, table in tables.items()}, {}),
+                              swagger=True, details=False)
+        assert fast == slow and (data.label in fast["output1"][0]) == (how != "absent")
