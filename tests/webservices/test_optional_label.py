@@ -32,6 +32,7 @@ from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
 from tests.experiments.helpers import run_now
 from tests.webservices.test_deploy import publish
+from tests.webservices.test_bes import upload, wait
 from tests.webservices.test_rrs import call
 from webservices.scoring.served import served
 from webservices.scoring.wire import format_outputs, parse_inputs
@@ -228,3 +229,29 @@ def test_the_row_kernels_supply_the_label_as_the_dataframe_path_does(case, api, 
         slow = format_outputs(state.scorer.score({name: table.table() for name, table in tables.items()}, {}),
                               swagger=True, details=False)
         assert fast == slow and (data.label in fast["output1"][0]) == (how != "absent")
+
+
+def test_a_batch_job_scores_a_file_without_the_label_as_one_with_it_empty(api, owner, studio_server, worker):
+    """BES reads each chunk by the input schema (batch_csv.typed_frame) and scores it with the same Scorer."""
+    data, answer = deployed("automobile-price", "clean-remove-rows", api, owner)
+    endpoint = answer["endpoint"]
+    jobs = studio_server.url + urlsplit(endpoint["BatchLocation"]).path
+    headers = {"Authorization": f"Bearer {endpoint['PrimaryKey']}"}
+    storage = f"{studio_server.url}/workspaces/{owner.workspace.pk}/storage"
+    scored = {}
+    for how, frame in (("absent", data.frame.drop(columns=[data.label])), ("empty", data.frame.assign(price=None))):
+        upload(storage, headers, f"cars/{how}.csv", frame)
+        body = {"Inputs": {"input1": {"ConnectionString": "", "RelativeLocation": f"cars/{how}.csv"}},
+                "Outputs": {"output1": {"ConnectionString": "", "RelativeLocation": f"cars/{how}-scored.csv"}},
+                "GlobalParameters": {}}
+        job_id = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers).json()
+        assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers).status_code == 200
+        status = wait(jobs, headers, job_id)
+        assert status["StatusCode"] == "Finished", status
+        result = status["Results"]["output1"]
+        download = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"])
+        scored[how] = pd.read_csv(io.BytesIO(download.content))
+    assert "price" not in scored["absent"].columns
+    complete = int(data.frame[data.features].notna().all(axis=1).sum())
+    assert len(scored["absent"]) == complete and scored["absent"]["Scored Labels"].notna().all()
+    pd.testing.assert_frame_equal(scored["absent"], scored["empty"].drop(columns=["price"]))
