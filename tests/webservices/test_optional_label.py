@@ -31,8 +31,8 @@ from experiments.engine.graph import node_json as node
 from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
 from tests.experiments.helpers import run_now
-from tests.webservices.test_deploy import publish
 from tests.webservices.test_bes import upload, wait
+from tests.webservices.test_deploy import publish
 from tests.webservices.test_rrs import call
 from webservices.scoring.served import served
 from webservices.scoring.wire import format_outputs, parse_inputs
