@@ -52,7 +52,7 @@ def sample_problem(deployment: Any, resources: list[dict[str, Any]]) -> str | No
 
 def _score_sample(graph: dict[str, Any], served: list[Mapping[str, Any]], files: dict[str, bytes], sample: Any,
                   input_schema: dict[str, Any]) -> None:
-    scorer = Scorer(graph, served, read=files.__getitem__)
+    scorer = Scorer(graph, served, read=files.__getitem__, input_schema=input_schema)
     if sample:
         tables = parse_inputs({"Inputs": sample, "GlobalParameters": {}}, input_schema, swagger=False, max_rows=1000)
         scorer.score({name: rows.table() for name, rows in tables.items()}, {})

@@ -17,8 +17,12 @@ def openapi_document(base: str, endpoint: Endpoint, input_schema: dict[str, list
     rows = settings.ATELIER_MAX_ROWS_PER_REQUEST  # what the call refuses beyond (413)
 
     def classic_table(columns: list[dict[str, Any]]) -> dict[str, Any]:
+        optional = [c["name"] for c in columns if c.get("optional")]
+        names = {"type": "array", "items": {"type": "string", "enum": [c["name"] for c in columns]}}
+        if optional:  # the label: a call may leave it out or send it empty, with the same answers
+            names["description"] = f"The input's columns; {', '.join(map(repr, optional))} (the label) may be left out."
         return {"type": "object", "required": ["ColumnNames", "Values"], "properties": {
-            "ColumnNames": {"type": "array", "items": {"type": "string", "enum": [c["name"] for c in columns]}},
+            "ColumnNames": names,
             "Values": {"type": "array", "maxItems": rows, "items": {"type": "array", "items": {"type": "string",
                                                                                               "nullable": True}}}}}
 

@@ -12,14 +12,15 @@ from sklearn import metrics as skm
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.inspection import permutation_importance
 
-from .framework.artifacts import TrainedModel
+from .framework.artifacts import OPTIONAL, TrainedModel, Transform, label_columns, row_applier, transform_applier
 from .framework.base import Context, Module, ModuleError, SchemaContext, ServiceRole, table_input
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.params import Bool, Choice, Columns, Int, Seed
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
+from .framework.rows import Rows
 from .training import feature_frame
-from .transform import one_column
+from .transform import one_column, require_columns
 
 CATEGORY = "Feature Selection"
 METHODS = ["Pearson Correlation", "Mutual Information", "Kendall Correlation", "Spearman Correlation",
@@ -112,14 +113,33 @@ def feature_score(x: pd.Series, y: pd.Series, method: str) -> float:
     return score if np.isfinite(score) else 0.0
 
 
+@transform_applier("filter-based-feature-selection")
+def apply_feature_selection(table: DataTable, state: dict[str, Any]) -> DataTable:
+    """The target and the features chosen in training, whatever the new data would rank highest (a request's
+    few rows, without their label, rank nothing)."""
+    present = require_columns(table, state["columns"], "Filter Based Feature Selection", label_columns(state))
+    return table.with_frame(table.frame[present])
+
+
+@row_applier("filter-based-feature-selection")
+def apply_feature_selection_rows(rows: Rows, state: dict[str, Any]) -> Rows:
+    optional = label_columns(state)
+    rows.require([column for column in state["columns"] if column not in optional])
+    kept = [column for column in state["columns"] if column in rows.columns]
+    return Rows({column: rows.columns[column] for column in kept},
+                {column: role for column, role in rows.roles.items() if column in kept})
+
+
 @registry.register
 class FilterBasedFeatureSelection(Module):
     id = "filter-based-feature-selection"
     name = "Filter Based Feature Selection"
     category = CATEGORY
     description = "Identifies the features in a dataset with the greatest predictive power."
+    version = 2  # the selection as a Transform: a web service keeps the features chosen in training
     inputs = [InputPort("dataset", PortType.DATA_TABLE)]
-    outputs = [OutputPort("filtered_dataset", PortType.DATA_TABLE), OutputPort("features", PortType.DATA_TABLE)]
+    outputs = [OutputPort("filtered_dataset", PortType.DATA_TABLE), OutputPort("features", PortType.DATA_TABLE),
+               OutputPort("feature_selection", PortType.TRANSFORM)]
     caption = ("{feature_scoring_method}", "target: {target_column}", "top {number_of_desired_features}")
     params = {
         "operate_on_feature_columns_only": Bool("Operate on feature columns only", True),
@@ -138,9 +158,10 @@ class FilterBasedFeatureSelection(Module):
             ctx.progress((done + 1) / len(candidates))
         ranked = sorted(candidates, key=lambda column: -scores[column])  # stable: ties keep the table's order
         kept = ranked[:params["number_of_desired_features"]]
-        filtered = table.with_frame(table.frame[[target, *kept]])
+        state = {"columns": [target, *kept], OPTIONAL: [target]}  # the target is the label: scoring lacks it
         features = pd.DataFrame([[scores[column] for column in ranked]], columns=ranked, dtype="float64")
-        return {"filtered_dataset": filtered, "features": DataTable(features)}
+        return {"filtered_dataset": apply_feature_selection(table, state), "features": DataTable(features),
+                "feature_selection": Transform("filter-based-feature-selection", state, name=self.name)}
 
     @staticmethod
     def candidates(table: DataTable, target: str, features_only: bool) -> list[str]:

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .framework.artifacts import Transform, transform_applier
+from .framework.artifacts import OPTIONAL, Transform, label_columns, transform_applier
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .framework.columns import ColumnsNotFound, resolve_columns
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.params import Bool, Choice, Columns, Float, Int, Text, all_of_type
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
-from .transform import require_numeric, selected
+from .transform import labels_among, require_columns, require_numeric, selected
 
 CATEGORY = "Data Transformation"
 OUTPUT_MODES = ["Append", "Inplace", "ResultOnly"]
@@ -338,13 +338,10 @@ def bin_numbers(values: pd.Series, inner_edges: list[float], categorical: bool) 
 
 @transform_applier("group-data-into-bins")
 def apply_bins(table: DataTable, state: dict[str, Any]) -> DataTable:
-    missing = [column for column in state["edges"] if column not in table.frame.columns]
-    if missing:
-        raise ModuleError(f"The dataset lacks column '{missing[0]}', which Group Data into Bins learned its bins from",
-                          column=missing[0])
-    require_numeric(table, list(state["edges"]), "Group Data into Bins")
-    binned = {column: bin_numbers(table.frame[column], edges, state["categorical"])
-              for column, edges in state["edges"].items()}
+    present = require_columns(table, state["edges"], "Group Data into Bins", label_columns(state))
+    require_numeric(table, present, "Group Data into Bins")
+    binned = {column: bin_numbers(table.frame[column], state["edges"][column], state["categorical"])
+              for column in present}
     names = {column: f"{column}_quantized" for column in binned}
     return table.with_frame(placed(table.frame, binned, names, state["output_mode"]))
 
@@ -408,7 +405,7 @@ class GroupDataIntoBins(Module):
             learned = {column: learned_edges(table.frame[column], params["binning_mode"], params["number_of_bins"])
                        for column in columns}
         state = {"edges": learned, "output_mode": params["output_mode"],
-                 "categorical": params["tag_columns_as_categorical"]}
+                 "categorical": params["tag_columns_as_categorical"], OPTIONAL: labels_among(table, columns)}
         return {"quantized_dataset": apply_bins(table, state),
                 "binning_transformation": Transform("group-data-into-bins", state, name=self.name)}
 

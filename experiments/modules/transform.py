@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,16 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from .framework.artifacts import ROW_APPLIERS, ArtifactError, Transform, row_applier, transform_applier
+from .framework.artifacts import (
+    OPTIONAL,
+    ROW_APPLIERS,
+    SERVICE_LABELS,
+    ArtifactError,
+    Transform,
+    label_columns,
+    row_applier,
+    transform_applier,
+)
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
 from .framework.columns import ColumnsNotFound, resolve_columns
 from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
@@ -62,14 +71,23 @@ def require_numeric(table: DataTable, columns: list[str], module: str, parameter
                               column=column)
 
 
-def require_columns(table: DataTable, columns: Iterable[str], module: str) -> None:
-    """A fitted transform applies only to data that still has the columns it learned."""
-    missing = [column for column in columns if column not in table.frame.columns]
+def require_columns(table: DataTable, columns: Iterable[str], module: str,
+                    optional: Collection[str] = ()) -> list[str]:
+    """The learned columns the data has, in order. A fitted transform applies only to data that still has the
+    columns it learned, except `optional` ones (the label: artifacts.label_columns), which it skips when absent."""
+    learned = list(columns)
+    missing = [column for column in learned if column not in table.frame.columns and column not in optional]
     if missing:
         names = ", ".join(f"'{column}'" for column in missing)
         noun = "column" if len(missing) == 1 else "columns"
         raise ModuleError(f"The dataset lacks {noun} {names}, which {module} learned from its training data",
                           column=missing[0])
+    return [column for column in learned if column in table.frame.columns]
+
+
+def labels_among(table: DataTable, columns: Iterable[str]) -> list[str]:
+    """The columns marked as the label: a transform learns them, and skips them when new data lacks them."""
+    return [column for column in columns if table.role(column) == Role.LABEL]
 
 
 def plain(value: Any) -> Any:
@@ -208,9 +226,7 @@ def filled(series: pd.Series, value: Any, learned: Kind, column: str) -> pd.Seri
 @transform_applier("clean-missing-data")
 def apply_cleaning(table: DataTable, state: dict[str, Any]) -> DataTable:
     """Indicators first (they describe the data as it came), then replace, drop rows, drop columns."""
-    optional = set(state.get("optional", []))
-    require_columns(table, [column for column in state["columns"] if column not in optional], "Clean Missing Data")
-    present = [column for column in state["columns"] if column in table.frame.columns]
+    present = require_columns(table, state["columns"], "Clean Missing Data", label_columns(state))
     frame = table.frame.copy()
     if state["indicators"]:
         indicators = {f"{column}{INDICATOR_SUFFIX}": frame[column].isna() for column in present}
@@ -223,8 +239,8 @@ def apply_cleaning(table: DataTable, state: dict[str, Any]) -> DataTable:
         if column in state["replacements"]:
             frame[column] = filled(frame[column], state["replacements"][column], Kind(state["kinds"][column]),
                                    column)
-    if state["drop_rows"] and present:
-        frame = frame.dropna(subset=present).reset_index(drop=True)
+    if state["drop_rows"] and row_keys(state, present):
+        frame = frame.dropna(subset=row_keys(state, present)).reset_index(drop=True)
     frame = frame.drop(columns=[column for column in state["drop_columns"] if column in frame.columns])
     return table.with_frame(frame)
 
@@ -232,7 +248,7 @@ def apply_cleaning(table: DataTable, state: dict[str, Any]) -> DataTable:
 @row_applier("clean-missing-data")
 def apply_cleaning_rows(rows: Rows, state: dict[str, Any]) -> Rows:
     """apply_cleaning on a few rows; NotFast for types whose fill pandas would widen or refuse."""
-    optional = set(state.get("optional", []))
+    optional = label_columns(state)
     rows.require([column for column in state["columns"] if column not in optional])
     present = [column for column in state["columns"] if column in rows.columns]
     columns = dict(rows.columns)
@@ -246,12 +262,19 @@ def apply_cleaning_rows(rows: Rows, state: dict[str, Any]) -> Rows:
         value = state["replacements"].get(column)
         if value is not None and missing[column].any():
             columns[column] = _filled_rows(columns[column], missing[column], value, Kind(state["kinds"][column]))
-    if state["drop_rows"] and present:
-        keep = ~np.logical_or.reduce([missing[column] for column in present])
+    if state["drop_rows"] and row_keys(state, present):
+        keep = ~np.logical_or.reduce([missing[column] for column in row_keys(state, present)])
         columns = {name: values[keep] for name, values in columns.items()}
     for column in state["drop_columns"]:
         columns.pop(column, None)
     return Rows(columns, {name: role for name, role in rows.roles.items() if name in columns})
+
+
+def row_keys(state: Mapping[str, Any], present: list[str]) -> list[str]:
+    """The columns whose missing values remove a row ("Remove entire row"): in a web service, not its label,
+    so a request scores the same rows with the label left out, empty or given."""
+    labels = set(state.get(SERVICE_LABELS, []))
+    return [column for column in present if column not in labels]
 
 
 def _filled_rows(values: np.ndarray, missing: np.ndarray, value: Any, learned: Kind) -> np.ndarray:
@@ -326,7 +349,7 @@ class CleanMissingData(Module):
                 "drop_rows": mode == "Remove entire row",
                 "drop_columns": [c for c in columns if frame[c].isna().any()] if mode == "Remove entire column" else [],
                 "indicators": params["generate_missing_value_indicator_column"],
-                "optional": [column for column in columns if table.role(column) == Role.LABEL]}
+                OPTIONAL: labels_among(table, columns)}
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
                      ctx: SchemaContext) -> dict[str, Schema | None]:
@@ -382,9 +405,10 @@ def normalized(values: pd.Series, method: str, stats: Mapping[str, Any], zero_fo
 
 @transform_applier("normalize-data")
 def apply_normalization(table: DataTable, state: dict[str, Any]) -> DataTable:
-    require_columns(table, state["columns"], "Normalize Data")
+    present = require_columns(table, state["columns"], "Normalize Data", label_columns(state))
     frame = table.frame.copy()
-    for column, stats in state["columns"].items():
+    for column in present:
+        stats = state["columns"][column]
         if table.kind(column) != Kind.NUMERIC and frame[column].notna().any():
             raise ModuleError(f"Column '{column}' is not numeric here, but Normalize Data learned it as numbers",
                               column=column)
@@ -482,9 +506,10 @@ def category_names(series: pd.Series) -> list[str]:
 @transform_applier("convert-to-indicator-values")
 def apply_indicators(table: DataTable, state: dict[str, Any]) -> DataTable:
     """One 0/1 column '<column>-<value>' per category learned; unseen and missing values are all zeros."""
-    require_columns(table, state["categories"], "Convert to Indicator Values")
+    present = require_columns(table, state["categories"], "Convert to Indicator Values", label_columns(state))
     frame = table.frame
-    for column, categories in state["categories"].items():
+    for column in present:
+        categories = state["categories"][column]
         text = frame[column].astype("str")
         indicators = pd.DataFrame({f"{column}-{category}": (text == category).fillna(False).astype("int64")
                                    for category in categories}, index=frame.index)

@@ -15,7 +15,7 @@ from typing import Any
 from experiments.conversion import INPUT_MODULE, OUTPUT_MODULE
 from experiments.engine import store
 from experiments.engine.graph import parse_graph
-from experiments.modules.framework.artifacts import ArtifactError
+from experiments.modules.framework.artifacts import ArtifactError, Transform
 from experiments.modules.framework.base import Context, Module, ModuleError
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.params import Reference
@@ -23,6 +23,8 @@ from experiments.modules.framework.ports import PortType
 from experiments.modules.framework.rows import NotFast, RowKernel, Rows
 from experiments.runner import module_settings
 from studio.errors import AtelierError
+
+from .labels import optional_columns, supplied, without
 
 KINDS = {"TrainedModel": ("trained_model", PortType.TRAINED_MODEL), "Transform": ("transform", PortType.TRANSFORM),
          "Dataset": ("dataset", PortType.DATA_TABLE)}
@@ -53,22 +55,28 @@ class Step:
     inputs: tuple[tuple[str, str, str], ...]  # (input port, source node, source port)
 
 
-def _load_resource(resource: Mapping[str, Any], read: Callable[[str], bytes]) -> Any:
-    """An artifact from its file, refused when its bytes are not the ones deployed."""
+def _load_resource(resource: Mapping[str, Any], read: Callable[[str], bytes], labels: set[str]) -> Any:
+    """An artifact from its file, refused when its bytes are not the ones deployed; a transform learns the
+    service's labels (scoring/labels.py)."""
     _, port_type = KINDS[resource["Kind"]]
     data = read(resource["Path"])
     if hashlib.sha256(data).hexdigest() != resource["Sha256"]:
         raise ArtifactError(f"The deployed {resource['Kind']} '{resource['Name']}' was altered or damaged")
-    return store.load(port_type, data)
+    loaded = store.load(port_type, data)
+    return loaded.served(labels) if isinstance(loaded, Transform) and labels else loaded
 
 
 class Scorer:
     """One deployment, compiled: call `score({"input1": DataTable})` -> {"output1": DataTable}."""
 
     def __init__(self, graph: Mapping[str, Any], resources: Sequence[Mapping[str, Any]],
-                 read: Callable[[str], bytes] = store.read_bytes) -> None:
-        """`read` gives a resource file's bytes (the dry run's child is handed them: webservices/dry_run.py)."""
+                 read: Callable[[str], bytes] = store.read_bytes,
+                 input_schema: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> None:
+        """`read` gives a resource file's bytes (the dry run's child is handed them: webservices/dry_run.py);
+        `input_schema` the deployment's, whose optional columns (the label) a request may leave out."""
         parsed = parse_graph(graph)
+        self.optional = optional_columns(input_schema or {})
+        labels = {column.name for columns in self.optional.values() for column in columns}
         self.inputs = {str(n.params.get("name", "input1")): n.id for n in parsed.nodes.values()
                        if n.module == INPUT_MODULE}
         self.outputs = {str(n.params.get("name", "output1")): n.id for n in parsed.nodes.values()
@@ -80,7 +88,7 @@ class Scorer:
         for resource in resources:
             kind, _ = KINDS[resource["Kind"]]
             object_id = resource.get("Asset", resource.get("Dataset"))
-            loaded[kind][int(object_id)] = _load_resource(resource, read)
+            loaded[kind][int(object_id)] = _load_resource(resource, read, labels)
         self._loaders = {kind: values.__getitem__ for kind, values in loaded.items()}
         needed = self._needed(parsed)
         self.parameters = {web.name: web for web in parsed.web_parameters if web.node in needed}
@@ -138,6 +146,7 @@ class Scorer:
         """The fast path for small requests: the same results as `score`, or NotFast (then call `score`)."""
         if self.fast is None:
             raise NotFast
+        rows, supplied_names = self._supplied(rows)
         values = {**self.constants, **{(self.inputs[name], "dataset"): table for name, table in rows.items()}}
         for step, kernel in self.fast:
             try:
@@ -146,7 +155,16 @@ class Scorer:
                 raise NotFast from None  # the DataFrame path words the error
             for port, value in outputs.items():
                 values[(step.node, port)] = value
-        return {name: values[(node_id, "dataset")] for name, node_id in self.outputs.items()}
+        return {name: without(values[(node_id, "dataset")], supplied_names) for name, node_id in self.outputs.items()}
+
+    def _supplied(self, tables: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The inputs with the optional columns a request left out added empty, and their names."""
+        done: dict[str, Any] = {}
+        names: list[str] = []
+        for name, table in tables.items():
+            done[name], added = supplied(table, self.optional.get(name, []))
+            names += added
+        return done, names
 
     def _needed(self, graph: Any) -> set[str]:
         """What the outputs depend on, where a Web service input is a source (its sample data is not used)."""
@@ -185,8 +203,9 @@ class Scorer:
 
     def score(self, tables: Mapping[str, DataTable],
               global_parameters: Mapping[str, Any] | None = None) -> dict[str, DataTable]:
+        tables, supplied_names = self._supplied(tables)
         values = self.values(tables, global_parameters)
-        return {name: values[(node_id, "dataset")] for name, node_id in self.outputs.items()}
+        return {name: without(values[(node_id, "dataset")], supplied_names) for name, node_id in self.outputs.items()}
 
     def values(self, tables: Mapping[str, DataTable],
                global_parameters: Mapping[str, Any] | None = None) -> dict[tuple[str, str], Any]:

@@ -66,7 +66,8 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
     return Served(endpoint.pk, endpoint.service.workspace_id, endpoint.primary_key_hash, endpoint.secondary_key_hash,
                   endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
                   deployment.input_schema, deployment.output_schema,
-                  Scorer(deployment.graph, resources), service_kind(endpoint.service.kind))
+                  Scorer(deployment.graph, resources, input_schema=deployment.input_schema),
+                  service_kind(endpoint.service.kind))
 
 
 def resources_patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ as JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -115,11 +115,27 @@ def row_applier(kind: str) -> Callable[[Callable[[Any, dict[str, Any]], Any]], C
     return register
 
 
+# A fitted transform's state may name, under these keys, columns it learned that new data may lack: "optional", the
+# columns marked as the label when it learned; SERVICE_LABELS, the label columns of the web service it is deployed
+# in (Transform.served), which a request may leave out or send empty.
+OPTIONAL, SERVICE_LABELS = "optional", "service_labels"
+
+
+def label_columns(state: Mapping[str, Any]) -> set[str]:
+    """The columns a fitted transform applies when present and skips when absent (the label)."""
+    return set(state.get(OPTIONAL, [])) | set(state.get(SERVICE_LABELS, []))
+
+
 @dataclass
 class Transform:
     kind: str  # e.g. "normalize-data", "clean-missing-data"
     state: dict[str, Any]
     name: str = ""
+
+    def served(self, labels: Iterable[str]) -> Transform:
+        """This transform as a web service applies it: the service's `labels` are never required, and a
+        request's row is never removed for lacking one (training needed them; scoring does not)."""
+        return Transform(self.kind, {**self.state, SERVICE_LABELS: sorted(set(labels))}, self.name)
 
     def apply(self, table: DataTable) -> DataTable:
         if self.kind not in TRANSFORM_APPLIERS:
