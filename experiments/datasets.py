@@ -20,13 +20,13 @@ from studio.models import Workspace
 
 from .models import Dataset
 from .modules.framework.datatable import DataTable, Role
-from .uploads import MAX_UPLOAD_BYTES, DatasetError, parse_upload
+from .uploads import MAX_UPLOAD_BYTES, DatasetError, UploadOptions, parse_upload
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 OUT_OF_MEMORY = ("The server ran out of memory reading this file; try again later, or upload it as Parquet or in "
                  "parts.")
-__all__ = ["MAX_UPLOAD_BYTES", "OUT_OF_MEMORY", "DatasetError", "dataset_head", "dataset_store", "dataset_table",
-           "dataset_upload", "samples_load"]
+__all__ = ["MAX_UPLOAD_BYTES", "OUT_OF_MEMORY", "DatasetError", "UploadOptions", "dataset_head", "dataset_store",
+           "dataset_table", "dataset_upload", "samples_load"]
 
 
 def dataset_store(*, table: DataTable, name: str, workspace: Workspace | None, source: str, slug: str = "",
@@ -71,25 +71,40 @@ def _origin_sha256(source: Path | IO[bytes]) -> str:
 def dataset_from_file(*, source: Path | IO[bytes], filename: str, name: str, workspace: Workspace | None,
                       origin: str, roles: dict[str, Role] | None = None, created_by: User | None = None,
                       existing: Dataset | None = None, dataset_source: str = Dataset.Source.UPLOAD, slug: str = "",
-                      description: str = "") -> Dataset:
-    """Read a file (in chunks: memory stays bounded whatever its size) and store it as a dataset."""
+                      description: str = "", options: UploadOptions | None = None) -> Dataset:
+    """Read a file (in chunks: memory stays bounded whatever its size) and store it as a dataset, with the
+    rules it was read by (Dataset.parsing: a service trained on it reads raw rows the same way)."""
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as workdir:
-        parsed = parse_upload(source, filename, Path(workdir), roles)
+        parsed = parse_upload(source, filename, Path(workdir), roles, options)
         dataset = existing or Dataset(workspace=workspace, source=dataset_source, slug=slug, created_by=created_by)
         with parsed.path.open("rb") as handle:
             dataset.path, dataset.sha256 = _stored(handle)
         dataset.rows, dataset.size_bytes, dataset.columns = parsed.rows, parsed.path.stat().st_size, parsed.columns
+        dataset.parsing = parsed.parsing
         return _record(dataset, name=name, description=description, origin_sha256=origin)
 
 
 def dataset_upload(*, workspace: Workspace, name: str, file: IO[bytes], filename: str,
-                   created_by: User | None) -> Dataset:
-    """An uploaded file (Django keeps a large one on disk) as a dataset of the workspace."""
+                   created_by: User | None, options: UploadOptions | None = None) -> Dataset:
+    """An uploaded file (Django keeps a large one on disk) as a dataset of the workspace, read by `options`
+    (missing markers, decimal separator, lenient lines; the defaults read as uploads always did)."""
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
         raise DatasetError(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB.")
     return dataset_from_file(source=file, filename=filename, name=name or Path(filename).stem, workspace=workspace,
-                             origin=_origin_sha256(file), created_by=created_by)
+                             origin=_origin_sha256(file), created_by=created_by, options=options)
+
+
+def lines_adjusted(dataset: Dataset) -> str:
+    """What a lenient upload changed, as a sentence ('' when nothing was padded or skipped)."""
+    from .modules.framework.table_files import Lines
+
+    record = dataset.parsing or {}
+    if not record.get("padded") and not record.get("skipped"):
+        return ""
+    lines = Lines(0, int(record.get("padded", 0)), int(record.get("skipped", 0)),
+                  list(record.get("padded_lines", [])), list(record.get("skipped_lines", [])))
+    return lines.summary()
 
 
 def dataset_table(dataset: Dataset) -> DataTable:

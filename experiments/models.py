@@ -59,6 +59,9 @@ class Dataset(models.Model):
     rows = models.PositiveIntegerField(default=0)
     columns = models.JSONField(default=list, help_text='[{"name", "kind", "role"}]')
     size_bytes = models.PositiveBigIntegerField(default=0)
+    parsing = models.JSONField(default=dict, blank=True, help_text=(
+        'How the file was read: {"missing", "decimal", "true", "false", "lenient", "separator"?, and when lenient '
+        '"padded", "skipped", "padded_lines", "skipped_lines"}; empty: the default rules (table_files.ParsingRules).'))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ from studio.models import Workspace
 from studio.selectors import default_workspace_of, signed_in, workspaces_of
 
 from .assets import AssetInUse, asset_delete, dataset_delete
-from .datasets import OUT_OF_MEMORY, DatasetError, dataset_table, dataset_upload
+from .datasets import OUT_OF_MEMORY, DatasetError, UploadOptions, dataset_table, dataset_upload, lines_adjusted
 from .models import Asset
 from .selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run, storage_files_of
 from .services import (
@@ -114,15 +114,21 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
     if upload is None or workspace is None:
         messages.error(request, "Choose a file to upload.")
         return redirect("datasets")
+    form = request.POST
     try:
-        dataset = dataset_upload(workspace=workspace, name=request.POST.get("name", ""), file=upload,
-                                 filename=upload.name or "", created_by=signed_in(request))
+        options = UploadOptions.of(missing=form.get("missing"), decimal=form.get("decimal") or None,
+                                   true=form.get("true"), false=form.get("false"),
+                                   separator=form.get("separator") or None, lenient=form.get("lenient") == "on")
+        dataset = dataset_upload(workspace=workspace, name=form.get("name", ""), file=upload,
+                                 filename=upload.name or "", created_by=signed_in(request), options=options)
     except DatasetError as error:
         messages.error(request, f"{upload.name}: {error}")
     except MemoryError:
         messages.error(request, f"{upload.name}: {OUT_OF_MEMORY}")
     else:
-        messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns.")
+        adjusted = lines_adjusted(dataset)
+        messages.success(request, f"Uploaded '{dataset.name}': {dataset.rows} rows, {len(dataset.columns)} columns."
+                         + (f" {adjusted}" if adjusted else ""))
     return redirect("datasets")
 
 

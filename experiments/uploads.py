@@ -6,6 +6,12 @@ checks the limits and learns each column's type from every chunk as pandas infer
 options as always, so a file gets the kinds it got when it was read whole); the second pass writes the
 chunks with those types through one Parquet writer. A column that reads as numbers in one chunk and as
 text in another is re-read as text, as a whole-file read would have it. No more than one chunk is ever held.
+
+Before either pass a CSV's lines are counted against the header (table_files.line_check, issue 18 item 3): a
+line with more or fewer fields is refused naming the line, unless the upload asked to be lenient; then short
+lines are padded with missing values and long lines skipped, in a corrected copy, and the counts reported.
+The cells are read by the upload's ParsingRules (missing markers, decimal separator, true/false words), which
+the dataset records.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import csv
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -25,14 +31,31 @@ import pyarrow.parquet as pq
 from django.conf import settings
 
 from .modules.framework.datatable import METADATA_KEY, DataTable, Role
-from .modules.framework.table_files import BLOCK, GzipDamaged, GzipTooLarge, csv_options, gunzip, trimmed
+from .modules.framework.table_files import (
+    BLOCK,
+    GzipDamaged,
+    GzipTooLarge,
+    Lines,
+    ParsingRules,
+    RulesInvalid,
+    csv_options,
+    gunzip,
+    line_check,
+    rewrite_lenient,
+    trimmed,
+)
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 MAX_CELL_CHARS = 1024 * 1024
 
 
 class DatasetError(ValueError):
-    """An upload that can't become a dataset; the message says why, naming the line or column."""
+    """An upload that can't become a dataset; the message says why, naming the line or column (`line`, the
+    file's line, 1-based with the header as line 1, when one line is at fault)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -43,31 +66,99 @@ class Reader:
     reads_as_text: bool = False
 
 
+SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """How to read an upload: the parsing rules (recorded with the dataset), the field separator (None: by the
+    file name, tab for .tsv/.tab, else comma) and whether lines of the wrong length are padded or skipped
+    (lenient) instead of refused."""
+
+    rules: ParsingRules = field(default_factory=ParsingRules)
+    separator: str | None = None
+    lenient: bool = False
+
+    @classmethod
+    def of(cls, *, missing: str | list[str] | None = None, decimal: str | None = None,
+           true: str | list[str] | None = None, false: str | list[str] | None = None,
+           separator: str | None = None, lenient: bool = False) -> UploadOptions:
+        """From the upload form or API; a bad option is a DatasetError naming it."""
+        if separator and separator not in SEPARATORS:
+            raise DatasetError(f"The separator must be ',', ';' or 'tab'; got {separator!r}.")
+        try:
+            rules = ParsingRules.of(missing=missing, decimal=decimal, true=true, false=false)
+        except RulesInvalid as error:
+            raise DatasetError(str(error)) from None
+        return cls(rules, SEPARATORS[separator] if separator else None, lenient)
+
+    def separator_for(self, name: str) -> str:
+        return self.separator or ("\t" if name.endswith((".tsv", ".tab")) else ",")
+
+    def record(self, lines: Lines | None) -> dict[str, object]:
+        """What the dataset records (Dataset.parsing): the rules, and for a lenient read what it changed."""
+        record: dict[str, object] = {**self.rules.as_json(), "lenient": self.lenient}
+        if self.separator:
+            record["separator"] = self.separator
+        if self.lenient and lines is not None:
+            record.update(lines.as_json())
+        return record
+
+
 @dataclass(frozen=True)
 class Parsed:
-    """An upload written as a local Parquet file, with what the dataset record needs."""
+    """An upload written as a local Parquet file, with what the dataset record needs: the parsing record
+    (the rules, and the lines a lenient read padded or skipped) and the line that says what was changed."""
 
     path: Path
     rows: int
     columns: list[dict[str, str]]
+    parsing: dict[str, object] = field(default_factory=dict)
+    adjusted: str = ""
 
 
 def parse_upload(source: Path | IO[bytes], filename: str, workdir: Path,
-                 roles: dict[str, Role] | None = None) -> Parsed:
+                 roles: dict[str, Role] | None = None, options: UploadOptions | None = None) -> Parsed:
     """Read `source` (a file on disk, or an open binary file) into `workdir`/table.parquet."""
+    options = options or UploadOptions()
     path = source if isinstance(source, Path) else _on_disk(source, workdir / "upload")
     name = filename.lower()
     if name.endswith(".gz"):
         path, name = _gunzip(path, workdir / "unpacked"), name[:-3]
+    lines = None
     try:
-        reader = _reader(path, name)
-        return _write(reader, _survey(reader), workdir / "table.parquet", roles or {})
+        if _is_text_table(name):
+            path, lines = _lines_checked(path, options.separator_for(name), options.lenient, workdir)
+        reader = _reader(path, name, options)
+        parsed = _write(reader, _survey(reader), workdir / "table.parquet", roles or {})
     except UnicodeDecodeError:
         raise DatasetError("The file is not UTF-8 text; save it as UTF-8 and upload it again.") from None
     except (pd.errors.ParserError, ValueError, pa.ArrowException) as error:
         if isinstance(error, DatasetError):
             raise
         raise DatasetError(f"The file could not be read as a table: {error}") from None
+    adjusted = lines.summary() if lines is not None and lines.ragged else ""
+    return replace(parsed, parsing=options.record(lines), adjusted=adjusted)
+
+
+def _is_text_table(name: str) -> bool:
+    return not name.endswith((".parquet", ".jsonl", ".json", ".ndjson"))
+
+
+def _lines_checked(path: Path, separator: str, lenient: bool, workdir: Path) -> tuple[Path, Lines]:
+    """The file to read and what its lines held: refused at the first line of the wrong length, or (lenient) a
+    corrected copy when there are such lines."""
+    header = _columns_within_limit(_header_columns(path, separator))
+    lines = line_check(str(path), separator, header, stop_at_first=not lenient)
+    if not lines.ragged:
+        return path, lines
+    if not lenient:
+        raise DatasetError(f"{lines.first} Every line needs one value per column (an empty value for a missing "
+                           "one); or upload it with 'lenient' to pad short lines and skip long ones.",
+                           line=lines.first_line)
+    corrected = workdir / "lenient.csv"
+    rewrite_lenient(str(path), str(corrected), separator, header)
+    return corrected, lines
 
 
 def _on_disk(source: IO[bytes], target: Path) -> Path:
@@ -96,7 +187,7 @@ def _gunzip(source: Path, target: Path) -> Path:
 # --- Reading in chunks ---------------------------------------------------------------------------------
 
 
-def _reader(path: Path, name: str) -> Reader:
+def _reader(path: Path, name: str, options: UploadOptions) -> Reader:
     per_chunk = settings.ATELIER_UPLOAD_CHUNK_CELLS
     if name.endswith(".parquet"):
         rows = max(1, per_chunk // _columns_within_limit(_parquet_columns(path)))
@@ -104,11 +195,14 @@ def _reader(path: Path, name: str) -> Reader:
     if name.endswith((".jsonl", ".json", ".ndjson")):
         rows = max(1, per_chunk // _columns_within_limit(_json_line_keys(path)))
         return Reader(lambda texts: iter(pd.read_json(path, lines=True, chunksize=rows, encoding="utf-8")))
-    separator = "\t" if name.endswith((".tsv", ".tab")) else ","
+    separator = options.separator_for(name)
     rows = max(1, per_chunk // _columns_within_limit(_header_columns(path, separator)))
-    return Reader(lambda texts: iter(pd.read_csv(
-        path, chunksize=rows, dtype=dict.fromkeys(texts, "str") or None, **csv_options(separator))),
-        reads_as_text=True)
+    try:
+        read = csv_options(separator, options.rules)
+    except RulesInvalid as error:
+        raise DatasetError(str(error)) from None
+    return Reader(lambda texts: iter(pd.read_csv(path, chunksize=rows, dtype=dict.fromkeys(texts, "str") or None,
+                                                 index_col=False, **read)), reads_as_text=True)
 
 
 @dataclass
@@ -251,7 +345,7 @@ def _header_columns(path: Path, separator: str) -> int:
             if newline:
                 break
     if quoted and len(head) < BLOCK:  # a quoted name may hold the separator: count as the CSV reader does
-        return len(next(csv.reader([head.decode("utf-8", "replace")], delimiter=separator)))
+        return len(next(csv.reader([head.decode("utf-8", "replace")], delimiter=separator, skipinitialspace=True)))
     return count + 1
 
 

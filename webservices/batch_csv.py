@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from experiments.modules.framework.datatable import DataTable
 
-from .scoring.wire import BadRequest
+from .scoring.wire import BadRequest, CellRules
 
 TABLE_EXTENSIONS = (".csv", ".tsv", ".parquet", ".arff")
 
@@ -117,9 +117,39 @@ def _arrow_numbers(text: Any) -> Any:
     return result
 
 
+def lines_checked(handle: IO[bytes], input_name: str) -> None:
+    """Refuse a batch input CSV with a line of more or fewer fields than its header, naming the line (1-based, the
+    header is line 1): pandas would pad a short line with missing values and read a long first line's extra
+    field as an index, scoring rows the caller never sent. The handle is left at its start."""
+    import csv
+
+    from experiments.modules.framework.table_files import line_check
+
+    handle.seek(0)
+    header = handle.readline(2**20).decode("utf-8", "replace")
+    handle.seek(0)
+    if not header.strip():
+        return  # an empty input: the reader says so
+    fields = len(next(csv.reader([header.rstrip("\r\n")]), []))
+    lines = line_check(handle, ",", fields, stop_at_first=True, skip_initial_space=False)
+    if lines.ragged:
+        raise BadRequest(f"Input '{input_name}': {lines.first} Every line needs one value per column (an empty "
+                         "value for a missing one).", input_name)
+
+
+def _unmarked(text: Any, rules: CellRules) -> Any:
+    """A text column with the missing markers as missing and a decimal comma as a point (the slow path only: a
+    column of plain numbers never comes here)."""
+    stripped = text.astype(str).str.strip()
+    text = text.where(~stripped.isin(rules.missing))
+    return text.str.replace(",", ".", regex=False) if rules.decimal == "," else text
+
+
 def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], first_row: int) -> DataTable:
     """A batch chunk read as text, typed by the input schema in one pass per column; a value that can't be
-    converted is named with its column and its row in the file (`first_row` is the chunk's first)."""
+    converted is named with its column and its row in the file (`first_row` is the chunk's first). Each column
+    is read by its schema's parsing rules ("parsing", the defaults without): a missing marker ('?', 'NA', ...,
+    or the dataset's own) is missing, as it was when the training data was uploaded."""
     import numpy as np
     import pandas as pd
 
@@ -131,8 +161,12 @@ def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], firs
         if name not in frame.columns:
             continue
         text = frame[name]
+        rules = CellRules.of(column)
         if column["kind"] == "numeric":
             fast = _arrow_numbers(text)
+            if fast is None:  # markers or a decimal comma, or values that are not numbers (reported below)
+                text = _unmarked(text, rules)
+                fast = _arrow_numbers(text)
             if fast is not None:
                 frame[name] = fast
                 continue
@@ -143,14 +177,15 @@ def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], firs
                 bad = given.notna() & (given.astype(str).str.strip() != "")
                 if bad.any():
                     position = int(np.flatnonzero(unsure)[int(bad.to_numpy().argmax())])
-                    raise BadRequest(f"Column '{name}', row {first_row + position}: {text.iloc[position]!r} is not "
-                                     "a number", input_name)
+                    given_value = frame[name].iloc[position]
+                    raise BadRequest(f"Column '{name}', row {first_row + position}: {given_value!r} is not a number",
+                                     input_name)
             frame[name] = numbers.astype(float)
             continue
-        blank = text.isna() | (text.astype(str).str.strip() == "")
+        blank = text.isna() | text.astype(str).str.strip().isin(rules.missing)
         if column["kind"] == "boolean":
             lowered = text.astype(str).str.strip().str.lower()
-            frame[name] = lowered.map({"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False})
+            frame[name] = lowered.map({**dict.fromkeys(rules.true, True), **dict.fromkeys(rules.false, False)})
         else:
             frame[name] = text.where(~blank, None).astype(object)
     return DataTable(frame)

@@ -15,7 +15,7 @@ from experiments.modules.framework.base import ServiceRole
 from experiments.modules.framework.registry import registry
 
 from . import storage
-from .batch_csv import TABLE_EXTENSIONS, arff_write, part_extension, text_part, typed_frame
+from .batch_csv import TABLE_EXTENSIONS, arff_write, lines_checked, part_extension, text_part, typed_frame
 from .scoring.scorer import ScoringError
 from .scoring.wire import BadRequest
 
@@ -61,6 +61,7 @@ def retrain(*, scorer: Any, input_schema: dict[str, list[dict[str, Any]]], input
     for name, place in inputs.items():
         with place.open() as handle:
             try:
+                lines_checked(handle, name)
                 frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
                 raise BadRequest(f"Input '{name}' is not a readable CSV file: {error}", name) from None

@@ -20,6 +20,7 @@ from experiments.modules.framework.base import ServiceRole
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.params import Reference
 from experiments.modules.framework.registry import registry
+from experiments.modules.framework.table_files import ParsingRules
 from experiments.service_kinds import kind_of_graph
 from experiments.setup import last_run_facts
 from studio.errors import RequestRefused
@@ -151,6 +152,30 @@ def _resources(experiment: Experiment, graph: dict[str, Any]) -> list[dict[str, 
     return found
 
 
+def _datasets_read(experiment: Experiment, resources: list[dict[str, Any]]) -> list[tuple[set[str], dict[str, Any]]]:
+    """The datasets the service's rows stand for, with how each was read (Dataset.parsing): those the graph
+    reads, else (a predictive graph fed only by its web service input) those its training experiment read."""
+    ids = [resource["Dataset"] for resource in resources if resource["Kind"] == "Dataset"]
+    training = experiment.training_experiment
+    if not ids and training is not None:
+        ids = [int(node["params"]["dataset"]) for node in training.graph.get("nodes", [])
+               if node.get("module") == "dataset" and str(node.get("params", {}).get("dataset")).isdigit()]
+    return [({column["name"] for column in dataset.columns}, dataset.parsing)
+            for dataset in Dataset.objects.filter(pk__in=ids).order_by("pk")]
+
+
+def input_rules(names: list[str], recorded: list[tuple[set[str], dict[str, Any]]]) -> dict[str, Any] | None:
+    """The parsing rules of the dataset that shares most columns with a web service input (the first such, when
+    several do), as the input's columns record them ("parsing"); None when they are the defaults, which a
+    column without a record reads by (a service deployed before rules were recorded reads the same way)."""
+    overlap = [(len(columns & set(names)), index) for index, (columns, _) in enumerate(recorded)]
+    best = max(overlap, key=lambda pair: (pair[0], -pair[1]), default=(0, 0))
+    if best[0] == 0:
+        return None
+    rules = ParsingRules.from_json(recorded[best[1]][1])
+    return None if rules == ParsingRules() else rules.as_json()
+
+
 def _kind_of(experiment: Experiment, graph: dict[str, Any]) -> str:
     trains = any(registry.get(n["module"]).web_service == ServiceRole.TRAIN for n in graph["nodes"])
     return kind_of_graph(training=experiment.kind == Experiment.Kind.TRAINING, trains=trains,
@@ -177,6 +202,11 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
             {**column, "optional": column["name"] in labels}
             for column in _table_schema(run, node["id"], "dataset", levels=True)]
         for node in inputs}
+    recorded = _datasets_read(experiment, resources)
+    for columns in input_schema.values():
+        rules = input_rules([column["name"] for column in columns], recorded)
+        for column in columns if rules else []:
+            column["parsing"] = rules
     output_schema = {node["params"].get("name", "output1"): _table_schema(run, node["id"], "dataset")
                      for node in outputs}
     names = list(input_schema) + list(output_schema)

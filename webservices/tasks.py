@@ -27,7 +27,7 @@ from studio import workers
 
 from . import blob, storage
 from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
-from .batch_csv import arff_write, part_extension, text_part, typed_frame
+from .batch_csv import arff_write, lines_checked, part_extension, text_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
 from .models import BatchJob, BatchTask
 from .retraining import retrain
@@ -127,6 +127,7 @@ def _bes_run(job_pk: int) -> None:
         for name, place in blob.job_places(job)[0].items():
             columns = deployment.input_schema[name]
             with place.open() as handle:
+                lines_checked(handle, name)
                 split = _split_lines if _without_quotes(handle) else _split_parsed
                 handle.seek(0)
                 count = 0

@@ -54,7 +54,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "description", "source", "workspace", "rows", "columns", "size_bytes", "created"]
+        fields = ["id", "name", "description", "source", "workspace", "rows", "columns", "size_bytes", "parsing",
+                  "created"]
+        read_only_fields = ["parsing"]
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -79,9 +81,25 @@ class SaveOutputSerializer(serializers.Serializer):
 
 
 class DatasetUploadSerializer(serializers.Serializer):
+    """An upload and how to read it; every option left out reads the file as uploads always were read."""
+
     file = serializers.FileField()
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     workspace = serializers.CharField(max_length=32, required=False)
+    missing = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=False,
+        help_text="Cells read as missing, separated by commas (an empty cell always is); default "
+                  "'?, NA, N/A, NaN, nan, null, NULL'.")
+    decimal = serializers.ChoiceField(choices=[".", ","], required=False, help_text="Decimal separator; default '.'.")
+    true = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                 help_text="Extra words read as true, separated by commas (true/True/TRUE always are).")
+    false = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                  help_text="Extra words read as false, separated by commas.")
+    separator = serializers.ChoiceField(choices=["", ",", ";", "tab"], required=False, allow_blank=True,
+                                        help_text="Field separator of a text file; default: tab for .tsv, else ','.")
+    lenient = serializers.BooleanField(required=False, default=False, help_text=(
+        "Pad lines with too few fields with missing values and skip lines with too many, reporting how many; "
+        "without it such a line is refused with a 400 naming it."))
 
 
 def node_run_json(node_run: NodeRun, outputs: list[str]) -> dict[str, Any]:

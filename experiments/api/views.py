@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from experiments import services
 from experiments.assets import AssetInUse, SaveError, SharedSample, asset_delete, dataset_delete, output_save
 from experiments.conversion import ConversionError
-from experiments.datasets import OUT_OF_MEMORY, DatasetError, dataset_upload
+from experiments.datasets import OUT_OF_MEMORY, DatasetError, UploadOptions, dataset_upload, lines_adjusted
 from experiments.engine import store
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.framework.registry import registry
@@ -89,17 +89,24 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = DatasetUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        file = upload.validated_data["file"]
+        given = upload.validated_data
+        file = given["file"]
         try:
-            dataset = dataset_upload(workspace=workspace_for(request, upload.validated_data.get("workspace")),
-                                     name=upload.validated_data.get("name", ""), file=file,
-                                     filename=file.name, created_by=request.user)
+            options = UploadOptions.of(missing=given.get("missing"), decimal=given.get("decimal"),
+                                       true=given.get("true"), false=given.get("false"),
+                                       separator=given.get("separator"), lenient=given.get("lenient", False))
+            dataset = dataset_upload(workspace=workspace_for(request, given.get("workspace")),
+                                     name=given.get("name", ""), file=file, filename=file.name,
+                                     created_by=request.user, options=options)
         except DatasetError as error:
-            raise ProblemsError(str(error), [{"parameter": "file", "message": str(error)}]) from None
+            line = {"line": error.line} if error.line else {}
+            raise ProblemsError(str(error), [{"parameter": "file", **line, "message": str(error)}]) from None
         except MemoryError:  # reading is chunked; still, never a 500 for a file the server can't hold
             raise ProblemsError(OUT_OF_MEMORY, [{"parameter": "file", "message": OUT_OF_MEMORY}],
                                 status_code=503) from None
-        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+        body = DatasetSerializer(dataset).data
+        body["adjusted"] = lines_adjusted(dataset)  # what a lenient read padded or skipped, in words
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Dataset) -> None:
         try:

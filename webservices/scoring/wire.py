@@ -16,6 +16,7 @@ from pandas import NA as _NA
 
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.rows import Rows
+from experiments.modules.framework.table_files import ParsingRules
 from studio.errors import AtelierError
 
 API_VERSION = "2.0"  # the only api-version the classic calls take
@@ -80,16 +81,40 @@ def error_json(error: AtelierError) -> dict[str, Any]:
     return error_body(error.code, error.message, error.target, getattr(error, "detail", ""))
 
 
-def _convert(kind: str, value: Any, column: str, row: int, integer: bool = False) -> Any:
+class CellRules:
+    """A schema column's parsing rules (its "parsing", recorded at deploy from the dataset it was trained on;
+    none: the defaults every upload was read by), ready for per-cell use: a text cell that is one of the
+    missing markers is missing, numbers may use the dataset's decimal comma, booleans its true/false words."""
+
+    __slots__ = ("decimal", "false", "missing", "true")
+
+    def __init__(self, rules: ParsingRules) -> None:
+        self.missing = frozenset(rules.missing) | {""}
+        self.decimal = rules.decimal
+        self.true = frozenset(word.lower() for word in rules.true_words) | {"true", "1", "yes"}
+        self.false = frozenset(word.lower() for word in rules.false_words) | {"false", "0", "no"}
+
+    @classmethod
+    def of(cls, column: Mapping[str, Any] | None) -> CellRules:
+        record = (column or {}).get("parsing")
+        return cls(ParsingRules.from_json(record)) if record else DEFAULT_RULES
+
+
+DEFAULT_RULES = CellRules(ParsingRules())
+
+
+def _convert(kind: str, value: Any, column: str, row: int, integer: bool = False,
+             rules: CellRules = DEFAULT_RULES) -> Any:
     """One cell to the schema's kind; refuses with the column and the (1-based) row named. A column the service
-    learned as whole numbers takes only whole numbers (the classic Int32 column refused 39.5 the same way)."""
-    if value is None or value == "":
+    learned as whole numbers takes only whole numbers (the classic Int32 column refused 39.5 the same way).
+    A text cell that is one of the column's missing markers ('?' by default, as uploads read it) is missing."""
+    if value is None or (isinstance(value, str) and (value in rules.missing or value.strip() in rules.missing)):
         return None
     if kind == "numeric":
         if isinstance(value, bool):
             raise BadRequest(f"Column '{column}', row {row}: {value!r} is not a number", detail="InputParseError")
         try:
-            number = float(value)
+            number = float(value.replace(",", ".") if rules.decimal == "," and isinstance(value, str) else value)
         except (TypeError, ValueError):
             raise BadRequest(f"Column '{column}', row {row}: {value!r} is not a number",
                              detail="InputParseError") from None
@@ -102,9 +127,9 @@ def _convert(kind: str, value: Any, column: str, row: int, integer: bool = False
         return number
     if kind == "boolean":
         text = str(value).strip().lower()
-        if text in ("true", "1", "yes"):
+        if text in rules.true:
             return True
-        if text in ("false", "0", "no"):
+        if text in rules.false:
             return False
         raise BadRequest(f"Column '{column}', row {row}: {value!r} is not true or false", detail="InputParseError")
     if isinstance(value, (dict, list)):
@@ -154,8 +179,10 @@ def _table(inputs: dict[str, Any], name: str, columns: list[dict[str, Any]], swa
     for index, column in enumerate(names):
         kind = known.get(column, {}).get("kind", "string")
         integer = bool(known.get(column, {}).get("integer"))
+        rules = CellRules.of(known.get(column))
         try:
-            cells = [_convert(kind, row[index], column, number, integer) for number, row in enumerate(rows, start=1)]
+            cells = [_convert(kind, row[index], column, number, integer, rules)
+                     for number, row in enumerate(rows, start=1)]
         except BadRequest as error:
             raise BadRequest(error.message, name, detail=error.detail) from None
         if kind == "numeric":

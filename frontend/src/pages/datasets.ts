@@ -1,11 +1,14 @@
 // The Datasets page: upload through the studio API with a progress bar (the form still works without JavaScript).
 import { ApiError, failureText, pageCsrfToken, postForm, setCsrfToken } from "../api/client";
 
-interface Uploaded { name: string; rows: number; columns: unknown[] }
+interface Uploaded { name: string; rows: number; columns: unknown[]; adjusted?: string }
 
-/** The line shown once the studio stored the upload. */
+const KEPT_STATUS = "atelier-upload-status";
+
+/** The line shown once the studio stored the upload, with what a lenient read padded or skipped. */
 export function uploadedText(dataset: Uploaded): string {
-  return `Uploaded '${dataset.name}': ${dataset.rows} rows, ${dataset.columns.length} columns.`;
+  const adjusted = dataset.adjusted ? ` ${dataset.adjusted}` : "";
+  return `Uploaded '${dataset.name}': ${dataset.rows} rows, ${dataset.columns.length} columns.${adjusted}`;
 }
 
 function failedText(error: unknown): string {
@@ -27,6 +30,7 @@ export function mountUpload(form: HTMLFormElement, bar: HTMLProgressElement, sta
     sent.then((dataset) => {
       bar.value = 100;
       status.textContent = uploadedText(dataset);
+      sessionStorage.setItem(KEPT_STATUS, status.textContent);  // still shown once the list is reloaded
       window.location.reload();
     }, (error: unknown) => { status.textContent = failedText(error); });
   });
@@ -35,4 +39,8 @@ export function mountUpload(form: HTMLFormElement, bar: HTMLProgressElement, sta
 const form = document.querySelector<HTMLFormElement>("[data-upload-form]");
 const bar = document.querySelector<HTMLProgressElement>("[data-testid=upload-progress]");
 const status = document.querySelector<HTMLElement>("[data-testid=upload-status]");
-if (form && bar && status) mountUpload(form, bar, status);
+if (form && bar && status) {
+  status.textContent = sessionStorage.getItem(KEPT_STATUS) ?? "";
+  sessionStorage.removeItem(KEPT_STATUS);
+  mountUpload(form, bar, status);
+}
