@@ -240,7 +240,9 @@ def _survey(reader: Reader) -> Survey:
     if texts and not reader.reads_as_text:
         raise DatasetError(f"Column '{sorted(texts)[0].strip()}' holds text in some rows and numbers or booleans "
                            "in others; make every value of it one kind.")
-    schema = pa.schema([(name.strip(), types[name]) for name in names])
+    # a column with no value at all is numbers, as pandas reads it (null can't take the chunks' float64 NaN)
+    schema = pa.schema([(name.strip(), pa.float64() if pa.types.is_null(types[name]) else types[name])
+                        for name in names])
     try:
         DataTable(schema.empty_table().to_pandas())  # the names must be unique once trimmed
     except ValueError as error:

@@ -97,3 +97,35 @@ def test_whole_number_columns_answer_as_int32_or_int64_and_doubles_booleans_stri
     assert isinstance(swagger[0]["age"], int) and isinstance(swagger[1]["rate"], float)
     without_schema = format_outputs({"output1": table}, swagger=False, details=True)["output1"]["value"]
     assert without_schema["ColumnTypes"][0] == "Double" and without_schema["Values"][0][0] == "39.0"
+
+
+# --- A column's parsing rules (issue 18, item 2) ------------------------------------------------------
+
+CUSTOM = {"missing": ["", "-"], "decimal": ",", "true": ["ja"], "false": ["nein"]}
+
+
+def cells(schema, values, names=("x", "flag", "name")):
+    body = {"Inputs": {"input1": {"ColumnNames": list(names), "Values": values}}}
+    rows = parse_inputs(body, schema, swagger=False, max_rows=10)["input1"]
+    return [[None if value != value else value for value in rows.columns[name].tolist()] for name in names]
+
+
+def schema_of(parsing=None):
+    extra = {"parsing": parsing} if parsing else {}
+    return {"input1": [{"name": "x", "kind": "numeric", **extra}, {"name": "flag", "kind": "boolean", **extra},
+                       {"name": "name", "kind": "string", **extra}]}
+
+
+def test_the_default_markers_are_missing_at_scoring_as_at_upload():
+    """A schema without a record (a service deployed before rules were recorded) reads by the defaults."""
+    assert cells(schema_of(), [["?", "NA", "?"], [" 1.5", "true", "NULL"], ["", "no", "Ann"]]) == [
+        [None, 1.5, None], [None, True, False], [None, None, "Ann"]]
+
+
+def test_a_columns_own_rules_are_applied_and_the_defaults_it_replaced_are_not():
+    assert cells(schema_of(CUSTOM), [["-", "ja", "-"], ["1,5", "nein", "?"], ["2", "TRUE", ""]]) == [
+        [None, 1.5, 2.0], [True, False, True], [None, "?", None]]
+    with pytest.raises(BadRequest, match=r"Column 'x', row 1: '\?' is not a number"):
+        cells(schema_of(CUSTOM), [["?", "ja", "a"]])
+    with pytest.raises(BadRequest, match="'vielleicht' is not true or false"):
+        cells(schema_of(CUSTOM), [["1", "vielleicht", "a"]])

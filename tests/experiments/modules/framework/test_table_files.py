@@ -12,8 +12,12 @@ from experiments.modules.framework.table_files import (
     MISSING_MARKERS,
     GzipDamaged,
     GzipTooLarge,
+    ParsingRules,
+    RulesInvalid,
     csv_options,
     gunzip,
+    line_check,
+    rewrite_lenient,
     trimmed,
 )
 
@@ -43,3 +47,78 @@ def test_the_missing_markers_and_trimming_are_the_same_for_an_upload_and_an_impo
 def test_trimming_leaves_cells_that_are_not_text_as_they_are():
     frame = trimmed(pd.DataFrame({" mixed ": [" a ", 1, None]}))
     assert frame["mixed"].tolist() == ["a", 1, None]
+
+
+# --- Parsing rules (issue 18, item 2) -----------------------------------------------------------------
+
+
+def test_the_default_rules_are_how_every_file_was_read_and_an_empty_record_means_them():
+    rules = ParsingRules()
+    assert list(rules.missing) == MISSING_MARKERS and rules.decimal == "." and rules.true == rules.false == ()
+    assert ParsingRules.from_json(None) == ParsingRules.from_json({}) == rules
+    assert csv_options(",") == csv_options(",", rules)
+    assert ParsingRules.of() == rules  # a form that sets nothing
+
+
+def test_rules_from_a_form_and_back_from_their_record():
+    rules = ParsingRules.of(missing=" -, n/a ,,-", decimal=",", true="ja, Y", false=["nein"])
+    assert rules.missing == ("", "-", "n/a")  # the empty cell is always missing; words trimmed, once each
+    assert rules.true == ("ja", "Y") and rules.false == ("nein",)
+    assert ParsingRules.from_json(rules.as_json()) == rules
+    assert ParsingRules.from_json({**rules.as_json(), "lenient": True, "padded": 3}) == rules  # the record's extras
+    assert {"ja", "Y", "true", "True", "TRUE"} == rules.true_words
+
+
+def test_a_file_read_by_its_rules():
+    rules = ParsingRules.of(missing="-", decimal=",", true="ja", false="nein")
+    frame = pd.read_csv(io.StringIO("x;y;z\n1,5;ja;?\n-;nein;-\n"), **csv_options(";", rules))
+    assert frame["x"].tolist()[0] == 1.5 and pd.isna(frame["x"].tolist()[1])
+    assert frame["y"].tolist() == [True, False]
+    assert frame["z"].tolist()[0] == "?" and pd.isna(frame["z"].tolist()[1])  # '?' is not missing by these rules
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"decimal": ";"}, "decimal separator"),
+    ({"true": "x", "false": "x"}, "'x' can't mean two things"),
+    ({"true": "true", "false": "true"}, "can't mean two things"),
+    ({"missing": "NA", "false": "NA"}, "'NA' can't mean two things"),
+    ({"missing": ",".join(f"m{i}" for i in range(60))}, "at most 50 words"),
+    ({"true": [1]}, "list of strings"),
+])
+def test_rules_that_cant_be_applied_are_refused_naming_the_option(given, message):
+    with pytest.raises(RulesInvalid, match=message):
+        ParsingRules.of(**given)
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_is_refused():
+    with pytest.raises(RulesInvalid, match="also the field separator"):
+        csv_options(",", ParsingRules(decimal=","))
+
+
+# --- Lines of the wrong length (issue 18, item 3) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "first", "short", "long"), [
+    ("a,b\n1,2\n", "", 0, 0),
+    ("a,b\n1,2,3\n4\n", "Line 2 has 3 fields; the header has 2.", 1, 1),
+    ("a,b\n1,2\n\n4\n", "Line 4 has 1 field; the header has 2.", 1, 0),  # the blank line counts as a line
+    ('a,b\n"1\n2",3\n4,5,6\n', "Line 4 has 3 fields; the header has 2.", 0, 1),  # a quoted line break too
+    ("a,b\r\n1,2\r\n3\r\n", "Line 3 has 1 field; the header has 2.", 1, 0),
+    ('a,b\n1, "2,3"\n', "", 0, 0),  # as pandas reads it with skipinitialspace: one quoted field
+])
+def test_line_check_names_the_first_line_of_the_wrong_length_and_counts_them(tmp_path, text, first, short, long):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    lines = line_check(str(path), ",", 2)
+    assert (lines.first, lines.short, lines.long) == (first, short, long)
+    with open(path, "rb") as handle:  # an open file: the same answer, and it is left at its start
+        assert line_check(handle, ",", 2).first == first and handle.tell() == 0
+
+
+def test_a_lenient_copy_pads_short_lines_and_leaves_long_ones_out(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text('a,b,c\n1,2,3\n4\n5,6,7,8\n"x\ny",?\n')
+    rewrite_lenient(str(source), str(target), ",", 3)
+    frame = pd.read_csv(target, **csv_options(","))
+    assert frame.shape == (3, 3) and frame["a"].tolist() == ["1", "4", "x\ny"]
+    assert frame.iloc[1, 1:].isna().all() and frame.iloc[2, 1:].isna().all()
