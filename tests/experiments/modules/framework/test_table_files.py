@@ -122,3 +122,14 @@ def test_a_lenient_copy_pads_short_lines_and_leaves_long_ones_out(tmp_path):
     frame = pd.read_csv(target, **csv_options(","))
     assert frame.shape == (3, 3) and frame["a"].tolist() == ["1", "4", "x\ny"]
     assert frame.iloc[1, 1:].isna().all() and frame.iloc[2, 1:].isna().all()
+
+
+@pytest.mark.parametrize("quote", ["", '"'])  # the numpy path (no quote in the file) and the csv module's
+def test_both_ways_of_counting_agree_on_blank_lines_and_line_ends(tmp_path, quote):
+    text = f"a,b\r\n{quote}1{quote},2\r\n   \r\n\r\n3\r\n,\r\n4,5,6"  # the last line has no line end
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    lines = line_check(str(path), ",", 2)
+    assert (lines.short_lines, lines.long_lines) == ([5], [7])
+    frame = pd.read_csv(io.StringIO(text.replace("4,5,6", "4,5")), **csv_options(","))
+    assert len(frame) == 4  # the lines pandas keeps: 2, 5 (padded), 6 (',': both missing) and 7
