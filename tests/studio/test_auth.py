@@ -128,6 +128,21 @@ def test_datasets_page_explains_a_bad_upload(owner_client):
     assert "bad.csv: The file is not UTF-8 text" in page
 
 
+def test_the_datasets_form_without_javascript_takes_the_reading_options(owner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def post(**options):
+        upload = SimpleUploadedFile("r.csv", b"a;b\n1,5;-\n2\n", content_type="text/csv")
+        return owner_client.post(reverse("dataset-new"), {"name": "R", "file": upload, "separator": ";",
+                                                          "decimal": ",", "missing": "-", **options},
+                                 follow=True).content.decode()
+
+    assert "r.csv: Line 3 has 1 field; the header has 2." in post()
+    page = post(lenient="on")
+    assert "Uploaded &#x27;R&#x27;: 2 rows, 2 columns. 1 short line padded with missing values (line 3)." in page
+    assert "(1 padded, 0 skipped)" in page
+
+
 def test_experiments_list_searches_renames_copies_and_deletes(owner_client, owner):
     first = Experiment.objects.create(workspace=owner.workspace, name="Income prediction")
     Experiment.objects.create(workspace=owner.workspace, name="Flight delays")
