@@ -133,3 +133,12 @@ def test_both_ways_of_counting_agree_on_blank_lines_and_line_ends(tmp_path, quot
     assert (lines.short_lines, lines.long_lines) == ([5], [7])
     frame = pd.read_csv(io.StringIO(text.replace("4,5,6", "4,5")), **csv_options(","))
     assert len(frame) == 4  # the lines pandas keeps: 2, 5 (padded), 6 (',': both missing) and 7
+
+
+def test_a_file_with_old_mac_line_ends_is_counted_by_the_csv_module(tmp_path, monkeypatch):
+    from experiments.modules.framework import table_files
+
+    monkeypatch.setattr(table_files, "BLOCK", 16)  # 16 blocks without a line end: the numpy path gives way
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b\r" + b"1,2\r" * 100 + b"3\r")
+    assert line_check(str(path), ",", 2).first == "Line 102 has 1 field; the header has 2."
