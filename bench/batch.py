@@ -71,6 +71,7 @@ def main() -> None:
     try:
         build_service()
         import pandas as pd
+        from django.core.files.storage import default_storage
 
         from experiments.datasets import dataset_table
         from experiments.models import Dataset
@@ -90,7 +91,7 @@ def main() -> None:
         print(f"input: {ROWS:,} rows, {path.stat().st_size / 2**20:.0f} MiB CSV", flush=True)
 
         resource = next(r for r in endpoint.service.current.resources if r["Kind"] == "TrainedModel")
-        model = TrainedModel.from_bytes(storage.default_storage.open(resource["Path"], "rb").read())
+        model = TrainedModel.from_bytes(default_storage.open(resource["Path"], "rb").read())
         began = time.perf_counter()
         frame = pd.read_csv(path)
         model.estimator.predict_proba(feature_frame(frame, model.features))
