@@ -32,6 +32,8 @@ from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from scipy.special import expit
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -348,6 +350,7 @@ class FastEncoding:
     def __init__(self, blocks: list[tuple[list[str], list[dict[str, int]] | None]], final: Any) -> None:
         self.blocks, self.final = blocks, final
         self._indexes: dict[int, tuple[pd.Index, np.ndarray]] = {}
+        self._arrow: dict[tuple[str, int], tuple[pa.Array, np.ndarray]] = {}
 
     def _codes(self, lookup: dict[str, int], values: np.ndarray) -> np.ndarray:
         """The per-value lookup, vectorised: the category's code for str(value), NaN when missing or unseen."""
@@ -363,6 +366,17 @@ class FastEncoding:
         wanted[missing] = None
         found = index.get_indexer(wanted)
         return np.where(missing | (found < 0), np.nan, codes[np.maximum(found, 0)])
+
+    def _arrow_codes(self, lookup: dict[str, int], values: pa.ChunkedArray) -> np.ndarray:
+        """_codes for a column of text held by Arrow (a batch chunk): matched in Arrow's C++ hash table, without
+        a Python string per value."""
+        key = ("arrow", id(lookup))
+        if key not in self._arrow:
+            self._arrow[key] = (pa.array(list(lookup), pa.string()), np.array(list(lookup.values()), dtype=float))
+        keys, codes = self._arrow[key]
+        found = pc.index_in(values, value_set=keys if keys.type == values.type else keys.cast(values.type))
+        positions = found.to_numpy(zero_copy_only=False)  # float, NaN where missing or unseen
+        return np.where(np.isnan(positions), np.nan, codes[np.nan_to_num(positions).astype(np.intp)])
 
     @classmethod
     def of(cls, estimator: Any) -> FastEncoding | None:
@@ -400,7 +414,7 @@ class FastEncoding:
             except (TypeError, ValueError):
                 return np.asarray(_prepared(frame[name], kinds[name]), dtype=float)  # raises the message
 
-        return self.encode({column.name: frame[column.name].to_numpy() for column in features}, len(frame), numbers)
+        return self.encode({column.name: _values(frame[column.name]) for column in features}, len(frame), numbers)
 
     def encode(self, columns: Mapping[str, np.ndarray], length: int,
                numbers: Any = lambda name, values: np.asarray(values, dtype=float)) -> np.ndarray:
@@ -413,6 +427,8 @@ class FastEncoding:
                 if lookups is None:
                     converted = values if values.dtype == np.float64 else numbers(name, values)
                     block[:, j] = np.where(np.isinf(converted), np.nan, converted)
+                elif isinstance(values, pa.ChunkedArray):
+                    block[:, j] = self._arrow_codes(lookups[j], values)
                 elif length <= self.FEW_ROWS:
                     lookup = lookups[j]
                     block[:, j] = [np.nan if _missing(value) else lookup.get(str(value), np.nan) for value in values]
@@ -420,6 +436,15 @@ class FastEncoding:
                     block[:, j] = self._codes(lookups[j], values)
             parts.append(block)
         return np.hstack(parts) if parts else np.empty((length, 0))
+
+
+def _values(series: pd.Series) -> Any:
+    """A feature column for FastEncoding.encode: text pandas holds in Arrow as its Arrow array (no Python string
+    per value), anything else as a NumPy array."""
+    values = series.array
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        return values._pa_array  # the array's own buffers; pandas keeps no public accessor for them
+    return series.to_numpy()
 
 
 def _missing(value: Any) -> bool:
