@@ -414,7 +414,8 @@ class FastEncoding:
             except (TypeError, ValueError):
                 return np.asarray(_prepared(frame[name], kinds[name]), dtype=float)  # raises the message
 
-        return self.encode({column.name: _values(frame[column.name]) for column in features}, len(frame), numbers)
+        return self.encode({column.name: _values(frame[column.name], column) for column in features}, len(frame),
+                           numbers)
 
     def encode(self, columns: Mapping[str, np.ndarray], length: int,
                numbers: Any = lambda name, values: np.asarray(values, dtype=float)) -> np.ndarray:
@@ -438,11 +439,11 @@ class FastEncoding:
         return np.hstack(parts) if parts else np.empty((length, 0))
 
 
-def _values(series: pd.Series) -> Any:
-    """A feature column for FastEncoding.encode: text pandas holds in Arrow as its Arrow array (no Python string
-    per value), anything else as a NumPy array."""
+def _values(series: pd.Series, column: Column) -> Any:
+    """A feature column for FastEncoding.encode: a text feature pandas holds in Arrow as its Arrow array (no
+    Python string per value), anything else as a NumPy array."""
     values = series.array
-    if isinstance(values, pd.arrays.ArrowStringArray):
+    if column.kind != Kind.NUMERIC and isinstance(values, pd.arrays.ArrowStringArray):
         return values._pa_array  # the array's own buffers; pandas keeps no public accessor for them
     return series.to_numpy()
 

@@ -50,3 +50,18 @@ def test_other_pipelines_keep_the_general_path_and_errors_are_the_same():
         score_frame(boosted, pd.DataFrame({"x": [1.0]}))
     with pytest.raises(ModuleError, match="Column 'x' is not numeric"):
         score_frame(boosted, pd.DataFrame({"x": ["abc"], "n": [1.0], "colour": ["red"], "size": ["S"]}))
+
+
+def test_text_held_by_arrow_is_encoded_as_the_pipeline_encodes_it():
+    """A batch chunk's text columns are pandas' Arrow-backed str (webservices/batch_csv.chunk_table): matched in
+    Arrow, with the same codes for known, unseen ('purple', 'XL') and missing values."""
+    model = trained("two-class-boosted-decision-tree")
+    fast = FastEncoding.of(model.estimator)
+    rows = pd.DataFrame({"x": [0.5, np.nan, 1e3, -2.0] * 30, "n": [1.0, np.nan, 7.0, 2.0] * 30,
+                         "colour": pd.array(["red", "purple", None, "blue"] * 30, dtype="str"),
+                         "size": pd.array([None, "M", "XL", "S"] * 30, dtype="str")})
+    assert isinstance(rows["colour"].array, pd.arrays.ArrowStringArray) and len(rows) > FastEncoding.FEW_ROWS
+    as_objects = rows.astype({"colour": object, "size": object})
+    expected = model.estimator.predict_proba(feature_frame(as_objects, model.features))
+    assert np.array_equal(fast.matrix(rows, model.features), fast.matrix(as_objects, model.features), equal_nan=True)
+    assert score_frame(model, rows)["Scored Probabilities"].tolist() == expected[:, 1].tolist()
