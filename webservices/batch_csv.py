@@ -160,8 +160,14 @@ def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], firs
 
 # --- A chunk of CSV input, read by Arrow -------------------------------------------------------------------
 
-TRUE_WORDS = ("true", "True", "TRUE", "1", "yes", "Yes", "YES")  # typed_frame's words, as Arrow matches them
-FALSE_WORDS = ("false", "False", "FALSE", "0", "no", "No", "NO")  # (exactly); any other spelling: typed_frame
+TRUE_WORDS = ("true", "1", "yes")  # typed_frame's words
+FALSE_WORDS = ("false", "0", "no")
+
+
+def _spellings(words: Sequence[str]) -> list[str]:
+    """Arrow matches true/false words exactly: each word as written, lower, upper and capitalised (typed_frame
+    ignores case; any other spelling sends the chunk to typed_frame)."""
+    return sorted({form for word in words for form in (word, word.lower(), word.upper(), word.capitalize())})
 
 
 def _required_check(names: Sequence[str], input_name: str, columns: list[dict[str, Any]]) -> None:
@@ -189,7 +195,8 @@ def _ragged_refuse(data: bytes, input_name: str, first_row: int) -> None:
                          "value per column (an empty value for a missing one).", input_name)
 
 
-def _arrow_frame(data: bytes, names: list[str], columns: list[dict[str, Any]], missing: Sequence[str]) -> Any:
+def _arrow_frame(data: bytes, names: list[str], columns: list[dict[str, Any]], missing: Sequence[str],
+                 decimal: str = ".", true_words: Sequence[str] = (), false_words: Sequence[str] = ()) -> Any:
     """The chunk typed by the schema in Arrow's C++ reader (numbers float64, booleans, text), as typed_frame
     types it; None when a value needs typed_frame's judgement (a value that isn't a number, a literal 'nan',
     another spelling of a boolean). Raises ArrowInvalid on a line with the wrong number of fields."""
@@ -206,7 +213,8 @@ def _arrow_frame(data: bytes, names: list[str], columns: list[dict[str, Any]], m
     try:
         table = pa_csv.read_csv(pa.py_buffer(data), convert_options=pa_csv.ConvertOptions(
             column_types=types, null_values=markers, strings_can_be_null=True, quoted_strings_can_be_null=True,
-            true_values=list(TRUE_WORDS), false_values=list(FALSE_WORDS)))
+            true_values=_spellings([*TRUE_WORDS, *true_words]), false_values=_spellings([*FALSE_WORDS, *false_words]),
+            decimal_point=decimal))
     except pa.ArrowInvalid as error:
         if "CSV parse error" in str(error):
             raise
@@ -236,11 +244,14 @@ def _arrow_frame(data: bytes, names: list[str], columns: list[dict[str, Any]], m
 
 
 def chunk_table(data: bytes, input_name: str, columns: list[dict[str, Any]], first_row: int,
-                missing: Sequence[str] = ()) -> DataTable:
-    """A chunk of CSV input (its header line first) typed by the input schema: read by Arrow (~5x faster than
+                missing: Sequence[str] = (), decimal: str = ".", true_words: Sequence[str] = (),
+                false_words: Sequence[str] = ()) -> DataTable:
+    """A chunk of CSV input (its header line first) typed by the input schema: read by Arrow (~3x faster than
     pandas reading text then typing it), or by typed_frame when a value needs its judgement, so a value that
-    isn't a number is still named with its column and row. Blank cells and the `missing` markers are missing.
-    A line with more or fewer fields than the header is refused naming its line (never padded)."""
+    isn't a number is still named with its column and row. The input's reading rules are parameters: blank
+    cells and the `missing` markers (exact, or a text cell's trimmed text) are missing, numbers use `decimal`,
+    booleans take `true_words`/`false_words` besides true/1/yes and false/0/no. A line with more or fewer
+    fields than the header is refused naming its line (never padded)."""
     import pandas as pd
     import pyarrow as pa
 
@@ -250,7 +261,7 @@ def chunk_table(data: bytes, input_name: str, columns: list[dict[str, Any]], fir
     frame = None
     if len(set(names)) == len(names):  # repeated names: pandas' renaming (a, a.1) decides
         try:
-            frame = _arrow_frame(data, names, columns, missing)
+            frame = _arrow_frame(data, names, columns, missing, decimal, true_words, false_words)
         except pa.ArrowInvalid as error:
             _ragged_refuse(data, input_name, first_row)
             raise BadRequest(f"The input is not a readable CSV file: {error}", input_name) from None

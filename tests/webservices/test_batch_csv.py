@@ -92,3 +92,11 @@ def test_other_boolean_spellings_and_unknown_columns_read_as_typed_frame_reads_t
 def test_quoted_fields_and_a_byte_order_mark():
     frame = chunk_table('\ufeffage,job,insured\n1,"a, b",true\n'.encode(), "input1", SCHEMA, 2).frame
     assert frame["job"].tolist() == ["a, b"] and frame["age"].tolist() == [1.0]
+
+
+def test_an_inputs_own_rules_decimal_comma_and_words_are_read_by_arrow():
+    frame = chunk_table('age,job,insured\n"1,5",a,ja\n-,b,NEIN\n2,-,true\n'.encode(), "input1", SCHEMA, 2,
+                        missing=("-",), decimal=",", true_words=("ja",), false_words=("nein",)).frame
+    assert frame["age"].tolist()[0] == 1.5 and pd.isna(frame["age"].iloc[1]) and frame["age"].iloc[2] == 2.0
+    assert frame["insured"].tolist() == [True, False, True]
+    assert frame["job"].tolist()[:2] == ["a", "b"] and pd.isna(frame["job"].iloc[2])
