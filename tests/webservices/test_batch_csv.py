@@ -95,7 +95,7 @@ def test_quoted_fields_and_a_byte_order_mark():
 
 
 def test_an_inputs_own_rules_decimal_comma_and_words_are_read_by_arrow():
-    frame = chunk_table('age,job,insured\n"1,5",a,ja\n-,b,NEIN\n2,-,true\n'.encode(), "input1", SCHEMA, 2,
+    frame = chunk_table(b'age,job,insured\n"1,5",a,ja\n-,b,NEIN\n2,-,true\n', "input1", SCHEMA, 2,
                         missing=("-",), decimal=",", true_words=("ja",), false_words=("nein",)).frame
     assert frame["age"].tolist()[0] == 1.5 and pd.isna(frame["age"].iloc[1]) and frame["age"].iloc[2] == 2.0
     assert frame["insured"].tolist() == [True, False, True]
