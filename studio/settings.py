@@ -308,8 +308,8 @@ ATELIER_OUTBOUND_TIMEOUT_SECONDS = env_int("ATELIER_OUTBOUND_TIMEOUT_SECONDS", 3
 ATELIER_PYTHON_SCRIPT_UID = env_int("ATELIER_PYTHON_SCRIPT_UID", 65534, minimum=1)
 ATELIER_SQL_MAX_ROWS = env_int("ATELIER_SQL_MAX_ROWS", 2_000_000, minimum=1)
 ATELIER_SQL_MAX_BYTES = env_int("ATELIER_SQL_MAX_BYTES", 1024**3, minimum=1024)
-# Threads a large prediction (over 10,000 rows) may use: 1 by default, processes share the cores; a Celery
-# worker caps it at its share of the cores when it starts (webservices/tasks.py: share_the_cores says why).
+# Threads a large prediction (over 10,000 rows) may use: 1 in web processes, where many share the cores; a
+# Celery worker sets it to its share of the cores when it starts (webservices/tasks.py: share_the_cores).
 ATELIER_SCORING_THREADS = env_int("ATELIER_SCORING_THREADS", 1)
 
 # Issue 14, findings 5 (storage), 9 and 10 (access): workspace storage limits; sign-in and key throttling.

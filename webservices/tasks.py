@@ -383,15 +383,10 @@ def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> N
 
 @celeryd_after_setup.connect
 def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
-    """Before the pool forks: the threads a process predicts large chunks on are the configured ones (1 unless
-    ATELIER_SCORING_THREADS says more), at most its share of the cores. Processes, not threads, share the cores
-    by default: scikit-learn's boosted trees predict in one OpenMP parallel region per tree, and each region waits
-    for its slowest thread; when the cores are shared (other workers, other services) a thread that lost its core
-    holds every region up, and a 50,000-row chunk took 1.2 s on two threads against 0.25 s on one
-    (bench/batch.py; the figures in the README)."""
+    """Before the pool forks: each worker process predicts large chunks on its share of the cores, as row
+    blocks on threads of their own (training.RowBlocks says why not OpenMP's threads)."""
     concurrency = int(getattr(instance, "concurrency", 1) or 1)
-    share = max(1, (os.cpu_count() or 1) // concurrency)
-    settings.ATELIER_SCORING_THREADS = max(1, min(int(settings.ATELIER_SCORING_THREADS), share))
+    settings.ATELIER_SCORING_THREADS = max(1, (os.cpu_count() or 1) // concurrency)
 
 
 @shared_task(name="webservices.schedules_tick")

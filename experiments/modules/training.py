@@ -324,13 +324,16 @@ def scoring_threads() -> int:
 def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
     """The score columns Azure's Score Model adds for this kind of model, indexed like `frame`."""
     fast = _fast_encoding(model) if model.task in ("binary", "multiclass", "regression") else None
+    threads = scoring_threads() if len(frame) > 10_000 else 1
     if fast is not None:
         features: Any = fast.matrix(frame, model.features)
         estimator = fast.final
     else:
         features, estimator = feature_frame(frame, model.features), model.estimator
-    with warnings.catch_warnings(), single_threaded(scoring_threads() if len(frame) > 10_000 else 1):
+    with warnings.catch_warnings(), single_threaded(1 if model.task in SUPERVISED else threads):
         warnings.simplefilter("ignore")
+        if threads > 1 and model.task in SUPERVISED:
+            estimator = RowBlocks(estimator, threads)  # each block on one OpenMP thread
         if model.task in ("binary", "multiclass"):
             return _class_scores(model, estimator, features, frame.index)
         if model.task == "regression":
@@ -338,6 +341,39 @@ def score_frame(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFrame:
         if model.task == "clustering":
             return _cluster_scores(model, features)
         return _anomaly_scores(model, features)
+
+
+SUPERVISED = ("binary", "multiclass", "regression")
+
+
+class RowBlocks:
+    """A fitted estimator predicting a large matrix as `threads` row blocks at once, each on its own thread and
+    one OpenMP thread: the same numbers (rows are predicted independently). Boosted trees in OpenMP predict in
+    one parallel region per tree, each waiting for its slowest thread: on cores shared with other work, a thread
+    that lost its core held every region up (a 50,000-row chunk took 1.2 s on two OpenMP threads, 0.25 s on one).
+    A row block that loses its core delays only itself, once."""
+
+    def __init__(self, estimator: Any, threads: int) -> None:
+        self.estimator, self.threads = estimator, threads
+
+    def _blocks(self, method: str, X: Any) -> np.ndarray:
+        from concurrent.futures import ThreadPoolExecutor
+        from itertools import pairwise
+
+        bounds = np.linspace(0, len(X), self.threads + 1).astype(int)
+
+        def block(span: tuple[int, int]) -> np.ndarray:
+            with single_threaded(1):  # OpenMP's thread count is per calling thread
+                return np.asarray(getattr(self.estimator, method)(X[span[0]:span[1]]))  # rows (also a frame's)
+
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="scoring") as pool:
+            return np.concatenate(list(pool.map(block, pairwise(int(b) for b in bounds))))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self._blocks("predict_proba", X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self._blocks("predict", X)
 
 
 class FastEncoding:
