@@ -4,7 +4,8 @@ predict in one process on the same rows, with each worker's peak memory.
 Builds the income service in a throwaway var dir, writes BENCH_BATCH_ROWS rows (1,000,000 by default,
 sampled from the Adult data) to the workspace storage, and runs the same job with a Celery worker of
 concurrency 1 and then 2 against a private Redis. Prints rows/s, the ratio to the in-process baseline, the
-speed-up from one to two worker processes, and the peak RSS (VmHWM) of the worker processes.
+speed-up from one to two worker processes, the peak RSS (VmHWM) of the worker processes, and the CPU time the
+workers used (how many cores they had: on a shared machine two processes may not get two).
 """
 
 from __future__ import annotations
@@ -40,7 +41,24 @@ def peak_rss_mb(root: int) -> float:
     return max(peaks, default=0.0)
 
 
-def run_job(endpoint, concurrency: int) -> tuple[float, float]:
+def worker_cpu_seconds(root: int) -> tuple[float, float]:
+    """CPU time (user + system) the worker's main process, and its pool processes, have used so far."""
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(root)], capture_output=True,
+                                               text=True).stdout.split()]
+    used = []
+    for pids in ([root], children):
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        used.append(ticks / os.sysconf("SC_CLK_TCK"))
+    return used[0], used[1]
+
+
+def run_job(endpoint, concurrency: int) -> tuple[float, float, tuple[float, ...]]:
     from webservices.batch import job_start, job_submit
     from webservices.models import BatchJob
 
@@ -53,14 +71,16 @@ def run_job(endpoint, concurrency: int) -> tuple[float, float]:
         job = job_submit(endpoint=endpoint, body={
             "Inputs": {"input1": {"RelativeLocation": "bench/input.csv"}},
             "Outputs": {"output1": {"RelativeLocation": f"bench/scored-{concurrency}.csv"}}})
+        cpu = worker_cpu_seconds(worker.pid)
         began = time.perf_counter()
         job_start(job)
         while (job := BatchJob.objects.get(pk=job.pk)).status in ("NotStarted", "Running"):
             time.sleep(0.5)
         took = time.perf_counter() - began
+        cpu = tuple(after - before for after, before in zip(worker_cpu_seconds(worker.pid), cpu, strict=True))
         if job.status != "Finished":
             raise SystemExit(f"the batch job ended {job.status}: {job.details}")
-        return took, peak_rss_mb(worker.pid)
+        return took, peak_rss_mb(worker.pid), cpu
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
@@ -71,6 +91,7 @@ def main() -> None:
     try:
         build_service()
         import pandas as pd
+        from django.core.files.storage import default_storage
 
         from experiments.datasets import dataset_table
         from experiments.models import Dataset
@@ -90,7 +111,7 @@ def main() -> None:
         print(f"input: {ROWS:,} rows, {path.stat().st_size / 2**20:.0f} MiB CSV", flush=True)
 
         resource = next(r for r in endpoint.service.current.resources if r["Kind"] == "TrainedModel")
-        model = TrainedModel.from_bytes(storage.default_storage.open(resource["Path"], "rb").read())
+        model = TrainedModel.from_bytes(default_storage.open(resource["Path"], "rb").read())
         began = time.perf_counter()
         frame = pd.read_csv(path)
         model.estimator.predict_proba(feature_frame(frame, model.features))
@@ -99,10 +120,13 @@ def main() -> None:
 
         results = {}
         for concurrency in (1, 2):
-            took, rss = run_job(endpoint, concurrency)
+            load = os.getloadavg()[0]
+            took, rss, cpu = run_job(endpoint, concurrency)
             results[concurrency] = ROWS / took
             print(f"BES, {concurrency} worker process(es): {results[concurrency]:,.0f} rows/s "
-                  f"({took:.1f} s), peak worker RSS {rss:.0f} MiB", flush=True)
+                  f"({took:.1f} s), peak worker RSS {rss:.0f} MiB; CPU {sum(cpu):.1f} s = {sum(cpu) / took:.2f} "
+                  f"cores of {os.cpu_count()} (pool {cpu[1]:.1f} s, main process {cpu[0]:.1f} s; load average "
+                  f"{load:.2f} before)", flush=True)
         print(f"BES (1 worker) / in-process: {results[1] / baseline:.2f}x; speed-up 1 -> 2 workers: "
               f"{results[2] / results[1]:.2f}x")
     finally:

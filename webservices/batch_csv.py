@@ -3,8 +3,10 @@ ARFF file written from the parts, a chunk of input read and typed by the input s
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from experiments.modules.framework.datatable import DataTable
@@ -189,3 +191,122 @@ def typed_frame(frame: Any, input_name: str, columns: list[dict[str, Any]], firs
         else:
             frame[name] = text.where(~blank, None).astype(object)
     return DataTable(frame)
+
+
+# --- A chunk of CSV input, read by Arrow -------------------------------------------------------------------
+
+TRUE_WORDS = ("true", "1", "yes")  # typed_frame's words
+FALSE_WORDS = ("false", "0", "no")
+
+
+def _spellings(words: Sequence[str]) -> list[str]:
+    """Arrow matches true/false words exactly: each word as written, lower, upper and capitalised (typed_frame
+    ignores case; any other spelling sends the chunk to typed_frame)."""
+    return sorted({form for word in words for form in (word, word.lower(), word.upper(), word.capitalize())})
+
+
+def _required_check(names: Sequence[str], input_name: str, columns: list[dict[str, Any]]) -> None:
+    absent = [c["name"] for c in columns if c["name"] not in names and not c.get("optional")]
+    if absent:
+        raise BadRequest(f"Column '{absent[0]}' is missing", input_name)
+
+
+def _ragged_line(data: bytes, first_row: int) -> tuple[int, int, int] | None:
+    """(line in the file, its fields, the header's) of the chunk's first line whose field count differs from
+    the header's; None when every line has as many. Only called when Arrow has refused the chunk."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig", "replace"), newline=""))
+    fields = len(next(rows, []))
+    for row in rows:
+        if row and len(row) != fields:  # an empty line is skipped (Arrow and pandas skip it too)
+            return first_row + rows.line_num - 2, len(row), fields
+    return None
+
+
+def _ragged_refuse(data: bytes, input_name: str, first_row: int) -> None:
+    ragged = _ragged_line(data, first_row)
+    if ragged is not None:
+        line, fields, expected = ragged
+        raise BadRequest(f"Line {line} has {fields} fields where the header has {expected}; every line needs one "
+                         "value per column (an empty value for a missing one).", input_name)
+
+
+def _arrow_frame(data: bytes, names: list[str], columns: list[dict[str, Any]], missing: Sequence[str],
+                 decimal: str = ".", true_words: Sequence[str] = (), false_words: Sequence[str] = ()) -> Any:
+    """The chunk typed by the schema in Arrow's C++ reader (numbers float64, booleans, text), as typed_frame
+    types it; None when a value needs typed_frame's judgement (a value that isn't a number, a literal 'nan',
+    another spelling of a boolean). Raises ArrowInvalid on a line with the wrong number of fields."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    kinds = {c["name"]: c["kind"] for c in columns}
+    types = {name: pa.float64() if kinds.get(name) == "numeric" else pa.bool_() if kinds.get(name) == "boolean"
+             else pa.string() for name in names}
+    markers = ["", *missing]
+    try:
+        table = pa_csv.read_csv(pa.py_buffer(data), convert_options=pa_csv.ConvertOptions(
+            column_types=types, null_values=markers, strings_can_be_null=True, quoted_strings_can_be_null=True,
+            true_values=_spellings([*TRUE_WORDS, *true_words]), false_values=_spellings([*FALSE_WORDS, *false_words]),
+            decimal_point=decimal))
+    except pa.ArrowInvalid as error:
+        if "CSV parse error" in str(error):
+            raise
+        return None  # a conversion error: typed_frame reads the chunk and names the cell
+    blanks = pa.array(markers, pa.string())
+    data_columns: dict[str, Any] = {}
+    for name, values in zip(table.column_names, table.columns, strict=True):
+        kind = kinds.get(name)
+        if kind == "numeric":
+            numbers = values.to_numpy()
+            if int(np.isnan(numbers).sum()) != values.null_count:
+                return None  # a literal 'nan' typed_frame refuses
+            data_columns[name] = numbers
+        elif kind == "boolean":
+            flags = values.to_numpy(zero_copy_only=False)
+            data_columns[name] = np.where(pd.isna(flags), np.nan, flags).astype(object) if values.null_count \
+                else flags.astype(bool)
+        elif kind is None:  # not in the schema: the text as read, blanks empty (as typed_frame leaves it)
+            data_columns[name] = pd.Series(pc.fill_null(values, "").to_numpy(zero_copy_only=False), dtype=object)
+        else:  # text: blank or a marker after trimming is missing, as typed_frame reads it
+            blank = pc.is_in(pc.utf8_trim_whitespace(values), value_set=blanks)
+            if pc.any(blank).as_py():
+                values = pc.if_else(blank, pa.scalar(None, pa.string()), values)
+            data_columns[name] = values.to_pandas()  # pandas' own text dtype, on the Arrow buffers as read
+    return pd.DataFrame({name: pd.Series(column, copy=False) if isinstance(column, np.ndarray) else column
+                         for name, column in data_columns.items()}, copy=False)
+
+
+def chunk_table(data: bytes, input_name: str, columns: list[dict[str, Any]], first_row: int) -> DataTable:
+    """A chunk of CSV input (its header line first) typed by the input schema: read by Arrow (~3x faster than
+    pandas reading text then typing it), or by typed_frame when a value needs its judgement, so a value that
+    isn't a number is still named with its column and row. Cells are read by the columns' parsing rules
+    (CellRules: blanks and missing markers, exact or trimmed, are missing; the decimal separator; true/false
+    words); Arrow takes one set for the whole file, so columns with differing rules go to typed_frame. A line
+    with more or fewer fields than the header is refused naming its line (never padded)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    names = next(csv.reader([header]), [])
+    _required_check(names, input_name, columns)
+    frame = None
+    rules = {CellRules.of(column) for column in columns if column["name"] in names}
+    if len(set(names)) == len(names) and len(rules) <= 1:  # repeated names: pandas' renaming (a, a.1) decides
+        shared = rules.pop() if rules else CellRules.of(None)
+        try:
+            frame = _arrow_frame(data, names, columns, sorted(shared.missing - {""}), shared.decimal,
+                                 sorted(shared.true), sorted(shared.false))
+        except pa.ArrowInvalid as error:
+            _ragged_refuse(data, input_name, first_row)
+            raise BadRequest(f"The input is not a readable CSV file: {error}", input_name) from None
+    if frame is not None:
+        return DataTable(frame)
+    _ragged_refuse(data, input_name, first_row)  # Arrow may stop at a bad value before it sees every line
+    text = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    table = typed_frame(text, input_name, columns, first_row)
+    for column in columns:  # text as the Arrow path gives it (and as uploaded datasets hold it): pandas' str
+        if column["kind"] not in ("numeric", "boolean") and column["name"] in table.frame.columns:
+            table.frame[column["name"]] = table.frame[column["name"]].astype("str")
+    return table

@@ -27,7 +27,7 @@ from studio import workers
 
 from . import blob, storage
 from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
-from .batch_csv import arff_write, lines_checked, part_extension, text_part, typed_frame
+from .batch_csv import arff_write, chunk_table, lines_checked, part_extension, text_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
 from .models import BatchJob, BatchTask
 from .retraining import retrain
@@ -262,8 +262,8 @@ def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, A
         with default_storage.open(parquet, "rb") as handle:
             return DataTable.from_parquet(handle.read())
     with default_storage.open(_chunk_path(job, "in", index, name, "csv"), "rb") as handle:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    return typed_frame(frame, name, columns, first_row=index * settings.ATELIER_BES_CHUNK_ROWS + 2)
+        data = handle.read()
+    return chunk_table(data, name, columns, first_row=index * settings.ATELIER_BES_CHUNK_ROWS + 2)
 
 
 @shared_task(name="webservices.bes_chunk", acks_late=True, reject_on_worker_lost=True, bind=True)
@@ -384,7 +384,8 @@ def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> N
 
 @celeryd_after_setup.connect
 def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
-    """Before the pool forks: each worker process predicts large chunks on its share of the cores."""
+    """Before the pool forks: each worker process predicts large chunks on its share of the cores, as row
+    blocks on threads of their own (training.RowBlocks says why not OpenMP's threads)."""
     concurrency = int(getattr(instance, "concurrency", 1) or 1)
     settings.ATELIER_SCORING_THREADS = max(1, (os.cpu_count() or 1) // concurrency)
 

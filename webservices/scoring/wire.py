@@ -94,6 +94,15 @@ class CellRules:
         self.true = frozenset(word.lower() for word in rules.true_words) | {"true", "1", "yes"}
         self.false = frozenset(word.lower() for word in rules.false_words) | {"false", "0", "no"}
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellRules) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[Any, ...]:
+        return self.missing, self.decimal, self.true, self.false
+
     @classmethod
     def of(cls, column: Mapping[str, Any] | None) -> CellRules:
         record = (column or {}).get("parsing")
