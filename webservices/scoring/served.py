@@ -120,8 +120,8 @@ def _listen() -> None:
     """The subscriber thread: bump the generation of each endpoint named on the channel; reconnect for ever."""
     down = False
     while not _stopping.is_set():
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_keepalive=True,
-                                      health_check_interval=30)
+        client: Any = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_keepalive=True,
+                                           health_check_interval=30)
         pubsub = client.pubsub()
         try:
             pubsub.subscribe(CHANNEL)
