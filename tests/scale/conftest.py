@@ -90,7 +90,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         env.update({"DATABASE_URL": database_url, "STORAGE_URL": storage_url, "REDIS_URL": redis_url,
                     "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ATELIER_TLS": "0",
                     "ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1",
-                    "ATELIER_BES_CHUNK_ROWS": "20000"})
+                    "ATELIER_BES_CHUNK_ROWS": "150"})
         setup = _host_env(env, work / "setup-host")
         _manage(setup, "migrate", "--noinput", "-v", "0")
         printed = _manage(setup, "shell", "-c", (

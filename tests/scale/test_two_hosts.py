@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.scale
@@ -55,8 +57,7 @@ def _score(url: str, key: str, columns: list[str], rows: list[list[str]]):
     return httpx.post(f"{url}?api-version=2.0", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
 
-def test_trained_through_web_1_deployed_scored_on_both_and_a_key_change_through_web_1_holds_at_once_on_web_2(
-        cluster):
+def test_trained_via_web_1_deployed_scored_on_both_a_key_change_holds_at_once_and_a_job_uses_both_workers(cluster):
     from urllib.parse import urlsplit
 
     from tests.experiments.test_runs import income_graph
@@ -99,3 +100,35 @@ def test_trained_through_web_1_deployed_scored_on_both_and_a_key_change_through_
         assert regenerated.status_code == 200, regenerated.text
         assert _score(web2.url + path, endpoint["PrimaryKey"], columns, rows).status_code == 401
         assert _score(web2.url + path, regenerated.json()["PrimaryKey"], columns, rows).status_code == 200
+
+        # A batch job submitted through web 2, its input written through web 1's storage door: its chunks are
+        # spread over both workers (150 rows a chunk here), its output read back through web 1.
+        import time
+
+        import httpx
+
+        workspace = urlsplit(endpoint["ApiLocation"]).path.split("/")[2]
+        headers = {"Authorization": f"Bearer {regenerated.json()['PrimaryKey']}"}
+        put = httpx.put(f"{web1.url}/workspaces/{workspace}/storage/mydata/input.csv", content=_income_csv(1500),
+                        headers=headers, timeout=30)
+        assert put.status_code == 201, put.text
+        jobs = web2.url + urlsplit(endpoint["BatchLocation"]).path
+        body = {"Inputs": {"input1": {"RelativeLocation": "mydata/input.csv"}},
+                "Outputs": {"output1": {"RelativeLocation": "mydata/scored.csv"}}, "GlobalParameters": {}}
+        job = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers, timeout=30)
+        assert job.status_code == 200, job.text
+        job_id = job.json()
+        assert httpx.post(f"{jobs}/{job_id}/start?api-version=2.0", headers=headers, timeout=30).status_code == 200
+        deadline, status = time.monotonic() + 120, {}
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{web1.url}{urlsplit(jobs).path}/{job_id}?api-version=2.0", headers=headers).json()
+            if status["StatusCode"] not in ("NotStarted", "Running"):
+                break
+            time.sleep(0.3)
+        assert status["StatusCode"] == "Finished", status
+        result = status["Results"]["output1"]
+        scored = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"], timeout=30)
+        assert scored.status_code == 200 and len(scored.text.strip().splitlines()) == 1501
+    received = r"webservices\.bes_chunk\[\S+\] received"  # each worker's own log: the chunks it took
+    took = {host.name: len(re.findall(received, (host.var_dir / "worker.log").read_text())) for host in cluster.workers}
+    assert all(took.values()), f"chunks received per worker: {took}"
