@@ -271,7 +271,8 @@ def s3_answers(endpoint: str) -> bool:
 
 def start_s3(port: int, workdir: Path, *, bucket: str = "atelier") -> tuple[ManagedProcess, str]:
     """An S3-compatible server (moto's, in memory) on 127.0.0.1:port with an empty `bucket`, answering before this
-    returns; returns (process, STORAGE_URL)."""
+    returns; returns (process, STORAGE_URL). The credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    (S3_KEY, S3_SECRET), as docker-compose.yml passes them."""
     endpoint = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     managed = ManagedProcess("s3", command, log_path=workdir / "s3.log").start()
@@ -283,5 +284,4 @@ def start_s3(port: int, workdir: Path, *, bucket: str = "atelier") -> tuple[Mana
     client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET,
                           region_name="us-east-1")
     client.create_bucket(Bucket=bucket)
-    return managed, (f"s3://{bucket}?endpoint_url={endpoint}&access_key={S3_KEY}&secret_key={S3_SECRET}"
-                     "&region_name=us-east-1")
+    return managed, f"s3://{bucket}?endpoint_url={endpoint}&region_name=us-east-1"

@@ -86,8 +86,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         started.append(postgres)
         s3, storage_url = processes.start_s3(processes.free_port(), work)
         started.append(s3)
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "STORAGE_"))}
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "STORAGE_", "AWS_"))}
+        # The variables docker-compose.yml sets, with this machine's addresses.
         env.update({"DATABASE_URL": database_url, "STORAGE_URL": storage_url, "REDIS_URL": redis_url,
+                    "AWS_ACCESS_KEY_ID": processes.S3_KEY, "AWS_SECRET_ACCESS_KEY": processes.S3_SECRET,
                     "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ATELIER_TLS": "0",
                     "ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1",
                     "ATELIER_BES_CHUNK_ROWS": "150"})
