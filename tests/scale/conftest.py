@@ -76,7 +76,8 @@ def _ready(host: Host) -> bool:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """PostgreSQL, S3 (moto) and Redis; two web processes and two Celery workers, each with its own var dir."""
+    """PostgreSQL, S3 (moto) and Redis; two web processes, two Celery workers and a beat, each with its own var
+    dir."""
     work = tmp_path_factory.mktemp("scale")
     started: list[processes.ManagedProcess] = []
     try:
@@ -103,11 +104,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         for index in (1, 2):
             cluster.webs.append(_start_web(env, work / f"web{index}", f"web{index}"))
             cluster.workers.append(_start_worker(env, work / f"worker{index}", f"worker{index}"))
-        started += [host.managed for host in cluster.webs + cluster.workers]
+        # One scheduler for the periodic tasks (dispatching, reaping lost runs and jobs), as compose's `beat`.
+        beat_dir = work / "beat"
+        beat = processes.ManagedProcess("beat", [sys.executable, "-m", "celery", "-A", "studio", "beat",
+                                                 "--loglevel=INFO", f"--schedule={beat_dir / 'celerybeat-schedule'}"],
+                                        _host_env(env, beat_dir), beat_dir / "beat.log").start()
+        started += [beat, *(host.managed for host in cluster.webs + cluster.workers)]
         for host in cluster.webs + cluster.workers:
             if not processes.wait_until(lambda host=host: _ready(host) or not host.managed.running(), timeout=90) \
                     or not host.managed.running():
                 pytest.fail(f"{host.name} did not start; see {host.var_dir}")
+        assert beat.running(), f"celery beat stopped; see {beat_dir / 'beat.log'}"
         yield cluster
     finally:
         for managed in reversed(started):
