@@ -10,7 +10,7 @@ AZURITE_VERSION := 3.35.0
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: setup run test bench fuzz load lint clean screenshots
+.PHONY: setup run test test-scale bench fuzz load lint clean screenshots
 
 ## setup: idempotent set-up only (venv, Python deps, front-end build, .env, migrations, admin, samples).
 setup: $(VENV)/.installed static/frontend/canvas.js .env $(AZURITE)
@@ -49,8 +49,14 @@ run: setup
 ## test: set up, make sure Redis, Chromium and bubblewrap are installed, run the whole suite (pytest starts
 ## and stops a private Redis, a Celery worker and an ASGI server itself).
 test: setup
-	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap
+	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap postgresql
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-scale: the production shape on this machine (tests/scale): a private PostgreSQL, an S3 server (moto) and
+## Redis, two web processes and two Celery workers with their own var dirs, driven through the HTTP API only.
+test-scale: setup
+	@scripts/ensure-system-packages.sh redis-server postgresql
+	$(PY) -m pytest tests/scale -m scale $(PYTEST_ARGS)
 
 bench: setup
 	@scripts/ensure-system-packages.sh redis-server wrk chromium

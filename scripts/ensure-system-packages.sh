@@ -12,9 +12,18 @@ command_of() {
   esac
 }
 
+# Whether a package is installed: its command on PATH (Debian's postgresql keeps its server programs off PATH,
+# under /usr/lib/postgresql/<version>/bin, where studio/processes.py looks for them).
+present() {
+  case "$1" in
+    postgresql) command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    *) command -v "$(command_of "$1")" >/dev/null 2>&1 ;;
+  esac
+}
+
 missing=()
 for package in "$@"; do
-  command -v "$(command_of "$package")" >/dev/null 2>&1 || missing+=("$package")
+  present "$package" || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -29,6 +38,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "Missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}; macOS: brew install redis chromium)." >&2
+  echo "Missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}; macOS: brew install redis chromium postgresql)." >&2
   exit 1
 fi

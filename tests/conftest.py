@@ -69,6 +69,16 @@ def owner_client(owner: Persona) -> Client:
     return client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _endpoint_changes_unheard_at_the_end() -> Iterator[None]:
+    """This process's endpoint-change subscriber (webservices/scoring/served.py) ends before the session's Redis
+    does, rather than warning of it into a closed log."""
+    yield
+    from webservices.scoring.served import stop_listening
+
+    stop_listening()
+
+
 @pytest.fixture(autouse=True)
 def _no_usage_left_behind() -> Iterator[None]:
     """Scoring calls made in this process are counted by a background flusher; a test's leftovers must not

@@ -1,15 +1,24 @@
 """What each process knows of its endpoints (DESIGN §5): the compiled Scorer, the key hashes and limits, cached
 per (endpoint, version) and revalidated against the database at most once a second, or at once when another
-process signals a change through the endpoint's marker file."""
+process signals a change.
+
+The signal crosses hosts: `signal_change` publishes the endpoint's id on a Redis channel, and each process that
+serves endpoints keeps one subscriber thread that bumps the endpoint's generation in a dict. A request compares
+that generation with the one its cached state was loaded at (a dict lookup, no network round trip, no stat), so
+a web process on another machine serves a PATCH on its next request. Should Redis be unreachable, messages are
+lost: the once-a-second database check is the fallback, and on reconnecting every cached endpoint is revalidated.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from django.conf import settings
 
 from experiments.service_kinds import PREDICTIVE, ServiceKind, service_kind
@@ -35,7 +44,7 @@ class Served:
     output_schema: dict[str, list[dict[str, Any]]]
     scorer: Scorer
     kind: ServiceKind = PREDICTIVE
-    marker: int = 0
+    generation: int = 0  # the endpoint's change generation when this state was loaded
     checked: float = field(default_factory=time.monotonic)
     in_flight: int = 0
     row_cost_ms: float | None = None  # measured CPU ms per row of calls the row kernels answered (None: not yet)
@@ -77,31 +86,90 @@ def resources_patched(snapshot: list[dict[str, Any]], patches: list[dict[str, An
             for resource in snapshot]
 
 
-def _marker_path(endpoint_id: str) -> str:
-    return os.path.join(settings.VAR_DIR, "endpoints", endpoint_id)
+CHANNEL = "atelier:endpoint-changed"
+_generations: dict[str, int] = {}  # endpoint id -> changes this process has heard of
+_publisher: Any = None  # a redis.Redis (its stubs type every command as maybe-awaitable)
+_listener_pid = 0  # the process whose subscriber thread runs (a forked child starts its own)
+_stopping = threading.Event()
+logger = logging.getLogger(__name__)
 
 
-def _marker(endpoint_id: str) -> int:
-    try:
-        return os.stat(_marker_path(endpoint_id)).st_mtime_ns
-    except OSError:
-        return 0
+def _generation(endpoint_id: str) -> int:
+    return _generations.get(endpoint_id, 0)
+
+
+def _bump(endpoint_id: str) -> None:
+    _generations[endpoint_id] = _generations.get(endpoint_id, 0) + 1
 
 
 def signal_change(endpoint_id: str) -> None:
-    """Tell every process on this machine that the endpoint changed (a patch, a rollback): each one sees the
-    marker's new time on its next request (one stat, ~1 µs) and reloads, instead of within a second."""
-    path = _marker_path(endpoint_id)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a"):
-        pass
-    now = time.time_ns()
-    os.utime(path, ns=(now, max(now, _marker(endpoint_id) + 1)))
+    """Tell every process, on any host, that the endpoint changed (a patch, a rollback, a deletion): this one at
+    once, the others through Redis on their next request. Unreachable Redis: the others within a second."""
+    global _publisher
+    _bump(endpoint_id)
+    try:
+        if _publisher is None:
+            _publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        _publisher.publish(CHANNEL, endpoint_id)
+    except redis.RedisError as error:
+        logger.warning("Endpoint change of %s not published (%s): other processes see it within %.0f s",
+                       endpoint_id, error, REVALIDATE_SECONDS)
+
+
+def _listen() -> None:
+    """The subscriber thread: bump the generation of each endpoint named on the channel; reconnect for ever."""
+    down = False
+    while not _stopping.is_set():
+        client: Any = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_keepalive=True,
+                                           health_check_interval=30)
+        pubsub = client.pubsub()
+        try:
+            pubsub.subscribe(CHANNEL)
+            while not _stopping.is_set():  # get_message, not listen(): it pings a silent connection now and then
+                message = pubsub.get_message(timeout=2.0)
+                if message is None:
+                    continue
+                if message["type"] == "subscribe":  # from here on no change is missed:
+                    _revalidate_all()  # revalidate what may have changed while we were not listening
+                    if down:
+                        logger.warning("Endpoint change channel reachable again")
+                    down = False
+                elif message["type"] == "message":
+                    _bump(message["data"].decode())
+        except (redis.RedisError, OSError) as error:
+            if not down and not _stopping.is_set():
+                logger.warning("Endpoint change channel unreachable (%s): endpoints revalidate once a second", error)
+            down = True
+        finally:
+            try:
+                pubsub.close()
+                client.close()
+            except (redis.RedisError, OSError):
+                pass
+        _stopping.wait(1.0)
+
+
+def stop_listening() -> None:
+    """End the subscriber thread within a few seconds (a test session, before it stops its Redis)."""
+    _stopping.set()
+
+
+def _revalidate_all() -> None:
+    for known in list(_served.values()):
+        known.checked = float("-inf")
+
+
+def _ensure_listener() -> None:
+    """Start this process's subscriber thread, once per process (called on the slow path, under the lock)."""
+    global _listener_pid
+    if _listener_pid != os.getpid():
+        _listener_pid = os.getpid()
+        threading.Thread(target=_listen, name="endpoint-changes", daemon=True).start()
 
 
 def _current(known: Served | None, endpoint_id: str) -> bool:
     return known is not None and time.monotonic() - known.checked < REVALIDATE_SECONDS \
-        and _marker(endpoint_id) == known.marker
+        and _generation(endpoint_id) == known.generation
 
 
 def cached(endpoint_id: str) -> Served | None:
@@ -116,13 +184,14 @@ def served(endpoint_id: str) -> Served | None:
     if _current(known, endpoint_id):
         return known
     with _lock:
+        _ensure_listener()
         known = _served.get(endpoint_id)
         if _current(known, endpoint_id):
             return known
-        marker = _marker(endpoint_id)  # read before the database: a change after it is seen next time
+        generation = _generation(endpoint_id)  # read before the database: a change after it is seen next time
         fresh = _fresh(endpoint_id, known)
         if fresh is not None:
-            fresh.marker = marker
+            fresh.generation = generation
         if fresh is None:
             _served.pop(endpoint_id, None)
         else:
