@@ -339,6 +339,10 @@ ATELIER_INLINE_BUDGET_MS = env_int("ATELIER_INLINE_BUDGET_MS", 1, minimum=1)
 ATELIER_REQUEST_LOG_DAYS = env_int("ATELIER_REQUEST_LOG_DAYS", 7, minimum=1)
 ATELIER_REQUEST_LOG_MAX_MB = env_int("ATELIER_REQUEST_LOG_MAX_MB", 256, minimum=1)
 ATELIER_REQUEST_LOG_REPEAT_SECONDS = env_int("ATELIER_REQUEST_LOG_REPEAT_SECONDS", 60)
+# Issue 20, item 4: an input column is flagged as drifted when the population stability index of what an endpoint
+# scored against its training data passes this (in hundredths: 20 is 0.2; by the usual reading 0.1-0.25 is a
+# moderate shift, more a large one).
+ATELIER_DRIFT_PSI = env_int("ATELIER_DRIFT_PSI_PERCENT", 20, minimum=1) / 100
 # Issue 14, findings 6 and 7: the fair work queue and the republisher (studio/workqueue.py). Runs and batch jobs
 # a workspace may have sent to the workers at once (the rest wait in the database, oldest first, and go out
 # round-robin across workspaces as work ends); seconds a sent task may go unreceived by any worker before it is

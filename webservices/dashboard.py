@@ -100,3 +100,25 @@ def endpoint_usage(endpoint: Endpoint, minutes: int = 60) -> dict[str, Any]:
     return {"trace_level": endpoint.diagnostics_trace_level, "buckets": buckets, "requests": logged, "jobs": jobs,
             "calls": sum(b["calls"] for b in buckets), "errors": sum(b["errors"] for b in buckets),
             "studio_calls": sum(b["studio_calls"] for b in buckets)}
+
+
+CHART_HEIGHT = 80  # px of the tallest bar in a drift chart
+BAR_WIDTH = 9
+
+
+def drift_view(report: dict[str, Any]) -> dict[str, Any]:
+    """The drift report with each column's chart laid out (training share and scored share side by side per
+    bucket), so the page draws plain SVG with no script."""
+    columns = []
+    for column in report["columns"]:
+        top = max([*column["expected"], *column["observed"], 0.01])
+        bars = [{"label": label, "x": index * (2 * BAR_WIDTH + 6), "expected": expected, "observed": observed,
+                 "expected_height": round(CHART_HEIGHT * expected / top, 1),
+                 "observed_height": round(CHART_HEIGHT * observed / top, 1),
+                 "expected_y": round(CHART_HEIGHT - CHART_HEIGHT * expected / top, 1),
+                 "observed_y": round(CHART_HEIGHT - CHART_HEIGHT * observed / top, 1)}
+                for index, (label, expected, observed) in enumerate(
+                    zip(column["buckets"], column["expected"], column["observed"], strict=True))]
+        columns.append({**column, "bars": bars, "width": len(bars) * (2 * BAR_WIDTH + 6),
+                        "height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "second_x": BAR_WIDTH})
+    return {**report, "columns": columns, "flagged": [c["name"] for c in columns if c["flagged"]]}

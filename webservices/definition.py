@@ -234,7 +234,7 @@ def definition_apply(*, service: WebService, definition: Any, user: User | None 
             service.current = Deployment.objects.create(
                 service=service, version=version, run=deployment.run, graph=graph,
                 input_schema=deployment.input_schema, output_schema=outputs, resources=resources,
-                sample=deployment.sample, created_by=user)
+                sample=deployment.sample, input_profile=deployment.input_profile, created_by=user)
             service.deployed_at = timezone.now()
             service.save(update_fields=["current", "deployed_at"])
             Endpoint.objects.filter(service=service).update(version=F("version") + 1)

@@ -55,6 +55,8 @@ class Deployment(models.Model):
     resources = models.JSONField(default=list, help_text='[{"Name", "Kind", "Node", "Asset", "Path", "Sha256"}]')
     sample = models.JSONField(default=dict, blank=True,
                               help_text='{input: {"ColumnNames", "Values"}}: sample rows for help pages')
+    input_profile = models.JSONField(default=dict, blank=True, help_text='{input: {column: {"kind", "edges" or '
+                                     '"categories", "expected", "buckets"}}}: the training data, for drift')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -107,6 +109,23 @@ class Endpoint(models.Model):
 
 
 LATENCY_BOUNDS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+class InputSummary(models.Model):
+    """What an endpoint has scored since its service's deployment, binned as the deployment's input profile:
+    the live side of input drift (webservices/drift.py). Counts are added by every web process."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="input_summaries")
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    rows = models.PositiveBigIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text='{"input/column": [count per bucket, missing last]}')
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "deployment"], name="one_summary_per_deployment")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}: {self.rows} rows seen"
 
 
 class UsageBucket(models.Model):

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from experiments.service_kinds import kind_names
 from studio.throttle import request_address
 
-from .dashboard import endpoint_help
+from .dashboard import drift_view, endpoint_help
 from .deletion import deletion_facts, web_service_delete
+from .drift import report as drift_report
 from .endpoints import updatable
 from .locations import base_url
 from .management_json import endpoint_json, service_json
@@ -69,7 +70,7 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     patch_url = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
         "service": service, "endpoint": endpoint, "body": endpoint_json(base, endpoint, with_keys=False),
-        "help": endpoint_help(base, endpoint), "section": "web-services",
+        "help": endpoint_help(base, endpoint), "section": "web-services", "drift": drift_view(drift_report(endpoint)),
         "schema": service.current.input_schema if service.current else {},
         "updatable": names, "retraining_services": retraining,
         "throttle_levels": Endpoint.Throttle.choices, "trace_levels": Endpoint.TraceLevel.choices,

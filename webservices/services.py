@@ -26,6 +26,7 @@ from experiments.setup import last_run_facts
 from studio.errors import RequestRefused
 from studio.sealing import seal
 
+from .drift import profile
 from .models import Deployment, Endpoint, WebService
 from .resource_history import deployment_recorded
 from .scoring.keys import Keys, key_hash
@@ -215,7 +216,16 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
         raise DeployError(f"Two web service inputs or outputs are named '{duplicated[0]}'; give each its own name.")
     sample = {node["params"].get("name", "input1"): _sample_rows(run, node["id"], labels) for node in inputs}
     return {"run": run, "graph": graph, "input_schema": input_schema, "output_schema": output_schema,
-            "resources": resources, "kind": _kind_of(experiment, graph), "sample": sample}
+            "resources": resources, "kind": _kind_of(experiment, graph), "sample": sample,
+            "input_profile": {node["params"].get("name", "input1"): _input_profile(
+                run, node["id"], input_schema[node["params"].get("name", "input1")]) for node in inputs}}
+
+
+def _input_profile(run: Run, node: str, columns: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary of the rows that reached a web service input in the run (the training data), which what
+    the endpoint scores is compared with (input drift)."""
+    value = store.load_output(run_output_record(run, node, "dataset"))
+    return profile(value, columns) if isinstance(value, DataTable) else {}
 
 
 def signal_changes(service: WebService) -> None:
@@ -258,7 +268,8 @@ def deploy(*, experiment: Experiment, web_service: WebService | None = None,
         deployment = Deployment.objects.create(
             service=web_service, version=version, run=frozen["run"], graph=frozen["graph"],
             input_schema=frozen["input_schema"], output_schema=frozen["output_schema"],
-            resources=frozen["resources"], sample=frozen["sample"], created_by=user)
+            resources=frozen["resources"], sample=frozen["sample"],
+            input_profile=frozen["input_profile"], created_by=user)
         web_service.current, web_service.kind = deployment, frozen["kind"]
         web_service.name, web_service.deployed_at = service_name(experiment), timezone.now()
         web_service.save()

@@ -19,6 +19,7 @@ from studio.api.errors import ProblemsError
 from webservices.dashboard import endpoint_test, endpoint_usage
 from webservices.definition import definition_apply, definition_json
 from webservices.deletion import web_service_delete
+from webservices.drift import report as drift_report
 from webservices.endpoints import (
     endpoint_delete,
     endpoint_put,
@@ -116,6 +117,14 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
             raise ProblemsError("'minutes' must be a whole number from 1 to 10080.",
                                 [{"parameter": "minutes", "message": "out of range"}])
         return Response(endpoint_usage(endpoint, int(raw)))
+
+    @extend_schema(responses=OpenApiResponse(description='Input drift: {"columns": [{"name", "psi", "flagged", '
+                                             '"buckets", "expected", "observed", ...}], "rows_seen", "threshold"}'))
+    @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/drift")
+    def drift(self, request: Request, pk: str | None = None, name: str = "") -> Response:
+        """How the inputs the endpoint scored compare with its training data, per column (PSI, flagged)."""
+        endpoint = get_object_or_404(self.get_object().endpoints, name=name)
+        return Response(drift_report(endpoint))
 
     @extend_schema(request=RegenerateSerializer, responses=OpenApiResponse(description='{"PrimaryKey": "..."}'))
     @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/regenerate-key")

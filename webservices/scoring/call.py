@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.rows import NotFast, Rows
 from studio.throttle import request_address
+from webservices.drift import observe
 from webservices.usage import record_call
 
 from .keys import check_async
@@ -98,7 +99,7 @@ async def _scored(query: Mapping[str, str], raw: bytes, state: Served) -> Scored
     """On the event loop when `runs_inline` says so (and the row kernels answer), else on the pool."""
     body = _loaded(raw) if len(raw) <= INLINE_BYTES else None
     if body is not None and runs_inline(state, body):
-        answered = score_loaded(query, body, state, fast_only=True)
+        answered = score_loaded(query, body, state, fast_only=True, observed=True)
         if answered is not None:
             return answered
     loaded = body if body is not None else raw
@@ -131,25 +132,30 @@ def _loaded(raw: bytes) -> Any:
 
 
 def _score_any(query: Mapping[str, str], body: Any, state: Served) -> Scored:
-    return score_body(query, body, state) if isinstance(body, bytes) else score_loaded(query, body, state)
+    if isinstance(body, bytes):
+        return score_body(query, body, state, observed=True)
+    return score_loaded(query, body, state, observed=True)
 
 
-def score_body(query: Mapping[str, str], raw: bytes, state: Served) -> Scored:
+def score_body(query: Mapping[str, str], raw: bytes, state: Served, *, observed: bool = False) -> Scored:
     """Parse, score and format (on the pool for RRS; directly for the dashboard's Test form)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         return 400, error_body("BadArgument", f"The body is not valid JSON: {error}.", detail="RequestBodyInvalid")
-    return score_loaded(query, body, state)
+    return score_loaded(query, body, state, observed=observed)
 
 
 @overload
-def score_loaded(query: Mapping[str, str], body: Any, state: Served) -> Scored: ...
+def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, observed: bool = ...) -> Scored: ...
 @overload
-def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool) -> Scored | None: ...
-def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool = False) -> Scored | None:
+def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool,
+                 observed: bool = ...) -> Scored | None: ...
+def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_only: bool = False,
+                 observed: bool = False) -> Scored | None:
     """Score a parsed body. With `fast_only`, None when the row kernels can't answer (the caller then hands it to
-    the pool); a call they answer teaches the service's per-row cost."""
+    the pool); a call they answer teaches the service's per-row cost. An `observed` call (a client's, not the
+    dashboard's) is handed to the input drift summary once scored."""
     began = time.thread_time()
     swagger = query.get("format", "").lower() == "swagger"
     details = query.get("details", "").lower() == "true"
@@ -176,6 +182,8 @@ def score_loaded(query: Mapping[str, str], body: Any, state: Served, *, fast_onl
               "ContainerAllocationDurationMs": 0, "ExecutionDurationMs": 0, "IsWarmContainer": True}
     if fast:
         state.observe_fast(sum(len(table) for table in rows.values()), (time.thread_time() - began) * 1000)
+    if observed:
+        observe(state.endpoint_pk, state.deployment_pk, state.input_profile, rows)
     return 200, answer
 
 

@@ -48,6 +48,8 @@ class Served:
     checked: float = field(default_factory=time.monotonic)
     in_flight: int = 0
     row_cost_ms: float | None = None  # measured CPU ms per row of calls the row kernels answered (None: not yet)
+    deployment_pk: int = 0
+    input_profile: dict[str, Any] = field(default_factory=dict)  # the training data's summary (drift.py)
 
     def observe_fast(self, rows: int, cpu_ms: float) -> None:
         """Fold one fast-path call's CPU time into the per-row estimate the inline decision reads."""
@@ -76,7 +78,8 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
                   endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
                   deployment.input_schema, deployment.output_schema,
                   Scorer(deployment.graph, resources, input_schema=deployment.input_schema),
-                  service_kind(endpoint.service.kind))
+                  service_kind(endpoint.service.kind), deployment_pk=deployment.pk,
+                  input_profile=deployment.input_profile)
 
 
 def resources_patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
