@@ -5,6 +5,7 @@ from .models import (
     BatchTask,
     Deployment,
     Endpoint,
+    InputSummary,
     RequestLog,
     ResourceVersion,
     RetrainingAttempt,
@@ -47,6 +48,15 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ["is_default", "throttle_level"]
     raw_id_fields = ["service"]
     readonly_fields = ["endpoint_id", "primary_key_hash", "secondary_key_hash", "created"]
+
+
+@admin.register(InputSummary)
+class InputSummaryAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "deployment", "rows", "updated"]
+    search_fields = ["endpoint__name", "endpoint__service__name"]
+    list_filter = ["updated"]
+    raw_id_fields = ["endpoint", "deployment"]
+    readonly_fields = ["counts", "updated"]
 
 
 @admin.register(UsageBucket)

@@ -102,6 +102,7 @@ def concrete(name: str, w: dict) -> str | None:
         "web-service-schedules": f"{api_ws}/endpoints/second/schedules/",
         "web-service-test": f"{api_ws}/endpoints/default/test/",
         "web-service-usage": f"{api_ws}/endpoints/default/usage/",
+        "web-service-drift": f"{api_ws}/endpoints/default/drift/",
         "web-service-jobs": f"{api_ws}/endpoints/default/jobs/",
         "web-service-job": f"{api_ws}/endpoints/default/jobs/{w['job']}/",
         "web-service-job-targets": f"{api_ws}/endpoints/default/jobs/{w['job']}/targets/",
