@@ -19,7 +19,7 @@ import pytest
 
 from studio import processes
 
-from .cluster import ROOT, Cluster
+from .cluster import ROOT, Cluster, income_graph
 
 pytestmark = pytest.mark.scale
 
@@ -129,8 +129,6 @@ def trained(cluster: Cluster) -> dict[str, Any]:
     with web1.client(cluster.token) as one, web2.client(cluster.token) as two:
         dataset = one.post("/api/datasets/", files={"file": ("income.csv", _income_csv(1500), "text/csv")},
                            data={"name": "Income"}).json()
-        from tests.experiments.test_runs import income_graph
-
         experiments = []
         for http, seed in ((one, 42), (two, 7)):
             graph = income_graph(dataset["id"])
@@ -148,6 +146,9 @@ def trained(cluster: Cluster) -> dict[str, Any]:
 
 
 def test_the_income_experiments_modules_ran_on_both_workers(cluster, trained):
+    from tests.experiments import test_runs
+
+    assert income_graph(7) == test_runs.income_graph(7), "the scale suite and bench/scale.py train the same graph"
     names = {host.name for host in cluster.workers}
     ran_on = [run["worker"].split("@")[0] for run in trained["runs"]]
     assert sorted(ran_on) == sorted(names), f"runs by worker: {ran_on}"
