@@ -19,7 +19,7 @@ import pytest
 
 from studio import processes
 
-from .cluster import ROOT, Cluster, income_graph
+from .cluster import COMPOSE_VARIABLES, ROOT, Cluster, income_graph
 
 pytestmark = pytest.mark.scale
 
@@ -39,6 +39,9 @@ def test_a_dataset_uploaded_through_web_1_is_read_through_web_2(cluster):
     assert "Paris" in str(body["sample"]) and "Nice" in str(body["sample"])
     for host in cluster.webs + cluster.workers:  # the file went to S3, not to a var dir
         assert not [path for path in host.var_dir.rglob("*") if path.suffix in {".csv", ".parquet"}], host.name
+    # configured as docker-compose.yml configures its containers (tests/test_compose.py)
+    assert {name: cluster.env.get(name) for name in COMPOSE_VARIABLES if not cluster.env.get(name)} == {}
+    assert cluster.env["DATABASE_URL"].startswith("postgresql://") and cluster.env["STORAGE_URL"].startswith("s3://")
 
 
 def _adult_lines() -> list[bytes]:
