@@ -91,14 +91,34 @@ def batch_input() -> bytes:
             + "\n").encode()
 
 
+def cpu_seconds(cluster: Cluster) -> dict[str, float]:
+    """CPU time (user + system) used so far by each kind of process of the cluster, summed over each process
+    group (a worker's pool) and over the children of its leader (PostgreSQL's backends): where a job's time
+    went. Processes that ended meanwhile are not counted."""
+    groups = {"workers": {h.managed.pid for h in cluster.workers}, "web": {h.managed.pid for h in cluster.webs},
+              **{m.name: {m.pid} for m in cluster.services if m.name in ("postgres", "s3", "redis")}}
+    used = dict.fromkeys(groups, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        for name, pids in groups.items():
+            if int(fields[2]) in pids or int(fields[1]) in pids:  # its group, or its parent (PostgreSQL's backends)
+                used[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def rows_per_second(cluster: Cluster, service: dict[str, Any], label: str) -> float:
-    """One batch job over the input, started through web 1; rows/s from its start to Finished."""
+    """One batch job over the input, started through web 1; rows/s from its start to Finished, and the CPU
+    seconds each kind of process used meanwhile."""
     web, key = cluster.webs[0].url, service["key"]
     headers = {"Authorization": f"Bearer {key}"}
     jobs = web + service["jobs"]
     body = {"Inputs": {"input1": {"RelativeLocation": "bench/input.csv"}},
             "Outputs": {"output1": {"RelativeLocation": f"bench/scored-{label}.csv"}}}
     job = httpx.post(f"{jobs}?api-version=2.0", json=body, headers=headers, timeout=60).json()
+    cpu = cpu_seconds(cluster)
     began = time.perf_counter()
     httpx.post(f"{jobs}/{job}/start?api-version=2.0", headers=headers, timeout=60).raise_for_status()
     while (status := httpx.get(f"{jobs}/{job}?api-version=2.0", headers=headers, timeout=60).json())[
@@ -107,6 +127,9 @@ def rows_per_second(cluster: Cluster, service: dict[str, Any], label: str) -> fl
     took = time.perf_counter() - began
     if status["StatusCode"] != "Finished":
         raise SystemExit(f"the batch job ({label}) ended {status['StatusCode']}: {status['Details']}")
+    used = {name: seconds - cpu[name] for name, seconds in cpu_seconds(cluster).items()}
+    print(f"  {label}: {took:.1f} s; CPU s " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in used.items()),
+          flush=True)
     return ROWS / took
 
 

@@ -46,6 +46,9 @@ class Host:
             return processes.port_answers("127.0.0.1", int(self.url.rsplit(":", 1)[1]))
         return self.log.exists() and b" ready." in self.log.read_bytes()
 
+    def ready_or_stopped(self) -> bool:
+        return self.ready() or not self.managed.running()
+
 
 @dataclass
 class Cluster:
@@ -87,8 +90,7 @@ class Cluster:
 
     def wait_ready(self, timeout: float = 120) -> None:
         for host in self.webs + self.workers:
-            if not processes.wait_until(lambda host=host: host.ready() or not host.managed.running(),
-                                        timeout=timeout) or not host.managed.running():
+            if not processes.wait_until(host.ready_or_stopped, timeout=timeout) or not host.managed.running():
                 raise RuntimeError(f"{host.name} did not start; see {host.log}")
 
     def stop(self) -> None:

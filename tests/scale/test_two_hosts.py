@@ -320,6 +320,6 @@ def _replace(cluster: Cluster, gone) -> Any:
     cluster.workers.remove(gone)
     host = cluster.add_worker(gone.name, var_dir=cluster.work / f"{gone.name}-{len(list(cluster.work.iterdir()))}")
     cluster.workers.insert(0, cluster.workers.pop())
-    assert processes.wait_until(lambda: host.ready() or not host.managed.running(), timeout=120) \
-        and host.managed.running(), f"{host.name} did not start again; see {host.log}"
+    assert processes.wait_until(host.ready_or_stopped, timeout=120) and host.managed.running(), \
+        f"{host.name} did not start again; see {host.log}"
     return host
