@@ -216,7 +216,8 @@ def test_a_batch_jobs_chunks_are_taken_by_both_workers(cluster, deployed):
     scored = httpx.get(result["BaseLocation"] + result["RelativeLocation"] + result["SasBlobToken"], timeout=30)
     assert scored.status_code == 200 and len(scored.text.strip().splitlines()) == 1501
     took = {host.name: _chunks_received(host) - before[host.name] for host in cluster.workers}
-    assert all(took.values()) and sum(took.values()) == 10, f"chunks received per worker: {took}"
+    # ten chunks, or more if the broker was slow enough for one to be sent again (a superseded delivery)
+    assert all(took.values()) and sum(took.values()) >= 10, f"chunks received per worker: {took}"
 
 
 def test_a_model_retrained_and_patched_through_web_1_is_served_by_web_2_then_rolled_back_on_both(cluster, deployed):
