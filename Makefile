@@ -53,13 +53,16 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-scale: the production shape on this machine (tests/scale): a private PostgreSQL, an S3 server (moto) and
-## Redis, two web processes and two Celery workers with their own var dirs, driven through the HTTP API only.
+## Redis, two web processes and two Celery workers with their own var dirs, driven through the HTTP API only;
+## then a short bench/scale.py, whose last line is the figures (BES rows/s with 1, 2, 4 workers on PostgreSQL + S3
+## and on the embedded default, RRS req/s with 1 and 2 web processes). `make bench` runs it at full size.
 test-scale: setup
-	@scripts/ensure-system-packages.sh redis-server postgresql
+	@scripts/ensure-system-packages.sh redis-server postgresql wrk
 	$(PY) -m pytest tests/scale -m scale $(PYTEST_ARGS)
+	BENCH_SCALE_ROWS=50000 BENCH_SCALE_CHUNK_ROWS=6250 BENCH_SCALE_SECONDS=3 $(PY) bench/scale.py
 
 bench: setup
-	@scripts/ensure-system-packages.sh redis-server wrk chromium
+	@scripts/ensure-system-packages.sh redis-server wrk chromium postgresql
 	$(PY) bench/run.py
 
 ## fuzz: the schemathesis runs of tests/studio/test_fuzz.py with 500 examples per operation (make test: 8).

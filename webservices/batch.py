@@ -181,9 +181,11 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
     beat = job.heartbeat or job.started
     if job.status != BatchJob.Status.RUNNING or beat is None or job.dispatched is None:
         return job  # not running, or waiting for its turn: no worker has it yet
-    lost = sorted({task.worker for task in job.tasks_in_progress.all() if workers.is_lost(task.worker, task.started)})
+    lost = [task for task in job.tasks_in_progress.all() if workers.is_lost(task.worker, task.started)]
     if lost:  # a task it needs died with its worker: the job can't finish
-        details = f"The worker scoring this job ({', '.join(lost)}) stopped. Start a new job."
+        names = ", ".join(sorted({task.worker for task in lost}))
+        details = (f"The worker scoring this job ({names}) stopped while it held "
+                   f"{_held([task.task for task in lost], job.chunks if job.split_done else 0)}. Start a new job.")
     elif (timezone.now() - beat).total_seconds() > STALE_AFTER_SECONDS:
         details = (f"No progress for {STALE_AFTER_SECONDS // 60} minutes: the workers scoring it stopped. Start "
                    "a new job.")
@@ -195,6 +197,18 @@ def job_reap_if_stale(job: BatchJob) -> BatchJob:
         job.tasks_in_progress.all().delete()
     job.refresh_from_db()
     return job
+
+
+def _held(labels: list[str], chunks: int) -> str:
+    """The lost tasks as a person reads them: 'chunk 7 of 100', 'chunks 3 and 8 of 100', 'the split of the
+    input', 'the join of the outputs' (a BatchTask's label is 'split', 'chunk N' or 'join')."""
+    numbers = sorted(int(label.split()[1]) for label in labels if label.startswith("chunk "))
+    parts = [text for label, text in (("split", "the split of the input"), ("join", "the join of the outputs"))
+             if label in labels]
+    if numbers:
+        listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+        parts.insert(0, f"chunk{'s' if len(numbers) > 1 else ''} {listed}" + (f" of {chunks}" if chunks else ""))
+    return ", and ".join(parts)
 
 
 def job_refresh(job: BatchJob) -> BatchJob:

@@ -102,8 +102,15 @@ class DatasetUploadSerializer(serializers.Serializer):
         "without it such a line is refused with a 400 naming it."))
 
 
-def node_run_json(node_run: NodeRun, outputs: list[str]) -> dict[str, Any]:
+# A run is one task: every module it computes runs on the worker that claimed it (Run.worker, its Celery
+# hostname). A node taken from the cache was computed by an earlier run: its output log names that run's worker.
+COMPUTED_HERE = (NodeRun.Status.RUNNING, NodeRun.Status.FINISHED, NodeRun.Status.FAILED)
+
+
+def node_run_json(node_run: NodeRun, outputs: list[str], worker: str = "") -> dict[str, Any]:
+    """A node's state in its run; `worker` is the run's, named only for a node this run computed."""
     return {"status": node_run.status, "progress": node_run.progress, "duration_ms": node_run.duration_ms,
+            "worker": (worker or None) if node_run.status in COMPUTED_HERE else None,
             "error": node_run.error or None, "parameter": node_run.error_parameter or None,
             "column": node_run.error_column or None, "traceback": node_run.traceback or None,
             "log": node_run.log or None, "module": node_run.module, "started": node_run.started,
@@ -121,11 +128,16 @@ def node_log_json(node_run: NodeRun) -> dict[str, Any]:
             "duration_ms": node_run.duration_ms, "error": node_run.error or None,
             "parameter": node_run.error_parameter or None, "column": node_run.error_column or None,
             "traceback": node_run.traceback or None, "entries": entries, "text": as_text(entries),
+            "worker": (origin.run.worker if origin is not None
+                       else run.worker if node_run.status in COMPUTED_HERE else "") or None,
             "reused_from": {"run": origin.run_id, "node": origin.node_id, "finished": origin.finished}
             if origin is not None else None}
 
 
 def run_json(run: Run, ports: dict[str, list[str]]) -> dict[str, Any]:
+    """A run's state; `worker` is the Celery worker (its hostname) that claimed and executed it."""
     return {"id": run.pk, "experiment": run.experiment_id, "status": run.status, "error": run.error or None,
-            "selected": run.selected, "created": run.created, "started": run.started, "finished": run.finished,
-            "nodes": {nr.node_id: node_run_json(nr, ports.get(nr.node_id, [])) for nr in run.node_runs.all()}}
+            "worker": run.worker or None, "selected": run.selected, "created": run.created, "started": run.started,
+            "finished": run.finished,
+            "nodes": {nr.node_id: node_run_json(nr, ports.get(nr.node_id, []), run.worker)
+                      for nr in run.node_runs.all()}}

@@ -36,3 +36,26 @@ def test_a_task_sent_by_an_earlier_version_is_recorded_when_received_and_runs(jo
     job_task_received(job.pk, "split", "from-before-the-upgrade", "worker-1")
     assert BatchTask.objects.get(task_id="from-before-the-upgrade").worker == "worker-1"
     assert not superseded(job.pk, "split", "from-before-the-upgrade")
+
+
+def test_a_job_whose_worker_stopped_beating_fails_naming_the_worker_and_the_chunks_it_held(job):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from studio.models import WorkerBeat
+    from webservices.batch import job_reap_if_stale
+
+    long_ago = timezone.now() - timedelta(minutes=1)
+    BatchJob.objects.filter(pk=job.pk).update(started=long_ago, dispatched=long_ago, heartbeat=timezone.now(),
+                                              chunks=12, split_done=True)
+    WorkerBeat.objects.create(name="worker1@host/dead", seen=long_ago)  # quiet for a minute: killed
+    WorkerBeat.objects.create(name="worker2@host/alive", seen=timezone.now())
+    for label, worker in (("chunk 7", "worker1@host/dead"), ("chunk 3", "worker1@host/dead"),
+                          ("chunk 8", "worker2@host/alive")):
+        BatchTask.objects.create(job=job, task=label, task_id=label, worker=worker, sent=long_ago, started=long_ago)
+    failed = job_reap_if_stale(BatchJob.objects.get(pk=job.pk))
+    assert failed.status == BatchJob.Status.FAILED
+    assert failed.details == ("The worker scoring this job (worker1@host/dead) stopped while it held chunks 3 and 7 "
+                              "of 12. Start a new job.")
+    assert not failed.tasks_in_progress.exists()

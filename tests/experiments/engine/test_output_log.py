@@ -125,6 +125,11 @@ def test_a_node_taken_from_the_cache_shows_the_log_of_the_run_that_computed_it(a
     assert log["status"] == "cached" and log["reused_from"]["run"] == first.pk
     assert log["entries"] == api.get(f"/api/runs/{first.pk}/nodes/n1/log/").json()["entries"]
     assert log["entries"][0]["text"].startswith("printed line 0")
+    # Which worker computed it: the first run's (this one computed nothing; the run itself names its own).
+    assert log["worker"] == first.worker and first.worker.startswith("test-worker-")
+    state = api.get(f"/api/runs/{second.pk}/").json()
+    assert state["worker"] == second.worker and state["nodes"]["n1"]["worker"] is None
+    assert api.get(f"/api/runs/{first.pk}/").json()["nodes"]["n1"]["worker"] == first.worker
 
 
 SCRIPT = '''import sys, warnings
