@@ -36,6 +36,7 @@ from webservices.selectors import web_services_of
 from webservices.services import deploy, key_regenerate
 
 from .job_views import StudioJobsMixin
+from .schemas import EndpointSerializer, WebServiceSerializer
 
 
 class DeploySerializer(serializers.Serializer):
@@ -74,11 +75,12 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
     def get_queryset(self) -> QuerySet[WebService]:
         return web_services_of(self.request.user)
 
-    @extend_schema(responses=OpenApiResponse(description="Web services"))
+    @extend_schema(responses=OpenApiResponse(WebServiceSerializer(many=True), description="Web services"))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response([service_json(base_url(request), service) for service in self.get_queryset()])
 
-    @extend_schema(responses=OpenApiResponse(description="One web service"))
+    @extend_schema(responses=OpenApiResponse(WebServiceSerializer, description="One web service: each endpoint "
+                                             "with the Lineage of the model it serves"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(service_json(base_url(request), self.get_object()))
 
@@ -139,7 +141,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response({f"{which.capitalize()}Key": key, "KeyHint": hint})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
-                   responses=OpenApiResponse(description="The endpoint, with its keys"))
+                   responses=OpenApiResponse(EndpointSerializer, description="The endpoint, with its keys"))
     @action(detail=True, methods=["put", "patch", "delete"], url_path=r"endpoints/(?P<name>[^/]+)")
     def endpoint(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """PUT: add the endpoint (or change its settings); PATCH: update resource; DELETE: remove it. The
