@@ -29,7 +29,7 @@ def deployment_lineage(experiment: Experiment, run: Run, resources: list[dict[st
     assets = {a.pk: a for a in Asset.objects.filter(pk__in=ids).select_related("source_run__experiment")}
     per_resource = {}
     for resource in resources:
-        asset = assets.get(resource.get("Asset"))
+        asset = assets.get(resource["Asset"]) if resource.get("Asset") is not None else None
         if asset is not None:
             per_resource[resource["Name"]] = {**asset_lineage(asset), "asset": asset.pk, "model": asset.name,
                                               "model_sha256": resource["Sha256"]}
@@ -71,7 +71,7 @@ def deployed_resource_lineage(deployment: Deployment, resource: dict[str, Any]) 
     recorded = (deployment.lineage or {}).get("resources", {}).get(resource["Name"])
     if recorded:
         return dict(recorded)
-    asset = Asset.objects.filter(pk=resource.get("Asset")).select_related("source_run__experiment").first()
+    asset = Asset.objects.filter(pk=resource.get("Asset") or 0).select_related("source_run__experiment").first()
     if asset is None or asset.sha256 != resource.get("Sha256"):
         return {"model": resource["Name"], "model_sha256": resource.get("Sha256", "")}
     return {**asset_lineage(asset), "asset": asset.pk, "model": asset.name, "model_sha256": asset.sha256}
