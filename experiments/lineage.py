@@ -88,8 +88,8 @@ def lineage_text(lineage: dict[str, Any], verb: str = "trained by") -> str:
     elif lineage.get("run"):
         name = lineage.get("experiment_name") or lineage.get("experiment")
         who = f"{verb} run {lineage['run']} of experiment '{name}'"
-    else:
-        who = verb.removesuffix(" by")
+    else:  # e.g. a model patched from a file no retraining job of this studio recorded
+        return "its training was not recorded"
     data = " and ".join(f"{'input file' if lineage.get('job') else 'dataset'} '{d['name']}' "
                         f"(sha {str(d['sha256'])[:12] or '?'}…)" for d in lineage.get("datasets", []))
     when = str(lineage.get("trained") or "")[:10]

@@ -103,6 +103,8 @@ def test_an_endpoints_model_leads_back_to_its_dataset_after_a_retrain_and_a_roll
                     format="json").status_code == 200
     rolled = lineage_of(api, service, "retrained")
     assert {**rolled, "source": "deploy"} == deployed and rolled["source"] == "rollback"
+    line = api.get(f"/api/web-services/{service}/endpoints/retrained/resources/").json()["lineage"]
+    assert line.startswith(f"serving model '{journey['resource']}' (rolled back to), trained by run {first_run.pk}")
 
     # And forward again to the retrained one (a rollback too): the job and the file's hash come back with it.
     assert api.post(f"/api/web-services/{service}/endpoints/retrained/rollback/", {"version": history[0]["id"]},

@@ -28,6 +28,7 @@ from webservices.endpoints import (
     resource_rollback,
     updatable,
 )
+from webservices.lineage import endpoint_lineage, lineage_line
 from webservices.locations import base_url
 from webservices.management_json import endpoint_json, service_json
 from webservices.models import WebService
@@ -158,13 +159,15 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         endpoint_delete(existing)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "history": [...]}'))
+    @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "patchable", "history": [...], '
+                                                         '"lineage": the endpoint\'s lineage line}'))
     @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/resources")
     def resources(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """The endpoint's Update Resource facts: what may be patched and every model it has served."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
         return Response({"updatable": [r["Name"] for r in updatable(endpoint.service)],
-                         "patchable": not endpoint.is_default, "history": resource_history(endpoint)})
+                         "patchable": not endpoint.is_default, "history": resource_history(endpoint),
+                         "lineage": lineage_line(endpoint_lineage(endpoint))})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The history after the rollback"))
