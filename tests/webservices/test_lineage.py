@@ -123,6 +123,16 @@ def test_an_endpoints_model_leads_back_to_its_dataset_after_a_retrain_and_a_roll
     models = owner_client.get("/trained-models/").content.decode()
     assert f'data-testid="lineage-{asset.pk}"' in models and half.sha256 in models
 
+    # New-style: the definition's trained model pointed at the retrained file makes a new deployment, whose
+    # default endpoint then serves a model trained by that job (deployed, not patched).
+    definition = api.get(f"/api/web-services/{service}/definition/").json()
+    key = next(k for k, v in definition["properties"]["assets"].items() if v["name"] == journey["resource"])
+    definition["properties"]["assets"][key]["locationInfo"]["uri"] = (
+        model["BaseLocation"] + model["RelativeLocation"] + model["SasBlobToken"])
+    assert api.put(f"/api/web-services/{service}/definition/", definition, format="json").status_code == 200
+    imported = lineage_of(api, service, "default")
+    assert {**imported, "source": "patch"} == patched and imported["source"] == "deploy"
+
 
 def test_the_openapi_schema_describes_each_endpoints_lineage(owner_client):
     schema = owner_client.get("/api/schema/?format=json").json()
