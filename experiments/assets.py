@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 
 from .datasets import dataset_store
 from .engine import store
+from .lineage import run_lineage
 from .models import Asset, CacheEntry, Dataset, NodeRun, Run
 from .modules.framework.artifacts import ArtifactError, TrainedModel, Transform
 from .modules.framework.datatable import DataTable
@@ -53,7 +54,8 @@ def asset_summary(value: Any) -> dict[str, Any]:
 def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, description: str = "",
                      run: Run | None = None, node: str = "", port: str = "",
                      created_by: User | None = None) -> Asset:
-    """Record an artifact with its own file: it outlives the run cache and the experiment that made it."""
+    """Record an artifact with its own file: it outlives the run cache and the experiment that made it, with
+    its lineage as it is now (the run's experiment, node, datasets and module versions)."""
     port_type = PortType.TRAINED_MODEL if kind == Asset.Kind.TRAINED_MODEL else PortType.TRANSFORM
     value = store.load(port_type, data)  # refuses damaged or untrusted bytes before anything is kept
     digest = hashlib.sha256(data).hexdigest()
@@ -61,7 +63,8 @@ def asset_from_bytes(*, workspace: Any, kind: str, name: str, data: bytes, descr
                                 ContentFile(data))
     return Asset.objects.create(workspace=workspace, kind=kind, name=name, description=description, path=path,
                                 sha256=digest, size_bytes=len(data), summary=asset_summary(value), source_run=run,
-                                source_node=node, source_port=port, created_by=created_by)
+                                source_node=node, source_port=port, created_by=created_by,
+                                lineage={**run_lineage(run, node), "port": port} if run is not None else {})
 
 
 def output_save(*, run: Run, node: str, port: str, name: str, description: str = "",

@@ -182,6 +182,9 @@ class Asset(models.Model):
     source_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
     source_node = models.CharField(max_length=100, blank=True)
     source_port = models.CharField(max_length=100, blank=True)
+    lineage = models.JSONField(default=dict, blank=True, help_text=(
+        'Where it came from, as it was when saved (experiments/lineage.py): {"experiment", "run", "node", '
+        '"datasets": [{"id", "name", "sha256"}], "modules", "parameters", "studio_version", "trained"}.'))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
 

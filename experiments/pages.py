@@ -14,6 +14,7 @@ from studio.selectors import default_workspace_of, signed_in, workspaces_of
 
 from .assets import AssetInUse, asset_delete, dataset_delete
 from .datasets import OUT_OF_MEMORY, DatasetError, UploadOptions, dataset_table, dataset_upload, lines_adjusted
+from .lineage import asset_lineage, lineage_text
 from .models import Asset
 from .selectors import assets_of, datasets_of, experiments_of, experiments_with_last_run, storage_files_of
 from .services import (
@@ -160,6 +161,10 @@ def trained_models(request: HttpRequest) -> HttpResponse:
             return redirect("trained-models")
         messages.success(request, f"Deleted '{asset.name}'.")
         return redirect("trained-models")
+    listed = list(assets)
+    for asset in listed:  # where each came from: its recorded lineage (rebuilt from its run when older)
+        asset.lineage_view = asset_lineage(asset)  # type: ignore[attr-defined]
+        asset.lineage_line = lineage_text(asset.lineage_view) if asset.lineage_view else ""  # type: ignore[attr-defined]
     return render(request, "studio/trained_models.html", {
-        "models": assets.filter(kind=Asset.Kind.TRAINED_MODEL), "transforms": assets.filter(kind=Asset.Kind.TRANSFORM),
-        "section": "trained-models"})
+        "models": [a for a in listed if a.kind == Asset.Kind.TRAINED_MODEL],
+        "transforms": [a for a in listed if a.kind == Asset.Kind.TRANSFORM], "section": "trained-models"})

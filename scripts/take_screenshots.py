@@ -95,6 +95,8 @@ def main(base: str, username: str, password: str) -> None:
         page.evaluate("document.querySelectorAll('[data-key]')"
                       ".forEach(el => { el.value = el.value.slice(0, 6) + '… (shown once)'; })")
         page.screenshot(path=OUT / "7-web-service.png", full_page=True)
+        page.get_by_test_id("lineage-details-default").locator("summary").click()
+        page.get_by_test_id("lineage").screenshot(path=OUT / "10-lineage.png")
         page.get_by_test_id("endpoint-link-default").click()
         page.get_by_test_id("test-submit").click()
         page.get_by_test_id("test-result").get_by_text("Scored Probabilities").first.wait_for()

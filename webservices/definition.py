@@ -21,6 +21,7 @@ from experiments.modules.framework.registry import registry
 from experiments.selectors import schema_context
 
 from .endpoints import EndpointError, dry_run, location_of_uri, verified_model
+from .lineage import patch_lineage
 from .models import Deployment, Endpoint, WebService
 from .resource_history import deployment_recorded
 from .services import DeployError, nodes_of, signal_changes
@@ -155,14 +156,16 @@ def _unchanged_outputs(deployment: Deployment, graph: dict[str, Any]) -> dict[tu
     return known
 
 
-def _definition_resources(service: WebService, assets: dict[str, Any]) -> list[dict[str, Any]]:
+def _definition_resources(service: WebService, assets: dict[str, Any]) -> tuple[list[dict[str, Any]],
+                                                                              dict[str, Any]]:
     """The deployment's resources, with a trained model whose asset now points at a storage location (a
-    retraining job's .ilearner with its token) replaced after the same checks as Update Resource."""
+    retraining job's .ilearner with its token) replaced after the same checks as Update Resource; and the
+    lineage of each model so replaced, by resource name."""
     deployment = service.current
     assert deployment is not None
     resources = [dict(resource) for resource in deployment.resources]
     by_node = {resource["Node"]: resource for resource in resources}
-    changed = False
+    lineages: dict[str, Any] = {}
     for asset_id, asset in assets.items():
         asset = _mapping(asset, f"properties.assets.{asset_id}")
         uri = _mapping(asset.get("locationInfo", {}), f"properties.assets.{asset_id}.locationInfo").get("uri", "")
@@ -172,17 +175,19 @@ def _definition_resources(service: WebService, assets: dict[str, Any]) -> list[d
         if resource["Kind"] != "TrainedModel":
             raise DeployError(f"Asset {asset_id}: only a trained model's location can be changed here.")
         try:
-            path, digest, _ = verified_model(service, resource["Name"], location_of_uri(uri))
+            location = location_of_uri(uri)
+            path, digest, model = verified_model(service, resource["Name"], location)
         except EndpointError as error:
             raise DeployError(f"Asset {asset_id}: {error.message}") from None
         resource.update({"Path": path, "Sha256": digest})
-        changed = True
-    if changed:
+        lineages[resource["Name"]] = patch_lineage(name=resource["Name"], model=model, sha256=digest,
+                                                   location=location["RelativeLocation"])
+    if lineages:
         try:
             dry_run(deployment, resources)
         except EndpointError as error:
             raise DeployError(error.message) from None
-    return resources
+    return resources, lineages
 
 
 def definition_apply(*, service: WebService, definition: Any, user: User | None = None) -> WebService:
@@ -205,7 +210,7 @@ def definition_apply(*, service: WebService, definition: Any, user: User | None 
     level = _mapping(properties.get("diagnostics", {}), "properties.diagnostics").get("level")
     if level is not None and level not in Endpoint.TraceLevel.values:
         raise DeployError("'properties.diagnostics.level' must be None, Error or All.")
-    resources = _definition_resources(service, _mapping(properties.get("assets", {}), "properties.assets"))
+    resources, lineages = _definition_resources(service, _mapping(properties.get("assets", {}), "properties.assets"))
     graph, known = deployment.graph, {}
     if "package" in properties:
         graph = _definition_graph(deployment.graph, _mapping(properties["package"], "properties.package"))
@@ -234,7 +239,8 @@ def definition_apply(*, service: WebService, definition: Any, user: User | None 
             service.current = Deployment.objects.create(
                 service=service, version=version, run=deployment.run, graph=graph,
                 input_schema=deployment.input_schema, output_schema=outputs, resources=resources,
-                sample=deployment.sample, input_profile=deployment.input_profile, created_by=user)
+                sample=deployment.sample, input_profile=deployment.input_profile, created_by=user,
+                lineage={**deployment.lineage, "resources": {**deployment.lineage.get("resources", {}), **lineages}})
             service.deployed_at = timezone.now()
             service.save(update_fields=["current", "deployed_at"])
             Endpoint.objects.filter(service=service).update(version=F("version") + 1)

@@ -23,6 +23,7 @@ from studio.errors import RequestRefused
 
 from . import blob, storage
 from .dry_run import sample_problem
+from .lineage import patch_lineage
 from .models import Endpoint, ResourceVersion, WebService
 from .resource_history import deployed_version, deployment_recorded, updatable
 from .scoring.keys import Keys
@@ -205,13 +206,13 @@ def dry_run(deployment: Any, resources: list[dict[str, Any]]) -> None:
         raise EndpointError(f"The model can't score this service's sample rows: {problem}")
 
 
-def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVersion) -> None:
+def _activate(endpoint: Endpoint, resource: dict[str, Any], version: ResourceVersion, how: str) -> None:
     others = [r for r in endpoint.resources or [] if r["Name"] != resource["Name"]]
     endpoint.resources = [*others, {"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}]
     endpoint.save(update_fields=["resources"])
     Endpoint.objects.filter(pk=endpoint.pk).update(version=F("version") + 1)
     endpoint.resource_versions.filter(name=resource["Name"]).exclude(pk=version.pk).update(active=False)
-    ResourceVersion.objects.filter(pk=version.pk).update(active=True)
+    ResourceVersion.objects.filter(pk=version.pk).update(active=True, activated_by=how)
     transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
 
 
@@ -282,7 +283,8 @@ def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list
         relative = str(entry["Location"].get("RelativeLocation"))
         versions.append((resources[str(name)], ResourceVersion(
             endpoint=endpoint, name=str(name), path=path, sha256=digest, source=relative, how=how,
-            metrics=new.info.get("metrics", {}))))
+            metrics=new.info.get("metrics", {}), activated_by=how,
+            lineage=patch_lineage(name=str(name), model=new, sha256=digest, location=relative))))
     _dry_run(endpoint, [{"Name": resource["Name"], "Path": version.path, "Sha256": version.sha256}
                         for resource, version in versions])
     with transaction.atomic():
@@ -290,7 +292,7 @@ def resource_patch(*, endpoint: Endpoint, body: Any, how: str = "patch") -> list
         for resource, version in versions:
             deployed_version(endpoint, resource)
             version.save()
-            _activate(endpoint, resource, version)
+            _activate(endpoint, resource, version, how)
     return [version for _, version in versions]
 
 
@@ -313,10 +315,10 @@ def resource_rollback(*, endpoint: Endpoint, version_id: int) -> ResourceVersion
             endpoint.save(update_fields=["resources"])
             Endpoint.objects.filter(pk=endpoint.pk).update(version=F("version") + 1)
             endpoint.resource_versions.filter(name=version.name).update(active=False)
-            ResourceVersion.objects.filter(pk=version.pk).update(active=True)
+            ResourceVersion.objects.filter(pk=version.pk).update(active=True, activated_by="rollback")
             transaction.on_commit(lambda: signal_change(endpoint.endpoint_id))
         else:  # a patch, or what an earlier deployment served: pin that file
-            _activate(endpoint, resource, version)
+            _activate(endpoint, resource, version, "rollback")
     version.refresh_from_db()
     return version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .lineage import endpoint_lineage
 from .locations import api_location, batch_location, help_location
 from .models import Endpoint, WebService
 from .scoring.keys import stored_keys
@@ -28,6 +29,7 @@ def endpoint_json(base: str, endpoint: Endpoint, *, with_keys: bool = True) -> d
         "ThrottleLevel": endpoint.throttle_level, "Version": endpoint.version,
         "Resources": [{**r, "Patched": r["Name"] in {p["Name"] for p in endpoint.resources or []}}
                       for r in resources_json(endpoint.service)],
+        "Lineage": endpoint_lineage(endpoint),
     }
     return {**body, **stored_keys(endpoint)} if with_keys else body
 

@@ -57,6 +57,9 @@ class Deployment(models.Model):
                               help_text='{input: {"ColumnNames", "Values"}}: sample rows for help pages')
     input_profile = models.JSONField(default=dict, blank=True, help_text='{input: {column: {"kind", "edges" or '
                                      '"categories", "expected", "buckets"}}}: the training data, for drift')
+    lineage = models.JSONField(default=dict, blank=True, help_text=(
+        'Where it came from, as it was when deployed (webservices/lineage.py): the deployed experiment and run, and '
+        '{"resources": {name: the lineage of each saved model it serves}}.'))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -243,6 +246,11 @@ class ResourceVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="Evaluation recorded in the .ilearner.")
     how = models.CharField(max_length=20, default="patch", help_text="deploy | patch | rollback | schedule")
     active = models.BooleanField(default=False)
+    activated_by = models.CharField(max_length=20, blank=True, help_text="How it last became the active one: "
+                                    "deploy | patch | schedule | rollback (empty: as `how`).")
+    lineage = models.JSONField(default=dict, blank=True, help_text=(
+        'Where this model came from, as it was when recorded (webservices/lineage.py); a patch\'s names its batch '
+        'job and input file.'))
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

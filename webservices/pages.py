@@ -16,6 +16,7 @@ from .dashboard import drift_view, endpoint_help
 from .deletion import deletion_facts, web_service_delete
 from .drift import report as drift_report
 from .endpoints import updatable
+from .lineage import lineage_line
 from .locations import base_url
 from .management_json import endpoint_json, service_json
 from .models import Endpoint
@@ -52,6 +53,8 @@ def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     base = base_url(request)
     body = service_json(base, service)
+    for endpoint in body["endpoints"]:
+        endpoint["lineage_line"] = lineage_line(endpoint["Lineage"])
     management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
     return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
                                                        "management": management, "deletion": deletion_facts(service)})
@@ -69,7 +72,8 @@ def web_service_endpoint(request: HttpRequest, service_id: int, name: str) -> Ht
     base = base_url(request)
     patch_url = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints/{endpoint.name}"
     return render(request, "studio/web_service_endpoint.html", {
-        "service": service, "endpoint": endpoint, "body": endpoint_json(base, endpoint, with_keys=False),
+        "service": service, "endpoint": endpoint, "body": (body := endpoint_json(base, endpoint, with_keys=False)),
+        "lineage_line": lineage_line(body["Lineage"]),
         "help": endpoint_help(base, endpoint), "section": "web-services", "drift": drift_view(drift_report(endpoint)),
         "schema": service.current.input_schema if service.current else {},
         "updatable": names, "retraining_services": retraining,

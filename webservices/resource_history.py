@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .lineage import deployed_resource_lineage
 from .models import Endpoint, ResourceVersion, WebService
 
 
@@ -23,9 +24,11 @@ def deployed_version(endpoint: Endpoint, resource: dict[str, Any]) -> ResourceVe
         patched = any(r["Name"] == resource["Name"] for r in endpoint.resources or [])
         if not patched:
             endpoint.resource_versions.filter(name=resource["Name"]).update(active=False)
+        deployment = endpoint.service.current
+        lineage = deployed_resource_lineage(deployment, resource) if deployment is not None else {}
         version = ResourceVersion.objects.create(endpoint=endpoint, name=resource["Name"], path=resource["Path"],
                                                  sha256=resource["Sha256"], how="deploy", active=not patched,
-                                                 source="deployment")
+                                                 activated_by="deploy", source="deployment", lineage=lineage)
     return version
 
 

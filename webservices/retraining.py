@@ -4,8 +4,9 @@ for a PATCH onto an endpoint."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -40,6 +41,27 @@ def output_extension(kind: str) -> tuple[str, ...]:
     return (".ilearner",) if kind == MODEL else TABLE_EXTENSIONS
 
 
+def trained_by(graph: dict[str, Any]) -> str | None:
+    """The node whose trained model reaches a web service output (the Train Model a retraining job runs)."""
+    modules = {node["id"]: node["module"] for node in graph["nodes"]}
+    for node in graph["nodes"]:
+        source = next((edge["source"] for edge in graph["edges"] if edge["target"] == node["id"]), None)
+        if node["module"] == OUTPUT_MODULE and source in modules and \
+                registry.get(modules[source]).web_service == ServiceRole.TRAIN:
+            return str(source)
+    return None
+
+
+def content_sha256(handle: IO[bytes]) -> str:
+    """The sha256 of a whole seekable input, read a block at a time; the handle is left at its start."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while block := handle.read(2**20):
+        digest.update(block)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
 def table_file(table: Any, location: str) -> bytes:
     """A whole table in the format its location's extension names (CSV, TSV, Parquet or ARFF)."""
     if location.endswith(".arff"):
@@ -53,13 +75,16 @@ def table_file(table: Any, location: str) -> bytes:
 def retrain(*, scorer: Any, input_schema: dict[str, list[dict[str, Any]]], inputs: dict[str, Any],
             outputs: dict[str, Any], global_parameters: dict[str, Any], model_name: str, note: dict[str, Any]) -> int:
     """Train on the whole input files (training needs every row at once) and write each output; returns the
-    number of rows trained on. Raises BadRequest for unreadable input, ScoringError for a failing module or an
-    output that can't be stored (quota, a location held by another owner, a refused blob); StorageError for an
-    input that can't be opened. `inputs` and `outputs` are blob.Place objects."""
+    number of rows trained on. The model's metadata (signed with it) records `note`, its metrics and each input
+    file with its sha256 (its lineage: what exactly it was trained on). Raises BadRequest for unreadable input,
+    ScoringError for a failing module or an output that can't be stored (quota, a location held by another owner,
+    a refused blob); StorageError for an input that can't be opened. `inputs` and `outputs` are blob.Place objects."""
     tables = {}
     rows = 0
+    read = []
     for name, place in inputs.items():
         with place.open() as handle:
+            read.append({"input": name, "location": place.location, "sha256": content_sha256(handle)})
             try:
                 lines_checked(handle, name)
                 frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
@@ -74,7 +99,7 @@ def retrain(*, scorer: Any, input_schema: dict[str, list[dict[str, Any]]], input
         value = raw[name]
         if isinstance(value, TrainedModel):
             value.name = model_name
-            value.info = {**value.info, "metrics": metrics, "trained_rows": rows, **note}
+            value.info = {**value.info, "metrics": metrics, "trained_rows": rows, **note, "inputs": read}
             data = value.to_bytes()
         else:
             data = table_file(values[(scorer.outputs[name], "dataset")], place.location)

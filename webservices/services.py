@@ -27,6 +27,7 @@ from studio.errors import RequestRefused
 from studio.sealing import seal
 
 from .drift import profile
+from .lineage import deployment_lineage
 from .models import Deployment, Endpoint, WebService
 from .resource_history import deployment_recorded
 from .scoring.keys import Keys, key_hash
@@ -269,7 +270,8 @@ def deploy(*, experiment: Experiment, web_service: WebService | None = None,
             service=web_service, version=version, run=frozen["run"], graph=frozen["graph"],
             input_schema=frozen["input_schema"], output_schema=frozen["output_schema"],
             resources=frozen["resources"], sample=frozen["sample"],
-            input_profile=frozen["input_profile"], created_by=user)
+            input_profile=frozen["input_profile"], created_by=user,
+            lineage=deployment_lineage(experiment, frozen["run"], frozen["resources"]))
         web_service.current, web_service.kind = deployment, frozen["kind"]
         web_service.name, web_service.deployed_at = service_name(experiment), timezone.now()
         web_service.save()

@@ -29,6 +29,7 @@ from . import blob, storage
 from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
 from .batch_csv import arff_write, chunk_table, lines_checked, part_extension, text_part, typed_frame
 from .job_queue import job_task_received, job_task_send, superseded
+from .lineage import retraining_note
 from .models import BatchJob, BatchTask
 from .retraining import retrain
 from .schedules import attempts_conclude, schedules_fire
@@ -179,7 +180,8 @@ def _retrain_job(job: BatchJob) -> None:
         rows = retrain(scorer=state.scorer,  # type: ignore[union-attr]
                        input_schema=service.current.input_schema, inputs=inputs,  # type: ignore[union-attr]
                        outputs=outputs, global_parameters=job.global_parameters, model_name=resource,
-                       note={"retraining_service": service.pk, "job": job.job_id})
+                       note={"retraining_service": service.pk, "job": job.job_id,
+                             "lineage": retraining_note(service, job)})
     except (BadRequest, storage.StorageError) as error:
         _fail(job.pk, f"Input could not be read: {error.message}")
         return

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from experiments.engine.output import as_text
+from experiments.lineage import asset_lineage
 from experiments.models import Asset, Dataset, Experiment, NodeRun, Run
 from experiments.selectors import node_run_origin
 from experiments.service_kinds import PREDICTIVE, SET_UP_CHOICES
@@ -62,12 +63,20 @@ class DatasetSerializer(serializers.ModelSerializer):
 class AssetSerializer(serializers.ModelSerializer):
     workspace = serializers.CharField(source="workspace_id", read_only=True)
     experiment = serializers.IntegerField(source="source_run.experiment_id", read_only=True, default=None)
+    lineage = serializers.SerializerMethodField(help_text=(
+        'Where it came from, recorded when it was saved: {"experiment", "experiment_name", "run", "node", '
+        '"datasets": [{"id", "name", "sha256", "node"}], "modules": {module: version}, "parameters", '
+        '"studio_version", "trained"} ("reconstructed": true when rebuilt from its run for an older asset).'))
 
     class Meta:
         model = Asset
         fields = ["id", "kind", "name", "description", "workspace", "summary", "size_bytes", "source_run",
-                  "source_node", "source_port", "experiment", "created"]
+                  "source_node", "source_port", "experiment", "lineage", "created"]
         read_only_fields = ["kind", "summary", "size_bytes", "source_run", "source_node", "source_port", "created"]
+
+
+    def get_lineage(self, asset: Asset) -> dict[str, Any]:
+        return asset_lineage(asset)
 
 
 class SetupSerializer(serializers.Serializer):

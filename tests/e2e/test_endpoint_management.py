@@ -44,11 +44,17 @@ def test_add_patch_roll_back_schedule_and_delete_from_the_dashboard(page, api, o
         "SasBlobToken": storage.sas_token(str(owner.workspace.pk), "models/canary.ilearner")}}]})
     page.get_by_test_id("endpoint-link-canary").click()
     page.get_by_test_id("version-patch-active").wait_for()
+    line = page.get_by_test_id("lineage-line-canary")  # issue 20: the page says what the endpoint serves
+    expect(line).to_have_text(f"serving model '{resource['Name']}' (patched onto this endpoint), its training was "
+                              "not recorded")  # the deployed bytes stored again: no job wrote this file
     assert resource["Name"] in page.get_by_test_id("updatable-resource").inner_text()
     assert "curl -s -X PATCH" in page.get_by_test_id("patch-sample").inner_text()
     page.once("dialog", lambda dialog: dialog.accept())  # Roll back asks first (tests/e2e/test_lifecycle.py)
     page.get_by_test_id("version-deploy").get_by_role("button", name="Roll back").click()
     page.get_by_test_id("version-deploy-active").wait_for()
+    expect(line).to_contain_text(f"serving model '{resource['Name']}' (rolled back to), trained by run "
+                                 f"{training.runs.order_by('created').first().pk} of experiment '{training.name}'")
+    expect(page.get_by_test_id("lineage-details-endpoint")).to_be_hidden()  # the page's were the patch's
     assert canary.resource_versions.get(active=True).how == "deploy"
 
     # A schedule needs a deployed retraining service: without one, the form says so.

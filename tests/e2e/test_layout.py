@@ -5,6 +5,7 @@ Set ATELIER_LAYOUT_SHOTS=/some/dir to also save a screenshot of every state (for
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,7 @@ def test_every_studio_page_fits_the_window(page, owner, studio_server):
             page.goto(studio_server.url + path)
             page.wait_for_load_state("networkidle")
             walk.check(name, shell)
+        lineage_open(walk, studio_server, service, run)
         page.goto(studio_server.url + "/")
         page.get_by_test_id("user-menu").locator("summary").click()
         page.locator("td.actions details summary").first.click()
@@ -261,6 +263,27 @@ def test_every_studio_page_fits_the_window(page, owner, studio_server):
                                                "rename form": "td.actions details[open] form"})
         problems += walk.problems
     assert problems == [], "\n".join(problems)
+
+
+def lineage_open(walk, server, service, run):
+    """The dashboard's lineage line for the default endpoint (issue 20), then its details and the Trained Models
+    page's opened: they fit the window too."""
+    page = walk.page
+    page.goto(f"{server.url}/web-services/{service.pk}/")
+    expect(page.get_by_test_id("lineage-line-default")).to_have_text(re.compile(
+        rf"^serving model '{re.escape(NAME)} \[trained model\]', trained by run {run.pk} of experiment "
+        rf"'{re.escape(NAME)}' on dataset 'Enter Data Manually \(data\)' \(sha [0-9a-f]{{12}}…\) "
+        r"on \d{4}-\d\d-\d\d$"))
+    details = page.get_by_test_id("lineage-details-default")
+    details.locator("summary").click()
+    details.scroll_into_view_if_needed()
+    expect(details).to_contain_text("train-model v")
+    walk.check("web service, lineage open", {"lineage": "[data-testid=lineage-details-default]"})
+    page.goto(f"{server.url}/trained-models/")
+    first = page.locator("[data-testid^=lineage-details-]").first
+    first.locator("summary").click()
+    first.scroll_into_view_if_needed()
+    walk.check("trained models, lineage open", {"lineage": "[data-testid^=lineage-details-][open]"})
 
 
 def drag(page, handle, dx):

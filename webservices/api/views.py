@@ -28,6 +28,7 @@ from webservices.endpoints import (
     resource_rollback,
     updatable,
 )
+from webservices.lineage import endpoint_lineage, lineage_line
 from webservices.locations import base_url
 from webservices.management_json import endpoint_json, service_json
 from webservices.models import WebService
@@ -36,6 +37,7 @@ from webservices.selectors import web_services_of
 from webservices.services import deploy, key_regenerate
 
 from .job_views import StudioJobsMixin
+from .schemas import EndpointSerializer, WebServiceSerializer
 
 
 class DeploySerializer(serializers.Serializer):
@@ -74,11 +76,12 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
     def get_queryset(self) -> QuerySet[WebService]:
         return web_services_of(self.request.user)
 
-    @extend_schema(responses=OpenApiResponse(description="Web services"))
+    @extend_schema(responses=OpenApiResponse(WebServiceSerializer(many=True), description="Web services"))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response([service_json(base_url(request), service) for service in self.get_queryset()])
 
-    @extend_schema(responses=OpenApiResponse(description="One web service"))
+    @extend_schema(responses=OpenApiResponse(WebServiceSerializer, description="One web service: each endpoint "
+                                             "with the Lineage of the model it serves"))
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(service_json(base_url(request), self.get_object()))
 
@@ -139,7 +142,7 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response({f"{which.capitalize()}Key": key, "KeyHint": hint})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
-                   responses=OpenApiResponse(description="The endpoint, with its keys"))
+                   responses=OpenApiResponse(EndpointSerializer, description="The endpoint, with its keys"))
     @action(detail=True, methods=["put", "patch", "delete"], url_path=r"endpoints/(?P<name>[^/]+)")
     def endpoint(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """PUT: add the endpoint (or change its settings); PATCH: update resource; DELETE: remove it. The
@@ -156,13 +159,15 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         endpoint_delete(existing)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "history": [...]}'))
+    @extend_schema(responses=OpenApiResponse(description='{"updatable": [names], "patchable", "history": [...], '
+                                                         '"lineage": the endpoint\'s lineage line}'))
     @action(detail=True, methods=["get"], url_path=r"endpoints/(?P<name>[^/]+)/resources")
     def resources(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """The endpoint's Update Resource facts: what may be patched and every model it has served."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
         return Response({"updatable": [r["Name"] for r in updatable(endpoint.service)],
-                         "patchable": not endpoint.is_default, "history": resource_history(endpoint)})
+                         "patchable": not endpoint.is_default, "history": resource_history(endpoint),
+                         "lineage": lineage_line(endpoint_lineage(endpoint))})
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT},
                    responses=OpenApiResponse(description="The history after the rollback"))

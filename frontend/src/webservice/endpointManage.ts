@@ -57,9 +57,20 @@ class EndpointManage {
   }
 
   private async history(): Promise<void> {
-    const body = await getJSON<{ history: ModelVersion[] }>(`${this.base}/resources/`);
+    const body = await getJSON<{ history: ModelVersion[]; lineage?: string }>(`${this.base}/resources/`);
     const rows = this.root.querySelector("[data-testid=resource-history] tbody");
     rows?.replaceChildren(...body.history.map((version) => this.versionRow(version)));
+    this.lineage(body.lineage);
+  }
+
+  /** The page's lineage line follows a rollback or a patch made here; the details shown with the page, now
+   *  those of another model, are folded away until the page is loaded again. */
+  private lineage(line: string | undefined): void {
+    const shown = document.querySelector<HTMLElement>("[data-testid=endpoint-lineage] [data-lineage-line]");
+    if (!shown || line === undefined || shown.textContent === line) return;
+    shown.textContent = line;
+    const details = document.querySelector<HTMLElement>("[data-testid=lineage-details-endpoint]");
+    if (details) details.hidden = true;
   }
 
   private versionRow(version: ModelVersion): HTMLElement {
