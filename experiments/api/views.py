@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +22,7 @@ from experiments.assets import AssetInUse, SaveError, SharedSample, asset_delete
 from experiments.conversion import ConversionError
 from experiments.datasets import OUT_OF_MEMORY, DatasetError, UploadOptions, dataset_upload, lines_adjusted
 from experiments.engine import store
+from experiments.export import ExportError, export_file_stem, mlflow_zip, python_script
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.framework.registry import registry
 from experiments.run_queue import run_nudge
@@ -116,6 +119,13 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             raise ProblemsError(str(error), [], status_code=status_code) from None
 
 
+class FormatIsTheExport(DefaultContentNegotiation):
+    """`?format=` names the export (python, mlflow), not a renderer: answers (errors included) are JSON."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class ExperimentViewSet(viewsets.ModelViewSet):
     """Experiments in the caller's workspaces, with their graph and its validation problems."""
 
@@ -180,6 +190,33 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     def schemas(self, request: Request, pk: str | None = None) -> Response:
         """The columns each output will have, where they can be known without running (the column selector)."""
         return Response(services.experiment_schemas(self.get_object()))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["python", "mlflow"], default="python",
+                                     description="python: a standalone script (text/x-python); mlflow: a zip of "
+                                                 "an MLflow model directory (pyfunc flavor)")],
+        responses={(200, "text/x-python"): OpenApiResponse(description="The script, as an attachment"),
+                   (200, "application/zip"): OpenApiResponse(description="The MLflow model directory, zipped"),
+                   400: OpenApiResponse(description="Not finished, or a module with no code form (named)")})
+    @action(detail=True, methods=["get"], content_negotiation_class=FormatIsTheExport)
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """Export as code: the last finished run as a standalone Python script (pandas, numpy, scikit-learn) that
+        reproduces its scored rows, or the trained predictive pipeline as an MLflow model."""
+        experiment = self.get_object()
+        kind = request.query_params.get("format", "python")
+        try:
+            if kind == "python":
+                body, content_type, name = python_script(experiment).encode(), "text/x-python", ".py"
+            elif kind == "mlflow":
+                body, content_type, name = mlflow_zip(experiment), "application/zip", "-mlflow.zip"
+            else:
+                raise ExportError(f"Unknown export format '{kind}'; choose python or mlflow.")
+        except ExportError as error:
+            raise ProblemsError(str(error), [{"node": error.node, "message": str(error)}] if error.node else [],
+                                ) from None
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export_file_stem(experiment)}{name}"'
+        return response
 
     @extend_schema(request=SaveAsSerializer, responses={201: ExperimentSerializer})
     @extend_schema(request=SetupSerializer, responses=OpenApiResponse(

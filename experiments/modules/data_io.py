@@ -15,11 +15,12 @@ import pandas as pd
 from studio import outbound, storage
 
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.code_forms import CodeForm, CodeNode, helper_source, python_source
 from .framework.datatable import Column, DataTable, Kind, Schema
 from .framework.params import Bool, Choice, Reference, Text
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
-from .framework.table_files import GzipDamaged, GzipTooLarge, csv_options, gunzip, is_text, trimmed
+from .framework.table_files import GzipDamaged, GzipTooLarge, ParsingRules, csv_options, gunzip, is_text, trimmed
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
@@ -55,6 +56,24 @@ class Dataset(Module):
         if not isinstance(table, DataTable):
             raise ModuleError(f"Saved dataset {params['dataset']} could not be read as a table", parameter="dataset")
         return {"dataset": table}
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        """The file the dataset was read from, read again by its parsing rules (the facts: its name, file
+        name and rules), as the upload did: pandas' reader with those options, then names and text trimmed."""
+        dataset = node.facts["dataset"]
+        rules = ParsingRules.from_json(dataset.get("parsing"))
+        options = {"na_values": list(rules.missing), "keep_default_na": False, "skipinitialspace": True,
+                   "decimal": rules.decimal}
+        if rules.true or rules.false:
+            options |= {"true_values": sorted(rules.true_words), "false_values": sorted(rules.false_words)}
+        imports: set[str] = set()
+        arguments = ", ".join(f"{key}={python_source(value, imports)}" for key, value in options.items())
+        body = ("    separator = \"\\t\" if str(path).endswith((\".tsv\", \".tsv.gz\")) else \",\"\n"
+                f"    frame = pd.read_csv(path, sep=separator, {arguments})\n"
+                "    return trimmed(frame)\n")
+        return CodeForm(body, ("dataset",), doc=f"The saved dataset '{dataset['name']}', read from its file.",
+                        helpers=(helper_source(trimmed),), argument=dataset["file"])
 
     def source_fingerprint(self, params: Mapping[str, Any], ctx: Context) -> str | None:
         """None: the engine joins the saved dataset's sha256 to the cache key itself (Reference params)."""
@@ -303,6 +322,7 @@ def read_storage(ctx: Context, path: str) -> bytes:
 @registry.register
 class ImportData(Module):
     id = "import-data"
+    no_code_reason = "it reads from a URL, a blob or a database when the run starts; the script can't promise the same data"
     name = "Import Data"
     category = CATEGORY
     subcategory = "Input"
@@ -349,6 +369,7 @@ class ImportData(Module):
 @registry.register
 class ExportData(Module):
     id = "export-data"
+    no_code_reason = "it writes to workspace storage, which a standalone script can't reach"
     name = "Export Data"
     category = CATEGORY
     subcategory = "Output"

@@ -261,6 +261,7 @@ def run_script(script: str, frames: list[pd.DataFrame | None], ctx: Context) -> 
 @registry.register
 class ExecutePythonScript(Module):
     id = "execute-python-script"
+    no_code_reason = "it runs a user's script in the studio's sandbox; copy the script into this function yourself"
     name = "Execute Python Script"
     category = "Python Language"
     description = "Executes a Python script from an Azure Machine Learning experiment."

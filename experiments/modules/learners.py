@@ -44,6 +44,7 @@ from sklearn.preprocessing import MinMaxScaler, Normalizer, QuantileTransformer,
 
 from .framework.artifacts import UntrainedModel
 from .framework.base import Context, Module, ModuleError, Problem
+from .framework.code_forms import CodeForm, CodeNode, NoCodeForm, python_source
 from .framework.model_types import EXAMPLE_FEATURES, built_types
 from .framework.params import Bool, Choice, Float, Int, Param, ParamInvalid, Seed, Text
 from .framework.ports import InputPort, OutputPort, PortType
@@ -127,6 +128,16 @@ class Learner(Module):
     @classmethod
     def estimator(cls, p: Mapping[str, Any]) -> Any:
         raise NotImplementedError
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        """The unfitted estimator Train Model fits, written from the object `build_estimator` makes."""
+        if cls.swept(cls.settings(node.params)):
+            raise NoCodeForm(f"{cls.name} is in Parameter Range mode, which only Tune Model Hyperparameters uses")
+        imports: set[str] = set()
+        estimator = python_source(cls.build_estimator(node.params), imports)
+        return CodeForm(f"    return {estimator}\n", ("untrained_model",), doc=f"{cls.name}, untrained.",
+                        imports=tuple(sorted(imports)))
 
     @classmethod
     def build_estimator(cls, params: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Any:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, ServiceRole, table_input
+from .framework.code_forms import CodeForm, CodeNode, NoCodeForm, helper_source, plain_names
 from .framework.columns import selection_is_empty
 from .framework.datatable import Column, DataTable, Kind, Schema, infer_kind
 from .framework.params import Bool, Choice, Columns, Float, Int, Seed, Text
@@ -176,6 +177,29 @@ class SplitData(Module):
             parts = (table.frame[mask.to_numpy()], table.frame[~mask.to_numpy()])
         return {"results1": table.with_frame(parts[0].reset_index(drop=True)),
                 "results2": table.with_frame(parts[1].reset_index(drop=True))}
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        """Split Rows with the module's own seeded shuffle and stratification (their source is copied)."""
+        p = node.params
+        if p["splitting_mode"] != "Split Rows":
+            raise NoCodeForm(f"Split Data's '{p['splitting_mode']}' mode has no code form yet; use Split Rows")
+        fraction, seed = p["fraction_of_rows_in_the_first_output_dataset"], p["random_seed"]
+        order = f"seeded_order(len(dataset), {seed!r})" if p["randomized_split"] else "np.arange(len(dataset))"
+        body = f"    order = {order}\n"
+        if p["stratified_split"]:
+            key = plain_names(p["stratification_key_column"], "The stratification key column")
+            body += (f"    first = stratified_first(order, dataset[{key[0]!r}], {fraction!r})\n"
+                     "    first, second = order[first], order[~first]\n")
+        else:
+            body += f"    cut = round({fraction!r} * len(dataset))\n    first, second = order[:cut], order[cut:]\n"
+        body += ("    return (dataset.iloc[first].reset_index(drop=True),\n"
+                 "            dataset.iloc[second].reset_index(drop=True))\n")
+        stratified = f", stratified by {p['stratification_key_column']['rules'][0]['names'][0]!r}" \
+            if p["stratified_split"] else ""
+        return CodeForm(body, ("results1", "results2"),
+                        doc=f"{fraction:g} of the rows to the first output, random seed {seed}{stratified}.",
+                        helpers=(helper_source(seeded_order), helper_source(stratified_first)))
 
     def infer_schema(self, inputs: Mapping[str, Schema | None], params: Mapping[str, Any],
                      ctx: SchemaContext) -> dict[str, Schema | None]:

@@ -17,6 +17,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from . import learners  # noqa: F401  (the learners must be registered for training to find them)
 from .framework.artifacts import TrainedModel, UntrainedModel
 from .framework.base import Context, Module, ModuleError, Problem, ServiceRole, table_input
+from .framework.code_forms import CodeForm, CodeNode
 from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.params import Bool, Choice, Columns, Int, Seed
@@ -40,8 +41,10 @@ from .training import (
     row_scorer,
     score_frame,
     scored_table,
+    scoring_code,
     train_supervised,
     trained_input,
+    training_code,
     untrained_input,
 )
 
@@ -78,6 +81,10 @@ class TrainModel(Module):
     def check_inputs(cls, params: Mapping[str, Any], inputs: Mapping[str, Schema | None],
                      node: str | None) -> list[Problem]:
         return label_problems(cls, params, inputs.get("dataset"), node)
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        return training_code(node.facts["outputs"]["trained_model"])
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         untrained, table = untrained_input(inputs), table_input(inputs, "dataset")
@@ -161,6 +168,10 @@ class ScoreModel(Module):
     outputs = [OutputPort("scored_dataset", PortType.DATA_TABLE, label="Scored dataset")]
     params = {"append_score_columns_to_output": Bool(
         "Append score columns to output", True, help="Keep the input's columns, or output the scores alone.")}
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        return scoring_code(node.facts["inputs"]["trained_model"], node.params["append_score_columns_to_output"])
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         model, table = trained_input(inputs), table_input(inputs, "dataset")

@@ -47,6 +47,7 @@ from threadpoolctl import ThreadpoolController
 
 from .framework.artifacts import TrainedModel, UntrainedModel
 from .framework.base import Context, Module, ModuleError, Problem
+from .framework.code_forms import CodeForm, NoCodeForm, helper_source, python_source
 from .framework.columns import ColumnsNotFound, resolve_columns, selection_is_empty
 from .framework.datatable import Column, DataTable, Kind, Role, Schema
 from .framework.registry import registry
@@ -181,6 +182,70 @@ def _prepared(series: pd.Series, column: Column) -> pd.Series:
         raise ModuleError(f"Column '{column.name}' is not numeric, but the model was trained on numbers in it",
                           column=column.name) from None
     return numbers.replace([np.inf, -np.inf], np.nan)
+
+
+def script_features(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """feature_frame in an exported script (framework/code_forms.py): numbers as floats (infinities missing),
+    text with NaN for missing."""
+    data = {name: pd.to_numeric(frame[name]).astype(float).replace([np.inf, -np.inf], np.nan) for name in numeric}
+    for name in categorical:
+        data[name] = frame[name].astype(str).astype(object).where(frame[name].notna(), np.nan)
+    return pd.DataFrame(data, index=frame.index)[[*numeric, *categorical]]
+
+
+def training_code(model: TrainedModel) -> CodeForm:
+    """Train Model's code form (train_score.py): the run's label and feature columns inline, rows with a missing
+    label left out, the encoding pipeline around the learner, fitted on one native thread as the worker does."""
+    if model.task not in SUPERVISED or model.label is None:
+        raise NoCodeForm(f"{model.name} is a {model.task} model; only classification and regression export yet")
+    learner = learner_for(UntrainedModel(model.learner, model.task, model.params, model.name))
+    numeric = [column.name for column in model.features if column.kind == Kind.NUMERIC]
+    categorical = [column.name for column in model.features if column.kind != Kind.NUMERIC]
+    imports = {"from sklearn.pipeline import Pipeline", "from threadpoolctl import threadpool_limits"}
+    columns = python_source(preprocessor(model.features, learner.feature_encoding(model.params)), imports)
+    target = ".astype(float)" if model.task == "regression" else ""
+    body = (f"    label = {model.label!r}\n    numeric = {numeric!r}\n    categorical = {categorical!r}\n"
+            "    rows = dataset[dataset[label].notna()]\n"
+            f"    y = np.asarray(rows[label].tolist()){target}\n"
+            f"    model = Pipeline([(\"features\", {columns}),\n"
+            "                      (\"learner\", untrained_model)])\n"
+            "    with threadpool_limits(1):\n"
+            "        model.fit(script_features(rows, numeric, categorical), y)\n"
+            "    return model\n")
+    return CodeForm(body, ("trained_model",), doc=f"{model.name} trained to predict '{model.label}' from "
+                    f"{len(model.features)} feature columns.", imports=tuple(sorted(imports)),
+                    helpers=(helper_source(script_features),))
+
+
+def scoring_code(model: TrainedModel, append: bool) -> CodeForm:
+    """Score Model's code form: score_frame and scored_table for a classifier or a regression model."""
+    if model.task not in SUPERVISED:
+        raise NoCodeForm(f"Scoring a {model.task} model has no code form yet")
+    numeric = [column.name for column in model.features if column.kind == Kind.NUMERIC]
+    categorical = [column.name for column in model.features if column.kind != Kind.NUMERIC]
+    body = (f"    features = script_features(dataset, {numeric!r},\n"
+            f"                               {categorical!r})\n")
+    if model.task == "regression":
+        body += "    with threadpool_limits(1):\n        predicted = trained_model.predict(features).astype(float)\n" \
+                f"    scores = pd.DataFrame({{{SCORED_LABELS!r}: predicted}}, index=dataset.index)\n"
+    else:
+        body += ("    with threadpool_limits(1):\n        proba = trained_model.predict_proba(features)\n"
+                 "    labels = trained_model.classes_[proba.argmax(axis=1)]\n")
+        if model.task == "binary":
+            body += (f"    scores = pd.DataFrame({{{SCORED_LABELS!r}: labels, {SCORED_PROBABILITIES!r}: proba[:, 1]}},"
+                     "\n                          index=dataset.index)\n")
+        else:
+            body += ("    columns = {f'Scored Probabilities for Class \"{value}\"': proba[:, i]\n"
+                     "               for i, value in enumerate(trained_model.classes_)}\n"
+                     f"    scores = pd.DataFrame({{**columns, {SCORED_LABELS!r}: labels}}, index=dataset.index)\n")
+    if append:
+        body += ("    kept = dataset.drop(columns=[name for name in scores.columns if name in dataset.columns])\n"
+                 "    return pd.concat([kept, scores], axis=1)\n")
+    else:
+        body += "    return scores\n"
+    return CodeForm(body, ("scored_dataset",), doc=f"Scores from the trained {model.name}.",
+                    imports=("from threadpoolctl import threadpool_limits",),
+                    helpers=(helper_source(script_features),))
 
 
 def preprocessor(features: list[Column], encoding: str) -> ColumnTransformer:

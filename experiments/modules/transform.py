@@ -27,6 +27,7 @@ from .framework.artifacts import (
     transform_applier,
 )
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, table_input
+from .framework.code_forms import CodeForm, CodeNode, python_source
 from .framework.columns import ColumnsNotFound, resolve_columns
 from .framework.datatable import Column, DataTable, Kind, Role, Schema, infer_kind
 from .framework.params import Bool, Choice, Columns, Float, Text, all_of_type
@@ -331,6 +332,34 @@ class CleanMissingData(Module):
         state = self.learn(table, columns, params)
         transform = Transform("clean-missing-data", state, name="Clean Missing Data")
         return {"cleaned_dataset": apply_cleaning(table, state), "cleaning_transformation": transform}
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        """The cleaning as the run did it: the columns it chose (by the selection and the missing-value ratios,
+        read off the run's learned transformation), indicators first, then the mode, mean or median of the
+        data, or the custom value, or rows or columns dropped."""
+        state = node.facts["outputs"]["cleaning_transformation"].state
+        columns, mode = list(state["columns"]), state["mode"]
+        body = f"    frame = dataset.copy()\n    columns = {columns!r}\n"
+        if state["indicators"]:
+            body += f"    for column in columns:\n        frame[column + {INDICATOR_SUFFIX!r}] = frame[column].isna()\n"
+        if mode == "Remove entire row":
+            body += "    frame = frame.dropna(subset=columns).reset_index(drop=True)\n"
+        elif mode == "Remove entire column":
+            body += "    frame = frame.drop(columns=[column for column in columns if frame[column].isna().any()])\n"
+        else:
+            values = {"Replace with mode": "modes.iloc[0] if len(modes) else None",
+                      "Replace with mean": "series.astype('float64').mean()",
+                      "Replace with median": "series.astype('float64').median()"}
+            imports: set[str] = set()
+            value = values.get(mode) or f"{python_source(state['replacements'], imports)}[column]"
+            body += ("    for column in columns:\n        series = frame[column]\n"
+                     + ("        modes = series.mode(dropna=True)\n" if mode == "Replace with mode" else "")
+                     + f"        value = {value}\n"
+                     "        if value is not None and series.isna().any():\n"
+                     "            frame[column] = series.fillna(value)\n")
+        return CodeForm(body + "    return frame\n", ("cleaned_dataset",),
+                        doc=f"{mode}, in {len(columns)} column(s).")
 
     @staticmethod
     def in_range(table: DataTable, column: str, params: Mapping[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from studio.errors import AtelierError
 
+from .code_forms import CodeForm, CodeNode
 from .datatable import DataTable, Schema
 from .params import Param, ParamInvalid
 from .ports import InputPort, OutputPort
@@ -127,6 +128,15 @@ class Module:
     # segments joined by ", ", each with {parameter} placeholders ("label: {label_column}"); the canvas leaves
     # out a segment whose parameter is hidden (x-visible-when) or empty. Published in the catalogue.
     caption: ClassVar[tuple[str, ...]] = ()
+    # Export as code (framework/code_forms.py): why this module has no faithful form as a plain script, for
+    # modules that never will (a user's script, a read from outside); "" means "none written yet".
+    no_code_reason: ClassVar[str] = ""
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm | None:
+        """This node as one function of an exported script (pandas, numpy, scikit-learn only), or None when
+        the module has none; raise code_forms.NoCodeForm when these parameters have none."""
+        return None
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         raise NotImplementedError
