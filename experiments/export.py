@@ -9,10 +9,20 @@ and a `main()` that reads the input files named on the command line and writes t
 
 from __future__ import annotations
 
+import datetime
+import importlib.metadata
+import io
+import json
 import keyword
+import pickle
+import platform
 import re
+import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from .assets import run_output_record
 from .datasets import sample_manifest
@@ -22,6 +32,7 @@ from .models import Dataset, Experiment, Run
 from .modules.framework.code_forms import CodeForm, CodeNode, NoCodeForm
 from .modules.framework.ports import PortType
 from .modules.framework.registry import registry
+from .modules.training import scoring_code
 
 ARTIFACT_PORTS = (PortType.TRAINED_MODEL, PortType.UNTRAINED_MODEL, PortType.TRANSFORM)
 BASE_IMPORTS = ("import argparse", "import sys", "", "import numpy as np", "import pandas as pd")
@@ -221,5 +232,201 @@ def export_file_stem(experiment: Experiment) -> str:
     return _identifier(experiment.name) or f"experiment_{experiment.pk}"
 
 
+# --- MLflow -------------------------------------------------------------------------------------------
+
+MLFLOW_LOADER = "scoring_pipeline"
+# What each step on the scoring path becomes in the MLflow model: the learned cleaning is applied, the rest of
+# the path (the input, a split or sampling that only served training) passes the rows through.
+PASS_THROUGH = {"web-service-input", "split-data", "partition-and-sample"}
+SIGNATURE_TYPES = {"i": "long", "u": "long", "f": "double", "b": "boolean"}
+
+
 def mlflow_zip(experiment: Experiment) -> bytes:
-    raise ExportError("The MLflow export is not written yet.")
+    """The trained predictive pipeline of the last finished run (the learned cleaning on the scoring path, the
+    fitted scikit-learn pipeline, the score columns) as a zipped MLflow model directory, pyfunc flavor, with
+    its signature and an input example. Written without MLflow: MLmodel is a small YAML file."""
+    run = finished_run(experiment)
+    graph = parse_graph(run.graph)
+    score = _output_node(graph)
+    model = _loaded(run, graph.incoming(score)["trained_model"].source,
+                    graph.incoming(score)["trained_model"].source_port)
+    if model.task not in ("binary", "multiclass", "regression"):
+        raise ExportError(f"{model.name} is a {model.task} model; the MLflow export takes classification and "
+                          "regression models.", score)
+    cleaning, rows = _scoring_path(graph, run, score)
+    params, _ = registry.get("score-model").clean_params(graph.nodes[score].params, score)
+    form = scoring_code(model, params["append_score_columns_to_output"])
+    example = rows.head(5)
+    payload = pickle.dumps({"estimator": model.estimator, "cleaning": cleaning}, protocol=5)
+    files = {
+        "MLmodel": _mlmodel(run, rows, model),
+        f"code/{MLFLOW_LOADER}.py": _loader_source(experiment, run, form),
+        "model.pkl": payload,
+        "input_example.json": json.dumps(_split(example)),
+        "serving_input_example.json": json.dumps({"dataframe_split": _split(example)}, indent=2),
+        "requirements.txt": "\n".join(_requirements()) + "\n",
+        "python_env.yaml": _python_env(),
+    }
+    buffer = io.BytesIO()
+    stem = export_file_stem(experiment)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(f"{stem}/{name}", content)
+    return buffer.getvalue()
+
+
+def _scoring_path(graph: Graph, run: Run, score: str) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """The learned cleaning states from the input to Score Model, and the rows that enter the path (the
+    input the endpoint would receive), walking back along the dataset inputs."""
+    states: list[dict[str, Any]] = []
+    edge = graph.incoming(score)["dataset"]
+    while True:
+        node = graph.nodes[edge.source]
+        module = graph.module(node.id)
+        incoming = graph.incoming(node.id)
+        if node.module == "clean-missing-data":
+            states.insert(0, _loaded(run, node.id, "cleaning_transformation").state)
+        elif node.module == "apply-transformation":
+            transform = _loaded(run, incoming["transformation"].source, incoming["transformation"].source_port)
+            if transform.kind != "clean-missing-data":
+                raise ExportError(f"Apply Transformation (node {node.id}) applies a {transform.name or transform.kind}"
+                                  "; the MLflow export applies Clean Missing Data only, so far.", node.id)
+            states.insert(0, transform.state)
+        elif node.module not in PASS_THROUGH and node.module != "dataset":
+            raise ExportError(f"{module.name} (node {node.id}) is on the scoring path and has no MLflow form yet.",
+                              node.id)
+        upstream = incoming.get("dataset")
+        if node.module == "dataset" or upstream is None:
+            table = _loaded(run, node.id, edge.source_port)
+            return [_cleaning(state) for state in states], table.frame
+        edge = upstream
+
+
+def _cleaning(state: dict[str, Any]) -> dict[str, Any]:
+    """A Clean Missing Data state as plain data, as a web service applies it (the label never required)."""
+    labels = set(state.get("optional", [])) | set(state.get("service_labels", []))
+    return {"columns": list(state["columns"]), "replacements": dict(state["replacements"]),
+            "indicators": bool(state["indicators"]), "drop_rows": bool(state["drop_rows"]),
+            "drop_columns": list(state["drop_columns"]), "labels": sorted(labels)}
+
+
+def _split(frame: pd.DataFrame) -> dict[str, Any]:
+    return json.loads(frame.to_json(orient="split", index=False))
+
+
+def _signature_type(series: pd.Series) -> str:
+    return SIGNATURE_TYPES.get(series.dtype.kind, "string")
+
+
+def _mlmodel(run: Run, rows: pd.DataFrame, model: Any) -> str:
+    label = model.label
+    inputs = [{"type": _signature_type(rows[name]), "name": name, "required": name != label} for name in rows.columns]
+    classes = model.classes or []
+    outputs = [{"type": "string" if model.task != "regression" else "double", "name": "Scored Labels",
+                "required": True}]
+    if model.task == "binary":
+        outputs.append({"type": "double", "name": "Scored Probabilities", "required": True})
+    elif model.task == "multiclass":
+        outputs = [{"type": "double", "name": f'Scored Probabilities for Class "{value}"', "required": True}
+                   for value in classes] + outputs
+    lines = [
+        "artifact_path: model",
+        "flavors:",
+        "  python_function:",
+        f"    loader_module: {MLFLOW_LOADER}",
+        "    code: code",
+        "    data: model.pkl",
+        "    env:",
+        "      virtualenv: python_env.yaml",
+        f"    python_version: {platform.python_version()}",
+        f"model_uuid: {uuid.uuid4().hex}",
+        "saved_input_example_info:",
+        "  artifact_path: input_example.json",
+        "  type: dataframe",
+        "  pandas_orient: split",
+        "  serving_input_path: serving_input_example.json",
+        "signature:",
+        f"  inputs: {json.dumps(json.dumps(inputs))}",
+        f"  outputs: {json.dumps(json.dumps(outputs))}",
+        "  params: null",
+        f"utc_time_created: '{datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}'",
+        f"metadata:\n  atelier_run: {run.pk}\n  atelier_experiment: {run.experiment_id}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _requirements() -> list[str]:
+    return [f"{name}=={importlib.metadata.version(name)}" for name in
+            ("numpy", "pandas", "scikit-learn", "scipy", "threadpoolctl", "cloudpickle")
+            if _installed(name)]
+
+
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _python_env() -> str:
+    requirements = "".join(f"    - {line}\n" for line in _requirements())
+    return (f"python: {platform.python_version()}\nbuild_dependencies:\n  - pip\ndependencies:\n"
+            f"  - -r requirements.txt\n") if requirements else f"python: {platform.python_version()}\n"
+
+
+def _loader_source(experiment: Experiment, run: Run, form: CodeForm) -> str:
+    helpers = "\n\n".join(helper.rstrip() for helper in form.helpers)
+    return f'''"""{_docline(experiment.name)}: the scoring pipeline of run {run.pk} (Atelier experiment {experiment.pk}),
+as an MLflow pyfunc loader module. model.pkl holds the fitted scikit-learn pipeline and the learned cleaning."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+
+{helpers}
+
+
+def clean(frame, state):
+    """Clean Missing Data as a web service applies it: indicators, replacements, then rows and columns
+    dropped (a row is never dropped for lacking the label)."""
+    frame = frame.copy()
+    present = [column for column in state["columns"] if column in frame.columns]
+    if state["indicators"]:
+        for column in present:
+            frame[column + "_isMissing"] = frame[column].isna()
+    for column in present:
+        value = state["replacements"].get(column)
+        if value is not None and frame[column].isna().any():
+            frame[column] = frame[column].fillna(value)
+    if state["drop_rows"]:
+        keys = [column for column in present if column not in state["labels"]]
+        if keys:
+            frame = frame.dropna(subset=keys).reset_index(drop=True)
+    return frame.drop(columns=[column for column in state["drop_columns"] if column in frame.columns])
+
+
+def score_model(trained_model, dataset):
+    """Score Model."""
+{form.body.rstrip()}
+
+
+class ScoringPipeline:
+    def __init__(self, saved):
+        self.estimator = saved["estimator"]
+        self.cleaning = saved["cleaning"]
+
+    def predict(self, model_input, params=None):
+        frame = pd.DataFrame(model_input)
+        for state in self.cleaning:
+            frame = clean(frame, state)
+        return score_model(self.estimator, frame)
+
+
+def _load_pyfunc(data_path):
+    with open(data_path, "rb") as handle:
+        return ScoringPipeline(pickle.load(handle))
+'''

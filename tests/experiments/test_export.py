@@ -7,18 +7,26 @@ Model output to 1e-9.
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.assets import run_output_record
 from experiments.datasets import SAMPLE_DIR, samples_load
+from experiments.engine import store
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
-from experiments.models import Dataset
+from experiments.models import Dataset, Experiment
+from experiments.modules.framework.datatable import DataTable
+from experiments.modules.training import scored_table
 from tests.experiments.helpers import output_frame, run_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +39,7 @@ def training_graph(dataset_id, learner, label, first_steps=(), split=None):
              node("learner", learner), node("train", "train-model", label_column=[label]),
              node("score", "score-model"), node("evaluate", "evaluate-model")]
     chain = ["data", *[i for i, _, _ in first_steps], "split"]
-    ports = {"data": "dataset", "clean": "cleaned_dataset"}
+    ports = {"data": "dataset", "clean": "cleaned_dataset", "norm": "transformed_dataset"}
     edges = [edge(a, ports[a], b, "dataset") for a, b in itertools.pairwise(chain)]
     edges += [edge("learner", "untrained_model", "train", "untrained_model"),
               edge("split", "results1", "train", "dataset"), edge("train", "trained_model", "score", "trained_model"),
@@ -102,3 +110,77 @@ def test_iris_multiclass_exports_and_matches(owner, api, tmp_path):
     _, scored = exported_scores(api, run.experiment, tmp_path, "iris-multiclass.csv.gz")
     frame = output_frame(run, "score", "scored_dataset")
     assert_scores_match(frame, scored, [c for c in frame.columns if c.startswith("Scored")])
+
+
+def test_not_finished_and_unexportable_experiments_are_refused_with_the_reason(owner, api):
+    iris = sample("Iris Multiclass Data")
+    graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class")
+    experiment = Experiment.objects.create(workspace=owner.workspace, name="never run", graph=graph)
+    response = api.get(f"/api/experiments/{experiment.pk}/export/?format=python")
+    assert response.status_code == 400 and response.json()["detail"].startswith("Run the experiment first")
+    assert api.get(f"/api/experiments/{experiment.pk}/export/?format=mlflow").status_code == 400
+
+    graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class",
+                           [("norm", "normalize-data", {"columns": ["sepal-length"]})])
+    run = run_now(owner.workspace, graph, name="normalized")
+    response = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=python")
+    assert response.status_code == 400
+    assert response.json()["detail"] == ("Normalize Data (node norm) can't be exported as code: Normalize Data has "
+                                         "no code form yet")
+    assert response.json()["errors"][0]["node"] == "norm"
+    response = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=mlflow")
+    assert response.status_code == 400 and "Normalize Data (node norm)" in response.json()["detail"]
+    assert api.get(f"/api/experiments/{run.experiment.pk}/export/?format=pdf").status_code == 400
+
+
+def mlflow_python():
+    """A Python that imports MLflow: this one, or the install $ATELIER_BENCH_MLFLOW names (bench/scoring.py)."""
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        bench = Path(os.environ.get("ATELIER_BENCH_MLFLOW", "/nonexistent")).parent / "python"
+        if bench.exists():
+            return str(bench)
+        pytest.skip("MLflow isn't installed here (or set ATELIER_BENCH_MLFLOW to an MLflow install's bin/mlflow)")
+    return sys.executable
+
+
+LOAD_AND_PREDICT = """
+import sys
+import mlflow.pyfunc
+import pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+rows = pd.read_json(sys.argv[2], orient="split")
+model.predict(rows).to_csv(sys.argv[3], index=False)
+print(model.metadata.get_input_schema().input_names()[:3])
+"""
+
+
+def test_income_exports_an_mlflow_model_that_scores_as_the_endpoint(owner, api, tmp_path):
+    python = mlflow_python()
+    adult = sample("Adult Census Income Binary Classification dataset")
+    graph = training_graph(adult.pk, "two-class-boosted-decision-tree", "income",
+                           [("clean", "clean-missing-data", {"cleaning_mode": "Replace with mode"})])
+    run = run_now(owner.workspace, graph, name="income mlflow")
+    response = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=mlflow")
+    assert response.status_code == 200, response.content
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        archive.extractall(tmp_path)
+    (directory,) = [path for path in tmp_path.iterdir() if path.is_dir()]
+    assert "python_function" in (directory / "MLmodel").read_text()
+
+    raw = output_frame(run, "data", "dataset").head(3000)
+    assert raw.isna().any().any()  # rows with missing values: the learned cleaning must apply
+    rows = tmp_path / "rows.json"
+    raw.drop(columns=["income"]).to_json(rows, orient="split", index=False)
+    predicted = tmp_path / "predicted.csv"
+    done = subprocess.run([python, "-c", LOAD_AND_PREDICT, str(directory), str(rows), str(predicted)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    # What the endpoint computes for these rows: the run's cleaning as a service applies it, then Score Model.
+    cleaning = store.load_output(run_output_record(run, "clean", "cleaning_transformation")).served(["income"])
+    model = store.load_output(run_output_record(run, "train", "trained_model"))
+    expected = scored_table(model, cleaning.apply(DataTable(raw.drop(columns=["income"])))).frame
+    assert_scores_match(expected, pd.read_csv(predicted, keep_default_na=False, na_values=[""]),
+                        ["Scored Labels", "Scored Probabilities", "age", "workclass"])
