@@ -6,8 +6,9 @@ studio), then loads each server with `wrk` (a Lua POST script) on loopback, one 
 - Atelier: gunicorn with 2 uvicorn workers (docker-compose's web command), the classic RRS body;
 - floor: a minimal ASGI app (uvicorn, 2 workers) calling the same fitted pipeline (bench/floor_scoring.py);
 - echo: the same minimal app answering a fixed JSON without any model: the HTTP stack's ceiling;
-- MLflow: `mlflow models serve` (2 workers) of the same fitted scikit-learn pipeline, when an MLflow
-  install is found at $ATELIER_BENCH_MLFLOW (a venv's bin/mlflow); otherwise that row says skipped.
+- MLflow: `mlflow models serve` (2 workers) of the predictive experiment exported as an MLflow model (Export
+  as code: the same cleaning, fitted pipeline and score columns), when an MLflow install is found at
+  $ATELIER_BENCH_MLFLOW (a venv's bin/mlflow); otherwise that row says skipped.
 
 Prints p50/p99 at concurrency 1 and 16, throughput, and the ratios Atelier/floor, Atelier/echo and
 Atelier/MLflow. Every server runs with one native thread per worker process (OMP_NUM_THREADS=1).
@@ -81,25 +82,26 @@ def measure(name: str, url: str, body: str, headers: dict[str, str]) -> dict[str
     return figures
 
 
-def mlflow_model(model_file: Path) -> Path:
-    """The same fitted pipeline saved as an MLflow sklearn model (needs the MLflow venv's python)."""
+def mlflow_model() -> Path:
+    """The deployed predictive experiment as Atelier exports it (GET /api/experiments/{id}/export/?format=mlflow:
+    its learned cleaning, the fitted pipeline and Score Model's columns, as an MLflow pyfunc model)."""
+    import io
+    import zipfile
+
+    from experiments.export import ExportError, mlflow_zip
+    from experiments.models import Experiment
+
+    predictive = Experiment.objects.order_by("-pk").first()  # build_service's last: the predictive experiment
+    assert predictive is not None
+    try:
+        packed = mlflow_zip(predictive)
+    except ExportError as error:
+        raise RuntimeError(f"could not export the predictive experiment as an MLflow model: {error}") from None
     target = WORK / "mlflow-model"
-    code = ("import sys, pickle; sys.path.insert(0, sys.argv[3]); import mlflow.sklearn; "
-            "est = pickle.load(open(sys.argv[1], 'rb')); "
-            "mlflow.sklearn.save_model(est, sys.argv[2], serialization_format='cloudpickle')")
-    from experiments.modules.framework.artifacts import TrainedModel
-
-    model = TrainedModel.from_bytes(model_file.read_bytes())
-    pickled = WORK / "estimator.pkl"
-    import pickle
-
-    pickled.write_bytes(pickle.dumps(model.estimator))
-    python = Path(os.environ["ATELIER_BENCH_MLFLOW"]).parent / "python"
-    done = subprocess.run([str(python), "-c", code, str(pickled), str(target), str(ROOT)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"could not save the pipeline as an MLflow model:\n{done.stderr[-2000:]}")
-    return target
+    with zipfile.ZipFile(io.BytesIO(packed)) as archive:
+        archive.extractall(target)
+    (directory,) = [path for path in target.iterdir() if path.is_dir()]
+    return directory
 
 
 def main() -> None:
@@ -142,7 +144,7 @@ def main() -> None:
     saved = None
     if mlflow and Path(mlflow).exists():
         try:
-            saved = mlflow_model(model_file)
+            saved = mlflow_model()
         except RuntimeError as error:
             print(f"MLflow     skipped: {error}")
     if saved is not None:

@@ -62,9 +62,16 @@ def finished_run(experiment: Experiment) -> Run:
     run = experiment.runs.order_by("-created").first()
     if run is None or run.status != Run.Status.FINISHED:
         raise ExportError("Run the experiment first: export writes the code of a finished run.")
-    if run.graph != experiment.graph:
+    if _shape(run.graph) != _shape(experiment.graph):
         raise ExportError("The experiment changed since its last run; run it again before exporting it.")
     return run
+
+
+def _shape(graph: dict[str, Any]) -> tuple[Any, ...]:
+    """What a run computes from: the modules, their parameters and the edges (not positions or comments)."""
+    nodes = sorted((n.get("id"), n.get("module"), json.dumps(n.get("params", {}), sort_keys=True))
+                   for n in graph.get("nodes", []))
+    return tuple(nodes), json.dumps(sorted(json.dumps(e, sort_keys=True) for e in graph.get("edges", [])))
 
 
 def python_script(experiment: Experiment) -> str:
@@ -103,7 +110,7 @@ def _facts(graph: Graph, run: Run, node_id: str) -> dict[str, Any]:
         if out.type in ARTIFACT_PORTS and (out.name in used or out.type != PortType.UNTRAINED_MODEL):
             facts["outputs"][out.name] = _loaded(run, node_id, out.name)
     if module.id == "dataset":
-        dataset = Dataset.objects.filter(pk=graph.nodes[node_id].params.get("dataset")).first()
+        dataset = Dataset.objects.filter(pk=int(graph.nodes[node_id].params.get("dataset") or 0)).first()
         if dataset is None:
             raise ExportError(f"The dataset of node {node_id} no longer exists.", node_id)
         facts["dataset"] = {"name": dataset.name, "parsing": dataset.parsing,
@@ -258,7 +265,7 @@ def mlflow_zip(experiment: Experiment) -> bytes:
     form = scoring_code(model, params["append_score_columns_to_output"])
     example = rows.head(5)
     payload = pickle.dumps({"estimator": model.estimator, "cleaning": cleaning}, protocol=5)
-    files = {
+    files: dict[str, str | bytes] = {
         "MLmodel": _mlmodel(run, rows, model),
         f"code/{MLFLOW_LOADER}.py": _loader_source(experiment, run, form),
         "model.pkl": payload,
@@ -322,8 +329,8 @@ def _mlmodel(run: Run, rows: pd.DataFrame, model: Any) -> str:
     label = model.label
     inputs = [{"type": _signature_type(rows[name]), "name": name, "required": name != label} for name in rows.columns]
     classes = model.classes or []
-    outputs = [{"type": "string" if model.task != "regression" else "double", "name": "Scored Labels",
-                "required": True}]
+    kind = "string" if model.task != "regression" else "double"
+    outputs: list[dict[str, Any]] = [{"type": kind, "name": "Scored Labels", "required": True}]
     if model.task == "binary":
         outputs.append({"type": "double", "name": "Scored Probabilities", "required": True})
     elif model.task == "multiclass":
@@ -377,8 +384,9 @@ def _python_env() -> str:
 
 def _loader_source(experiment: Experiment, run: Run, form: CodeForm) -> str:
     helpers = "\n\n".join(helper.rstrip() for helper in form.helpers)
-    return f'''"""{_docline(experiment.name)}: the scoring pipeline of run {run.pk} (Atelier experiment {experiment.pk}),
-as an MLflow pyfunc loader module. model.pkl holds the fitted scikit-learn pipeline and the learned cleaning."""
+    return f'''"""{_docline(experiment.name)}: the scoring pipeline of run {run.pk} (Atelier experiment
+{experiment.pk}), as an MLflow pyfunc loader module. model.pkl holds the fitted scikit-learn pipeline and the
+learned cleaning."""
 
 import pickle
 

@@ -322,7 +322,8 @@ def read_storage(ctx: Context, path: str) -> bytes:
 @registry.register
 class ImportData(Module):
     id = "import-data"
-    no_code_reason = "it reads from a URL, a blob or a database when the run starts; the script can't promise the same data"
+    no_code_reason = ("it reads from a URL, a blob or a database when the run starts; the script can't promise "
+                      "the same data")
     name = "Import Data"
     category = CATEGORY
     subcategory = "Input"

@@ -93,6 +93,8 @@ class SavedSource(Module):
 @registry.register
 class TrainedModelSource(SavedSource):
     id = "trained-model"
+    no_code_reason = ("it is a model trained in another run, not code: export the training experiment this one was "
+                      "set up from as a script, or this one as an MLflow model")
     name = "Trained Model"
     description = "A trained model saved from an experiment, used as it is (Set Up Web Service puts one in place)."
     outputs = [OutputPort("trained_model", PortType.TRAINED_MODEL)]
@@ -103,6 +105,8 @@ class TrainedModelSource(SavedSource):
 @registry.register
 class TransformSource(SavedSource):
     id = "transform"
+    no_code_reason = ("it is a transformation learned in another run, not code: export the training experiment "
+                      "this one was set up from as a script, or this one as an MLflow model")
     name = "Transform"
     description = "A transformation saved from an experiment (cleaning, scaling, binning), to apply to new data."
     outputs = [OutputPort("transformation", PortType.TRANSFORM)]

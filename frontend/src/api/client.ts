@@ -80,6 +80,18 @@ export function sendWhileLeaving(url: string, method: "PATCH" | "POST", body: un
   }
 }
 
+/** A file the API answers with (an export): its bytes and the name its Content-Disposition gives; a refusal
+ *  throws ApiError with the server's "detail". */
+export async function getFile(url: string): Promise<{ blob: Blob; filename: string }> {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    const body: unknown = await response.json().catch(() => null);
+    throw new ApiError(detailOf(body) ?? `${response.status} ${response.statusText}`, response.status, body);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "");
+  return { blob: await response.blob(), filename: named?.[1] ?? "export" };
+}
+
 async function request<T>(url: string, init: RequestInit): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (init.method !== "GET") {

@@ -8,6 +8,7 @@ import type { Experiment } from "../api/types";
 import type { RunState } from "../live";
 import { DeployButton, SetUpMenu, useWebService, type SetUpResult } from "../webservice/SetUp";
 import { SAVE_LABELS, type SaveStatus } from "./autosave";
+import { ExportMenu } from "./ExportMenu";
 import { OverflowBar, useDismiss, type BarItem } from "./OverflowBar";
 
 interface RunSummary {
@@ -130,6 +131,8 @@ export function Toolbar(props: ToolbarProps) {
     { key: "deploy", priority: 79, node: <DeployButton service={service} /> },
     { key: "history", priority: 75,
       node: <RunHistory experimentId={experiment.id} current={run.run} onOpen={props.onOpenRun} /> },
+    { key: "export", priority: 45,
+      node: <ExportMenu experimentId={experiment.id} save={props.save} onMessage={props.onMessage} /> },
   ];
   return (
     <OverflowBar

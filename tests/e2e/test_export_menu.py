@@ -1,0 +1,43 @@
+"""Export as code from the canvas toolbar, in headless Chromium: before a run the menu says to run first; after
+one, the Python script and the MLflow model download."""
+
+import io
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_canvas_no_lost_work import open_canvas
+from tests.experiments.helpers import run_now
+from tests.experiments.test_export import sample, training_graph
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_export_menu_downloads_the_script_and_the_mlflow_model_of_a_finished_run(page, owner, studio_server):
+    page.set_viewport_size({"width": 1600, "height": 900})
+    iris = sample("Iris Multiclass Data")
+    graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class")
+    experiment = open_canvas(page, studio_server, owner, "Iris export", graph)
+
+    page.get_by_test_id("export-menu").select_option("python")
+    expect(page.get_by_test_id("canvas-status")).to_contain_text(
+        "Export as code: Run the experiment first: export writes the code of a finished run.")
+
+    run_now(owner.workspace, experiment.graph, experiment=experiment)
+    page.reload()
+    page.wait_for_selector('[data-testid="node-score"][data-status="finished"]')
+    with page.expect_download() as caught:
+        page.get_by_test_id("export-menu").select_option("python")
+    script = caught.value
+    assert script.suggested_filename == "iris_export.py"
+    text = open(script.path(), encoding="utf-8").read()
+    assert "def multiclass_logistic_regression_learner():" in text and "def main(argv=None):" in text
+    expect(page.get_by_test_id("canvas-status")).to_contain_text("Exported iris_export.py")
+
+    with page.expect_download() as caught:
+        page.get_by_test_id("export-menu").select_option("mlflow")
+    model = caught.value
+    assert model.suggested_filename == "iris_export-mlflow.zip"
+    with zipfile.ZipFile(io.BytesIO(open(model.path(), "rb").read())) as archive:
+        assert "iris_export/MLmodel" in archive.namelist()
