@@ -34,8 +34,9 @@ from .modules.framework.ports import PortType
 from .modules.framework.registry import registry
 from .modules.training import scoring_code
 
-ARTIFACT_PORTS = (PortType.TRAINED_MODEL, PortType.UNTRAINED_MODEL, PortType.TRANSFORM)
-BASE_IMPORTS = ("import argparse", "import sys", "", "import numpy as np", "import pandas as pd")
+ARTIFACT_PORTS = (PortType.TRAINED_MODEL, PortType.UNTRAINED_MODEL, PortType.TRANSFORM, PortType.EVALUATION)
+BASE_IMPORTS = ("from __future__ import annotations", "", "import argparse", "import sys", "", "import numpy as np",
+                "import pandas as pd")
 
 
 class ExportError(Exception):

@@ -195,9 +195,12 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         parameters=[OpenApiParameter("format", str, enum=["python", "mlflow"], default="python",
                                      description="python: a standalone script (text/x-python); mlflow: a zip of "
                                                  "an MLflow model directory (pyfunc flavor)")],
-        responses={(200, "text/x-python"): OpenApiResponse(description="The script, as an attachment"),
-                   (200, "application/zip"): OpenApiResponse(description="The MLflow model directory, zipped"),
-                   400: OpenApiResponse(description="Not finished, or a module with no code form (named)")})
+        responses={(200, "text/x-python"): OpenApiResponse(OpenApiTypes.STR, description="The script (attachment)"),
+                   (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                             description="The MLflow model directory, zipped"),
+                   (400, "application/json"): OpenApiResponse(
+                       OpenApiTypes.OBJECT, description='{"detail", "errors": [{"node", "message"}]}: not finished, '
+                                                        "or a module with no code form (named)")})
     @action(detail=True, methods=["get"], content_negotiation_class=FormatIsTheExport)
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         """Export as code: the last finished run as a standalone Python script (pandas, numpy, scikit-learn) that

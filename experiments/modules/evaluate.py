@@ -9,7 +9,7 @@ class, as Score Model does, and counts at the 0.5 threshold, i.e. from `Scored L
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,10 +17,11 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 from .framework.artifacts import Evaluation
 from .framework.base import Context, Module, ModuleError, ServiceRole, table_input
+from .framework.code_forms import CodeForm, CodeNode, NoCodeForm, helper_source
 from .framework.datatable import DataTable
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
-from .metrics import binary_metrics, multiclass_metrics, regression_metrics
+from .metrics import METRIC_FUNCTIONS, binary_metrics, metric_number, multiclass_metrics, regression_metrics
 from .training import (
     ASSIGNMENTS,
     SCORED_LABELS,
@@ -177,6 +178,41 @@ class EvaluateModel(Module):
               InputPort("scored_dataset_to_compare", PortType.DATA_TABLE, optional=True,
                         label="Scored dataset to compare")]
     outputs = [OutputPort("evaluation_results", PortType.EVALUATION, label="Evaluation results")]
+
+    @classmethod
+    def code_form(cls, node: CodeNode) -> CodeForm:
+        """The metrics of the first scored input, printed one per line (the metric functions' source is copied);
+        the task and the label are the run's."""
+        evaluation = node.facts["outputs"]["evaluation_results"]
+        if evaluation.task not in ("binary", "multiclass", "regression"):
+            raise NoCodeForm(f"Evaluating a {evaluation.task} model has no code form yet")
+        label = evaluation.details["label"]
+        needed = [label, SCORED_LABELS] + ([SCORED_PROBABILITIES] if evaluation.task == "binary" else [])
+        body = (f"    label = {label!r}\n"
+                f"    rows = scored_dataset[scored_dataset[{needed!r}].notna().all(axis=1)]\n"
+                f"    truth = np.asarray(rows[label].tolist())\n"
+                f"    predicted = np.asarray(rows[{SCORED_LABELS!r}].tolist())\n")
+        if evaluation.task == "regression":
+            body += "    metrics = regression_metrics(truth.astype(float), predicted.astype(float))\n"
+        else:
+            body += "    truth, predicted = comparable(truth, predicted)\n"
+            body += "    values = sorted(set(truth.tolist()) | set(predicted.tolist()))\n"
+            if evaluation.task == "binary":
+                body += ("    negative, positive = (values[0], values[1]) if len(values) == 2 else (None, values[0])\n"
+                         f"    probability = rows[{SCORED_PROBABILITIES!r}].to_numpy(dtype=float)\n"
+                         "    metrics = binary_metrics(truth, predicted, probability, negative, positive)\n")
+            else:
+                body += "    metrics = multiclass_metrics(truth, predicted, values)\n"
+        body += ("    for name, value in metrics.items():\n        print(f'{name}: {value}')\n"
+                 "    return metrics\n")
+        used: dict[str, Callable[..., dict[str, Any]]] = {
+            "binary": binary_metrics, "multiclass": multiclass_metrics, "regression": regression_metrics}
+        helpers = [helper_source(comparable), helper_source(used[evaluation.task])]
+        if evaluation.task == "regression":
+            helpers.insert(0, helper_source(metric_number))
+        return CodeForm(body, ("evaluation_results",), doc=f"{evaluation.task} metrics of '{label}'.",
+                        imports=tuple(f"from sklearn.metrics import {name}" for name in METRIC_FUNCTIONS),
+                        helpers=tuple(helpers))
 
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         evaluation = evaluation_of(table_input(inputs, "scored_dataset"), ctx)

@@ -136,7 +136,10 @@ class Learner(Module):
             raise NoCodeForm(f"{cls.name} is in Parameter Range mode, which only Tune Model Hyperparameters uses")
         imports: set[str] = set()
         estimator = python_source(cls.build_estimator(node.params), imports)
-        return CodeForm(f"    return {estimator}\n", ("untrained_model",), doc=f"{cls.name}, untrained.",
+        settings = cls.settings(node.params)
+        shown = "; ".join(f"{param.label} {settings[key]}" for key, param in cls.params.items()
+                          if visible(param, settings) and key != "create_trainer_mode")
+        return CodeForm(f"    return {estimator}\n", ("untrained_model",), doc=f"untrained; {shown}.",
                         imports=tuple(sorted(imports)))
 
     @classmethod

@@ -22,6 +22,9 @@ from sklearn.metrics import (
 
 from .training import SCORED_LABELS, SCORED_PROBABILITIES, class_probability_column
 
+# The scikit-learn functions the metrics below call (an exported script imports them: Evaluate Model's code form).
+METRIC_FUNCTIONS = ("accuracy_score", "confusion_matrix", "f1_score", "log_loss", "mean_absolute_error",
+                    "precision_score", "r2_score", "recall_score", "roc_auc_score", "root_mean_squared_error")
 LOWER_IS_BETTER = {"Average Log Loss", "Mean Absolute Error", "Root Mean Squared Error", "Relative Absolute Error",
                    "Relative Squared Error"}
 FOLD_METRICS = {
@@ -33,7 +36,7 @@ FOLD_METRICS = {
 }
 
 
-def _number(value: Any) -> float | None:
+def metric_number(value: Any) -> float | None:
     number = float(value)
     return None if np.isnan(number) else number
 
@@ -79,7 +82,7 @@ def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, A
         "Root Mean Squared Error": float(root_mean_squared_error(y_true, predicted)),
         "Relative Absolute Error": float(np.abs(y_true - predicted).sum() / absolute) if absolute else None,
         "Relative Squared Error": float(np.square(y_true - predicted).sum() / squared) if squared else None,
-        "Coefficient of Determination": _number(r2_score(y_true, predicted)),
+        "Coefficient of Determination": metric_number(r2_score(y_true, predicted)),
     }
 
 

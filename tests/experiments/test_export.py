@@ -65,7 +65,17 @@ def exported_scores(api, experiment, tmp_path, sample_file):
     done = subprocess.run([sys.executable, str(script), str(SAMPLE_DIR / sample_file), "--output", str(output)],
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    return source, pd.read_csv(output, keep_default_na=False, na_values=[""])
+    printed = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
+    return source, pd.read_csv(output, keep_default_na=False, na_values=[""]), printed
+
+
+def assert_metrics_match(run, printed):
+    """Evaluate Model's metrics, as the script prints them, equal the run's."""
+    metrics = store.load_output(run_output_record(run, "evaluate", "evaluation_results")).metrics
+    numbers = {name: value for name, value in metrics.items() if isinstance(value, float)}
+    assert numbers
+    for name, value in numbers.items():
+        assert float(printed[name]) == pytest.approx(value, abs=1e-9), name
 
 
 def assert_scores_match(run_scores, script_scores, columns):
@@ -90,26 +100,29 @@ def test_income_experiment_exports_a_script_that_scores_as_the_run(owner, api, t
                            [("clean", "clean-missing-data", {"cleaning_mode": "Replace with mode"})],
                            {"stratified_split": True, "stratification_key_column": ["income"]})
     run = run_now(owner.workspace, graph, name="income")
-    source, scored = exported_scores(api, run.experiment, tmp_path, "adult-census-income.csv.gz")
+    source, scored, printed = exported_scores(api, run.experiment, tmp_path, "adult-census-income.csv.gz")
     assert "def two_class_boosted_decision_tree_learner():" in source
     assert "HistGradientBoostingClassifier(" in source and "random_seed" not in source.split("def main")[0]
     assert_scores_match(output_frame(run, "score", "scored_dataset"), scored,
                         ["Scored Labels", "Scored Probabilities", "income", "age"])
+    assert_metrics_match(run, printed)
 
 
 def test_auto_mpg_regression_exports_and_matches(owner, api, tmp_path):
     mpg = sample("Automobile MPG dataset")
     run = run_now(owner.workspace, training_graph(mpg.pk, "boosted-decision-tree-regression", "mpg"), name="mpg")
-    _, scored = exported_scores(api, run.experiment, tmp_path, "automobile-mpg.csv.gz")
+    _, scored, printed = exported_scores(api, run.experiment, tmp_path, "automobile-mpg.csv.gz")
     assert_scores_match(output_frame(run, "score", "scored_dataset"), scored, ["Scored Labels", "mpg"])
+    assert_metrics_match(run, printed)
 
 
 def test_iris_multiclass_exports_and_matches(owner, api, tmp_path):
     iris = sample("Iris Multiclass Data")
     run = run_now(owner.workspace, training_graph(iris.pk, "multiclass-logistic-regression", "Class"), name="iris")
-    _, scored = exported_scores(api, run.experiment, tmp_path, "iris-multiclass.csv.gz")
+    _, scored, printed = exported_scores(api, run.experiment, tmp_path, "iris-multiclass.csv.gz")
     frame = output_frame(run, "score", "scored_dataset")
     assert_scores_match(frame, scored, [c for c in frame.columns if c.startswith("Scored")])
+    assert_metrics_match(run, printed)
 
 
 def test_not_finished_and_unexportable_experiments_are_refused_with_the_reason(owner, api):
@@ -184,3 +197,11 @@ def test_income_exports_an_mlflow_model_that_scores_as_the_endpoint(owner, api, 
     expected = scored_table(model, cleaning.apply(DataTable(raw.drop(columns=["income"])))).frame
     assert_scores_match(expected, pd.read_csv(predicted, keep_default_na=False, na_values=[""]),
                         ["Scored Labels", "Scored Probabilities", "age", "workclass"])
+
+
+def test_the_export_route_is_in_the_openapi_schema(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/experiments/{id}/export/"]["get"]
+    (format_parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
+    assert sorted(format_parameter["schema"]["enum"]) == ["mlflow", "python"]
+    assert set(operation["responses"]["200"]["content"]) == {"text/x-python", "application/zip"}
