@@ -27,6 +27,7 @@ from experiments.engine.graph import node_json as node
 from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.training import scored_table
+from experiments.setup import setup_web_service
 from tests.experiments.helpers import output_frame, run_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,3 +206,37 @@ def test_the_export_route_is_in_the_openapi_schema(api):
     (format_parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
     assert sorted(format_parameter["schema"]["enum"]) == ["mlflow", "python"]
     assert set(operation["responses"]["200"]["content"]) == {"text/x-python", "application/zip"}
+
+
+def test_a_predictive_experiment_exports_as_an_mlflow_model_and_is_refused_as_a_script(owner, api, tmp_path):
+    python = mlflow_python()
+    adult = sample("Adult Census Income Binary Classification dataset")
+    graph = training_graph(adult.pk, "two-class-boosted-decision-tree", "income",
+                           [("clean", "clean-missing-data", {"cleaning_mode": "Replace with mode"})])
+    training = run_now(owner.workspace, graph, name="income").experiment
+    predictive = setup_web_service(experiment=training, kind="predictive").experiment
+    run = run_now(owner.workspace, predictive.graph, experiment=predictive)
+
+    response = api.get(f"/api/experiments/{predictive.pk}/export/?format=python")
+    assert response.status_code == 400
+    assert "Trained Model (node train) can't be exported as code: it is a model trained in another run" \
+        in response.json()["detail"]
+
+    response = api.get(f"/api/experiments/{predictive.pk}/export/?format=mlflow")
+    assert response.status_code == 200, response.content
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        archive.extractall(tmp_path)
+    (directory,) = [path for path in tmp_path.iterdir() if path.is_dir()]
+    raw = output_frame(run, "data", "dataset").tail(2000).drop(columns=["income"])
+    rows = tmp_path / "rows.json"
+    raw.to_json(rows, orient="split", index=False)
+    predicted = tmp_path / "predicted.csv"
+    done = subprocess.run([python, "-c", LOAD_AND_PREDICT, str(directory), str(rows), str(predicted)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # The predictive experiment's own scoring path, as the endpoint runs it: its saved cleaning and model.
+    cleaning = store.load_output(run_output_record(run, "clean-transform", "transformation")).served(["income"])
+    model = store.load_output(run_output_record(run, "train", "trained_model"))
+    expected = scored_table(model, cleaning.apply(DataTable(raw.reset_index(drop=True)))).frame
+    assert_scores_match(expected, pd.read_csv(predicted, keep_default_na=False, na_values=[""]),
+                        ["Scored Labels", "Scored Probabilities", "occupation"])
