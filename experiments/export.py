@@ -189,13 +189,27 @@ def _layout(experiment: Experiment, run: Run, graph: Graph, written: list[Writte
              "Needs pandas, numpy and scikit-learn (the versions the studio ran: see README 'Export as code').",
              "", "Usage: python " + _identifier(experiment.name) + ".py "
              + " ".join(f"[{name}]" for _, name in files) + " [--output scored.csv]", '"""', "",
-             *BASE_IMPORTS, *sorted(imports), "", ""]
+             *BASE_IMPORTS, *_merged(imports), "", ""]
     for helper in helpers:
         lines += [helper.rstrip(), "", ""]
     for item in written:
         lines += [item.source.rstrip(), "", ""]
     lines += _main(graph, written, output, files)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _merged(imports: list[str]) -> list[str]:
+    """`from m import a` lines joined per module (`from m import a, b`), sorted; other lines as they are."""
+    names: dict[str, set[str]] = {}
+    plain = []
+    for line in imports:
+        found = re.fullmatch(r"from (\S+) import (\w+)", line)
+        if found:
+            names.setdefault(found.group(1), set()).add(found.group(2))
+        else:
+            plain.append(line)
+    joined = [f"from {module} import {', '.join(sorted(found))}" for module, found in sorted(names.items())]
+    return sorted(plain) + joined
 
 
 def _main(graph: Graph, written: list[Written], output: str, files: list[tuple[Written, str]]) -> list[str]:
