@@ -240,3 +240,29 @@ def test_a_predictive_experiment_exports_as_an_mlflow_model_and_is_refused_as_a_
     expected = scored_table(model, cleaning.apply(DataTable(raw.reset_index(drop=True)))).frame
     assert_scores_match(expected, pd.read_csv(predicted, keep_default_na=False, na_values=[""]),
                         ["Scored Labels", "Scored Probabilities", "occupation"])
+
+
+def test_every_learner_writes_the_estimator_it_builds_or_says_why_not():
+    """Each Initialize Model module's code form, run, builds an estimator with the same parameters as
+    build_estimator's (Single Parameter mode, defaults); the learners that can't say why."""
+    from experiments.modules.framework.code_forms import CodeNode, NoCodeForm
+    from experiments.modules.framework.registry import registry
+    from experiments.modules.learners import Learner
+
+    refused = {}
+    for module in registry.all():
+        if not (isinstance(module, type) and issubclass(module, Learner)) or module.inputs:
+            continue
+        params, _ = module.clean_params({})
+        try:
+            form = module.code_form(CodeNode("learner", params))
+        except NoCodeForm as reason:
+            refused[module.id] = str(reason)
+            continue
+        scope = {}
+        exec("\n".join(form.imports) + "\nestimator = " + form.body.strip().removeprefix("return "), scope)
+        built = module.build_estimator(params)
+        assert repr(scope["estimator"].get_params(deep=True)) == repr(built.get_params(deep=True)), module.id
+    assert set(refused) == {"pca-based-anomaly-detection"}, refused
+    assert "experiments.modules.training.PCAAnomalyDetector is not part of scikit-learn" in \
+        refused["pca-based-anomaly-detection"]
