@@ -10,13 +10,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import django
 import orjson
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from experiments.modules.framework.artifacts import TrainedModel
-from experiments.modules.framework.registry import autodiscover
-from experiments.modules.training import feature_frame
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+django.setup()  # the module registry reads settings and models (storage) when it loads
+
+from experiments.modules.framework.artifacts import TrainedModel  # noqa: E402
+from experiments.modules.framework.registry import autodiscover  # noqa: E402
+from experiments.modules.training import feature_frame  # noqa: E402
 
 autodiscover()  # as the studio does at start-up: a model package is checked against the registry's learners
 

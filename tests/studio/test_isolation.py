@@ -82,6 +82,7 @@ def concrete(name: str, w: dict) -> str | None:
         "experiment-runs": f"/api/experiments/{w['experiment']}/runs/",
         "experiment-save-as": f"/api/experiments/{w['experiment']}/save-as/",
         "experiment-schemas": f"/api/experiments/{w['experiment']}/schemas/",
+        "experiment-export": f"/api/experiments/{w['experiment']}/export/?format=python",
         "experiment-setup-web-service": f"/api/experiments/{w['experiment']}/setup-web-service/",
         "api-deploy": f"/api/experiments/{w['experiment']}/deploy/",
         "dataset-detail": f"/api/datasets/{w['dataset']}/",
