@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
+
+from .flushing import Flusher
 
 if TYPE_CHECKING:
     from experiments.modules.framework.datatable import DataTable
@@ -124,7 +125,6 @@ def psi(expected: list[float], counts: list[int]) -> float:
 _pending: list[tuple[int, int, dict[str, dict[str, Any]], Mapping[str, Rows]]] = []
 _pending_rows = 0
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
 
 
 def observe(endpoint_pk: int, deployment_pk: int, input_profile: dict[str, dict[str, dict[str, Any]]],
@@ -139,25 +139,7 @@ def observe(endpoint_pk: int, deployment_pk: int, input_profile: dict[str, dict[
             return
         _pending_rows += rows
         _pending.append((endpoint_pk, deployment_pk, input_profile, tables))
-    if _thread is None or not _thread.is_alive():
-        _start_flusher()
-
-
-def _start_flusher() -> None:
-    global _thread
-    with _lock:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_flush_forever, name="drift-flusher", daemon=True)
-            _thread.start()
-
-
-def _flush_forever() -> None:
-    while True:
-        time.sleep(FLUSH_SECONDS)
-        try:
-            flush()
-        except Exception:  # a summary is best effort; scoring must not depend on it
-            logger.exception("Could not write input drift counts")
+    _flusher.ensure()
 
 
 def flush() -> int:
@@ -207,6 +189,7 @@ def flush() -> int:
     return written
 
 
+_flusher = Flusher("drift-flusher", lambda: flush(), FLUSH_SECONDS, "Could not write input drift counts")
 atexit.register(lambda: flush() if _pending else None)
 
 

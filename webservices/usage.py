@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .flushing import Flusher
+
 if TYPE_CHECKING:
     from .models import RequestLog
 
@@ -49,7 +51,6 @@ class Call:
 
 _buffer: list[Call] = []
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
 _buffered_bytes = 0
 _written_bytes = 0  # logged since this process last pruned
 
@@ -67,25 +68,7 @@ def record_call(endpoint: int, *, status: int, duration_ms: float, trace_level: 
         _buffered_bytes += len(kept) if kept is not None else 0
         _buffer.append(Call(endpoint, time.time(), status, duration_ms, kept, response if kept is not None else None,
                             source))
-    _ensure_flusher()
-
-
-def _ensure_flusher() -> None:
-    global _thread
-    if _thread is None or not _thread.is_alive():
-        with _lock:
-            if _thread is None or not _thread.is_alive():
-                _thread = threading.Thread(target=_flush_forever, name="usage-flusher", daemon=True)
-                _thread.start()
-
-
-def _flush_forever() -> None:
-    while True:
-        time.sleep(FLUSH_SECONDS)
-        try:
-            flush()
-        except Exception:  # counters are best effort; scoring must not depend on them
-            logger.exception("Could not write scoring usage")
+    _flusher.ensure()
 
 
 def _text(data: Any) -> str:
@@ -237,4 +220,5 @@ def percentile(histogram: list[int], fraction: float) -> float | None:
     return float("inf")
 
 
+_flusher = Flusher("usage-flusher", lambda: flush(), FLUSH_SECONDS, "Could not write scoring usage")
 atexit.register(lambda: flush() if _buffer else None)

@@ -16,6 +16,7 @@ from experiments.models import Dataset, Run
 from studio import processes
 from studio.services import api_token_create
 from tests.conftest import session_cookie_for
+from tests.experiments.graphs import income_graph
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -36,27 +37,6 @@ def adult(db):
     name = "Adult Census Income Binary Classification dataset"
     samples_load([name])
     return Dataset.objects.get(name=name)
-
-
-def income_graph(dataset_id):
-    return {"nodes": [
-        node("data", "dataset", dataset=dataset_id),
-        node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),
-        node("split", "split-data", fraction_of_rows_in_the_first_output_dataset=0.7, random_seed=42,
-             stratified_split=True, stratification_key_column=["income"]),
-        node("learner", "two-class-boosted-decision-tree"),
-        node("train", "train-model", label_column=["income"]),
-        node("score", "score-model"),
-        node("evaluate", "evaluate-model"),
-    ], "edges": [
-        edge("data", "dataset", "clean", "dataset"),
-        edge("clean", "cleaned_dataset", "split", "dataset"),
-        edge("learner", "untrained_model", "train", "untrained_model"),
-        edge("split", "results1", "train", "dataset"),
-        edge("train", "trained_model", "score", "trained_model"),
-        edge("split", "results2", "score", "dataset"),
-        edge("score", "scored_dataset", "evaluate", "scored_dataset"),
-    ]}
 
 
 def wait_for_run(http, run_id, timeout=180):

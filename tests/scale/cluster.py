@@ -12,11 +12,11 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from studio import processes
+from tests.experiments.graphs import income_graph  # noqa: F401 (the suite and bench/scale.py train it)
 
 ROOT = Path(__file__).resolve().parents[2]
 # What docker-compose.yml's x-atelier-env sets for every web, worker and beat container (tests/test_compose.py
@@ -148,33 +148,3 @@ def start_services(work: Path, *, production: bool = True, extra_env: dict[str, 
         cluster.stop()
         raise
     return cluster
-
-
-def income_graph(dataset_id: int) -> dict[str, Any]:
-    """The income experiment of tests/experiments/test_runs.py (the scale suite checks they are the same), built
-    without Django so that bench/scale.py can send it: clean, split 70/30, boosted trees, score, evaluate."""
-
-    def node(node_id: str, module: str, **params: Any) -> dict[str, Any]:
-        return {"id": node_id, "module": module, "params": params, "position": {"x": 0, "y": 0}, "comment": ""}
-
-    def edge(source: str, source_port: str, target: str, target_port: str) -> dict[str, str]:
-        return {"source": source, "source_port": source_port, "target": target, "target_port": target_port}
-
-    return {"nodes": [
-        node("data", "dataset", dataset=dataset_id),
-        node("clean", "clean-missing-data", cleaning_mode="Replace with mode"),
-        node("split", "split-data", fraction_of_rows_in_the_first_output_dataset=0.7, random_seed=42,
-             stratified_split=True, stratification_key_column=["income"]),
-        node("learner", "two-class-boosted-decision-tree"),
-        node("train", "train-model", label_column=["income"]),
-        node("score", "score-model"),
-        node("evaluate", "evaluate-model"),
-    ], "edges": [
-        edge("data", "dataset", "clean", "dataset"),
-        edge("clean", "cleaned_dataset", "split", "dataset"),
-        edge("learner", "untrained_model", "train", "untrained_model"),
-        edge("split", "results1", "train", "dataset"),
-        edge("train", "trained_model", "score", "trained_model"),
-        edge("split", "results2", "score", "dataset"),
-        edge("score", "scored_dataset", "evaluate", "scored_dataset"),
-    ]}

@@ -149,9 +149,6 @@ def trained(cluster: Cluster) -> dict[str, Any]:
 
 
 def test_the_income_experiments_modules_ran_on_both_workers(cluster, trained):
-    from tests.experiments import test_runs
-
-    assert income_graph(7) == test_runs.income_graph(7), "the scale suite and bench/scale.py train the same graph"
     names = {host.name for host in cluster.workers}
     ran_on = [run["worker"].split("@")[0] for run in trained["runs"]]
     assert sorted(ran_on) == sorted(names), f"runs by worker: {ran_on}"
