@@ -84,9 +84,10 @@ def _no_usage_left_behind() -> Iterator[None]:
     """Scoring calls made in this process are counted by a background flusher; a test's leftovers must not
     reach the next test's (or a destroyed) database."""
     yield
-    from webservices import usage
+    from webservices import shadow, usage
 
     usage.discard()
+    shadow.discard()
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ from .resource_history import deployed_version, deployment_recorded, updatable
 from .scoring.keys import Keys
 from .scoring.served import signal_change
 from .services import endpoint_create, signal_on_commit
+from .traffic import traffic_forget
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
 SETTINGS = {"Description": "description", "ThrottleLevel": "throttle_level",
@@ -130,6 +131,7 @@ def endpoint_delete(endpoint: Endpoint) -> None:
                             "instead.", target=endpoint.name)
     with transaction.atomic():
         signal_on_commit([endpoint.endpoint_id])  # its keys stop working at once in every process
+        traffic_forget(endpoint)  # its share of a traffic split goes back to the default endpoint
         endpoint.delete()
 
 

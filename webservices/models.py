@@ -28,6 +28,10 @@ class WebService(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(auto_now_add=True)
     deployed_at = models.DateTimeField(null=True, blank=True)
+    traffic = models.JSONField(default=dict, blank=True, help_text=(
+        '{"split": {endpoint name: whole percent}, "shadow": [endpoint names]}: how the default endpoint\'s calls '
+        'are shared between the service\'s endpoints, and which get copies (webservices/traffic.py); empty: all '
+        'to the default endpoint.'))
 
     class Meta:
         ordering = ["-deployed_at", "-created"]
@@ -109,6 +113,24 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} / {self.name}"
+
+
+class ShadowComparison(models.Model):
+    """How a shadow endpoint's answers compared with the answers the callers got, since the traffic split was
+    last set (webservices/shadow.py). Counts are added by every web process."""
+
+    endpoint = models.OneToOneField(Endpoint, on_delete=models.CASCADE, related_name="shadow_comparison")
+    calls = models.PositiveBigIntegerField(default=0, help_text="Copies scored and compared.")
+    identical = models.PositiveBigIntegerField(default=0, help_text="Of them, answers identical to the caller's.")
+    failed = models.PositiveBigIntegerField(default=0, help_text="Copies the shadow answered with an error.")
+    skipped = models.PositiveBigIntegerField(default=0, help_text="Copies dropped: shadow work was behind.")
+    numbers = models.PositiveBigIntegerField(default=0, help_text="Numeric output values compared.")
+    abs_diff = models.FloatField(default=0.0, help_text="Sum of |shadow - primary| over those values.")
+    since = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} shadow: {self.identical}/{self.calls} identical"
 
 
 LATENCY_BOUNDS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from experiments.service_kinds import kind_names
@@ -24,6 +25,7 @@ from .openapi import openapi_document
 from .samples import patch_sample
 from .scoring.keys import as_response, check
 from .selectors import web_services_of
+from .traffic import TrafficError, traffic_form_body, traffic_json, traffic_set
 
 
 @login_required
@@ -57,7 +59,22 @@ def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
         endpoint["lineage_line"] = lineage_line(endpoint["Lineage"])
     management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
     return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
-                                                       "management": management, "deletion": deletion_facts(service)})
+                                                       "management": management, "deletion": deletion_facts(service),
+                                                       "traffic": traffic_json(service)})
+
+
+@login_required
+@require_POST
+def web_service_traffic(request: HttpRequest, service_id: int) -> HttpResponse:
+    """The dashboard's Traffic form: a share per endpoint and shadow checkboxes, as PUT .../traffic/ takes them."""
+    service = get_object_or_404(web_services_of(request.user), pk=service_id)
+    try:
+        traffic_set(service=service, body=traffic_form_body(request.POST, list(service.endpoints.all())))
+    except TrafficError as error:
+        messages.error(request, f"Traffic not changed: {error.message}")
+    else:
+        messages.success(request, "Traffic split saved: every scoring process serves it from its next call.")
+    return redirect(f"{reverse('web-service', args=[service.pk])}#traffic")
 
 
 @login_required

@@ -104,6 +104,7 @@ def concrete(name: str, w: dict) -> str | None:
         "web-service-test": f"{api_ws}/endpoints/default/test/",
         "web-service-usage": f"{api_ws}/endpoints/default/usage/",
         "web-service-drift": f"{api_ws}/endpoints/default/drift/",
+        "web-service-traffic": f"{api_ws}/traffic/",
         "web-service-jobs": f"{api_ws}/endpoints/default/jobs/",
         "web-service-job": f"{api_ws}/endpoints/default/jobs/{w['job']}/",
         "web-service-job-targets": f"{api_ws}/endpoints/default/jobs/{w['job']}/targets/",
@@ -129,6 +130,7 @@ def concrete(name: str, w: dict) -> str | None:
         "experiment-action": f"/experiments/{w['experiment']}/delete/",
         "web-service": f"/web-services/{sid}/",
         "web-service-delete": f"/web-services/{sid}/delete/",
+        "web-service-traffic-set": f"/web-services/{sid}/traffic/",
         "web-service-endpoint-page": f"/web-services/{sid}/endpoints/default/",
         "web-service-swagger": f"/web-services/{sid}/endpoints/default/swagger.json",
         "dataset-detail-page": f"/datasets/{w['dataset']}/",
@@ -163,7 +165,7 @@ def owner_state(world):
             BatchJob.objects.get(job_id=world["job"]).status,
             RetrainingSchedule.objects.filter(pk=world["schedule"]).count(),
             Asset.objects.filter(pk=world["asset"]).count(), Dataset.objects.filter(pk=world["dataset"]).count(),
-            storage.exists(str(world["ws"]), "mydata/input.csv"))
+            storage.exists(str(world["ws"]), "mydata/input.csv"), service.traffic)
 
 
 def test_an_outsider_reaches_nothing_of_the_owners_with_any_method(world, outsider, settings):

@@ -35,6 +35,7 @@ from webservices.models import WebService
 from webservices.schedules import attempt_run_now, schedule_create, schedules_json
 from webservices.selectors import web_services_of
 from webservices.services import deploy, key_regenerate
+from webservices.traffic import traffic_json, traffic_set
 
 from .job_views import StudioJobsMixin
 from .schemas import EndpointSerializer, WebServiceSerializer
@@ -128,6 +129,19 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
         """How the inputs the endpoint scored compare with its training data, per column (PSI, flagged)."""
         endpoint = get_object_or_404(self.get_object().endpoints, name=name)
         return Response(drift_report(endpoint))
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT}, responses=OpenApiResponse(description=(
+        'PUT {"default": 90, "candidate": 10, "shadow": ["other"]} (endpoint names: whole percentages of the '
+        'default endpoint\'s calls adding up to 100; shadow endpoints get copies). Answers {"split", "shadow", '
+        '"endpoints": [{"name", "share", "shadow", "calls_last_hour"}], "comparison": [{"endpoint", "calls", '
+        '"identical_share", "mean_abs_diff", ...}]}; each RRS answer names its endpoint in X-Atelier-Endpoint.')))
+    @action(detail=True, methods=["get", "put"])
+    def traffic(self, request: Request, pk: str | None = None) -> Response:
+        """The traffic split between the service's endpoints and the shadow comparisons; PUT sets the split."""
+        service = self.get_object()
+        if request.method == "PUT":
+            traffic_set(service=service, body=request.data)  # a TrafficError: 400 naming the endpoint or the sum
+        return Response(traffic_json(service))
 
     @extend_schema(request=RegenerateSerializer, responses=OpenApiResponse(description='{"PrimaryKey": "..."}'))
     @action(detail=True, methods=["post"], url_path=r"endpoints/(?P<name>[^/]+)/regenerate-key")

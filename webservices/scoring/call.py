@@ -7,12 +7,19 @@ on a small thread pool, and the endpoint's MaxConcurrentCalls limits the request
 (503 with Retry-After beyond it: classic clients retry a 503 by themselves, as the classic service throttled).
 Under ASGI, `webservices.scoring.asgi` serves it directly (no Django middleware on the hot path); the Django view
 below serves the same call anywhere else (WSGI, the test client).
+
+A call to a default endpoint whose service splits its traffic (webservices/traffic.py) is served by the
+endpoint a random draw picks from the split kept in its cached state (no database on the way); every answer
+names its endpoint in X-Atelier-Endpoint, and the call counts in that endpoint's usage. Shadow endpoints get a
+copy of each answered call, scored afterwards on a bounded pool of their own (webservices/shadow.py compares).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -28,16 +35,24 @@ from django.views.decorators.csrf import csrf_exempt
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.rows import NotFast, Rows
 from studio.throttle import request_address
+from webservices import shadow
 from webservices.drift import observe
 from webservices.usage import record_call
 
 from .keys import check_async
 from .scorer import ScoringError
-from .served import Served, cached, served
+from .served import Served, cached, route, served
 from .wire import API_VERSION, BadRequest, BodyTooLarge, error_body, error_json, format_outputs, parse_inputs
 
 logger = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="scoring")
+# Shadow copies (webservices/traffic.py) are scored on their own small pool, never ahead of callers' calls on
+# the scoring pool; at most MAX_SHADOW_WAITING copies wait or run in a process, the rest are dropped and counted.
+_shadow_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shadow")
+_shadow_lock = threading.Lock()
+_shadow_waiting = 0
+MAX_SHADOW_WAITING = 64
+ENDPOINT_HEADER = "X-Atelier-Endpoint"  # names the endpoint that served the call (a traffic split's choice)
 # A one-row call is ~0.3 ms of work, less than the hop to the pool costs, and under hundreds of connections GIL
 # contention between the pool's threads and the loop cut throughput five-fold (bench/load.py): such calls are
 # scored on the event loop. Bytes alone don't bound that work (1000 rows fit in 16 KiB; a wide model costs
@@ -71,21 +86,68 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
     if refused is not None:
         return refused.status, refused.body, refused.headers
     assert state is not None  # a key matched one of its hashes
-    if not state.kind.scores_requests:
-        return 400, error_body("BadArgument", state.kind.refusal), {}
-    if state.in_flight >= state.max_concurrent_calls:
-        return throttled(state.max_concurrent_calls)
-    state.in_flight += 1
+    serving = state
+    if state.routes:  # a traffic split: a draw and a dict lookup (the other endpoint's own cached state)
+        chosen = route(state, random.random())  # noqa: S311 (a share of traffic, not a secret)
+        if chosen != state.endpoint_id:
+            target = cached(chosen) or await sync_to_async(served, thread_sensitive=False)(chosen)
+            if target is not None and target.workspace_id == state.workspace_id:
+                serving = target  # (an endpoint deleted meanwhile: the default endpoint answers)
+    named = {ENDPOINT_HEADER: serving.name}
+    if not serving.kind.scores_requests:
+        return 400, error_body("BadArgument", serving.kind.refusal), named
+    if serving.in_flight >= serving.max_concurrent_calls:
+        status, refusal, headers = throttled(serving.max_concurrent_calls)
+        return status, refusal, {**headers, **named}
+    serving.in_flight += 1
     try:
-        status, answer = await _scored(query, body, state)
+        status, answer = await _scored(query, body, serving)
     finally:
-        state.in_flight -= 1
+        serving.in_flight -= 1
     took = (time.perf_counter() - began) * 1000
-    record_call(state.endpoint_pk, status=status, duration_ms=took, trace_level=state.trace_level, request=body,
+    record_call(serving.endpoint_pk, status=status, duration_ms=took, trace_level=serving.trace_level, request=body,
                 response=answer)
     if status == 200:
+        if state.shadows:
+            shadow_copies(state.shadows, query, body, answer["Results"], state.workspace_id)
         answer["ExecutionDurationMs"] = int(took)
-    return status, answer, {}
+    return status, answer, named
+
+
+def shadow_copies(shadows: tuple[str, ...], query: Mapping[str, str], raw: bytes, results: dict[str, Any],
+                  workspace_id: str) -> None:
+    """Hand a copy of an answered call to each shadow endpoint, on the shadow pool: the caller's answer does not
+    wait for it. Past MAX_SHADOW_WAITING copies waiting, a copy is dropped (counted as skipped), so shadow
+    work can't pile up behind a slow candidate."""
+    global _shadow_waiting
+    for endpoint_id in shadows:
+        with _shadow_lock:
+            full = _shadow_waiting >= MAX_SHADOW_WAITING
+            _shadow_waiting += 0 if full else 1
+        if full:
+            shadow.skipped(endpoint_id)
+        else:
+            _shadow_pool.submit(_shadow_scored, endpoint_id, dict(query), raw, results, workspace_id)
+
+
+def _shadow_scored(endpoint_id: str, query: Mapping[str, str], raw: bytes, results: dict[str, Any],
+                   workspace_id: str) -> None:
+    """Score a copy on the shadow endpoint, count it in its usage and compare its answer with the caller's."""
+    global _shadow_waiting
+    try:
+        began = time.perf_counter()
+        state = cached(endpoint_id) or served(endpoint_id)
+        if state is None or state.workspace_id != workspace_id:
+            return
+        status, answer = score_body(query, raw, state)
+        record_call(state.endpoint_pk, status=status, duration_ms=(time.perf_counter() - began) * 1000,
+                    trace_level=state.trace_level, request=raw, response=answer, source="shadow")
+        shadow.compared(endpoint_id, results, answer["Results"] if status == 200 else None)
+    except Exception:  # a shadow is best effort: the caller has had the answer
+        logger.exception("Shadow scoring on endpoint %s failed", endpoint_id)
+    finally:
+        with _shadow_lock:
+            _shadow_waiting -= 1
 
 
 def throttled(limit: int) -> Answer:

@@ -50,6 +50,12 @@ class Served:
     row_cost_ms: float | None = None  # measured CPU ms per row of calls the row kernels answered (None: not yet)
     deployment_pk: int = 0
     input_profile: dict[str, Any] = field(default_factory=dict)  # the training data's summary (drift.py)
+    endpoint_id: str = ""
+    name: str = ""  # the endpoint's name, in the X-Atelier-Endpoint header of each answer it serves
+    # a default endpoint's traffic split (webservices/traffic.py): (cumulative share, endpoint id) per endpoint
+    # taking calls, empty when all are its own; and the endpoints that get a copy of each call (shadows)
+    routes: tuple[tuple[float, str], ...] = ()
+    shadows: tuple[str, ...] = ()
 
     def observe_fast(self, rows: int, cpu_ms: float) -> None:
         """Fold one fast-path call's CPU time into the per-row estimate the inline decision reads."""
@@ -72,14 +78,50 @@ def _fresh(endpoint_id: str, known: Served | None) -> Served | None:
         known.primary_key_hash, known.secondary_key_hash = endpoint.primary_key_hash, endpoint.secondary_key_hash
         known.max_concurrent_calls, known.checked = endpoint.max_concurrent_calls, time.monotonic()
         known.trace_level = endpoint.diagnostics_trace_level
+        known.name, (known.routes, known.shadows) = endpoint.name, _traffic(endpoint)
         return known
     resources = resources_patched(deployment.resources, endpoint.resources)
+    routed, shadows = _traffic(endpoint)
     return Served(endpoint.pk, endpoint.service.workspace_id, endpoint.primary_key_hash, endpoint.secondary_key_hash,
                   endpoint.version, endpoint.max_concurrent_calls, endpoint.diagnostics_trace_level,
                   deployment.input_schema, deployment.output_schema,
                   Scorer(deployment.graph, resources, input_schema=deployment.input_schema),
                   service_kind(endpoint.service.kind), deployment_pk=deployment.pk,
-                  input_profile=deployment.input_profile)
+                  input_profile=deployment.input_profile, endpoint_id=endpoint.endpoint_id, name=endpoint.name,
+                  routes=routed, shadows=shadows)
+
+
+def _traffic(endpoint: Endpoint) -> tuple[tuple[tuple[float, str], ...], tuple[str, ...]]:
+    """A default endpoint's routes and shadows, its service's split resolved to endpoint ids (one query, on
+    this slow path only, and only when the service has a split)."""
+    traffic = endpoint.service.traffic or {}
+    if not endpoint.is_default or not traffic:
+        return (), ()
+    names = {*(traffic.get("split") or {}), *(traffic.get("shadow") or [])}
+    ids = dict(Endpoint.objects.filter(service_id=endpoint.service_id, name__in=names)
+               .values_list("name", "endpoint_id"))
+    shadows = tuple(ids[name] for name in traffic.get("shadow") or [] if name in ids)
+    return routes(traffic, ids, endpoint.endpoint_id), shadows
+
+
+def routes(traffic: dict[str, Any], endpoint_ids: dict[str, str], default: str) -> tuple[tuple[float, str], ...]:
+    """The split as the scoring state keeps it: (cumulative share, endpoint id) per endpoint taking calls, in a
+    stable order; the share of an endpoint that no longer exists stays with the default endpoint. Empty when
+    every call is the default endpoint's own."""
+    bounds, total = [], 0.0
+    for name, share in sorted((traffic.get("split") or {}).items()):
+        total += share
+        bounds.append((total, endpoint_ids.get(name, default)))
+    return tuple(bounds) if any(endpoint_id != default for _, endpoint_id in bounds) else ()
+
+
+def route(state: Served, draw: float) -> str:
+    """The endpoint id that serves a call to `state`'s endpoint, for a uniform draw in [0, 1)."""
+    share = draw * 100
+    for bound, endpoint_id in state.routes:
+        if share < bound:
+            return endpoint_id
+    return state.endpoint_id
 
 
 def resources_patched(snapshot: list[dict[str, Any]], patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
