@@ -8,6 +8,7 @@ path makes no database query with a split in place.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import time
@@ -17,9 +18,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from experiments.datasets import dataset_table
 from experiments.models import Dataset
+from experiments.modules.framework.artifacts import TrainedModel
 from tests.webservices.test_deploy import ADULT, income, publish  # noqa: F401 (fixture)
 from webservices.models import WebService
 from webservices.scoring.call import score_call
@@ -63,8 +67,25 @@ def deployed(api, owner, income, studio_server):  # noqa: F811
     return service_id, url, endpoint["PrimaryKey"]
 
 
-def add_endpoint(api, service_id: int, name: str) -> None:
-    assert api.put(f"/api/web-services/{service_id}/endpoints/{name}/", {}, format="json").status_code == 201
+def add_endpoint(api, service_id: int, name: str) -> dict:
+    added = api.put(f"/api/web-services/{service_id}/endpoints/{name}/", {}, format="json")
+    assert added.status_code == 201, added.content
+    return added.json()
+
+
+def serve_a_shifted_model(service_id: int, name: str) -> None:
+    """Give the endpoint `name` a visibly different model: the deployed one with every raw score moved up by 1
+    (the probabilities change, the schema does not), as a patch would install it."""
+    service = WebService.objects.get(pk=service_id)
+    deployed = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
+    model = TrainedModel.from_bytes(default_storage.open(deployed["Path"], "rb").read())
+    model.estimator._baseline_prediction = model.estimator._baseline_prediction + 1.0
+    data = model.to_bytes()
+    path = default_storage.save("test/shifted.ilearner", ContentFile(data))
+    endpoint = service.endpoints.get(name=name)
+    endpoint.resources = [{"Name": deployed["Name"], "Path": path, "Sha256": hashlib.sha256(data).hexdigest()}]
+    endpoint.version += 1
+    endpoint.save()
 
 
 def usage_calls(api, service_id: int, name: str) -> int:
@@ -119,31 +140,39 @@ def test_a_90_10_split_holds_over_2000_calls_and_each_answer_names_and_counts_it
 def test_a_shadow_gets_copies_compared_in_the_api_and_its_answers_never_reach_the_caller(api, owner_client,
                                                                                          deployed):
     service_id, url, key = deployed
-    add_endpoint(api, service_id, "shadowed")
+    shadow_endpoint = add_endpoint(api, service_id, "shadowed")
+    serve_a_shifted_model(service_id, "shadowed")
+    body = rows_body(3)
+    # what each model answers, asked directly (the shadow endpoint's own URL and key are not split)
+    shadow_url = url.replace(urlsplit(url).path.split("/")[-2], shadow_endpoint["Id"])
+    own = httpx.post(shadow_url, content=body, headers={"Authorization": f"Bearer {shadow_endpoint['PrimaryKey']}"},
+                     timeout=30)
+    primary = httpx.post(url, content=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert own.status_code == primary.status_code == 200 and own.headers[HEADER] == "shadowed"
+    assert own.json()["Results"] != primary.json()["Results"], "the shadow serves a visibly different model"
+
     put = api.put(f"/api/web-services/{service_id}/traffic/", {"default": 100, "shadow": ["shadowed"]},
                   format="json")
     assert put.status_code == 200 and put.json()["shadow"] == ["shadowed"], put.content
-    body = rows_body(3)
+    time.sleep(1.2)  # at most the once-a-second revalidation, should the signal be lost
     with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-        first = client.post(url, content=body)
-        for _ in range(199):
+        for _ in range(200):
             response = client.post(url, content=body)
             assert response.status_code == 200 and response.headers[HEADER] == "default"
-            assert response.json()["Results"] == first.json()["Results"]
-    assert first.headers[HEADER] == "default"
+            assert response.json()["Results"] == primary.json()["Results"], "a shadow's answer reached the caller"
 
-    # the caller's 200 calls count on the default endpoint only; the shadow counts the copies it scored
-    assert eventually(lambda: usage_calls(api, service_id, "default"), lambda calls: calls >= 200) == 200
+    # the caller's 201 calls count on the default endpoint only; the shadow counts the copies it scored
+    assert eventually(lambda: usage_calls(api, service_id, "default"), lambda calls: calls >= 201) == 201
     traffic = eventually(lambda: api.get(f"/api/web-services/{service_id}/traffic/").json(),
                          lambda seen: seen["comparison"] and seen["comparison"][0]["calls"]
                          + seen["comparison"][0]["skipped"] >= 200)
     compared = traffic["comparison"][0]
     assert compared["endpoint"] == "shadowed" and compared["calls"] + compared["skipped"] == 200, compared
     assert compared["calls"] > 0 and compared["failed"] == 0
-    assert compared["identical_share"] == 1.0 and compared["mean_abs_diff"] == 0.0  # the same model, so far
-    assert compared["numbers_compared"] > 0
+    assert compared["identical_share"] == 0.0, compared  # every answer has probabilities of its own
+    assert 0 < compared["mean_abs_diff"] < 1 and compared["numbers_compared"] > 0, compared
     assert eventually(lambda: usage_calls(api, service_id, "shadowed"),
-                      lambda calls: calls >= compared["calls"]) == compared["calls"]
+                      lambda calls: calls >= compared["calls"] + 1) == compared["calls"] + 1  # and the direct call
 
     page = owner_client.get(f"/web-services/{service_id}/").content.decode()
     assert 'data-testid="shadow-comparison"' in page and 'data-testid="shadow-shadowed"' in page
