@@ -59,7 +59,7 @@ def rows_body(count: int = 1) -> bytes:
 
 @pytest.fixture
 def deployed(api, owner, income, studio_server):  # noqa: F811
-    """The income service with a second endpoint: (service id, execute URL on the server, default key)."""
+    """The income service, deployed: (service id, execute URL on the scoring server, default endpoint's key)."""
     training, _ = income
     answer = publish(api, owner, training)[2]
     service_id, endpoint = answer["web_service"], answer["endpoint"]

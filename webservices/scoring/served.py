@@ -108,7 +108,8 @@ def routes(traffic: dict[str, Any], endpoint_ids: dict[str, str], default: str) 
     """The split as the scoring state keeps it: (cumulative share, endpoint id) per endpoint taking calls, in a
     stable order; the share of an endpoint that no longer exists stays with the default endpoint. Empty when
     every call is the default endpoint's own."""
-    bounds, total = [], 0.0
+    bounds: list[tuple[float, str]] = []
+    total = 0.0
     for name, share in sorted((traffic.get("split") or {}).items()):
         total += share
         bounds.append((total, endpoint_ids.get(name, default)))
