@@ -25,6 +25,7 @@ from experiments.datasets import dataset_table
 from experiments.models import Dataset
 from experiments.modules.framework.artifacts import TrainedModel
 from tests.webservices.test_deploy import ADULT, income, publish  # noqa: F401 (fixture)
+from webservices import drift
 from webservices.models import WebService
 from webservices.scoring.call import score_call
 from webservices.scoring.served import forget_all, route, served
@@ -79,7 +80,8 @@ def serve_a_shifted_model(service_id: int, name: str) -> None:
     service = WebService.objects.get(pk=service_id)
     deployed = next(r for r in service.current.resources if r["Kind"] == "TrainedModel")
     model = TrainedModel.from_bytes(default_storage.open(deployed["Path"], "rb").read())
-    model.estimator._baseline_prediction = model.estimator._baseline_prediction + 1.0
+    boosted = model.estimator[-1]  # the pipeline's boosted trees
+    boosted._baseline_prediction = boosted._baseline_prediction + 1.0
     data = model.to_bytes()
     path = default_storage.save("test/shifted.ilearner", ContentFile(data))
     endpoint = service.endpoints.get(name=name)
@@ -241,3 +243,4 @@ def test_with_a_split_the_hot_path_needs_no_database(api, owner, income, django_
     with django_db_blocker.block():
         seen = asyncio.run(calls())
     assert set(seen) == {"default", "candidate"}
+    drift.flush()  # the calls' input summaries, written while their endpoints exist (not at exit)
