@@ -11,18 +11,17 @@ ShadowComparison row per shadow endpoint every FLUSH_SECONDS, so every web proce
 from __future__ import annotations
 
 import atexit
-import logging
 import math
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .flushing import Flusher
+
 if TYPE_CHECKING:
     from .models import WebService
 
-logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 
 
@@ -71,7 +70,6 @@ def difference(primary: Any, shadow: Any) -> tuple[int, float]:
 
 _pending: dict[str, Tally] = defaultdict(Tally)  # shadow endpoint id -> counts since the last flush
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
 
 
 def compared(endpoint_id: str, primary: Any, shadow: Any | None) -> None:
@@ -86,32 +84,14 @@ def compared(endpoint_id: str, primary: Any, shadow: Any | None) -> None:
             tally.identical += primary == shadow
             tally.numbers += numbers
             tally.abs_diff += diff
-    _ensure_flusher()
+    _flusher.ensure()
 
 
 def skipped(endpoint_id: str) -> None:
     """Count a copy that was not scored because shadow work was behind."""
     with _lock:
         _pending[endpoint_id].skipped += 1
-    _ensure_flusher()
-
-
-def _ensure_flusher() -> None:
-    global _thread
-    if _thread is None or not _thread.is_alive():
-        with _lock:
-            if _thread is None or not _thread.is_alive():
-                _thread = threading.Thread(target=_flush_forever, name="shadow-flusher", daemon=True)
-                _thread.start()
-
-
-def _flush_forever() -> None:
-    while True:
-        time.sleep(FLUSH_SECONDS)
-        try:
-            flush()
-        except Exception:  # comparisons are best effort; scoring must not depend on them
-            logger.exception("Could not write shadow comparisons")
+    _flusher.ensure()
 
 
 def flush() -> int:
@@ -149,6 +129,7 @@ def discard() -> None:
         _pending.clear()
 
 
+_flusher = Flusher("shadow-flusher", lambda: flush(), FLUSH_SECONDS, "Could not write shadow comparisons")
 atexit.register(lambda: flush() if _pending else None)
 
 
