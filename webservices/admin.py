@@ -10,6 +10,7 @@ from .models import (
     ResourceVersion,
     RetrainingAttempt,
     RetrainingSchedule,
+    ShadowComparison,
     UsageBucket,
     WebService,
 )
@@ -57,6 +58,14 @@ class InputSummaryAdmin(admin.ModelAdmin):
     list_filter = ["updated"]
     raw_id_fields = ["endpoint", "deployment"]
     readonly_fields = ["counts", "updated"]
+
+
+@admin.register(ShadowComparison)
+class ShadowComparisonAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "calls", "identical", "failed", "skipped", "updated"]
+    search_fields = ["endpoint__name", "endpoint__service__name"]
+    list_filter = ["since", "updated"]
+    raw_id_fields = ["endpoint"]
 
 
 @admin.register(UsageBucket)
