@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from studio.errors import AtelierError
+
 from .assets import run_output_record
 from .datasets import sample_manifest
 from .engine import store
@@ -39,12 +41,18 @@ BASE_IMPORTS = ("from __future__ import annotations", "", "import argparse", "im
                 "import pandas as pd")
 
 
-class ExportError(Exception):
-    """The experiment can't be exported; the message says why and what to do (a 400 on the API)."""
+class ExportError(AtelierError):
+    """The experiment can't be exported; the message says why and what to do (a 400 on the API), the target
+    the node that can't be."""
+
+    code = "export_refused"
 
     def __init__(self, message: str, node: str | None = None) -> None:
-        super().__init__(message)
-        self.node = node
+        super().__init__(message, target=node)
+
+    @property
+    def node(self) -> str | None:
+        return self.target
 
 
 @dataclass(frozen=True)
