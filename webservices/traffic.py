@@ -25,7 +25,8 @@ from . import shadow
 from .models import Endpoint, ShadowComparison, UsageBucket, WebService
 from .services import signal_on_commit
 
-SHADOW = "shadow"  # the body's key listing the shadow endpoints (so no endpoint named "shadow" can take a share)
+SHADOW = "shadow"  # the body's key listing the shadow endpoints
+SPLIT = "split"  # optional: the shares as an object of their own (then any endpoint name can take a share)
 USAGE_MINUTES = 60
 
 
@@ -54,10 +55,9 @@ def traffic_clean(service: WebService, body: Any) -> dict[str, Any]:
                                target=str(name))
         return name
 
+    given_shares = _given_shares(body)
     shares: dict[str, int] = {}
-    for name, share in body.items():
-        if name == SHADOW:
-            continue
+    for name, share in given_shares.items():
         known(name, "Traffic split")
         if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
             raise TrafficError(f"The share of endpoint '{name}' must be a whole percentage from 0 to 100 "
@@ -65,8 +65,8 @@ def traffic_clean(service: WebService, body: Any) -> dict[str, Any]:
         if share:
             shares[name] = share
     total = sum(shares.values())
-    if body.keys() - {SHADOW} and total != 100:
-        given = ", ".join(f"{name} {share}" for name, share in body.items() if name != SHADOW)
+    if given_shares and total != 100:
+        given = ", ".join(f"{name} {share}" for name, share in given_shares.items())
         raise TrafficError(f"The shares must add up to 100; they add up to {total} ({given}).", target="sum")
     raw_shadow = body.get(SHADOW) or []
     if not isinstance(raw_shadow, list):
@@ -86,6 +86,19 @@ def traffic_clean(service: WebService, body: Any) -> dict[str, Any]:
     if shares == {default: 100} and not shadows:
         return {}
     return {"split": shares, "shadow": shadows}
+
+
+def _given_shares(body: dict[str, Any]) -> dict[str, Any]:
+    """The shares as given: the body's endpoint keys ({"default": 90, "candidate": 10, "shadow": [...]}), or
+    the object under "split" ({"split": {"default": 90, "shadow": 10}, "shadow": [...]}, the form GET returns,
+    which also lets endpoints named "split" or "shadow" take a share)."""
+    if isinstance(body.get(SPLIT), dict):
+        extra = sorted(body.keys() - {SPLIT, SHADOW})
+        if extra:
+            raise TrafficError(f"With \"{SPLIT}\" give the shares only inside it (also found: "
+                               f"{', '.join(extra)}).", target=extra[0])
+        return dict(body[SPLIT])
+    return {name: share for name, share in body.items() if name != SHADOW}
 
 
 def traffic_set(*, service: WebService, body: Any) -> dict[str, Any]:
@@ -123,7 +136,7 @@ def traffic_forget(endpoint: Endpoint) -> None:
 def traffic_form_body(form: QueryDict, endpoints: list[Endpoint]) -> dict[str, Any]:
     """The dashboard form's fields (share-<endpoint>, shadow checkboxes) as the API's body; an empty share is
     none."""
-    body: dict[str, Any] = {}
+    shares: dict[str, int] = {}
     for endpoint in endpoints:
         raw = (form.get(f"share-{endpoint.name}") or "").strip()
         if not raw:
@@ -131,9 +144,8 @@ def traffic_form_body(form: QueryDict, endpoints: list[Endpoint]) -> dict[str, A
         if not raw.isdigit():
             raise TrafficError(f"The share of endpoint '{endpoint.name}' must be a whole percentage from 0 to 100 "
                                f"(got {raw!r}).", target=endpoint.name)
-        body[endpoint.name] = int(raw)
-    body[SHADOW] = form.getlist("shadow")
-    return body
+        shares[endpoint.name] = int(raw)
+    return {SPLIT: shares, SHADOW: form.getlist("shadow")}
 
 
 def traffic_json(service: WebService) -> dict[str, Any]:

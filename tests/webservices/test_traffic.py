@@ -25,8 +25,8 @@ from experiments.datasets import dataset_table
 from experiments.models import Dataset
 from experiments.modules.framework.artifacts import TrainedModel
 from tests.webservices.test_deploy import ADULT, income, publish  # noqa: F401 (fixture)
-from webservices import drift
-from webservices.models import WebService
+from webservices import drift, shadow
+from webservices.models import ShadowComparison, WebService
 from webservices.scoring.call import score_call
 from webservices.scoring.served import forget_all, route, served
 from webservices.shadow import difference
@@ -176,8 +176,40 @@ def test_a_shadow_gets_copies_compared_in_the_api_and_its_answers_never_reach_th
     assert eventually(lambda: usage_calls(api, service_id, "shadowed"),
                       lambda calls: calls >= compared["calls"] + 1) == compared["calls"] + 1  # and the direct call
 
+    # the copies count in the shadow endpoint's input drift too (three rows a call, with the direct call's)
+    rows_seen = eventually(lambda: api.get(f"/api/web-services/{service_id}/endpoints/shadowed/drift/").json(),
+                           lambda seen: seen["rows_seen"] >= 3 * (compared["calls"] + 1))["rows_seen"]
+    assert rows_seen == 3 * (compared["calls"] + 1)
+
     page = owner_client.get(f"/web-services/{service_id}/").content.decode()
     assert 'data-testid="shadow-comparison"' in page and 'data-testid="shadow-shadowed"' in page
+
+
+def test_shadow_copies_are_left_for_after_the_answer_is_sent(api, owner, income):  # noqa: F811
+    """With `after`, score_call answers first and leaves the shadow copies to run once the answer is out (the
+    ASGI entry runs them after its last send); nothing has been handed to the shadow yet when it returns."""
+    training, _ = income
+    answer = publish(api, owner, training)[2]
+    service_id, endpoint_id, key = answer["web_service"], answer["endpoint"]["Id"], answer["endpoint"]["PrimaryKey"]
+    add_endpoint(api, service_id, "candidate")
+    assert api.put(f"/api/web-services/{service_id}/traffic/", {"split": {"default": 100}, "shadow": ["candidate"]},
+                   format="json").status_code == 200
+    forget_all()
+    candidate = WebService.objects.get(pk=service_id).endpoints.get(name="candidate").endpoint_id
+    def compared_calls() -> int:
+        shadow.flush()  # whatever is buffered in this process, as the flusher would write it
+        row = ShadowComparison.objects.filter(endpoint__endpoint_id=candidate).first()
+        return row.calls if row is not None else 0
+
+    after: list = []
+    status, _, headers = asyncio.run(score_call("POST", {"api-version": "2.0"}, f"Bearer {key}", rows_body(),
+                                                str(owner.workspace.pk), endpoint_id, after=after))
+    assert status == 200 and headers[HEADER] == "default" and len(after) == 1
+    time.sleep(0.3)
+    assert compared_calls() == 0, "a copy went to the shadow before the answer was sent"
+    after[0]()
+    assert eventually(compared_calls, lambda calls: calls == 1, timeout=10) == 1
+    drift.flush()
 
 
 def test_bad_traffic_bodies_are_refused_naming_the_endpoint_or_the_sum(api, owner, owner_client, income):  # noqa: F811
@@ -196,6 +228,9 @@ def test_bad_traffic_bodies_are_refused_naming_the_endpoint_or_the_sum(api, owne
         answer = api.put(traffic, body, format="json")
         assert answer.status_code == 400, (body, answer.content)
         assert message in answer.json()["detail"] and answer.json()["errors"][0]["parameter"] == target, answer.json()
+    mixed = api.put(traffic, {"split": {"default": 100}, "candidate": 0}, format="json")
+    assert mixed.status_code == 400 and 'With "split" give the shares only inside it (also found: candidate)' in \
+        mixed.json()["detail"], mixed.json()
     twice = api.put(traffic, {"default": 100, "shadow": ["candidate", "candidate"]}, format="json")
     assert twice.status_code == 400 and "listed twice" in twice.json()["detail"]
     assert api.put(traffic, [90, 10], format="json").status_code == 400
@@ -209,6 +244,16 @@ def test_bad_traffic_bodies_are_refused_naming_the_endpoint_or_the_sum(api, owne
                              follow=True).content.decode()
     assert "Traffic not changed: The share of endpoint &#x27;candidate&#x27; must be a whole percentage" in page
     assert 'name="share-candidate" min="0" max="100" step="1" value="20"' in page
+
+    # an endpoint named "shadow" can take a share, given under "split" (the form GET returns)
+    add_endpoint(api, service_id, "shadow")
+    named = api.put(traffic, {"split": {"default": 70, "shadow": 30}, "shadow": ["candidate"]}, format="json")
+    assert named.status_code == 200, named.content
+    assert api.get(traffic).json()["split"] == {"default": 70, "shadow": 30}
+    assert owner_client.post(f"/web-services/{service_id}/traffic/", {"share-default": "80", "share-shadow": "20"}
+                             ).status_code == 302
+    assert WebService.objects.get(pk=service_id).traffic == {"split": {"default": 80, "shadow": 20}, "shadow": []}
+    assert api.delete(f"/api/web-services/{service_id}/endpoints/shadow/").status_code == 204
 
     # deleting an endpoint gives its share back to the default endpoint
     assert api.delete(f"/api/web-services/{service_id}/endpoints/candidate/").status_code == 204

@@ -132,7 +132,9 @@ class WebServiceViewSet(StudioJobsMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT}, responses=OpenApiResponse(description=(
         'PUT {"default": 90, "candidate": 10, "shadow": ["other"]} (endpoint names: whole percentages of the '
-        'default endpoint\'s calls adding up to 100; shadow endpoints get copies). Answers {"split", "shadow", '
+        'default endpoint\'s calls adding up to 100; shadow endpoints get copies), or the same shares under '
+        '"split": {"split": {"default": 90, "shadow": 10}, "shadow": []} (any endpoint name). Answers '
+        '{"split", "shadow", '
         '"endpoints": [{"name", "share", "shadow", "calls_last_hour"}], "comparison": [{"endpoint", "calls", '
         '"identical_share", "mean_abs_diff", ...}]}; each RRS answer names its endpoint in X-Atelier-Endpoint.')))
     @action(detail=True, methods=["get", "put"])

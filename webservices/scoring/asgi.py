@@ -37,9 +37,12 @@ def with_scoring(django_app: ASGIApp) -> ASGIApp:
         body = await _body(receive, settings.ATELIER_MAX_REQUEST_BYTES)
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         client = client_address((scope.get("client") or ("", 0))[0], headers.get("x-forwarded-for", ""))
+        after: list[Callable[[], None]] = []
         status, answer, extra = await score_call(scope["method"], query, headers.get("authorization", ""), body,
-                                                 match["workspace"], match["endpoint"], client)
+                                                 match["workspace"], match["endpoint"], client, after)
         await _send_json(send, status, answer, extra)
+        for follow_up in after:  # shadow copies: only once the caller has the answer
+            follow_up()
 
     return app
 

@@ -11,7 +11,8 @@ below serves the same call anywhere else (WSGI, the test client).
 A call to a default endpoint whose service splits its traffic (webservices/traffic.py) is served by the
 endpoint a random draw picks from the split kept in its cached state (no database on the way); every answer
 names its endpoint in X-Atelier-Endpoint, and the call counts in that endpoint's usage. Shadow endpoints get a
-copy of each answered call, scored afterwards on a bounded pool of their own (webservices/shadow.py compares).
+copy of each answered call, handed to a bounded pool of their own once the answer is sent (webservices/shadow.py
+compares); a copy counts in the shadow endpoint's usage and input drift.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, overload
 
 import orjson
@@ -67,8 +69,11 @@ Scored = tuple[int, dict[str, Any]]
 
 
 async def score_call(method: str, query: Mapping[str, str], authorization: str, body: bytes,
-                     workspace_id: str, endpoint_id: str, client: str = "") -> Answer:
-    """One RRS call: (status, JSON body, extra headers). `client` is the caller's address (key throttling)."""
+                     workspace_id: str, endpoint_id: str, client: str = "",
+                     after: list[Callable[[], None]] | None = None) -> Answer:
+    """One RRS call: (status, JSON body, extra headers). `client` is the caller's address (key throttling).
+    Work that must not delay the answer (shadow copies) is appended to `after` for the caller to run once the
+    answer is sent; without `after` it is handed to its pool at once."""
     began = time.perf_counter()
     if len(body) > settings.ATELIER_MAX_REQUEST_BYTES:  # the one size check (the ASGI entry stops reading past it)
         too_large = BodyTooLarge(settings.ATELIER_MAX_REQUEST_BYTES)
@@ -109,7 +114,11 @@ async def score_call(method: str, query: Mapping[str, str], authorization: str, 
                 response=answer)
     if status == 200:
         if state.shadows:
-            shadow_copies(state.shadows, query, body, answer["Results"], state.workspace_id)
+            copies = partial(shadow_copies, state.shadows, query, body, answer["Results"], state.workspace_id)
+            if after is None:
+                copies()
+            else:
+                after.append(copies)
         answer["ExecutionDurationMs"] = int(took)
     return status, answer, named
 
@@ -139,7 +148,7 @@ def _shadow_scored(endpoint_id: str, query: Mapping[str, str], raw: bytes, resul
         state = cached(endpoint_id) or served(endpoint_id)
         if state is None or state.workspace_id != workspace_id:
             return
-        status, answer = score_body(query, raw, state)
+        status, answer = score_body(query, raw, state, observed=True)  # the candidate's input drift counts it
         record_call(state.endpoint_pk, status=status, duration_ms=(time.perf_counter() - began) * 1000,
                     trace_level=state.trace_level, request=raw, response=answer, source="shadow")
         shadow.compared(endpoint_id, results, answer["Results"] if status == 200 else None)
