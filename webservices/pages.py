@@ -20,7 +20,7 @@ from .endpoints import updatable
 from .lineage import lineage_line
 from .locations import base_url
 from .management_json import endpoint_json, service_json
-from .models import Endpoint
+from .models import Endpoint, WebService
 from .openapi import openapi_document
 from .samples import patch_sample
 from .scoring.keys import as_response, check
@@ -52,28 +52,38 @@ def web_service_remove(request: HttpRequest, service_id: int) -> HttpResponse:
 @require_GET
 def web_service(request: HttpRequest, service_id: int) -> HttpResponse:
     """The dashboard: endpoints with their URLs and key hints, the schemas, the resources."""
-    service = get_object_or_404(web_services_of(request.user), pk=service_id)
+    return _service_page(request, get_object_or_404(web_services_of(request.user), pk=service_id))
+
+
+def _service_page(request: HttpRequest, service: WebService, traffic_refused: str = "") -> HttpResponse:
+    """The web service page; after a refused Traffic form, with the refusal and the values as typed (400)."""
     base = base_url(request)
     body = service_json(base, service)
     for endpoint in body["endpoints"]:
         endpoint["lineage_line"] = lineage_line(endpoint["Lineage"])
     management = f"{base}/workspaces/{service.workspace_id}/webservices/{service.pk}/endpoints"
+    traffic = traffic_json(service)
+    if traffic_refused:  # the form shows what was typed, not the stored split, so nothing has to be typed again
+        shadows = request.POST.getlist("shadow")
+        for row in traffic["endpoints"]:
+            row["share"], row["shadow"] = request.POST.get(f"share-{row['name']}", ""), row["name"] in shadows
     return render(request, "studio/web_service.html", {"service": service, "body": body, "section": "web-services",
                                                        "management": management, "deletion": deletion_facts(service),
-                                                       "traffic": traffic_json(service)})
+                                                       "traffic": traffic, "traffic_refused": traffic_refused},
+                  status=400 if traffic_refused else 200)
 
 
 @login_required
 @require_POST
 def web_service_traffic(request: HttpRequest, service_id: int) -> HttpResponse:
-    """The dashboard's Traffic form: a share per endpoint and shadow checkboxes, as PUT .../traffic/ takes them."""
+    """The dashboard's Traffic form: a share per endpoint and shadow checkboxes, as PUT .../traffic/ takes them.
+    A refused form comes back with its message beside it and the values as typed."""
     service = get_object_or_404(web_services_of(request.user), pk=service_id)
     try:
         traffic_set(service=service, body=traffic_form_body(request.POST, list(service.endpoints.all())))
     except TrafficError as error:
-        messages.error(request, f"Traffic not changed: {error.message}")
-    else:
-        messages.success(request, "Traffic split saved: every scoring process serves it from its next call.")
+        return _service_page(request, service, f"Traffic not changed: {error.message}")
+    messages.success(request, "Traffic split saved: every scoring process serves it from its next call.")
     return redirect(f"{reverse('web-service', args=[service.pk])}#traffic")
 
 

@@ -240,10 +240,17 @@ def test_bad_traffic_bodies_are_refused_naming_the_endpoint_or_the_sum(api, owne
     assert owner_client.post(f"/web-services/{service_id}/traffic/", {"share-default": "80", "share-candidate": "20"}
                              ).status_code == 302
     assert WebService.objects.get(pk=service_id).traffic == {"split": {"default": 80, "candidate": 20}, "shadow": []}
-    page = owner_client.post(f"/web-services/{service_id}/traffic/", {"share-default": "80", "share-candidate": "x"},
-                             follow=True).content.decode()
+    refused = owner_client.post(f"/web-services/{service_id}/traffic/", {"share-default": "80", "share-candidate": "x"})
+    page = refused.content.decode()
+    assert refused.status_code == 400
     assert "Traffic not changed: The share of endpoint &#x27;candidate&#x27; must be a whole percentage" in page
-    assert 'name="share-candidate" min="0" max="100" step="1" value="20"' in page
+    assert 'name="share-candidate" min="0" max="100" step="1" value="x"' in page  # as typed, to correct
+    refused = owner_client.post(f"/web-services/{service_id}/traffic/",
+                                {"share-default": "80", "share-candidate": "15", "shadow": []})
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "they add up to 95 (default 80, candidate 15)" in page
+    assert 'value="15"' in page and 'value="80"' in page
+    assert WebService.objects.get(pk=service_id).traffic == {"split": {"default": 80, "candidate": 20}, "shadow": []}
 
     # an endpoint named "shadow" can take a share, given under "split" (the form GET returns)
     add_endpoint(api, service_id, "shadow")
