@@ -4,6 +4,8 @@ and once for the classic wire (webservices)."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -52,3 +54,24 @@ class RequestRefused(AtelierError, ValueError):
 
     def problems(self) -> list[dict[str, Any]]:
         return [{"parameter": self.target, "message": self.message}] if self.target else []
+
+
+def near_miss(name: str, names: Iterable[str]) -> str | None:
+    """The one of `names` that `name` was probably meant to be: the same but for case or surrounding spaces, else
+    a close spelling; None when nothing is close. Refusals naming a column add it ("did you mean ...?")."""
+    candidates = [candidate for candidate in names if candidate != name]
+    folded = name.strip().casefold()
+    same = next((candidate for candidate in candidates if candidate.strip().casefold() == folded), None)
+    if same is not None:
+        return same
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, names: Iterable[str], holder: str = "the input") -> str:
+    """"; the input has 'Age' (column names are case-sensitive)" for a near miss among `names`, '' otherwise."""
+    meant = near_miss(name, names)
+    if meant is None:
+        return ""
+    case = meant.strip().casefold() == name.strip().casefold()
+    return f"; {holder} has '{meant}'" + (" (column names are case-sensitive)" if case else "")

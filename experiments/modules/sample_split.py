@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from studio.errors import did_you_mean
+
 from .framework.base import Context, Module, ModuleError, Problem, SchemaContext, ServiceRole, table_input
 from .framework.code_forms import CodeForm, CodeNode, NoCodeForm, helper_source, plain_names
 from .framework.columns import selection_is_empty
@@ -53,7 +55,8 @@ def split_rows(table: DataTable, fraction: float, randomized: bool, seed: int,
 
 def column_of(table: DataTable, column: str, parameter: str) -> pd.Series:
     if column not in table.frame.columns:
-        raise ModuleError(f"Column '{column}' not found in the input", parameter=parameter, column=column)
+        hint = did_you_mean(column, [str(name) for name in table.frame.columns])
+        raise ModuleError(f"Column '{column}' not found in the input{hint}", parameter=parameter, column=column)
     return table.frame[column]
 
 

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FIXED_SCRIPT = FAILING_SCRIPT.replace("    return dataframe1 / 0 if dataframe1 is None else 1 / 0\n",
                                       "    return dataframe1,\n")
 LABEL_PROBLEM = ("The 'Label column' parameter of Train Model (node n5): Column 'Income' not found in the input "
-                 "(it has 15 columns).")
+                 "(it has 15 columns); the input has 'income' (column names are case-sensitive).")
 WORKER = 240_000  # ms: generous, for anything that waits on the (shared, busy) worker
 SERVER = 30_000  # ms: for what waits on the server's work (saving assets, storing a file, patching an endpoint)
 SCORED = re.compile(r"^(<=50K|>50K)$")

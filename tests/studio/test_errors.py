@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from studio.errors import AtelierError, RequestRefused
+from studio.errors import AtelierError, RequestRefused, did_you_mean, near_miss
 
 
 class Gone(AtelierError):
@@ -53,3 +53,14 @@ def test_a_refused_request_lists_the_field_it_is_about_as_a_parameter() -> None:
     assert answer(RequestRefused("Deploy needs a finished run.")).data == {
         "detail": "Deploy needs a finished run.", "errors": []}
     assert isinstance(RequestRefused("x"), ValueError)
+
+
+def test_a_near_miss_is_the_same_name_but_for_case_or_spaces_else_a_close_spelling():
+    names = ["age", "education-num", "income", "Income2"]
+    assert near_miss("Income", names) == "income"  # case first, though 'Income2' is a closer spelling
+    assert near_miss(" age ", names) == "age"
+    assert near_miss("educaton-num", names) == "education-num"
+    assert near_miss("salary", names) is None and near_miss("income", names) != "income"
+    assert did_you_mean("Age", names) == "; the input has 'age' (column names are case-sensitive)"
+    assert did_you_mean("incme", names, "the request") == "; the request has 'income'"
+    assert did_you_mean("salary", names) == ""

@@ -61,12 +61,15 @@ def refusal(body, swagger=False):
     ({"Inputs": {"input1": {"ColumnNames": ["age"]}}}, "BadArgument", "RequestBodyInvalid", "'Values' lists"),
     ({"Inputs": {"input1": {"ColumnNames": ["x"], "Values": [["1"]]}}}, "BadUserArgument", "InputMismatchError",
      "Column 'age' is missing"),
+    ({"Inputs": {"input1": {"ColumnNames": ["Age"], "Values": [["1"]]}}}, "BadUserArgument", "InputMismatchError",
+     "Column 'age' is missing; the request has 'Age' (column names are case-sensitive)"),
     ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["1", "2"]]}}}, "BadUserArgument", "InputParseError",
      "row 1 has 2 values"),
     ({"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["39.5"]]}}}, "BadUserArgument", "InputParseError",
      "Column 'age', row 1: '39.5' is not a whole number"),
 ], ids=["not an object", "no Inputs", "Inputs not an object", "GlobalParameters a list", "unknown input",
-        "input missing", "no rows", "no Values", "missing column", "ragged row", "fraction in an integer column"])
+        "input missing", "no rows", "no Values", "missing column", "column in another case",
+        "ragged row", "fraction in an integer column"])
 def test_each_refusal_carries_the_classic_class_and_specific_code(body, code, detail, fragment):
     got_code, got_detail, message = refusal(body)
     assert (got_code, got_detail) == (code, detail) and fragment in message

@@ -17,7 +17,7 @@ from pandas import NA as _NA
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.rows import Rows
 from experiments.modules.framework.table_files import ParsingRules
-from studio.errors import AtelierError
+from studio.errors import AtelierError, did_you_mean
 
 API_VERSION = "2.0"  # the only api-version the classic calls take
 INT32 = (-(2**31), 2**31 - 1)
@@ -183,7 +183,9 @@ def _table(inputs: dict[str, Any], name: str, columns: list[dict[str, Any]], swa
     known = {column["name"]: column for column in columns}
     missing = [c["name"] for c in columns if c["name"] not in names and not c.get("optional")]
     if missing:
-        raise BadRequest(f"Column '{missing[0]}' is missing", name, detail="InputMismatchError")
+        unknown = [given for given in names if given not in known]
+        raise BadRequest(f"Column '{missing[0]}' is missing{did_you_mean(missing[0], unknown, 'the request')}", name,
+                         detail="InputMismatchError")
     data: dict[str, Any] = {}
     for index, column in enumerate(names):
         kind = known.get(column, {}).get("kind", "string")

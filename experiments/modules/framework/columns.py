@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from studio.errors import AtelierError
+from studio.errors import AtelierError, did_you_mean
 
 from .datatable import Column, Kind, Role, Schema
 
@@ -30,7 +30,8 @@ class ColumnsNotFound(AtelierError, LookupError):
         self.available = available
         names = ", ".join(f"'{name}'" for name in missing)
         noun = "Column" if len(missing) == 1 else "Columns"
-        super().__init__(f"{noun} {names} not found in the input (it has {len(available)} columns)")
+        hints = "".join(did_you_mean(name, available) for name in missing[:3])
+        super().__init__(f"{noun} {names} not found in the input (it has {len(available)} columns){hints}")
 
 
 def _type_matches(column: Column, type_name: str, frame: pd.DataFrame | None) -> bool:

@@ -37,6 +37,9 @@ def test_a_module_error_targets_its_parameter_or_column_and_survives_pickling():
 
 def test_the_messages_are_unchanged():
     assert str(ColumnsNotFound(["a", "b"], ["c"])) == "Columns 'a', 'b' not found in the input (it has 1 columns)"
+    assert str(ColumnsNotFound(["Age", "b"], ["age", "c"])) == ("Columns 'Age', 'b' not found in the input (it has 2 "
+                                                               "columns); the input has 'age' (column names are "
+                                                               "case-sensitive)")
     assert str(BadValue("x")) == "'x'"
     with pytest.raises(UnknownModule, match="There is no module 'nope'"):
         registry.get("nope")
