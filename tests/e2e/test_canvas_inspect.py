@@ -1,6 +1,8 @@
 """Inspecting and reusing results on the canvas: column rules, two models compared side by side, Save as
 Trained Model into the palette, and the keyboard path through palette, toolbar and properties."""
 
+import os
+
 import pytest
 from playwright.sync_api import expect
 
@@ -88,7 +90,24 @@ def test_two_models_side_by_side_then_save_one_and_add_it_from_the_palette_by_ke
     panels.nth(1).wait_for()
     assert panels.count() == 2
     assert all("AUC" in panels.nth(i).inner_text() for i in range(2))
-    page.get_by_test_id("visualization").get_by_role("button", name="Close").click()
+    # maximised, the panel covers the window (panes and toolbar too); Escape gives the graph back its place
+    panel = page.get_by_test_id("visualization")
+    floating = panel.bounding_box()
+    page.get_by_test_id("visualization-maximise").click()
+    viewport = page.viewport_size
+    page.wait_for_function("() => document.querySelector('.visualization--maximised') !== null")
+    covering = panel.bounding_box()
+    assert covering["x"] <= 8 and covering["y"] <= 8, covering
+    assert covering["width"] >= viewport["width"] - 16 and covering["height"] >= viewport["height"] - 16, covering
+    assert covering["width"] * covering["height"] > 1.5 * floating["width"] * floating["height"]
+    if os.environ.get("ATELIER_SCREENSHOTS"):  # to look at
+        page.screenshot(path=f"{os.environ['ATELIER_SCREENSHOTS']}/visualization-maximised.png")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelector('.visualization--maximised') === null")
+    restored = panel.bounding_box()
+    assert (restored["x"], restored["width"]) == (floating["x"], floating["width"])
+    assert restored["height"] < viewport["height"] - 16
+    panel.get_by_role("button", name="Close").click()
 
     page.get_by_test_id("node-train2").click()
     page.get_by_test_id("save-output-train2-trained_model").click()

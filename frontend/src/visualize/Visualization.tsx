@@ -157,14 +157,29 @@ function Body({ view }: { view: View }) {
 export function Visualization({ url, title, onClose }: { url: string; title: string; onClose: () => void }) {
   const [view, setView] = useState<View | null>(null);
   const [error, setError] = useState("");
+  // Maximised, the panel covers the whole window (a wide table or two evaluations side by side need it);
+  // Escape restores it (other pop-ups keep Escape for themselves while it is not maximised).
+  const [maximised, setMaximised] = useState(false);
   useEffect(() => {
     getJSON<View>(url).then(setView, (reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)));
   }, [url]);
+  useEffect(() => {
+    if (!maximised) return;
+    const onKey = (event: KeyboardEvent) => { if (event.key === "Escape") setMaximised(false); };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [maximised]);
   return (
-    <section className="visualization" data-testid="visualization" role="dialog" aria-label={title}>
+    <section className={maximised ? "visualization visualization--maximised" : "visualization"}
+             data-testid="visualization" role="dialog" aria-label={title}>
       <header>
         <strong>{title}</strong>
-        <button type="button" onClick={onClose} aria-label="Close">×</button>
+        <span className="visualization__actions">
+          <button type="button" onClick={() => setMaximised(!maximised)} data-testid="visualization-maximise"
+                  aria-label={maximised ? "Restore" : "Maximise"} aria-pressed={maximised}
+                  title={maximised ? "Restore (Esc)" : "Maximise"}>{maximised ? "⤡" : "⤢"}</button>
+          <button type="button" onClick={onClose} aria-label="Close" title="Close">×</button>
+        </span>
       </header>
       {error ? <p role="alert">{error}</p> : view === null ? <p>Loading…</p> : <Body view={view} />}
     </section>
