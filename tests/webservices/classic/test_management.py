@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from studio.models import Workspace
+from studio.sealing import seal, unseal
 from studio.services import api_token_create
 from studio.workspace_tokens import workspace_for_token, workspace_token_regenerate, workspace_tokens_of
-from webservices.models import Endpoint, WebService
+from webservices.models import BatchJob, Endpoint, WebService
 from webservices.scoring.keys import endpoint_key_matches
 from webservices.services import endpoint_create, key_regenerate
 
@@ -205,9 +206,14 @@ def test_a_wrong_method_answers_the_classic_json_405(owner, service, method, pat
 def test_keys_and_tokens_survive_a_rotation_of_the_sealing_secret(owner, service, settings):
     web_service, _, keys = service
     token = token_of(owner.workspace)
+    account = "DefaultEndpointsProtocol=https;AccountName=caller;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net"
+    job = BatchJob.objects.create(endpoint=web_service.endpoints.get(is_default=True), job_id="j" * 32,
+                                  inputs={"input1": "in/a.csv"}, outputs={"output1": "out/b.csv"},
+                                  blob_accounts={"Inputs": {"input1": seal(account)}, "Outputs": {}})
     settings.ATELIER_SEALING_SECRETS = ["the new secret", *settings.ATELIER_SEALING_SECRETS]
     call_command("reseal_secrets")
     settings.ATELIER_SEALING_SECRETS = ["the new secret"]  # the old one dropped
+    assert unseal(BatchJob.objects.get(pk=job.pk).blob_accounts["Inputs"]["input1"]) == account  # the job's account
     url = f"/workspaces/{owner.workspace.pk}/webservices/{web_service.pk}/endpoints/default"
     assert Client().get(url, **bearer(token)).json()["PrimaryKey"] == keys.primary
     assert token_of(owner.workspace) == token

@@ -1,5 +1,6 @@
-"""`manage.py reseal_secrets`: seal every stored endpoint key and workspace token again with the newest of
-`ATELIER_SEALING_SECRETS` (the rotation's middle step: put a new secret first, run this, drop the old one)."""
+"""`manage.py reseal_secrets`: seal every stored endpoint key, workspace token and batch job's storage account
+again with the newest of `ATELIER_SEALING_SECRETS` (the rotation's middle step: put a new secret first, run this,
+drop the old one)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db import models, transaction
 
 from studio.models import Workspace
 from studio.sealing import reseal
-from webservices.models import Endpoint
+from webservices.models import BatchJob, Endpoint
 
 SEALED: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (Endpoint, ("primary_key_sealed", "secondary_key_sealed")),
@@ -20,7 +21,8 @@ SEALED: list[tuple[type[models.Model], tuple[str, ...]]] = [
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt stored endpoint keys and workspace tokens with the newest ATELIER_SEALING_SECRETS entry."
+    help = ("Re-encrypt stored endpoint keys, workspace tokens and batch jobs' storage accounts with the newest "
+            "ATELIER_SEALING_SECRETS entry.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         unreadable: list[str] = []
@@ -29,6 +31,8 @@ class Command(BaseCommand):
             for model, fields in SEALED:
                 for row in model._default_manager.select_for_update().only("pk", *fields):
                     done += self._reseal(row, fields, unreadable)
+            for job in BatchJob.objects.select_for_update().exclude(blob_accounts={}).only("pk", "blob_accounts"):
+                done += self._reseal_accounts(job, unreadable)
             if unreadable:  # inside the transaction: raising rolls every row back
                 raise CommandError("Not resealed, no configured secret opens them (regenerate them, or configure the "
                                    f"secret they were sealed with): {', '.join(unreadable)}. Nothing was changed.")
@@ -45,4 +49,18 @@ class Command(BaseCommand):
             except InvalidToken:
                 unreadable.append(f"{type(row).__name__} {row.pk} {field}")
         row.save(update_fields=list(fields))
+        return count
+
+    @staticmethod
+    def _reseal_accounts(job: BatchJob, unreadable: list[str]) -> int:
+        """A job's {"Inputs"|"Outputs": {name: sealed connection string}}, each resealed."""
+        count = 0
+        for kind, sealed in (job.blob_accounts or {}).items():
+            for name, value in sealed.items():
+                try:
+                    sealed[name] = reseal(value)
+                    count += 1
+                except InvalidToken:
+                    unreadable.append(f"BatchJob {job.pk} {kind} '{name}' storage account")
+        job.save(update_fields=["blob_accounts"])
         return count
