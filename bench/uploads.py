@@ -32,7 +32,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from experiments.modules.framework.table_files import _exact_lines, line_check
+    from experiments.modules.framework.table_files import Lines, _exact_lines, line_check
     from experiments.uploads import parse_upload
 
     sample = gzip.decompress((ROOT / "experiments/sample_data/adult-census-income.csv.gz").read_bytes())
@@ -46,7 +46,7 @@ def main() -> None:
         print(f"{path.stat().st_size / 2**20:.0f} MiB, {rows} rows")
         timed("line_check (numpy, no quotes in the file)", lambda: line_check(str(path), ",", fields))
         timed("the csv module's count (a file with quotes)",
-              lambda: _exact_lines(str(path), ",", fields, False, True))
+              lambda: _exact_lines(str(path), ",", Lines(fields), False, True))
         timed("parse_upload, the whole read",
               lambda: parse_upload(path, "adult.csv", Path(workdir)))
 

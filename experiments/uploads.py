@@ -7,16 +7,16 @@ options as always, so a file gets the kinds it got when it was read whole); the 
 chunks with those types through one Parquet writer. A column that reads as numbers in one chunk and as
 text in another is re-read as text, as a whole-file read would have it. No more than one chunk is ever held.
 
-Before either pass a CSV's lines are counted against the header (table_files.line_check, issue 18 item 3): a
-line with more or fewer fields is refused naming the line, unless the upload asked to be lenient; then short
-lines are padded with missing values and long lines skipped, in a corrected copy, and the counts reported.
+Before either pass a CSV's lines are counted against the header (table_files.lines_checked, issue 18 item 3,
+the check Import Data makes too): a line with more or fewer fields is refused naming the line, unless the
+upload asked to be lenient; then short lines are padded with missing values and long lines skipped, in a
+corrected copy, and the counts reported.
 The cells are read by the upload's ParsingRules (missing markers, decimal separator, true/false words), which
 the dataset records.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -35,13 +35,14 @@ from .modules.framework.table_files import (
     BLOCK,
     GzipDamaged,
     GzipTooLarge,
+    LineInvalid,
     Lines,
     ParsingRules,
     RulesInvalid,
     csv_options,
     gunzip,
-    line_check,
-    rewrite_lenient,
+    header_fields,
+    lines_checked,
     trimmed,
 )
 
@@ -148,17 +149,15 @@ def _is_text_table(name: str) -> bool:
 def _lines_checked(path: Path, separator: str, lenient: bool, workdir: Path) -> tuple[Path, Lines]:
     """The file to read and what its lines held: refused at the first line of the wrong length, or (lenient) a
     corrected copy when there are such lines."""
-    header = _columns_within_limit(_header_columns(path, separator))
-    lines = line_check(str(path), separator, header, stop_at_first=not lenient)
-    if not lines.ragged:
-        return path, lines
-    if not lenient:
-        raise DatasetError(f"{lines.first} Every line needs one value per column (an empty value for a missing "
-                           "one); or upload it with 'lenient' to pad short lines and skip long ones.",
-                           line=lines.first_line)
+    header = _columns_within_limit(header_fields(str(path), separator))
     corrected = workdir / "lenient.csv"
-    rewrite_lenient(str(path), str(corrected), separator, header)
-    return corrected, lines
+    try:
+        lines = lines_checked(str(path), str(corrected), separator, header, lenient=lenient)
+    except LineInvalid as error:
+        raise DatasetError(f"{error} Every line needs one value per column (an empty value for a missing "
+                           "one); or upload it with 'lenient' to pad short lines and skip long ones.",
+                           line=error.line) from None
+    return (corrected if lines.ragged else path), lines
 
 
 def _on_disk(source: IO[bytes], target: Path) -> Path:
@@ -196,7 +195,7 @@ def _reader(path: Path, name: str, options: UploadOptions) -> Reader:
         rows = max(1, per_chunk // _columns_within_limit(_json_line_keys(path)))
         return Reader(lambda texts: iter(pd.read_json(path, lines=True, chunksize=rows, encoding="utf-8")))
     separator = options.separator_for(name)
-    rows = max(1, per_chunk // _columns_within_limit(_header_columns(path, separator)))
+    rows = max(1, per_chunk // _columns_within_limit(header_fields(str(path), separator)))
     try:
         read = csv_options(separator, options.rules)
     except RulesInvalid as error:
@@ -331,24 +330,6 @@ def _columns_within_limit(columns: int) -> int:
     if columns > limit:
         raise DatasetError(f"The file has {columns} columns; at most {limit} (ATELIER_MAX_COLUMNS).")
     return max(columns, 1)
-
-
-def _header_columns(path: Path, separator: str) -> int:
-    """Count the header's columns before parsing, a block at a time: a few megabytes of separators (a CSV
-    bomb) would otherwise make the parser build a million columns."""
-    count, quoted, head = 0, False, b""
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            line, newline, _ = block.partition(b"\n")
-            count += line.count(separator.encode())
-            quoted = quoted or b'"' in line
-            if len(head) < BLOCK:
-                head += line
-            if newline:
-                break
-    if quoted and len(head) < BLOCK:  # a quoted name may hold the separator: count as the CSV reader does
-        return len(next(csv.reader([head.decode("utf-8", "replace")], delimiter=separator, skipinitialspace=True)))
-    return count + 1
 
 
 def _json_line_keys(path: Path) -> int:

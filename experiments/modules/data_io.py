@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,18 @@ from .framework.datatable import Column, DataTable, Kind, Schema
 from .framework.params import Bool, Choice, Reference, Text
 from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
-from .framework.table_files import GzipDamaged, GzipTooLarge, ParsingRules, csv_options, gunzip, is_text, trimmed
+from .framework.table_files import (
+    GzipDamaged,
+    GzipTooLarge,
+    LineInvalid,
+    ParsingRules,
+    csv_options,
+    gunzip,
+    header_fields,
+    is_text,
+    lines_checked,
+    trimmed,
+)
 
 CATEGORY = "Data Input and Output"
 MAX_IMPORT_BYTES = 500 * 1024 * 1024
@@ -249,17 +261,36 @@ def workspace_location(ctx: Context, path: str, parameter: str = "path") -> tupl
         raise ModuleError(error.message + moved, parameter=parameter) from None
 
 
-def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
-    """CSV/TSV/Parquet/JSON lines bytes as a table; a gzip-compressed file is unpacked first."""
+TEXT_SEPARATORS = {"CSV": ",", "TSV": "\t"}
+LENIENT_LABEL = "Pad short lines, skip long lines"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What Import Data read: the table, and for a lenient CSV or TSV read the lines it padded or skipped, in
+    words ('' when none)."""
+
+    table: DataTable
+    adjusted: str = ""
+
+
+def read_table(data: bytes, data_format: str, has_header: bool, *, lenient: bool = False,
+               source: str = "the imported data") -> Imported:
+    """CSV/TSV/Parquet/JSON lines bytes as a table; a gzip-compressed file is unpacked first. A CSV or TSV has
+    its lines checked against the header first, by the check a dataset upload makes (table_files.lines_checked):
+    a line of the wrong length fails the import naming `source` and the line, unless `lenient`."""
     if data[:2] == b"\x1f\x8b":
         data = gunzipped(data)
+    adjusted = ""
     try:
         if data_format == "Parquet":
-            return DataTable.from_parquet(data)  # keeps the roles of a table Export Data wrote
+            return Imported(DataTable.from_parquet(data))  # keeps the roles of a table Export Data wrote
         if data_format == "JSON lines":
-            return DataTable(pd.read_json(io.BytesIO(data), lines=True))
-        frame = pd.read_csv(io.BytesIO(data), header=0 if has_header else None,
-                            **csv_options("\t" if data_format == "TSV" else ","))
+            return Imported(DataTable(pd.read_json(io.BytesIO(data), lines=True)))
+        separator = TEXT_SEPARATORS[data_format]
+        data, adjusted = checked_lines(data, separator, has_header, lenient, source)
+        frame = pd.read_csv(io.BytesIO(data), header=0 if has_header else None, index_col=False,
+                            **csv_options(separator))
     except pd.errors.EmptyDataError:
         raise ModuleError("The imported data is empty", parameter="data_format") from None
     except UnicodeDecodeError:
@@ -270,9 +301,27 @@ def read_table(data: bytes, data_format: str, has_header: bool) -> DataTable:
     if not has_header:
         frame.columns = numbered_columns(frame.shape[1])
     try:
-        return DataTable(tidied(frame))
+        return Imported(DataTable(tidied(frame)), adjusted)
     except ValueError as error:
         raise ModuleError(str(error), parameter="data_format") from None
+
+
+def checked_lines(data: bytes, separator: str, has_header: bool, lenient: bool, source: str) -> tuple[bytes, str]:
+    """The text to read and what a lenient read changed: every line counted against the first (the header, or
+    line 1 of a file without one) as an upload's are, so pandas never pads a short line or shifts a long one
+    into the index silently."""
+    original, corrected = io.BytesIO(data), io.BytesIO()
+    reference = "the header" if has_header else "line 1"
+    try:
+        lines = lines_checked(original, corrected, separator, header_fields(original, separator),
+                              lenient=lenient, reference=reference)
+    except LineInvalid as error:
+        raise ModuleError(f"Could not import {source}: {error} Every line needs one value per column (an empty "
+                          f"value for a missing one); or turn on '{LENIENT_LABEL}' to pad short lines with missing "
+                          "values and skip long ones.", parameter="lenient") from None
+    if not lines.ragged:
+        return data, ""
+    return corrected.getvalue(), f"{source}: {lines.summary()}"
 
 
 def gunzipped(data: bytes) -> bytes:
@@ -328,7 +377,7 @@ class ImportData(Module):
     category = CATEGORY
     subcategory = "Input"
     description = "Loads data from a web URL over HTTP(S) or from a file in the workspace storage."
-    version = 2
+    version = 3  # 3: a CSV or TSV line of the wrong length fails the import (or is padded/skipped: lenient)
     outputs = [OutputPort("dataset", PortType.DATA_TABLE)]
     caption = ("{url}", "{path}", "{data_format}")
     params = {
@@ -339,6 +388,10 @@ class ImportData(Module):
                           "RelativeLocation the storage call and batch jobs use."),
         "data_format": Choice("Data format", "CSV", choices=["CSV", "TSV", "Parquet", "JSON lines"]),
         "has_header": Bool("CSV or TSV has header row", True),
+        "lenient": Bool(LENIENT_LABEL, False, when={"data_format": ["CSV", "TSV"]},
+                        help="Off: a CSV or TSV line with more or fewer fields than the header fails the run, "
+                             "naming the line. On: short lines are padded with missing values, long lines are "
+                             "left out, and the log says how many (as a lenient dataset upload does)."),
     }
 
     # What source_fingerprint read, for execute on the same instance (the engine calls both on a cache miss).
@@ -353,9 +406,20 @@ class ImportData(Module):
     def execute(self, inputs: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         data = self.source if self.source is not None else self.read_source(params, ctx)
         self.source = None  # read once per run, not kept after it
-        table = read_table(data, params["data_format"], params["has_header"])
+        imported = read_table(data, params["data_format"], params["has_header"], lenient=params["lenient"],
+                              source=self.source_name(params))
+        if imported.adjusted:
+            ctx.log(imported.adjusted)
+        table = imported.table
         ctx.log(f"Imported {len(table.frame)} rows and {len(table.columns)} columns")
         return {"dataset": table}
+
+    @staticmethod
+    def source_name(params: Mapping[str, Any]) -> str:
+        """The source as a message names it: the URL, or the file in the workspace storage."""
+        if params["data_source"] == "Web URL via HTTP":
+            return str(params["url"]).strip()
+        return f"'{str(params['path']).strip().strip('/')}' in the workspace storage"
 
     @staticmethod
     def read_source(params: Mapping[str, Any], ctx: Context) -> bytes:

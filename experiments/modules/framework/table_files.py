@@ -155,7 +155,12 @@ KEPT_LINE_NUMBERS = 10  # a report names the first few lines of each kind, and c
 
 class LineInvalid(ValueError):
     """A data line with more or fewer fields than the header; the message names the line (1-based, the header
-    is line 1) and both counts."""
+    is line 1) and both counts, `lines` is the check that found it."""
+
+    def __init__(self, lines: Lines) -> None:
+        super().__init__(lines.first)
+        self.lines = lines
+        self.line = lines.first_line
 
 
 @dataclass
@@ -170,6 +175,7 @@ class Lines:
     long_lines: list[int] | None = None
     first: str = ""
     first_line: int = 0
+    reference: str = "the header"  # what set the field count: "line 1" for a file without a header row
 
     @property
     def ragged(self) -> bool:
@@ -182,7 +188,7 @@ class Lines:
         if len(kept) < KEPT_LINE_NUMBERS:
             setattr(self, f"{kind}_lines", [*kept, number])
         if not self.first:
-            self.first, self.first_line = line_problem(number, fields, self.header), number
+            self.first, self.first_line = line_problem(number, fields, self.header, self.reference), number
 
     def as_json(self) -> dict[str, Any]:
         """As recorded with a dataset read leniently (Dataset.parsing): how many lines were padded and skipped."""
@@ -201,13 +207,51 @@ class Lines:
         return "; ".join(parts) + "." if parts else "No line was padded or skipped."
 
 
-def line_problem(number: int, fields: int, header: int) -> str:
+def line_problem(number: int, fields: int, header: int, reference: str = "the header") -> str:
     """'Line 3 has 3 fields; the header has 2.'"""
-    return f"Line {number} has {fields} field{'' if fields == 1 else 's'}; the header has {header}."
+    return f"Line {number} has {fields} field{'' if fields == 1 else 's'}; {reference} has {header}."
+
+
+def header_fields(source: str | IO[bytes], separator: str) -> int:
+    """The first line's field count, found before parsing a block at a time: a few megabytes of separators (a
+    CSV bomb) would otherwise make the parser build a million columns. An open file is left at its start."""
+    count, quoted, head = 0, False, b""
+    try:
+        with _opened(source) as handle:
+            while block := handle.read(BLOCK):
+                line, newline, _ = block.partition(b"\n")
+                count += line.count(separator.encode())
+                quoted = quoted or b'"' in line
+                if len(head) < BLOCK:
+                    head += line
+                if newline:
+                    break
+    finally:
+        if not isinstance(source, str):
+            source.seek(0)
+    if quoted and len(head) < BLOCK:  # a quoted name may hold the separator: count as the CSV reader does
+        import csv
+
+        return len(next(csv.reader([head.decode("utf-8", "replace")], delimiter=separator, skipinitialspace=True)))
+    return count + 1
+
+
+def lines_checked(source: str | IO[bytes], corrected: str | IO[bytes], separator: str, header: int, *,
+                  lenient: bool, reference: str = "the header") -> Lines:
+    """The one check of a text table's lines, for an upload and for Import Data alike: LineInvalid at the
+    first line whose field count is not the header's (`header`), unless `lenient`; then, when there are such
+    lines, `corrected` is written with short lines padded and long ones left out (read it instead of `source`
+    when the answer is `ragged`), and the answer counts and names them."""
+    lines = line_check(source, separator, header, stop_at_first=not lenient, reference=reference)
+    if lines.ragged and not lenient:
+        raise LineInvalid(lines)
+    if lines.ragged:
+        rewrite_lenient(source, corrected, separator, header)
+    return lines
 
 
 def line_check(source: str | IO[bytes], separator: str, header: int, *, stop_at_first: bool = False,
-               skip_initial_space: bool = True) -> Lines:
+               skip_initial_space: bool = True, reference: str = "the header") -> Lines:
     """Every data line's field count against the header's (`header` fields), as pandas' reader splits fields.
 
     Fast path, for a file without a quote character (no field can hold a separator or a line break): numpy
@@ -215,11 +259,12 @@ def line_check(source: str | IO[bytes], separator: str, header: int, *, stop_at_
     file is read with the csv module as pandas splits it (about 1 s per 100 MB). A source that is an open file
     is read from its start, and left at its start. `skip_initial_space` as the pandas reader that follows has
     it (uploads: True; batch inputs: False). pyarrow's CSV parser was tried too: as fast, but it added 15-30
-    MiB to the upload's peak memory whatever the file's size."""
-    plain = _plain_lines(source, separator, header, stop_at_first)
+    MiB to the upload's peak memory whatever the file's size. `reference` names what set the count in the
+    message ("the header"; "line 1" when the first line is data)."""
+    plain = _plain_lines(source, separator, Lines(header, reference=reference), stop_at_first)
     if plain is not None:
         return plain
-    return _exact_lines(source, separator, header, stop_at_first, skip_initial_space)
+    return _exact_lines(source, separator, Lines(header, reference=reference), stop_at_first, skip_initial_space)
 
 
 def _opened(source: str | IO[bytes]) -> Any:
@@ -231,9 +276,9 @@ def _opened(source: str | IO[bytes]) -> Any:
     return nullcontext(source)
 
 
-def _plain_lines(source: str | IO[bytes], separator: str, header: int, stop_at_first: bool) -> Lines | None:
-    """The lines of a file without quotes, counted with numpy; None as soon as a quote shows up."""
-    lines, done, carry = Lines(header), 0, b""
+def _plain_lines(source: str | IO[bytes], separator: str, lines: Lines, stop_at_first: bool) -> Lines | None:
+    """The lines of a file without quotes, counted with numpy (into `lines`); None as soon as a quote shows up."""
+    done, carry = 0, b""
     mark = ord(separator)
     try:
         with _opened(source) as handle:
@@ -273,12 +318,12 @@ def _count_block(data: bytes, mark: int, done: int, lines: Lines) -> None:
             lines.note(done + int(index) + 1, int(fields[index]))
 
 
-def _exact_lines(source: str | IO[bytes], separator: str, header: int, stop_at_first: bool,
+def _exact_lines(source: str | IO[bytes], separator: str, lines: Lines, stop_at_first: bool,
                  skip_initial_space: bool) -> Lines:
     import csv
     import io
 
-    lines = Lines(header)
+    header = lines.header
     with _opened(source) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         try:
@@ -310,15 +355,28 @@ def _allow_large_fields(csv: Any) -> None:
         csv.field_size_limit(2**30)
 
 
-def rewrite_lenient(source: str, target: str, separator: str, header: int) -> None:
+def rewrite_lenient(source: str | IO[bytes], target: str | IO[bytes], separator: str, header: int) -> None:
     """A copy of the file with every short line padded with empty (missing) fields and every long line left out,
-    as the lenient reading promises; only written when line_check found such lines."""
+    as the lenient reading promises; only written when line_check found such lines. Paths or open binary files
+    (an open source is read from its start; an open target is written where it is, and left open)."""
     import csv
+    import io
+    from contextlib import nullcontext
 
     _allow_large_fields(csv)
-    with open(source, encoding="utf-8", newline="") as read, open(target, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, delimiter=separator, lineterminator="\n")
-        for row in csv.reader(read, delimiter=separator, skipinitialspace=True):
-            if _blank(row, separator) or len(row) > header:
-                continue
-            writer.writerow(row + [""] * (header - len(row)))
+    written = open(target, "wb") if isinstance(target, str) else nullcontext(target)
+    with _opened(source) as handle, written as sink:
+        read = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        out = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+        try:
+            writer = csv.writer(out, delimiter=separator, lineterminator="\n")
+            for row in csv.reader(read, delimiter=separator, skipinitialspace=True):
+                if _blank(row, separator) or len(row) > header:
+                    continue
+                writer.writerow(row + [""] * (header - len(row)))
+            out.flush()
+        finally:
+            read.detach()
+            out.detach()
+            if not isinstance(source, str):
+                source.seek(0)

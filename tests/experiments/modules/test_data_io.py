@@ -120,6 +120,11 @@ ROUTES: dict[str, tuple[int, bytes, dict[str, str]]] = {
     "/to-file": (302, b"", {"Location": "file:///etc/passwd"}),
     "/to-ftp": (302, b"", {"Location": "ftp://example.org/data.csv"}),
     "/to-csv": (302, b"", {"Location": "/adult.csv"}),
+    "/short.csv": (200, b"a,b\n1,2\n3\n4,5\n", {}),
+    "/long.csv": (200, b"a,b\n1,2,3\n4,5,6\n", {}),  # pandas alone made the first field the index: shifted
+    "/ragged.tsv.gz": (200, gzip.compress(b"a\tb\n" + b"1\t2\n" * 3 + b"3\n"), {}),
+    "/ragged-quoted.csv": (200, b'a,b\n"x\ny",1\n2\n', {}),
+    "/headless.tsv": (200, b"1\tyes\n2\n", {}),
 }
 
 
@@ -170,6 +175,48 @@ def test_import_gzip_tsv_without_header_and_json_lines(server):
     frame = imported(f"{server}/plain.tsv", data_format="TSV", has_header=False).frame
     assert list(frame.columns) == ["Col1", "Col2"] and frame["Col1"].tolist() == [1, 2]
     assert imported(f"{server}/rows.jsonl", data_format="JSON lines").frame["x"].tolist() == [1, 2]
+
+
+RAGGED = [
+    ("/short.csv", {}, "Line 3 has 1 field; the header has 2."),
+    ("/long.csv", {}, "Line 2 has 3 fields; the header has 2."),
+    ("/ragged.tsv.gz", {"data_format": "TSV"}, "Line 5 has 1 field; the header has 2."),
+    ("/ragged-quoted.csv", {}, "Line 4 has 1 field; the header has 2."),  # the record at line 2 spans two
+    ("/headless.tsv", {"data_format": "TSV", "has_header": False}, "Line 2 has 1 field; line 1 has 2."),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "line"), RAGGED, ids=[case[0] for case in RAGGED])
+def test_import_refuses_a_line_of_the_wrong_length_naming_the_source_and_the_line(server, path, raw, line):
+    error = fails(data_io.ImportData, {}, url=f"{server}{path}", **raw)
+    assert str(error) == (f"Could not import {server}{path}: {line} Every line needs one value per column (an empty "
+                          "value for a missing one); or turn on 'Pad short lines, skip long lines' to pad short "
+                          "lines with missing values and skip long ones.")
+    assert error.parameter == "lenient"
+
+
+def test_a_lenient_import_pads_short_lines_skips_long_ones_and_logs_how_many(server):
+    logged: list[str] = []
+    ctx = Context(write_output=lambda stream, text: logged.append(text))
+    frame = run(data_io.ImportData, {}, ctx, url=f"{server}/short.csv", lenient=True)["dataset"].frame
+    assert frame["a"].tolist() == [1, 3, 4] and frame["b"].isna().tolist() == [False, True, False]
+    assert logged[0] == f"{server}/short.csv: 1 short line padded with missing values (line 3).\n"
+    frame = imported(f"{server}/long.csv", lenient=True).frame
+    assert list(frame.columns) == ["a", "b"] and frame.empty  # both lines skipped, none shifted
+    frame = imported(f"{server}/ragged.tsv.gz", data_format="TSV", lenient=True).frame
+    assert frame["a"].tolist() == [1, 1, 1, 3] and frame["b"].isna().sum() == 1
+    frame = imported(f"{server}/headless.tsv", data_format="TSV", has_header=False, lenient=True).frame
+    assert list(frame.columns) == ["Col1", "Col2"] and frame["Col2"].isna().tolist() == [False, True]
+
+
+def test_a_well_formed_file_reads_the_same_lenient_or_not_and_logs_nothing_about_lines(server):
+    logged: list[str] = []
+    ctx = Context(write_output=lambda stream, text: logged.append(text))
+    strict = run(data_io.ImportData, {}, ctx, url=f"{server}/adult.csv")["dataset"].frame
+    pd.testing.assert_frame_equal(imported(f"{server}/adult.csv", lenient=True).frame, strict)
+    assert logged == ["Imported 2 rows and 3 columns\n"]
+    pd.testing.assert_frame_equal(imported(f"{server}/plain.tsv", data_format="TSV", has_header=False, lenient=True)
+                                  .frame, imported(f"{server}/plain.tsv", data_format="TSV", has_header=False).frame)
 
 
 def test_import_follows_http_redirects_only(server):
@@ -227,6 +274,17 @@ def test_import_from_workspace_storage(storage):
     assert table.frame["income"].tolist() == ["<=50K", ">50K"]
     error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="in/other.csv")
     assert "There is no file 'in/other.csv'" in str(error)
+
+
+def test_a_ragged_file_in_workspace_storage_is_refused_naming_it(storage):
+    (storage / "in").mkdir(parents=True)
+    (storage / "in" / "ragged.csv").write_bytes(b"a,b\n1,2\n3\n")
+    error = fails(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="in/ragged.csv")
+    assert str(error).startswith("Could not import 'in/ragged.csv' in the workspace storage: Line 3 has 1 field; "
+                                 "the header has 2.")
+    table = run(data_io.ImportData, {}, in_workspace(), data_source="Workspace storage", path="in/ragged.csv",
+                lenient=True)["dataset"]
+    assert table.frame["a"].tolist() == [1, 3] and table.frame["b"].isna().tolist() == [False, True]
 
 
 @pytest.mark.parametrize("path", ["../secret.csv", "in/../../x.csv", "C:\\data.csv", "data.csv", "in/my data.csv"])

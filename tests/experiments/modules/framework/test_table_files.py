@@ -2,6 +2,7 @@
 
 import gzip
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,11 +13,14 @@ from experiments.modules.framework.table_files import (
     MISSING_MARKERS,
     GzipDamaged,
     GzipTooLarge,
+    LineInvalid,
     ParsingRules,
     RulesInvalid,
     csv_options,
     gunzip,
+    header_fields,
     line_check,
+    lines_checked,
     rewrite_lenient,
     trimmed,
 )
@@ -38,7 +42,7 @@ def test_the_missing_markers_and_trimming_are_the_same_for_an_upload_and_an_impo
     frame = trimmed(pd.read_csv(io.StringIO(text), **csv_options(",")))
     assert list(frame.columns) == ["name", "age"]
     assert frame["name"].tolist() == ["Ann", "Bob"] and frame["age"].isna().all()
-    imported = data_io.read_table(text.encode(), "CSV", True).frame
+    imported = data_io.read_table(text.encode(), "CSV", True).table.frame
     pd.testing.assert_frame_equal(imported, frame)
     assert "?" in MISSING_MARKERS
     assert not hasattr(uploads, "MISSING_MARKERS") and not hasattr(data_io, "MISSING_MARKERS")  # one list
@@ -122,6 +126,25 @@ def test_a_lenient_copy_pads_short_lines_and_leaves_long_ones_out(tmp_path):
     frame = pd.read_csv(target, **csv_options(","))
     assert frame.shape == (3, 3) and frame["a"].tolist() == ["1", "4", "x\ny"]
     assert frame.iloc[1, 1:].isna().all() and frame.iloc[2, 1:].isna().all()
+
+
+@pytest.mark.parametrize("quote", ["", '"'])  # the numpy path (no quote) and the csv module's
+def test_the_one_check_refuses_or_corrects_files_on_disk_and_in_memory_alike(tmp_path, quote):
+    """lines_checked is what an upload (a file on disk) and Import Data (bytes in memory) both call."""
+    text = f"a,b\n{quote}1{quote},2\n3\n4,5,6\n7,8\n".encode()
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    for source, corrected in ((str(path), str(tmp_path / "fixed.csv")), (io.BytesIO(text), io.BytesIO())):
+        with pytest.raises(LineInvalid) as refused:
+            lines_checked(source, corrected, ",", header_fields(source, ","), lenient=False)
+        assert (str(refused.value), refused.value.line) == ("Line 3 has 1 field; the header has 2.", 3)
+        lines = lines_checked(source, corrected, ",", 2, lenient=True)
+        assert (lines.short_lines, lines.long_lines) == ([3], [4])
+        fixed = Path(corrected).read_bytes() if isinstance(corrected, str) else corrected.getvalue()
+        assert fixed == b"a,b\n1,2\n3,\n7,8\n"
+    no_header = io.BytesIO(b"1,2\n3\n")
+    with pytest.raises(LineInvalid, match=r"^Line 2 has 1 field; line 1 has 2\.$"):
+        lines_checked(no_header, io.BytesIO(), ",", 2, lenient=False, reference="line 1")
 
 
 @pytest.mark.parametrize("quote", ["", '"'])  # the numpy path (no quote in the file) and the csv module's
