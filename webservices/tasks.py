@@ -387,7 +387,7 @@ def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> N
 @celeryd_after_setup.connect
 def share_the_cores(sender: object, instance: object, **kwargs: object) -> None:
     """Before the pool forks: each worker process predicts large chunks on its share of the cores, as row
-    blocks on threads of their own (training.RowBlocks says why not OpenMP's threads)."""
+    blocks on threads of their own (experiments.modules.prediction.RowBlocks says why not OpenMP's threads)."""
     concurrency = int(getattr(instance, "concurrency", 1) or 1)
     settings.ATELIER_SCORING_THREADS = max(1, (os.cpu_count() or 1) // concurrency)
 

@@ -1,7 +1,8 @@
 """Machine Learning / Train, Score: fit learners, score data, sweep hyperparameters and cross-validate.
 
-The machinery (features, encoding, score columns, metrics) is in training.py; these modules wire it to
-ports and parameters. Cross-validation and parameter sweeps seed every split from `random_seed`.
+The machinery is in training.py (features, encoding, fitting), prediction.py (score columns) and metrics.py;
+these modules wire it to ports and parameters. Cross-validation and parameter sweeps seed every split from
+`random_seed`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .framework.ports import InputPort, OutputPort, PortType
 from .framework.registry import registry
 from .framework.rows import RowKernel, rows_input
 from .metrics import FOLD_METRICS, LOWER_IS_BETTER, fold_metrics
+from .prediction import row_scorer, score_frame, scored_table
 from .training import (
     FOLD_ASSIGNMENTS,
     SCORED_LABELS,
@@ -38,9 +40,6 @@ from .training import (
     label_values,
     labelled_rows,
     learner_for,
-    row_scorer,
-    score_frame,
-    scored_table,
     scoring_code,
     train_supervised,
     trained_input,

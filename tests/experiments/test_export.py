@@ -26,7 +26,7 @@ from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
 from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
-from experiments.modules.training import scored_table
+from experiments.modules.prediction import scored_table
 from experiments.setup import setup_web_service
 from tests.experiments.helpers import output_frame, run_now
 

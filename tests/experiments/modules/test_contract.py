@@ -247,7 +247,7 @@ def test_trained_models_and_transforms_round_trip_through_their_files(cls):
     """What each module writes loads back under the checks a file from outside gets (signature, the exact model
     types of experiments/modules/framework/model_types.py) and works the same."""
     from experiments.modules.framework.artifacts import TrainedModel
-    from experiments.modules.training import score_frame
+    from experiments.modules.prediction import score_frame
 
     make_inputs, params = example_for(cls)
     outputs = run_module(cls.id, make_inputs(), **params)

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 import experiments.modules
-from experiments.modules.training import scoring_threads
+from experiments.modules.prediction import scoring_threads
 
 PACKAGE = Path(experiments.modules.__file__).parent
 

@@ -23,7 +23,8 @@ from experiments.modules.framework.base import Context
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.framework.model_types import trusted_types, variants
 from experiments.modules.framework.registry import registry
-from experiments.modules.training import feature_columns, fit, score_frame, train_supervised
+from experiments.modules.prediction import score_frame
+from experiments.modules.training import feature_columns, fit, train_supervised
 
 LEARNERS = [cls for cls in registry.all() if isinstance(cls, type) and issubclass(cls, learners.Learner)]
 BUILT = [cls for cls in LEARNERS if not cls.inputs]  # One-vs-All wraps the others (below)

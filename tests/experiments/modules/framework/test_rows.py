@@ -14,7 +14,7 @@ from experiments.modules.framework.base import ModuleError
 from experiments.modules.framework.datatable import DataTable, Role
 from experiments.modules.framework.rows import NotFast, Rows
 from experiments.modules.framework.trees import CompiledBoosting
-from experiments.modules.training import row_scorer, scored_table
+from experiments.modules.prediction import row_scorer, scored_table
 from tests.experiments.modules.test_contract import run_module, untrained
 from webservices.scoring.wire import format_outputs
 

@@ -1,4 +1,5 @@
-"""Score Model's fast encoding gives exactly the fitted pipeline's numbers (it only skips per-call checks)."""
+"""Predicting (prediction.py): the fast encoding gives exactly the fitted pipeline's numbers (it only skips
+per-call checks), and row blocks on threads give the numbers of one block."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from experiments.modules.framework.base import ModuleError
 from experiments.modules.framework.datatable import DataTable, Role
-from experiments.modules.training import FastEncoding, RowBlocks, feature_frame, score_frame
+from experiments.modules.prediction import FastEncoding, RowBlocks, score_frame
+from experiments.modules.training import feature_frame
 from tests.experiments.modules.test_contract import run_module, untrained
 
 
@@ -69,8 +71,8 @@ def test_text_held_by_arrow_is_encoded_as_the_pipeline_encodes_it():
 
 @pytest.mark.parametrize("learner", ["two-class-boosted-decision-tree", "two-class-logistic-regression"])
 def test_a_large_prediction_in_row_blocks_on_threads_gives_the_same_numbers(learner, settings):
-    """Past 10,000 rows a worker predicts on its share of the cores as row blocks (training.RowBlocks), through
-    the fast encoding or the fitted pipeline: the same numbers as one block."""
+    """Past 10,000 rows a worker predicts on its share of the cores as row blocks (prediction.RowBlocks),
+    through the fast encoding or the fitted pipeline: the same numbers as one block."""
     model = trained(learner)
     rng = np.random.default_rng(1)
     rows = pd.DataFrame({"x": rng.normal(size=12_001), "n": rng.integers(0, 5, size=12_001).astype(float),
