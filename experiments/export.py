@@ -1,10 +1,13 @@
-"""Export as code: a finished run of a training experiment as a standalone Python script.
+"""Export as code: a finished run of a training experiment as a standalone Python script or a Jupyter notebook.
 
-The script is written from the module catalogue: each node's module gives its function (Module.code_form,
+The code is written from the module catalogue: each node's module gives its function (Module.code_form,
 modules/framework/code_forms.py), fed with the node's cleaned parameters and what the run left behind that the
 code needs (the trained model's feature columns, the cleaning it learned, the dataset's file and parsing
 rules). This file only loads those facts and lays the functions out: imports, helpers, one function per node,
-and a `main()` that reads the input files named on the command line and writes the scored rows as CSV.
+and the pipeline that calls them in the graph's order and writes the scored rows as CSV. The script and the
+notebook are two layouts of the same parts (`_exported`, `_pipeline`): in the script the pipeline is a
+`main()` reading the input files named on the command line; in the notebook, cells, the last one running the
+pipeline on the files named in the cell before it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import platform
 import re
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +36,17 @@ from .engine import store
 from .engine.graph import Graph, parse_graph
 from .models import Dataset, Experiment, Run
 from .modules.framework.code_forms import CodeForm, CodeNode, NoCodeForm
+from .modules.framework.params import Param
 from .modules.framework.ports import PortType
 from .modules.framework.registry import registry
 from .modules.training import scoring_code
+from .notebook import Cell, code, markdown, notebook_json
 
 ARTIFACT_PORTS = (PortType.TRAINED_MODEL, PortType.UNTRAINED_MODEL, PortType.TRANSFORM, PortType.EVALUATION)
 BASE_IMPORTS = ("from __future__ import annotations", "", "import argparse", "import sys", "", "import numpy as np",
                 "import pandas as pd")
+# The notebook reads no command line and prints to its cell: no argparse, no sys.
+NOTEBOOK_IMPORTS = ("from __future__ import annotations", "", "import numpy as np", "import pandas as pd")
 
 
 class ExportError(AtelierError):
@@ -57,13 +65,16 @@ class ExportError(AtelierError):
 
 @dataclass(frozen=True)
 class Written:
-    """One node's function in the script: its name, source, and how main() calls it."""
+    """One node's function in the script: its name, source, and how main() calls it; its title and the
+    parameters the properties pane shows (label, value), for the notebook's heading of its cell."""
 
     node: str
     function: str
     source: str
     form: CodeForm | None
     reason: str
+    title: str = ""
+    parameters: tuple[tuple[str, Any], ...] = ()
 
 
 def finished_run(experiment: Experiment) -> Run:
@@ -85,6 +96,19 @@ def _shape(graph: dict[str, Any]) -> tuple[Any, ...]:
 
 def python_script(experiment: Experiment) -> str:
     """The script reproducing the experiment's last finished run (ExportError when it can't)."""
+    return _layout(experiment, *_exported(experiment))
+
+
+def notebook(experiment: Experiment) -> str:
+    """The same code as the script, as a Jupyter notebook (.ipynb JSON): a cell per module with a heading naming
+    it and its parameters, a cell naming the input files, a last cell running the pipeline (ExportError, as
+    the script, when it can't)."""
+    return _notebook(experiment, *_exported(experiment))
+
+
+def _exported(experiment: Experiment) -> tuple[Run, Graph, list[Written], str]:
+    """The last finished run, its graph, one function per node and the Score Model node whose rows are the
+    output; refused when the scored rows depend on a node with no code form."""
     run = finished_run(experiment)
     graph = parse_graph(run.graph)
     output = _output_node(graph)
@@ -95,7 +119,7 @@ def python_script(experiment: Experiment) -> str:
             module = graph.module(item.node)
             raise ExportError(f"{module.name} (node {item.node}) can't be exported as code: {item.reason}",
                               item.node)
-    return _layout(experiment, run, graph, written, output)
+    return run, graph, written, output
 
 
 def _output_node(graph: Graph) -> str:
@@ -153,14 +177,22 @@ def _written(graph: Graph, run: Run, node_id: str) -> Written:
     except NoCodeForm as refusal:
         reason = str(refusal)
     arguments = _arguments(graph, node_id, form)
-    doc = f"{module.name} (node {node_id})" + (f": {form.doc}" if form and form.doc else ".")
+    title = f"{module.name} (node {node_id})"
+    doc = title + (f": {form.doc}" if form and form.doc else ".")
     signature = f"def {function}({', '.join(arguments)}):"
     if form is None:
         body = (f"    # NOT EXPORTED: no faithful code form.\n"
                 f"    raise NotImplementedError({f'{module.name} can not be exported: {reason}'!r})\n")
     else:
         body = form.body
-    return Written(node_id, function, f'{signature}\n    """{_docline(doc)}"""\n{body}', form, reason)
+    return Written(node_id, function, f'{signature}\n    """{_docline(doc)}"""\n{body}', form, reason, title,
+                   _shown(module.params, params))
+
+
+def _shown(declared: dict[str, Param], params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """(label, value) of the parameters the properties pane shows with these values (not the hidden ones)."""
+    return tuple((param.label, params[key]) for key, param in declared.items()
+                 if not param.when or all(params.get(other) in values for other, values in param.when.items()))
 
 
 def _arguments(graph: Graph, node_id: str, form: CodeForm | None) -> list[str]:
@@ -183,7 +215,9 @@ def _docline(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
-def _layout(experiment: Experiment, run: Run, graph: Graph, written: list[Written], output: str) -> str:
+def _parts(written: list[Written]) -> tuple[list[str], list[str], list[tuple[Written, str]]]:
+    """What the functions need, once each: their import lines (merged), their helpers, and the input files
+    (the node reading each, and the name the file goes by)."""
     imports: list[str] = []
     helpers: list[str] = []
     for item in written:
@@ -191,13 +225,18 @@ def _layout(experiment: Experiment, run: Run, graph: Graph, written: list[Writte
             imports.extend(line for line in item.form.imports if line not in imports)
             helpers.extend(helper for helper in item.form.helpers if helper not in helpers)
     files = [(item, _identifier(item.node)) for item in written if item.form is not None and item.form.argument]
+    return _merged(imports), helpers, files
+
+
+def _layout(experiment: Experiment, run: Run, graph: Graph, written: list[Written], output: str) -> str:
+    imports, helpers, files = _parts(written)
     lines = [f'"""{experiment.name}: run {run.pk} of Atelier experiment {experiment.pk}, exported as code.', "",
              "Each function is one module of the experiment, with its parameters inline; main() runs them in the",
              "graph's order on the input files named on the command line and writes the scored rows as CSV.",
              "Needs pandas, numpy and scikit-learn (the versions the studio ran: see README 'Export as code').",
              "", "Usage: python " + _identifier(experiment.name) + ".py "
              + " ".join(f"[{name}]" for _, name in files) + " [--output scored.csv]", '"""', "",
-             *BASE_IMPORTS, *_merged(imports), "", ""]
+             *BASE_IMPORTS, *imports, "", ""]
     for helper in helpers:
         lines += [helper.rstrip(), "", ""]
     for item in written:
@@ -221,13 +260,26 @@ def _merged(imports: list[str]) -> list[str]:
 
 
 def _main(graph: Graph, written: list[Written], output: str, files: list[tuple[Written, str]]) -> list[str]:
-    needed = graph.ancestors_and_self([output])
     lines = ["def main(argv=None):", "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])"]
     for item, name in files:
         assert item.form is not None and item.form.argument is not None
         lines.append(f"    parser.add_argument({name!r}, nargs='?', default={item.form.argument!r})")
     lines += ["    parser.add_argument('--output', default='scored.csv', help='where the scored rows are written')",
               "    args = parser.parse_args(argv)", ""]
+    lines += [f"    {line}" for line in _pipeline(graph, written, output, files, lambda name: f"args.{name}")]
+    lines += ["", f"    {_variable(output, 'scored_dataset')}.to_csv(args.output, index=False)",
+              "    print(f'Scored rows written to {args.output}', file=sys.stderr)", "", "",
+              'if __name__ == "__main__":', "    main()"]
+    return lines
+
+
+def _pipeline(graph: Graph, written: list[Written], output: str, files: list[tuple[Written, str]],
+              path: Callable[[str], str]) -> list[str]:
+    """The calls, in the graph's order, each function's outputs named after its node and port; `path(name)` is
+    how a call names its input file. A node that isn't exported, or whose input isn't, is written commented
+    out with the reason."""
+    needed = graph.ancestors_and_self([output])
+    lines = []
     by_node = {item.node: name for item, name in files}
     defined: set[str] = set()
     for item in written:
@@ -236,7 +288,7 @@ def _main(graph: Graph, written: list[Written], output: str, files: list[tuple[W
                      if (edge := incoming.get(port.name)) is not None]
         ready = all(argument in defined for argument in arguments)
         if item.node in by_node:
-            arguments.insert(0, f"args.{by_node[item.node]}")
+            arguments.insert(0, path(by_node[item.node]))
         outputs = list(item.form.outputs) if item.form else [port.name for port in graph.module(item.node).outputs]
         used = {edge.source_port for edge in graph.edges if edge.source == item.node}
         missing = sorted(used - set(outputs))
@@ -247,15 +299,60 @@ def _main(graph: Graph, written: list[Written], output: str, files: list[tuple[W
         call = f"{item.function}({', '.join(arguments)})"
         statement = f"{targets} = {call}" if targets else call
         if item.form is None or not ready:
-            lines.append(f"    # Not run: {item.reason if item.form is None else 'an input it needs is not exported'}")
-            lines.append(f"    # {statement}")
+            lines.append(f"# Not run: {item.reason if item.form is None else 'an input it needs is not exported'}")
+            lines.append(f"# {statement}")
         else:
-            lines.append(f"    {statement}")
+            lines.append(statement)
             defined.update(_variable(item.node, port) for port in outputs)
-    lines += ["", f"    {_variable(output, 'scored_dataset')}.to_csv(args.output, index=False)",
-              "    print(f'Scored rows written to {args.output}', file=sys.stderr)", "", "",
-              'if __name__ == "__main__":', "    main()"]
     return lines
+
+
+def _notebook(experiment: Experiment, run: Run, graph: Graph, written: list[Written], output: str) -> str:
+    """The script's parts as cells: what it is and how to run it, the imports, the helpers, a cell per module
+    (a heading with its parameters, then its function), the input files, and the pipeline, which writes the
+    scored rows and shows their first ones."""
+    imports, helpers, files = _parts(written)
+    scored = _variable(output, "scored_dataset")
+    finished = (run.finished or run.created).astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cells: list[Cell] = [markdown(
+        f"# {experiment.name}\n\n"
+        f"Run {run.pk} of Atelier experiment {experiment.pk}, finished {finished}, exported as a notebook.\n\n"
+        "Each code cell below is one module of the experiment, with its parameters inline; the last cell runs "
+        "them in the graph's order on the input files named in *Input files* and writes the scored rows as CSV.\n\n"
+        "**How to run:** with pandas, numpy and scikit-learn installed (the versions the studio ran: see the "
+        "README's 'Export as code'), put the input files next to the notebook (or change their paths in *Input "
+        "files*), then run all cells. The scored rows go to `scored.csv`."),
+        code("\n".join([*NOTEBOOK_IMPORTS, *imports]))]
+    if helpers:
+        cells += [markdown("## Helpers\n\nShared by the modules' functions below."),
+                  code("\n\n\n".join(helper.rstrip() for helper in helpers))]
+    for item in written:
+        cells += [markdown(_heading(item)), code(item.source.rstrip())]
+    paths = [f"    {name!r}: {item.form.argument!r},  # {item.title}" for item, name in files
+             if item.form is not None]
+    cells += [markdown("## Input files\n\nThe files the pipeline reads (by default the sample files the run "
+                       "read, from the current directory) and where the scored rows are written."),
+              code("\n".join(["input_files = {", *paths, "}", "output_file = 'scored.csv'"])),
+              markdown("## Run the pipeline\n\nThe modules' functions in the graph's order; the scored rows are "
+                       "written to `output_file`, and the first of them shown."),
+              code("\n".join([*_pipeline(graph, written, output, files, lambda name: f"input_files[{name!r}]"), "",
+                              f"{scored}.to_csv(output_file, index=False)",
+                              "print(f'Scored rows written to {output_file}')", f"{scored}.head()"]))]
+    return notebook_json(cells)
+
+
+def _heading(item: Written) -> str:
+    """A module's markdown heading: its name and node, what its function does, its parameters."""
+    doc = f"\n\n{item.form.doc}" if item.form is not None and item.form.doc else ""
+    if item.form is None:
+        doc = f"\n\n**Not exported:** {item.reason}."
+    shown = "".join(f"\n- {label}: `{_shown_value(value)}`" for label, value in item.parameters)
+    return f"## {item.title}{doc}" + (f"\n\nParameters:\n{shown}" if shown else "")
+
+
+def _shown_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text.replace("`", "'")
 
 
 def export_file_stem(experiment: Experiment) -> str:

@@ -22,7 +22,7 @@ from experiments.assets import AssetInUse, SaveError, SharedSample, asset_delete
 from experiments.conversion import ConversionError
 from experiments.datasets import OUT_OF_MEMORY, DatasetError, UploadOptions, dataset_upload, lines_adjusted
 from experiments.engine import store
-from experiments.export import ExportError, export_file_stem, mlflow_zip, python_script
+from experiments.export import ExportError, export_file_stem, mlflow_zip, notebook, python_script
 from experiments.models import Asset, CacheEntry, Dataset, Experiment, NodeRun, Run
 from experiments.modules.framework.registry import registry
 from experiments.run_queue import run_nudge
@@ -119,8 +119,11 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             raise ProblemsError(str(error), [], status_code=status_code) from None
 
 
+NOTEBOOK_TYPE = "application/x-ipynb+json"  # the media type Jupyter serves .ipynb files as
+
+
 class FormatIsTheExport(DefaultContentNegotiation):
-    """`?format=` names the export (python, mlflow), not a renderer: answers (errors included) are JSON."""
+    """`?format=` names the export (python, notebook, mlflow), not a renderer: answers (errors included) are JSON."""
 
     def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
         return renderers[0], renderers[0].media_type
@@ -192,10 +195,13 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         return Response(services.experiment_schemas(self.get_object()))
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["python", "mlflow"], default="python",
-                                     description="python: a standalone script (text/x-python); mlflow: a zip of "
-                                                 "an MLflow model directory (pyfunc flavor)")],
+        parameters=[OpenApiParameter("format", str, enum=["python", "notebook", "mlflow"], default="python",
+                                     description="python: a standalone script (text/x-python); notebook: the same "
+                                                 "code as a Jupyter notebook (.ipynb, nbformat 4); mlflow: a zip "
+                                                 "of an MLflow model directory (pyfunc flavor)")],
         responses={(200, "text/x-python"): OpenApiResponse(OpenApiTypes.STR, description="The script (attachment)"),
+                   (200, NOTEBOOK_TYPE): OpenApiResponse(OpenApiTypes.OBJECT,
+                                                         description="The notebook, nbformat 4 JSON (attachment)"),
                    (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY,
                                                              description="The MLflow model directory, zipped"),
                    (400, "application/json"): OpenApiResponse(
@@ -204,16 +210,19 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=FormatIsTheExport)
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         """Export as code: the last finished run as a standalone Python script (pandas, numpy, scikit-learn) that
-        reproduces its scored rows, or the trained predictive pipeline as an MLflow model."""
+        reproduces its scored rows, the same code as a Jupyter notebook, or the trained predictive pipeline as
+        an MLflow model."""
         experiment = self.get_object()
         kind = request.query_params.get("format", "python")
         try:
             if kind == "python":
                 body, content_type, name = python_script(experiment).encode(), "text/x-python", ".py"
+            elif kind == "notebook":
+                body, content_type, name = notebook(experiment).encode(), NOTEBOOK_TYPE, ".ipynb"
             elif kind == "mlflow":
                 body, content_type, name = mlflow_zip(experiment), "application/zip", "-mlflow.zip"
             else:
-                raise ExportError(f"Unknown export format '{kind}'; choose python or mlflow.")
+                raise ExportError(f"Unknown export format '{kind}'; choose python, notebook or mlflow.")
         except ExportError as error:
             raise ProblemsError(str(error), [{"node": error.node, "message": str(error)}] if error.node else [],
                                 ) from None
