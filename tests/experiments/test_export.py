@@ -1,14 +1,17 @@
-"""Export as code: the exported script, run in a subprocess on the sample files, scores what the run scored.
+"""Export as code: the exported script and notebook, run in a subprocess on the sample files, score what the run
+scored.
 
-Each case runs an experiment through the engine (as the worker does), exports it through the API, runs the
-script with the shipped sample file as its argument, and compares its score columns with the run's Score
-Model output to 1e-9.
+Each case runs an experiment through the engine (as the worker does), exports it through the API as a script
+and as a notebook, runs the script with the shipped sample file as its argument and the notebook's code cells
+(in order, as one file) next to the sample file, and compares their score columns with the run's Score Model
+output to 1e-9.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +27,7 @@ from experiments.datasets import SAMPLE_DIR, samples_load
 from experiments.engine import store
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
+from experiments.export import export_file_stem
 from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.prediction import scored_table
@@ -54,20 +58,60 @@ def sample(name):
     return Dataset.objects.get(name=name)
 
 
-def exported_scores(api, experiment, tmp_path, sample_file):
-    response = api.get(f"/api/experiments/{experiment.pk}/export/?format=python")
+EXPORTS = ("python", "notebook")
+
+
+def exported_scores(api, experiment, tmp_path, sample_file, kind="python"):
+    """Export the experiment (`kind`: python or notebook), run what it exports in a subprocess on the sample
+    file, and return its source, the scored rows it wrote and what it printed ("name: value" lines)."""
+    response = api.get(f"/api/experiments/{experiment.pk}/export/?format={kind}")
     assert response.status_code == 200, response.content
     assert response["Content-Disposition"].startswith("attachment;")
-    script = tmp_path / "experiment.py"
-    script.write_bytes(response.content)
-    source = response.content.decode()
-    assert "atelier" not in source.split('"""', 2)[2].lower()  # past the docstring: no import of the studio
-    output = tmp_path / "scored.csv"
-    done = subprocess.run([sys.executable, str(script), str(SAMPLE_DIR / sample_file), "--output", str(output)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    tmp_path = tmp_path / kind
+    tmp_path.mkdir()
+    if kind == "notebook":
+        assert response["Content-Type"] == "application/x-ipynb+json"
+        assert response["Content-Disposition"].endswith(f'filename="{export_file_stem(experiment)}.ipynb"')
+        source = notebook_code(json.loads(response.content))
+        assert "atelier" not in source.lower()  # no import of the studio
+        (tmp_path / sample_file).symlink_to(SAMPLE_DIR / sample_file)  # its input file's default: next to it
+        command = [sys.executable, "notebook.py"]
+    else:
+        source = response.content.decode()
+        assert "atelier" not in source.split('"""', 2)[2].lower()  # past the docstring: no import of the studio
+        command = [sys.executable, "experiment.py", str(SAMPLE_DIR / sample_file), "--output", "scored.csv"]
+    (tmp_path / command[1]).write_text(source, encoding="utf-8")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     printed = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
-    return source, pd.read_csv(output, keep_default_na=False, na_values=[""]), printed
+    return source, pd.read_csv(tmp_path / "scored.csv", keep_default_na=False, na_values=[""]), printed
+
+
+def notebook_code(document):
+    """A notebook's code cells, in order, as one Python file, once the document is checked to be nbformat 4:
+    the structure by hand (nbformat isn't a dependency), and by nbformat's own validator where it's installed."""
+    assert document["nbformat"] == 4 and isinstance(document["nbformat_minor"], int)
+    assert document["metadata"]["kernelspec"]["language"] == "python"
+    assert document["metadata"]["kernelspec"]["name"] and document["metadata"]["kernelspec"]["display_name"]
+    assert document["metadata"]["language_info"]["name"] == "python"
+    assert document["cells"]
+    for cell in document["cells"]:
+        assert cell["cell_type"] in ("markdown", "code") and cell["metadata"] == {}
+        assert isinstance(cell["source"], list) and all(isinstance(line, str) for line in cell["source"])
+        if document["nbformat_minor"] >= 5:
+            assert cell["id"]
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+        else:
+            assert set(cell) <= {"cell_type", "id", "metadata", "source", "attachments"}
+    assert len({cell.get("id") for cell in document["cells"]}) == len(document["cells"])
+    try:
+        import nbformat
+    except ImportError:
+        pass
+    else:
+        nbformat.validate(nbformat.from_dict(document))
+    return "\n\n".join("".join(cell["source"]) for cell in document["cells"] if cell["cell_type"] == "code") + "\n"
 
 
 def assert_metrics_match(run, printed):
@@ -101,29 +145,33 @@ def test_income_experiment_exports_a_script_that_scores_as_the_run(owner, api, t
                            [("clean", "clean-missing-data", {"cleaning_mode": "Replace with mode"})],
                            {"stratified_split": True, "stratification_key_column": ["income"]})
     run = run_now(owner.workspace, graph, name="income")
-    source, scored, printed = exported_scores(api, run.experiment, tmp_path, "adult-census-income.csv.gz")
-    assert "def two_class_boosted_decision_tree_learner():" in source
-    assert "HistGradientBoostingClassifier(" in source and "random_seed" not in source.split("def main")[0]
-    assert_scores_match(output_frame(run, "score", "scored_dataset"), scored,
-                        ["Scored Labels", "Scored Probabilities", "income", "age"])
-    assert_metrics_match(run, printed)
+    for kind in EXPORTS:
+        source, scored, printed = exported_scores(api, run.experiment, tmp_path, "adult-census-income.csv.gz", kind)
+        assert "def two_class_boosted_decision_tree_learner():" in source
+        assert "HistGradientBoostingClassifier(" in source
+        assert "random_seed" not in source.split("def main" if kind == "python" else "input_files = {")[0]
+        assert_scores_match(output_frame(run, "score", "scored_dataset"), scored,
+                            ["Scored Labels", "Scored Probabilities", "income", "age"])
+        assert_metrics_match(run, printed)
 
 
 def test_auto_mpg_regression_exports_and_matches(owner, api, tmp_path):
     mpg = sample("Automobile MPG dataset")
     run = run_now(owner.workspace, training_graph(mpg.pk, "boosted-decision-tree-regression", "mpg"), name="mpg")
-    _, scored, printed = exported_scores(api, run.experiment, tmp_path, "automobile-mpg.csv.gz")
-    assert_scores_match(output_frame(run, "score", "scored_dataset"), scored, ["Scored Labels", "mpg"])
-    assert_metrics_match(run, printed)
+    for kind in EXPORTS:
+        _, scored, printed = exported_scores(api, run.experiment, tmp_path, "automobile-mpg.csv.gz", kind)
+        assert_scores_match(output_frame(run, "score", "scored_dataset"), scored, ["Scored Labels", "mpg"])
+        assert_metrics_match(run, printed)
 
 
 def test_iris_multiclass_exports_and_matches(owner, api, tmp_path):
     iris = sample("Iris Multiclass Data")
     run = run_now(owner.workspace, training_graph(iris.pk, "multiclass-logistic-regression", "Class"), name="iris")
-    _, scored, printed = exported_scores(api, run.experiment, tmp_path, "iris-multiclass.csv.gz")
     frame = output_frame(run, "score", "scored_dataset")
-    assert_scores_match(frame, scored, [c for c in frame.columns if c.startswith("Scored")])
-    assert_metrics_match(run, printed)
+    for kind in EXPORTS:
+        _, scored, printed = exported_scores(api, run.experiment, tmp_path, "iris-multiclass.csv.gz", kind)
+        assert_scores_match(frame, scored, [c for c in frame.columns if c.startswith("Scored")])
+        assert_metrics_match(run, printed)
 
 
 def test_not_finished_and_unexportable_experiments_are_refused_with_the_reason(owner, api):
@@ -133,6 +181,8 @@ def test_not_finished_and_unexportable_experiments_are_refused_with_the_reason(o
     response = api.get(f"/api/experiments/{experiment.pk}/export/?format=python")
     assert response.status_code == 400 and response.json()["detail"].startswith("Run the experiment first")
     assert api.get(f"/api/experiments/{experiment.pk}/export/?format=mlflow").status_code == 400
+    as_notebook = api.get(f"/api/experiments/{experiment.pk}/export/?format=notebook")
+    assert as_notebook.status_code == 400 and as_notebook.json() == response.json()
 
     graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class",
                            [("norm", "normalize-data", {"columns": ["sepal-length"]})])
@@ -142,9 +192,13 @@ def test_not_finished_and_unexportable_experiments_are_refused_with_the_reason(o
     assert response.json()["detail"] == ("Normalize Data (node norm) can't be exported as code: Normalize Data has "
                                          "no code form yet")
     assert response.json()["errors"][0]["node"] == "norm"
+    as_notebook = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=notebook")
+    assert as_notebook.status_code == 400 and as_notebook.json() == response.json()
     response = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=mlflow")
     assert response.status_code == 400 and "Normalize Data (node norm)" in response.json()["detail"]
-    assert api.get(f"/api/experiments/{run.experiment.pk}/export/?format=pdf").status_code == 400
+    response = api.get(f"/api/experiments/{run.experiment.pk}/export/?format=pdf")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Unknown export format 'pdf'; choose python, notebook or mlflow."
 
 
 def mlflow_python():
@@ -204,8 +258,9 @@ def test_the_export_route_is_in_the_openapi_schema(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/experiments/{id}/export/"]["get"]
     (format_parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
-    assert sorted(format_parameter["schema"]["enum"]) == ["mlflow", "python"]
-    assert set(operation["responses"]["200"]["content"]) == {"text/x-python", "application/zip"}
+    assert sorted(format_parameter["schema"]["enum"]) == ["mlflow", "notebook", "python"]
+    assert set(operation["responses"]["200"]["content"]) == {"text/x-python", "application/x-ipynb+json",
+                                                             "application/zip"}
 
 
 def test_a_predictive_experiment_exports_as_an_mlflow_model_and_is_refused_as_a_script(owner, api, tmp_path):
@@ -221,6 +276,7 @@ def test_a_predictive_experiment_exports_as_an_mlflow_model_and_is_refused_as_a_
     assert response.status_code == 400
     assert "Trained Model (node train) can't be exported as code: it is a model trained in another run" \
         in response.json()["detail"]
+    assert api.get(f"/api/experiments/{predictive.pk}/export/?format=notebook").json() == response.json()
 
     response = api.get(f"/api/experiments/{predictive.pk}/export/?format=mlflow")
     assert response.status_code == 200, response.content
