@@ -1,7 +1,8 @@
 """Export as code from the canvas toolbar, in headless Chromium: before a run the menu says to run first; after
-one, the Python script and the MLflow model download."""
+one, the Python script, the Jupyter notebook and the MLflow model download."""
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -9,12 +10,12 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_canvas_no_lost_work import open_canvas
 from tests.experiments.helpers import run_now
-from tests.experiments.test_export import sample, training_graph
+from tests.experiments.test_export import notebook_code, sample, training_graph
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_export_menu_downloads_the_script_and_the_mlflow_model_of_a_finished_run(page, owner, studio_server):
+def test_export_menu_downloads_the_script_the_notebook_and_the_mlflow_model_of_a_finished_run(page, owner, studio_server):
     page.set_viewport_size({"width": 1600, "height": 900})
     iris = sample("Iris Multiclass Data")
     graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class")
@@ -34,6 +35,14 @@ def test_export_menu_downloads_the_script_and_the_mlflow_model_of_a_finished_run
     text = open(script.path(), encoding="utf-8").read()
     assert "def multiclass_logistic_regression_learner():" in text and "def main(argv=None):" in text
     expect(page.get_by_test_id("canvas-status")).to_contain_text("Exported iris_export.py")
+
+    with page.expect_download() as caught:
+        page.get_by_test_id("export-menu").select_option(label="Jupyter notebook (.ipynb)")
+    notebook = caught.value
+    assert notebook.suggested_filename == "iris_export.ipynb"
+    code = notebook_code(json.loads(open(notebook.path(), encoding="utf-8").read()))
+    assert "def multiclass_logistic_regression_learner():" in code and "input_files = {" in code
+    expect(page.get_by_test_id("canvas-status")).to_contain_text("Exported iris_export.ipynb")
 
     with page.expect_download() as caught:
         page.get_by_test_id("export-menu").select_option("mlflow")

@@ -1,12 +1,13 @@
-// "Export as code": the last finished run as a Python script or an MLflow model, downloaded from
-// GET /api/experiments/{id}/export/?format=…; a refusal (not run yet, a module with no code form) is shown as the
-// canvas message, in the server's words.
+// "Export as code": the last finished run as a Python script, a Jupyter notebook or an MLflow model, downloaded
+// from GET /api/experiments/{id}/export/?format=…; a refusal (not run yet, a module with no code form) is shown as
+// the canvas message, in the server's words.
 import { useState } from "react";
 
 import { failureText, getFile } from "../api/client";
 
 const FORMATS = [
   { format: "python", label: "Python script" },
+  { format: "notebook", label: "Jupyter notebook (.ipynb)" },
   { format: "mlflow", label: "MLflow model" },
 ];
 
@@ -37,7 +38,7 @@ export function ExportMenu({ experimentId, save, onMessage }: {
   };
   return (
     <select aria-label="Export as code" data-testid="export-menu" value="" disabled={busy}
-            title="Download the last finished run as a Python script or an MLflow model"
+            title="Download the last finished run as a Python script, a Jupyter notebook or an MLflow model"
             onChange={(event) => event.target.value && void download(event.target.value)}>
       <option value="">Export as code</option>
       {FORMATS.map(({ format, label }) => <option key={format} value={format}>{label}</option>)}
