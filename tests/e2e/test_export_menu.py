@@ -15,7 +15,7 @@ from tests.experiments.test_export import notebook_code, sample, training_graph
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_export_menu_downloads_the_script_the_notebook_and_the_mlflow_model_of_a_finished_run(page, owner, studio_server):
+def test_export_menu_downloads_the_script_notebook_and_mlflow_model_of_a_finished_run(page, owner, studio_server):
     page.set_viewport_size({"width": 1600, "height": 900})
     iris = sample("Iris Multiclass Data")
     graph = training_graph(iris.pk, "multiclass-logistic-regression", "Class")
