@@ -225,6 +225,8 @@ def _parts(written: list[Written]) -> tuple[list[str], list[str], list[tuple[Wri
             imports.extend(line for line in item.form.imports if line not in imports)
             helpers.extend(helper for helper in item.form.helpers if helper not in helpers)
     files = [(item, _identifier(item.node)) for item in written if item.form is not None and item.form.argument]
+    if any(re.search(r"\bAny\b", text) for text in [*helpers, *(item.source for item in written)]):
+        imports.append("from typing import Any")  # helpers copied from the studio annotate with it
     return _merged(imports), helpers, files
 
 

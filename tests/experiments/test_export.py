@@ -81,6 +81,10 @@ def exported_scores(api, experiment, tmp_path, sample_file, kind="python"):
         assert "atelier" not in source.split('"""', 2)[2].lower()  # past the docstring: no import of the studio
         command = [sys.executable, "experiment.py", str(SAMPLE_DIR / sample_file), "--output", "scored.csv"]
     (tmp_path / command[1]).write_text(source, encoding="utf-8")
+    # readable code names nothing it doesn't define or import (annotations included, though never evaluated)
+    lint = subprocess.run([str(Path(sys.executable).with_name("ruff")), "check", "--isolated", "--select", "F821",
+                           "--output-format", "concise", command[1]], capture_output=True, text=True, cwd=tmp_path)
+    assert lint.returncode == 0, lint.stdout
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     printed = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
