@@ -1,7 +1,7 @@
 // The canvas toolbar: run, save, undo, layout, web service and run history commands over the experiment,
 // and the line that says what state it is in, all on one line at any window width. The editor owns the state;
 // this only renders and calls back.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useLayoutEffect, useRef, useState } from "react";
 
 import { getJSON } from "../api/client";
 import type { Experiment } from "../api/types";
@@ -59,42 +59,51 @@ export interface ToolbarProps {
 }
 
 /** Save state, run status, messages and warnings on what is left of the line: one line, cut with "…" when
- *  long; the full text is the tooltip, and a click (or the ⋯ button) unfolds it below the toolbar. */
+ *  long; the full text is the tooltip, a new message that is cut unfolds below the toolbar by itself, and a click
+ *  (or the ⋯ button) unfolds or folds it. */
 function StatusLine({ saveStatus, run, message, warning }: Pick<ToolbarProps, "saveStatus" | "run" | "message" | "warning">) {
-  const [open, setOpen] = useState(false);
+  // "self": unfolded by itself over the panes, so clicks pass through it (and fold it); true: by the user
+  const [open, setOpen] = useState<boolean | "self">(false);
   const [cut, setCut] = useState(false);
   const line = useRef<HTMLSpanElement>(null);  // cut when one of its parts ends in "…"
   const box = useRef<HTMLSpanElement>(null);
   const close = useCallback(() => setOpen(false), []);
-  useDismiss(open, box, close);
+  useDismiss(open !== false, box, close);
   // The newest message first: it is what the user just did or must fix; the run's state is also on its nodes.
   const status = [message, run.status ? `Run ${run.run}: ${run.status}` : ""].filter(Boolean).join(" · ");
+  // A new message that doesn't fit unfolds by itself, once (a refusal cut to "Export as code: Run the exp…" is
+  // a hidden error); any other change of the line folds it again.
+  const unfolded = useRef("");
   useLayoutEffect(() => {
     const element = line.current;
-    const measure = () => setCut(element !== null && [...element.children]
-      .some((part) => part.scrollWidth > part.clientWidth + 1));
-    measure();
+    const isCut = () => element !== null && [...element.children]
+      .some((part) => part.scrollWidth > part.clientWidth + 1);
+    const now = isCut();
+    setCut(now);
+    const fresh = now && message !== "" && message !== unfolded.current;
+    if (fresh) unfolded.current = message;
+    setOpen(fresh ? "self" : false);
     if (element === null) return;
-    const observer = new ResizeObserver(measure);
+    const observer = new ResizeObserver(() => setCut(isCut()));
     observer.observe(element);
     return () => observer.disconnect();
-  }, [status, warning]);
-  useEffect(() => setOpen(false), [status, warning]);
+  }, [status, warning, message]);
   return (
     <span className="toolbar__status" ref={box}>
       <span className="toolbar__state" data-testid="save-state" data-status={saveStatus}>{SAVE_LABELS[saveStatus]}</span>
-      <span className="toolbar__line" ref={line} onClick={() => cut && setOpen(!open)}>
+      <span className="toolbar__line" ref={line} onClick={() => cut && setOpen(open === false)}>
         {warning ? (
           <span className="toolbar__warning" role="alert" data-testid="worker-warning" title={warning}>⚠ {warning}</span>
         ) : null}
         <span className="toolbar__message" role="status" data-testid="canvas-status" title={status}>{status}</span>
       </span>
       {cut ? (
-        <button type="button" className="toolbar__unfold" aria-expanded={open} data-testid="status-unfold"
-                aria-label="Show the whole message" title="Show the whole message" onClick={() => setOpen(!open)}>⋯</button>
+        <button type="button" className="toolbar__unfold" aria-expanded={open !== false} data-testid="status-unfold"
+                aria-label="Show the whole message" title="Show the whole message"
+                onClick={() => setOpen(open !== true)}>⋯</button>
       ) : null}
       {open ? (
-        <span className="toolbar__full" data-testid="status-full">
+        <span className={open === "self" ? "toolbar__full toolbar__full--self" : "toolbar__full"} data-testid="status-full">
           {warning ? <span className="toolbar__full-warning">{warning}</span> : null}
           <span>{status}</span>
         </span>
