@@ -8,6 +8,11 @@ PY := $(VENV)/bin/python
 # .cache/ (never globally). 3.35 is the last release whose engines accept Node 20.
 AZURITE_VERSION := 3.35.0
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
+# MLflow, in a venv of its own under .cache/ (never a dependency of the studio): the tests and `make bench` load
+# and serve Export as code's MLflow model with it. Its minimum is experiments/export.py's MLFLOW_REQUIREMENT; the
+# libraries the model needs are pinned to the studio's own versions.
+MLFLOW := .cache/mlflow/bin/mlflow
+MLFLOW_MIN := 3.18
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
 .PHONY: setup run test test-scale bench fuzz load lint clean screenshots
@@ -35,6 +40,12 @@ $(AZURITE):
 	$(NPM) install --prefix .cache/azurite --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 	touch $@
 
+$(MLFLOW): $(VENV)/.installed
+	rm -rf .cache/mlflow && $(PYTHON) -m venv .cache/mlflow
+	.cache/mlflow/bin/pip install --quiet --disable-pip-version-check "mlflow-skinny>=$(MLFLOW_MIN)" \
+	  $$($(PY) -c 'import importlib.metadata as m; print(" ".join(f"{n}=={m.version(n)}" for n in ("numpy", "pandas", "scikit-learn", "scipy", "threadpoolctl", "cloudpickle")))')
+	touch $@
+
 # Development values for a checkout; settings read this file (real environment variables win).
 .env:
 	@$(PYTHON) -c 'import secrets; print("DEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50) + "\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\nATELIER_TLS=0")' > $@
@@ -48,9 +59,9 @@ run: setup
 
 ## test: set up, make sure Redis, Chromium and bubblewrap are installed, run the whole suite (pytest starts
 ## and stops a private Redis, a Celery worker and an ASGI server itself).
-test: setup
+test: setup $(MLFLOW)
 	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap postgresql
-	$(PY) -m pytest $(PYTEST_ARGS)
+	ATELIER_BENCH_MLFLOW=$${ATELIER_BENCH_MLFLOW:-$(abspath $(MLFLOW))} $(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-scale: the production shape on this machine (tests/scale): a private PostgreSQL, an S3 server (moto) and
 ## Redis, two web processes and two Celery workers with their own var dirs, driven through the HTTP API only;
@@ -61,9 +72,9 @@ test-scale: setup
 	$(PY) -m pytest tests/scale -m scale $(PYTEST_ARGS)
 	BENCH_SCALE_ROWS=50000 BENCH_SCALE_CHUNK_ROWS=6250 BENCH_SCALE_SECONDS=3 $(PY) bench/scale.py
 
-bench: setup
+bench: setup $(MLFLOW)
 	@scripts/ensure-system-packages.sh redis-server wrk chromium postgresql
-	$(PY) bench/run.py
+	ATELIER_BENCH_MLFLOW=$${ATELIER_BENCH_MLFLOW:-$(abspath $(MLFLOW))} $(PY) bench/run.py
 
 ## fuzz: the schemathesis runs of tests/studio/test_fuzz.py with 500 examples per operation (make test: 8).
 fuzz: setup
@@ -90,4 +101,4 @@ lint: setup
 	cd frontend && $(NPM) run lint --silent
 
 clean:
-	rm -rf $(VENV) .cache/azurite frontend/node_modules static/frontend var .pytest_cache
+	rm -rf $(VENV) .cache/azurite .cache/mlflow frontend/node_modules static/frontend var .pytest_cache

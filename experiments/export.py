@@ -484,10 +484,15 @@ def _mlmodel(run: Run, rows: pd.DataFrame, model: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+# MLflow 2.x can't enforce a signature's string columns on pandas 3's string dtype ("Can not safely convert str
+# to <U0", seen with 2.22.5); 3.18 scores the export as the endpoint does (tests/experiments/test_export.py).
+MLFLOW_REQUIREMENT = "mlflow>=3.18"
+
+
 def _requirements() -> list[str]:
-    return [f"{name}=={importlib.metadata.version(name)}" for name in
-            ("numpy", "pandas", "scikit-learn", "scipy", "threadpoolctl", "cloudpickle")
-            if _installed(name)]
+    return [MLFLOW_REQUIREMENT] + [f"{name}=={importlib.metadata.version(name)}" for name in
+                                   ("numpy", "pandas", "scikit-learn", "scipy", "threadpoolctl", "cloudpickle")
+                                   if _installed(name)]
 
 
 def _installed(name: str) -> bool:

@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -27,7 +28,7 @@ from experiments.datasets import SAMPLE_DIR, samples_load
 from experiments.engine import store
 from experiments.engine.graph import edge_json as edge
 from experiments.engine.graph import node_json as node
-from experiments.export import export_file_stem
+from experiments.export import MLFLOW_REQUIREMENT, export_file_stem
 from experiments.models import Dataset, Experiment
 from experiments.modules.framework.datatable import DataTable
 from experiments.modules.prediction import scored_table
@@ -247,7 +248,7 @@ def test_income_exports_an_mlflow_model_that_scores_as_the_endpoint(owner, api, 
     raw.drop(columns=["income"]).to_json(rows, orient="split", index=False)
     predicted = tmp_path / "predicted.csv"
     done = subprocess.run([python, "-c", LOAD_AND_PREDICT, str(directory), str(rows), str(predicted)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its mlruns/ there
     assert done.returncode == 0, done.stderr[-3000:]
 
     # What the endpoint computes for these rows: the run's cleaning as a service applies it, then Score Model.
@@ -292,7 +293,7 @@ def test_a_predictive_experiment_exports_as_an_mlflow_model_and_is_refused_as_a_
     raw.to_json(rows, orient="split", index=False)
     predicted = tmp_path / "predicted.csv"
     done = subprocess.run([python, "-c", LOAD_AND_PREDICT, str(directory), str(rows), str(predicted)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its mlruns/ there
     assert done.returncode == 0, done.stderr[-3000:]
     # The predictive experiment's own scoring path, as the endpoint runs it: its saved cleaning and model.
     cleaning = store.load_output(run_output_record(run, "clean-transform", "transformation")).served(["income"])
@@ -327,3 +328,10 @@ def test_every_learner_writes_the_estimator_it_builds_or_says_why_not():
     assert set(refused) == {"pca-based-anomaly-detection"}, refused
     assert "experiments.modules.training.PCAAnomalyDetector is not part of scikit-learn" in \
         refused["pca-based-anomaly-detection"]
+
+
+def test_make_installs_the_mlflow_the_exported_model_requires():
+    """`make test` and `make bench` load the export with the MLflow its requirements.txt names as the minimum."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    minimum = re.search(r"^MLFLOW_MIN := (\S+)$", makefile, re.MULTILINE)
+    assert minimum is not None and MLFLOW_REQUIREMENT == f"mlflow>={minimum.group(1)}"
