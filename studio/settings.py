@@ -260,20 +260,25 @@ MEDIA_ROOT = VAR_DIR / "storage"
 STORAGE_URL = env_str("STORAGE_URL", f"file://{MEDIA_ROOT}")
 
 
-def storage_backend(url: str) -> dict[str, object]:
-    """Map STORAGE_URL (file:///dir or s3://bucket?endpoint_url=...) to a Django STORAGES entry."""
+def storage_backend(url: str, *, overwrite: bool = False) -> dict[str, object]:
+    """Map STORAGE_URL (file:///dir or s3://bucket?endpoint_url=...) to a Django STORAGES entry. `overwrite`:
+    the scratch storage of batch jobs' chunk files (studio/scratch.py), whose saves replace a file of the same
+    name instead of looking for a free one; users' files never overwrite."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": parts.path}}
+        files: dict[str, object] = {"location": parts.path, **({"allow_overwrite": True} if overwrite else {})}
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": files}
     if parts.scheme == "s3":
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        options: dict[str, object] = {"bucket_name": parts.netloc, "file_overwrite": False, **query}
-        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+        options: dict[str, object] = {"bucket_name": parts.netloc, "file_overwrite": overwrite, **query}
+        backend = "studio.scratch_s3.ScratchS3Storage" if overwrite else "storages.backends.s3.S3Storage"
+        return {"BACKEND": backend, "OPTIONS": options}
     raise ImproperlyConfigured(f"STORAGE_URL must start with file:// or s3://; got {url!r}.")
 
 
 STORAGES = {
     "default": storage_backend(STORAGE_URL),
+    "scratch": storage_backend(STORAGE_URL, overwrite=True),  # jobs/<job id>/: the same place, overwriting
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG

@@ -17,13 +17,13 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_received, worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
 from experiments.modules.framework.datatable import DataTable
 from experiments.service_kinds import Batching, service_kind
 from studio import workers
+from studio.scratch import scratch, scratch_read
 
 from . import blob, storage
 from .batch import job_files_remove, jobs_reap_lost, jobs_sweep
@@ -218,7 +218,7 @@ def _split_lines(job: BatchJob, handle: IO[bytes], name: str, columns: list[dict
     def flush() -> int:
         nonlocal pieces, lines, index
         data = b"".join(pieces)
-        default_storage.save(_chunk_path(job, "in", index, name, "csv"), ContentFile(header + data))
+        scratch().save(_chunk_path(job, "in", index, name, "csv"), ContentFile(header + data))
         _counted(job.pk, lines)
         done, pieces, lines, index = index, [], 0, index + 1
         return done
@@ -251,20 +251,20 @@ def _split_parsed(job: BatchJob, handle: IO[bytes], name: str, columns: list[dic
     rows = 0
     for index, frame in enumerate(reader):
         table = typed_frame(frame.reset_index(drop=True), name, columns, first_row=rows + 2)
-        default_storage.save(_chunk_path(job, "in", index, name), ContentFile(table.to_parquet()))
+        scratch().save(_chunk_path(job, "in", index, name), ContentFile(table.to_parquet()))
         rows += len(frame)
         _counted(job.pk, len(frame))
         yield index
 
 
 def _chunk_input(job: BatchJob, index: int, name: str, columns: list[dict[str, Any]]) -> DataTable:
-    """A chunk's table: typed Parquet as written by _split_parsed, or raw CSV lines typed here."""
-    parquet = _chunk_path(job, "in", index, name)
-    if default_storage.exists(parquet):
-        with default_storage.open(parquet, "rb") as handle:
-            return DataTable.from_parquet(handle.read())
-    with default_storage.open(_chunk_path(job, "in", index, name, "csv"), "rb") as handle:
-        data = handle.read()
+    """A chunk's table: raw CSV lines as written by _split_lines, typed here, or else typed Parquet as written
+    by _split_parsed. Read without an existence check first: the raw lines are the common case (a file without
+    quote characters), so a Parquet chunk pays one missed read, as it paid one existence check before."""
+    try:
+        data = scratch_read(_chunk_path(job, "in", index, name, "csv"))
+    except FileNotFoundError:
+        return DataTable.from_parquet(scratch_read(_chunk_path(job, "in", index, name)))
     return chunk_table(data, name, columns, first_row=index * settings.ATELIER_BES_CHUNK_ROWS + 2)
 
 
@@ -297,14 +297,13 @@ def _bes_chunk(job_pk: int, index: int, inline: bool = False) -> None:
         _fail(job_pk, f"Chunk {index + 1}: {error.message}")
         return
     first = next(iter(job.outputs))
-    counted = default_storage.exists(_chunk_path(job, "out", index, first, part_extension(job.outputs[first])))
+    # The chunk's one existence check: a redelivered chunk finds its first part written and is not counted
+    # again. Parts are then overwritten in place (the scratch storage overwrites: no delete, no name look-up).
+    counted = scratch().exists(_chunk_path(job, "out", index, first, part_extension(job.outputs[first])))
     for name, table in results.items():
         extension = part_extension(job.outputs[name])
         data = table.to_parquet() if extension == "parquet" else text_part(table.frame, extension, header=index == 0)
-        path = _chunk_path(job, "out", index, name, extension)
-        if default_storage.exists(path):
-            default_storage.delete(path)
-        default_storage.save(path, ContentFile(data))
+        scratch().save(_chunk_path(job, "out", index, name, extension), ContentFile(data))
     if not counted:
         BatchJob.objects.filter(pk=job_pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
     _join_when_done(job_pk, inline)
@@ -347,9 +346,7 @@ def _bes_join(job_pk: int) -> None:
     updated = BatchJob.objects.filter(pk=job_pk, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.FINISHED, finished=timezone.now(), details=f"Scored {job.rows} rows.")
     if updated:
-        _, files = default_storage.listdir(f"jobs/{job.job_id}")
-        for file in files:
-            default_storage.delete(f"jobs/{job.job_id}/{file}")
+        job_files_remove(job.job_id)
 
 
 def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> None:
@@ -362,15 +359,12 @@ def _join_parts(job: BatchJob, name: str, location: str, joined: IO[bytes]) -> N
     paths = [_chunk_path(job, "out", index, name, extension) for index in range(job.chunks)]
     if extension != "parquet":
         for path in paths:
-            with default_storage.open(path, "rb") as part:
-                while piece := part.read(2**20):
-                    joined.write(piece)
+            joined.write(scratch_read(path))  # one chunk's part: a chunk's worth of memory at most
         return
 
     def frames() -> Iterator[pd.DataFrame]:
         for path in paths:
-            with default_storage.open(path, "rb") as part:
-                yield DataTable.from_parquet(part.read()).frame
+            yield DataTable.from_parquet(scratch_read(path)).frame
 
     if location.endswith(".arff"):
         arff_write(frames, joined, location.rsplit("/", 1)[-1].rsplit(".", 1)[0])
