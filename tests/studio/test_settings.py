@@ -56,8 +56,17 @@ def test_storage_url_maps_to_local_files_or_s3():
     assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
     assert s3["OPTIONS"]["bucket_name"] == "atelier"
     assert s3["OPTIONS"]["endpoint_url"] == "http://minio:9000"
+    assert s3["OPTIONS"]["file_overwrite"] is False  # users' files: a taken name is never overwritten
     with pytest.raises(ImproperlyConfigured, match="STORAGE_URL must start with file:// or s3://"):
         storage_backend("ftp://nope")
+
+
+def test_the_scratch_storage_is_the_same_place_overwriting():
+    files = storage_backend("file:///srv/atelier", overwrite=True)
+    assert files["OPTIONS"] == {"location": "/srv/atelier", "allow_overwrite": True}
+    s3 = storage_backend("s3://atelier?endpoint_url=http://minio:9000", overwrite=True)
+    assert s3["BACKEND"] == "studio.scratch_s3.ScratchS3Storage"
+    assert s3["OPTIONS"] == {"bucket_name": "atelier", "file_overwrite": True, "endpoint_url": "http://minio:9000"}
 
 
 def test_limits_have_the_documented_defaults():
