@@ -2,7 +2,7 @@
 requests are latency it pays one after another. Counted server side, from the request log of the S3 server
 (moto's, as tests/scale/cluster.py starts it with PostgreSQL, Redis, one web and one worker process): every
 request logged from the job's start to its Finished status, by HTTP method, and those on the job's own chunk
-files (`jobs/<job id>/...`) apart.
+files (`jobs/<job id>/...`, and DeleteObjects; not the listing of the folder) apart.
 
 The job scores BENCH_S3_CHUNKS chunks (8) of BENCH_S3_CHUNK_ROWS Adult rows (500) without the label (a CSV
 without quotes: the split cuts raw lines, as most machine-written CSV is cut). BENCH_S3_QUOTED=1 quotes every

@@ -29,7 +29,7 @@ class ScratchS3Storage(S3Storage):
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
-        return ContentFile(body, name=name)
+        return ContentFile(body if "b" in mode else body.decode(), name=name)
 
     def delete_many(self, names: list[str]) -> None:
         """DeleteObjects, a thousand keys a request (S3's limit); keys already gone are no error."""
