@@ -134,7 +134,7 @@ class Recorder(BaseHTTPRequestHandler):
     requests: list[dict] = []
     answer: bytes = b"{}"
 
-    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body})
         self.send_response(200)
