@@ -138,7 +138,8 @@ response <- POST(url, add_headers(Authorization = paste("Bearer", api_key)), con
 answer <- content(response, as = "text", encoding = "UTF-8")
 if (http_error(response)) stop(status_code(response), ": ", answer)
 results <- fromJSON(answer, simplifyVector = FALSE)$Results
-cat(toJSON(results, auto_unbox = TRUE, null = "null", digits = NA, pretty = TRUE), "\\n")
+# As UTF-8 bytes whatever the locale (a C locale would turn each non-ASCII letter into "<U+00FC>" and the like).
+writeLines(toJSON(results, auto_unbox = TRUE, null = "null", digits = NA, pretty = TRUE), useBytes = TRUE)
 '''
     return {"Python": python, "curl": curl, "JavaScript": javascript, "C#": csharp, "R": r}
 

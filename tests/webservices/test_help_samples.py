@@ -122,10 +122,11 @@ def rscript() -> str:
     return found
 
 
-def run_r(code: str, tmp_path: Path, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+def run_r(code: str, tmp_path: Path, locale: str | None = None) -> subprocess.CompletedProcess[str]:
     (tmp_path / "sample.R").write_text(code)
-    return subprocess.run([rscript(), "sample.R"], cwd=tmp_path, env=sandbox(tmp_path), capture_output=True,
-                          text=True, timeout=timeout)
+    env = sandbox(tmp_path) | ({"LC_ALL": locale, "LANG": locale} if locale else {})
+    return subprocess.run([rscript(), "sample.R"], cwd=tmp_path, env=env, capture_output=True, encoding="utf-8",
+                          timeout=60)
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -209,14 +210,16 @@ def test_the_r_sample_sends_the_exact_hostile_body_and_prints_the_results_as_dat
     code = code_samples(url, body)["R"]
     assert 'r"-----(' in code  # ")---" and "r)----" in the data: the delimiter got longer than both
 
-    done = run_r(code, tmp_path)
-    assert done.returncode == 0, done.stderr
-    [sent] = handler.requests
-    assert sent["path"] == "/workspaces/ws/services/0123abcd/execute?api-version=2.0&details=true"
-    assert sent["headers"]["Authorization"] == f"Bearer {KEY_PLACEHOLDER}"
-    assert sent["headers"]["Content-Type"] == "application/json"
-    assert json.loads(sent["body"]) == body
-    assert json.loads(done.stdout) == results
+    for locale in ("C.UTF-8", "C"):  # in a C locale too, the non-ASCII strings go and come back whole
+        done = run_r(code, tmp_path, locale)
+        assert done.returncode == 0, done.stderr
+        sent = handler.requests.pop()
+        assert sent["path"] == "/workspaces/ws/services/0123abcd/execute?api-version=2.0&details=true"
+        assert sent["headers"]["Authorization"] == f"Bearer {KEY_PLACEHOLDER}"
+        assert sent["headers"]["Content-Type"] == "application/json"
+        assert json.loads(sent["body"]) == body
+        assert json.loads(done.stdout) == results, locale
+    assert handler.requests == []
     untouched(tmp_path, canary)
 
 
