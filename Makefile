@@ -58,9 +58,11 @@ run: setup
 	$(PY) manage.py runstudio
 
 ## test: set up, make sure Redis, Chromium and bubblewrap are installed, run the whole suite (pytest starts
-## and stops a private Redis, a Celery worker and an ASGI server itself).
+## and stops a private Redis, a Celery worker and an ASGI server itself). R with httr and jsonlite (Debian's
+## r-base-core, r-cran-httr, r-cran-jsonlite) runs the endpoint page's R samples as shown; like the others, each is
+## installed only when missing (R and its packages checked by loading them), so a second `make test` installs nothing.
 test: setup $(MLFLOW)
-	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap postgresql
+	@scripts/ensure-system-packages.sh redis-server chromium bubblewrap postgresql r-base-core r-cran-httr r-cran-jsonlite
 	ATELIER_BENCH_MLFLOW=$${ATELIER_BENCH_MLFLOW:-$(abspath $(MLFLOW))} $(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-scale: the production shape on this machine (tests/scale): a private PostgreSQL, an S3 server (moto) and

@@ -8,15 +8,19 @@ set -euo pipefail
 command_of() {
   case "$1" in
     bubblewrap) echo bwrap ;;
+    r-base-core) echo Rscript ;;
     *) echo "$1" ;;
   esac
 }
 
 # Whether a package is installed: its command on PATH (Debian's postgresql keeps its server programs off PATH,
-# under /usr/lib/postgresql/<version>/bin, where studio/processes.py looks for them).
+# under /usr/lib/postgresql/<version>/bin, where studio/processes.py looks for them). An R library package
+# (r-cran-<name>) has no command: it is present when R can load it, however it was installed.
 present() {
   case "$1" in
     postgresql) command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    r-cran-*) command -v Rscript >/dev/null 2>&1 &&
+      Rscript -e "quit(status = if (requireNamespace('${1#r-cran-}', quietly = TRUE)) 0 else 1)" >/dev/null 2>&1 ;;
     *) command -v "$(command_of "$1")" >/dev/null 2>&1 ;;
   esac
 }

@@ -1,10 +1,11 @@
 """What an endpoint's help page shows: a sample request (from the deployment's sample rows), and the code to
-send it in Python, curl, JavaScript and C#, each runnable as shown once the key is filled in.
+send it in Python, curl, JavaScript, C# and R, each runnable as shown once the key is filled in.
 
 Column names and sample values are the user's data (a column `O'Brien`, a value `$(…)`), so every string
 goes into the code through that language's own literal syntax (finding 8 of issue 14): shell words through
 `shlex.quote`, Python through `repr`, JavaScript through JSON (a subset of its literals), C# through a
-verbatim string. Nothing the data holds can end a literal early or be evaluated.
+verbatim string, R through a raw string whose delimiter the text does not contain. Nothing the data holds can
+end a literal early or be evaluated.
 """
 
 from __future__ import annotations
@@ -48,6 +49,22 @@ def javascript_literal(value: Any) -> str:
 def csharp_verbatim(text: str) -> str:
     """A C# verbatim string: nothing is special inside it but the quote, written twice."""
     return '@"' + text.replace('"', '""') + '"'
+
+
+def r_raw(text: str) -> str:
+    """An R raw string (R >= 4.0): nothing inside is special, and it ends only at `)`, its dashes and a quote, so
+    the dash count is the first (from three) whose closing sequence the text does not hold."""
+    dashes = 3
+    while ")" + "-" * dashes + '"' in text:
+        dashes += 1
+    return f'r"{"-" * dashes}({text}){"-" * dashes}"'
+
+
+def r_string(text: str) -> str:
+    """An ordinary R string for printable ASCII (only the backslash and the quote escaped), else a raw string."""
+    if all(" " <= ch <= "~" for ch in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return r_raw(text)
 
 
 def curl_command(method: str, url: str, headers: list[str], body: str) -> str:
@@ -108,7 +125,23 @@ var response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8
 Console.WriteLine(await response.Content.ReadAsStringAsync());
 response.EnsureSuccessStatusCode();
 '''
-    return {"Python": python, "curl": curl, "JavaScript": javascript, "C#": csharp}
+    r = f'''library(httr)
+library(jsonlite)
+
+url <- {r_string(url)}
+api_key <- {r_string(KEY_PLACEHOLDER)}
+# The request as JSON text (a raw string: nothing in it is R code); sent as it is.
+body <- {r_raw(json.dumps(body, indent=2, ensure_ascii=True))}
+
+response <- POST(url, add_headers(Authorization = paste("Bearer", api_key)), content_type_json(),
+                 body = body, timeout(30))
+answer <- content(response, as = "text", encoding = "UTF-8")
+if (http_error(response)) stop(status_code(response), ": ", answer)
+results <- fromJSON(answer, simplifyVector = FALSE)$Results
+# As UTF-8 bytes whatever the locale (a C locale would turn each non-ASCII letter into "<U+00FC>" and the like).
+writeLines(toJSON(results, auto_unbox = TRUE, null = "null", digits = NA, pretty = TRUE), useBytes = TRUE)
+'''
+    return {"Python": python, "curl": curl, "JavaScript": javascript, "C#": csharp, "R": r}
 
 
 def batch_code_samples(jobs_url: str, storage_url: str, body: dict[str, Any]) -> dict[str, str]:
@@ -153,4 +186,34 @@ for name, result in (status["Results"] or {{}}).items():  # null unless Finished
         f"curl -s -X POST {job}/start{shlex.quote('?api-version=2.0')} -H {shlex.quote(key)}",
         f"curl -s {job}{shlex.quote('?api-version=2.0')} -H {shlex.quote(key)}",
     ]) + "\n"
-    return {"Python": python, "curl": curl}
+    r = f'''library(httr)
+library(jsonlite)
+
+jobs <- {r_string(jobs_url)}
+storage <- {r_string(storage_url)}
+api_key <- {r_string(KEY_PLACEHOLDER)}
+auth <- add_headers(Authorization = paste("Bearer", api_key))
+# The job as JSON text (a raw string: nothing in it is R code); sent as it is.
+body <- {r_raw(json.dumps(body, indent=2, ensure_ascii=True))}
+parsed <- function(response) {{
+  answer <- content(response, as = "text", encoding = "UTF-8")
+  if (http_error(response)) stop(status_code(response), ": ", answer)
+  fromJSON(answer, simplifyVector = FALSE)
+}}
+
+# your data, with the input's columns
+stop_for_status(PUT(paste0(storage, "/", {r_string(first)}), auth, body = upload_file("training.csv"), timeout(600)))
+job_id <- parsed(POST(paste0(jobs, "?api-version=2.0"), auth, content_type_json(), body = body, timeout(30)))
+stop_for_status(POST(paste0(jobs, "/", job_id, "/start?api-version=2.0"), auth, timeout(30)))
+repeat {{
+  status <- parsed(GET(paste0(jobs, "/", job_id, "?api-version=2.0"), auth, timeout(30)))
+  if (status$StatusCode %in% c("Finished", "Failed", "Cancelled")) break
+  Sys.sleep(2)
+}}
+cat(status$StatusCode, " ", status$Details, "\\n", sep = "")
+for (result in status$Results) {{  # NULL unless Finished; the model and the evaluation
+  download <- paste0(result$BaseLocation, result$RelativeLocation, result$SasBlobToken)
+  stop_for_status(GET(download, write_disk(basename(result$RelativeLocation), overwrite = TRUE), timeout(600)))
+}}
+'''
+    return {"Python": python, "curl": curl, "R": r}

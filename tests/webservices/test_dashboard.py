@@ -29,7 +29,7 @@ def test_the_help_pages_python_sample_scores_against_the_running_studio_as_shown
     page = owner_client.get(f"/web-services/{service.pk}/endpoints/default/")
     assert page.status_code == 200
     help_ = page.context["help"]
-    assert set(help_["code"]) == {"Python", "curl", "JavaScript", "C#"}
+    assert set(help_["code"]) == {"Python", "curl", "JavaScript", "C#", "R"}
     assert help_["status"] == 200 and "Scored Labels" in help_["response_json"]
     assert "income" not in help_["request"]["Inputs"]["input1"]["ColumnNames"]  # the label is not asked for
     code = help_["code"]["Python"].replace("<your API key>", endpoint["PrimaryKey"])
@@ -40,7 +40,7 @@ def test_the_help_pages_python_sample_scores_against_the_running_studio_as_shown
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert '"Scored Probabilities"' in done.stdout
-    for language in ("python", "curl", "javascript", "c"):
+    for language in ("python", "curl", "javascript", "c", "r"):
         assert f'data-testid="code-{language}"' in page.content.decode()
 
 

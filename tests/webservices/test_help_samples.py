@@ -2,7 +2,8 @@
 language sends exactly the intended JSON and nothing in the data is ever run.
 
 The curl samples are run by bash (with curl replaced by a function that records its argv, then with the real
-curl against the real server), the Python sample by Python, the JavaScript sample by Node; C# has no
+curl against the real server), the Python sample by Python, the JavaScript sample by Node, the R sample by
+Rscript (httr against a local server that records the request, then against the real server); C# has no
 compiler here, so its literals are read back by a faithful reader of C# verbatim strings.
 """
 
@@ -13,8 +14,12 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +33,8 @@ def hostile(canary: Path) -> list[str]:
     """Strings that end or escape a literal in some language; the shell ones would create `canary`."""
     return [f"$(touch {canary})", f"`touch {canary}`", "O'Brien", '"; rm -rf ~/victim; "', f"'; touch {canary}; '",
             "back\\slash\\", "new\nline", "tab\there", "ünïcødé ☃ \U0001d518", "${HOME}", "\\'\\\"", '@"verbatim""',
-            "\u2028line separator\u2029", "</pre><script>alert(1)</script>", "%s {0} !!"]
+            "\u2028line separator\u2029", "</pre><script>alert(1)</script>", "%s {0} !!",
+            ")", ")---", "r)----"]  # the last three, at the end of a JSON string, would close an R raw string
 
 
 def hostile_body(canary: Path) -> dict:
@@ -107,6 +113,53 @@ def node_fetch(code: str, tmp_path: Path) -> dict:
 URL = "http://testserver/workspaces/ws/services/0123abcd/execute?api-version=2.0&details=true"
 
 
+def rscript() -> str:
+    """R with httr and jsonlite, as `make test` installs them (scripts/ensure-system-packages.sh)."""
+    found = shutil.which("Rscript")
+    if found is None:
+        pytest.fail("Rscript is not installed; `make test` installs it (Debian: apt-get install r-base-core "
+                    "r-cran-httr r-cran-jsonlite).")
+    return found
+
+
+def run_r(code: str, tmp_path: Path, locale: str | None = None) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "sample.R").write_text(code)
+    env = sandbox(tmp_path) | ({"LC_ALL": locale, "LANG": locale} if locale else {})
+    return subprocess.run([rscript(), "sample.R"], cwd=tmp_path, env=env, capture_output=True, encoding="utf-8",
+                          timeout=60)
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Records each request (method, path, headers, body) and answers `answer` as JSON."""
+
+    requests: list[dict] = []
+    answer: bytes = b"{}"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(type(self).answer)))
+        self.end_headers()
+        self.wfile.write(type(self).answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, type[Recorder]]]:
+    """A local HTTP server (a real socket) that records what a sample sends."""
+    handler = type("Recording", (Recorder,), {"requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
 def test_the_curl_sample_sends_hostile_names_and_values_as_data_and_runs_nothing(tmp_path):
     canary = tmp_path / "pwned"
     body = hostile_body(canary)
@@ -141,6 +194,32 @@ def test_the_python_javascript_and_csharp_samples_hold_the_exact_body(tmp_path):
 
     assert json.loads(csharp_verbatim(code["C#"], "body")) == body
     assert csharp_verbatim(code["C#"], "url") == URL and csharp_verbatim(code["C#"], "apiKey") == KEY_PLACEHOLDER
+    untouched(tmp_path, canary)
+
+
+def test_the_r_sample_sends_the_exact_hostile_body_and_prints_the_results_as_data(recorder, tmp_path):
+    canary = tmp_path / "pwned"
+    body = hostile_body(canary)
+    names = hostile(canary)
+    base, handler = recorder
+    results = {"output1": {"type": "table", "value": {"ColumnNames": names, "ColumnTypes": ["String"] * len(names),
+                                                      "Values": [names, [None, 0.25, True, *names[3:]]]}},
+               "empty": {"list": [], "object": {}, "one": ["single"]}}
+    handler.answer = json.dumps({"Results": results}).encode()
+    url = base + "/workspaces/ws/services/0123abcd/execute?api-version=2.0&details=true"
+    code = code_samples(url, body)["R"]
+    assert 'r"-----(' in code  # ")---" and "r)----" in the data: the delimiter got longer than both
+
+    for locale in ("C.UTF-8", "C"):  # in a C locale too, the non-ASCII strings go and come back whole
+        done = run_r(code, tmp_path, locale)
+        assert done.returncode == 0, done.stderr
+        sent = handler.requests.pop()
+        assert sent["path"] == "/workspaces/ws/services/0123abcd/execute?api-version=2.0&details=true"
+        assert sent["headers"]["Authorization"] == f"Bearer {KEY_PLACEHOLDER}"
+        assert sent["headers"]["Content-Type"] == "application/json"
+        assert json.loads(sent["body"]) == body
+        assert json.loads(done.stdout) == results, locale
+    assert handler.requests == []
     untouched(tmp_path, canary)
 
 
@@ -214,6 +293,11 @@ def test_the_help_pages_samples_score_hostile_columns_against_the_running_studio
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["output1"]["value"]["ColumnNames"][-1] == "Scored Probabilities"
+
+    done = run_r(runnable("R"), tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)["output1"]["value"]
+    assert printed == scored  # the same Results as curl got: every hostile name and value back as data
     untouched(tmp_path, canary)
 
 

@@ -1,7 +1,7 @@
 """Retraining from the studio's pages (issue 15, item 7), through the studio API with the real worker: submit and
 start a job as the studio, watch it, download its outputs with their tokens, see which predictive endpoints its
 model fits, and apply it with Update Resource; every refusal worded, other workspaces 404. A retraining service's
-help is batch help whose Python sample runs as shown."""
+help is batch help whose Python, curl and R samples run as shown."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from experiments.models import Dataset
 from experiments.modules.framework.artifacts import TrainedModel
 from tests.experiments.helpers import run_now
 from tests.webservices.test_deploy import deploy, income, publish, setup  # noqa: F401 (fixture)
+from tests.webservices.test_help_samples import rscript
 from webservices import storage
 from webservices.batch import job_submit
 from webservices.endpoints import endpoint_put
@@ -142,13 +143,13 @@ def test_job_routes_word_their_refusals_and_answer_other_workspaces_404(services
     assert none.status_code == 400 and "returned no trained model" in none.json()["detail"]
 
 
-def test_a_retraining_services_page_gives_batch_help_whose_python_sample_runs(services, owner_client, owner,
-                                                                               studio_server, worker, tmp_path):
+def test_a_retraining_services_page_gives_batch_help_whose_python_curl_and_r_samples_run(
+        services, owner_client, owner, studio_server, worker, tmp_path):
     _, retraining = services
     page = owner_client.get(f"/web-services/{retraining.pk}/endpoints/default/")
     content = page.content.decode()
     help_ = page.context["help"]
-    assert help_["batch"] and set(help_["code"]) == {"Python", "curl"}
+    assert help_["batch"] and set(help_["code"]) == {"Python", "curl", "R"}
     assert "/execute" not in content and 'data-testid="test-form"' not in content
     assert help_["request"]["Outputs"]["output1"]["RelativeLocation"] == "results/output1.ilearner"
     key = key_regenerate(endpoint=retraining.endpoints.get(is_default=True), which="primary")
@@ -160,6 +161,18 @@ def test_a_retraining_services_page_gives_batch_help_whose_python_sample_runs(se
     assert done.stdout.startswith("Finished Trained on 400 rows."), done.stdout
     TrainedModel.described((tmp_path / "output1.ilearner").read_bytes(), require_signature=True)
     assert pd.read_csv(tmp_path / "output2.csv")["AUC"].iloc[0] > 0.5
+
+    # The R steps, as shown, in a directory of their own: a job of their own to the end, both outputs downloaded.
+    r_dir = tmp_path / "r"
+    r_dir.mkdir()
+    (r_dir / "training.csv").write_bytes(training_csv(300))
+    (r_dir / "sample.R").write_text(
+        help_["code"]["R"].replace("<your API key>", key).replace("http://testserver", studio_server.url))
+    done = subprocess.run([rscript(), "sample.R"], cwd=r_dir, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Finished Trained on 300 rows."), done.stdout
+    TrainedModel.described((r_dir / "output1.ilearner").read_bytes(), require_signature=True)
+    assert pd.read_csv(r_dir / "output2.csv")["AUC"].iloc[0] > 0.5
 
     # The curl steps, as shown: upload, submit (the job id kept in $JOB), start, status.
     curl = help_["code"]["curl"].replace("<your API key>", key).replace("http://testserver", studio_server.url)
